@@ -1,0 +1,92 @@
+"""顾客满意度监测评价表 monthly satisfaction monitoring sheet [seed 000 §7.1].
+
+One sheet per customer per month: event counts for the quality and delivery deductions, the
+customer-required performance rate and the customer's scorecard. The points each event costs
+live in the scoring policy (``schemas/policies``), not here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..fields import REQUIRED, input_field
+from .common import FormModel
+
+QUALITY_EVENTS = {
+    "q_partial_return": ("因质量或法规不符合引起部分退/换货", "Partial return / exchange "
+                         "(quality or regulatory nonconformity)"),
+    "q_full_return": ("全部退货", "Full return"),
+    "q_concession": ("因我方责任引起的顾客特许", "Customer concession caused by us"),
+    "q_handling_delay": ("投诉/保修处置拖延引起客户再次告知",
+                         "Complaint / warranty handling delay, repeat notice"),
+    "q_disruption_hold": ("顾客干扰:整车待检、停止出货", "Disruption: vehicles held / "
+                          "shipment stopped"),
+    "q_disruption_line_stop": ("顾客生产中断", "Customer production interrupted"),
+    "q_notice_rectify": ("顾客正式通知:整改类", "Formal notice: rectification"),
+    "q_notice_suspend": ("顾客正式通知:暂停供货类", "Formal notice: supply suspended"),
+    "q_excess_freight": ("质量退赔超额运费超出月度标准", "Quality excess freight over the "
+                         "monthly standard"),
+}
+
+DELIVERY_EVENTS = {
+    "d_delay_notified": ("提前告知客户延期交付", "Delay, customer told in advance"),
+    "d_delay_unnotified": ("未提前告知且未按期交付", "Not told and not delivered on time"),
+    "d_delay_complaint": ("交付不及时导致客户投诉(加扣)", "Late delivery led to a complaint "
+                          "(added)"),
+    "d_delay_line_stop": ("交付不及时造成顾客生产或销售中断(加扣)",
+                          "Late delivery interrupted production or sales (added)"),
+    "d_packaging": ("包装/标识/附件不符合要求", "Packaging / labelling / attachments "
+                    "nonconforming"),
+    "d_notice_rectify": ("顾客正式通知:整改类", "Formal notice: rectification"),
+    "d_notice_suspend": ("顾客正式通知:暂停供货类", "Formal notice: supply suspended"),
+    "d_excess_freight": ("保交付超额运费超出月度标准", "Delivery excess freight over the "
+                         "monthly standard"),
+}
+
+
+def _count(zh: str, en: str) -> object:
+    return input_field(zh, en, kind="int", group="body", default=0, ge=0, le=999)
+
+
+class SatisfactionMonitoring(FormModel):
+    """Monthly monitoring of one customer: counts of events and the two rates."""
+
+    customer: str = input_field("顾客全称", "Customer (full name)", kind="text",
+                                default=REQUIRED, max_length=200, width=3)
+    customer_address: str | None = input_field("顾客地址", "Customer address", kind="text",
+                                               max_length=300, width=3)
+    month: str = input_field("考核月份", "Month assessed", kind="month", default=REQUIRED,
+                             help_zh="如 2026-11", help_en="e.g. 2026-11")
+    assessor: str | None = input_field("考核人", "Assessed by", kind="text", max_length=50)
+
+    q_partial_return: int = _count(*QUALITY_EVENTS["q_partial_return"])
+    q_full_return: int = _count(*QUALITY_EVENTS["q_full_return"])
+    q_concession: int = _count(*QUALITY_EVENTS["q_concession"])
+    q_handling_delay: int = _count(*QUALITY_EVENTS["q_handling_delay"])
+    q_disruption_hold: int = _count(*QUALITY_EVENTS["q_disruption_hold"])
+    q_disruption_line_stop: int = _count(*QUALITY_EVENTS["q_disruption_line_stop"])
+    q_notice_rectify: int = _count(*QUALITY_EVENTS["q_notice_rectify"])
+    q_notice_suspend: int = _count(*QUALITY_EVENTS["q_notice_suspend"])
+    q_excess_freight: int = _count(*QUALITY_EVENTS["q_excess_freight"])
+
+    d_delay_notified: int = _count(*DELIVERY_EVENTS["d_delay_notified"])
+    d_delay_unnotified: int = _count(*DELIVERY_EVENTS["d_delay_unnotified"])
+    d_delay_complaint: int = _count(*DELIVERY_EVENTS["d_delay_complaint"])
+    d_delay_line_stop: int = _count(*DELIVERY_EVENTS["d_delay_line_stop"])
+    d_packaging: int = _count(*DELIVERY_EVENTS["d_packaging"])
+    d_notice_rectify: int = _count(*DELIVERY_EVENTS["d_notice_rectify"])
+    d_notice_suspend: int = _count(*DELIVERY_EVENTS["d_notice_suspend"])
+    d_excess_freight: int = _count(*DELIVERY_EVENTS["d_excess_freight"])
+
+    performance_rate: Decimal = input_field(
+        "顾客要求的绩效达标率 (%)", "Customer-required performance met (%)", kind="percent",
+        group="footer", default=REQUIRED, ge=0, le=100,
+        help_zh="产品法规符合率、关键过程能力、退赔率、售后PPM、响应及时性等",
+        help_en="regulatory conformity, key process capability, returns, field PPM, "
+                "responsiveness")
+    scorecard_pct: Decimal | None = input_field(
+        "顾客积分卡得分 (%)", "Customer scorecard (%)", kind="percent", group="footer",
+        ge=0, le=100, help_zh="客户不打分时留空(计满分)",
+        help_en="leave blank when the customer gives no score (full marks)")
+    remarks: str | None = input_field("说明", "Remarks", kind="longtext", group="footer",
+                                      max_length=2000)

@@ -1,0 +1,283 @@
+"""Problems found in a file, as data: the error catalogue, `Issue` and `Report`.
+
+Every check in qmsforms yields `Issue` objects and never raises for bad input; a `Report`
+collects them for one file. Messages come from one catalogue (`Code`) so that the Chinese and
+the English text always say the same thing and tests can assert on the code alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One catalogue entry: severity and message templates (``str.format`` with context)."""
+
+    severity: Severity
+    zh: str
+    en: str
+
+
+class Code(Enum):
+    """Every problem qmsforms can report. The member name is the stable code."""
+
+    # -- the file itself ----------------------------------------------------------------
+    FILE_NOT_FOUND = Detail("error", "找不到文件 {path}。", "File {path} does not exist.")
+    EMPTY_FILE = Detail("error", "文件是空的(0 字节),请重新保存后再提交。",
+                        "The file is empty (0 bytes); save it again and resubmit.")
+    NOT_AN_OFFICE_FILE = Detail(
+        "error", "这不是 Excel/Word 文件(扩展名被改过?),请用 Excel 或 Word 另存为 .xlsx/.docx。",
+        "This is not an Excel/Word file (renamed?); save it from Excel or Word as .xlsx/.docx.")
+    CORRUPT_FILE = Detail("error", "文件已损坏或不完整:{detail}。请重新保存或重新复制。",
+                          "The file is damaged or incomplete: {detail}. Save or copy it again.")
+    LEGACY_XLS = Detail("error", "这是旧版 .xls 格式,请在 Excel 中另存为 .xlsx 后再提交。",
+                        "This is an old .xls workbook; save it as .xlsx in Excel and resubmit.")
+    ENCRYPTED = Detail("error", "文件设置了打开密码,请取消密码后再提交。",
+                       "The file is password-protected; remove the password and resubmit.")
+    MACRO_FILE = Detail("error", "不接受含宏的文件(.xlsm/.docm),宏不会被执行。请另存为 .xlsx。",
+                        "Macro-enabled files (.xlsm/.docm) are not accepted and macros are never "
+                        "run; save as .xlsx.")
+    WRONG_FILE_KIND = Detail("error", "文件内容是 {found},与扩展名 {suffix} 不符。",
+                             "The file holds a {found} document but is named {suffix}.")
+    ZIP_BOMB = Detail("error", "文件解压后过大({detail}),已拒收。",
+                      "The file expands to an unsafe size ({detail}) and was refused.")
+    UNSAFE_XML = Detail("error", "文件含有不安全的 XML 内容({detail}),已拒收。",
+                        "The file contains unsafe XML ({detail}) and was refused.")
+    ABSURD_DIMENSIONS = Detail("error", "工作表 {sheet} 的范围 {detail} 过大,不像是一张表单。",
+                               "Sheet {sheet} claims an absurd size ({detail}); not a form.")
+    UNREADABLE = Detail("error", "无法读取文件:{detail}。", "The file cannot be read: {detail}.")
+
+    # -- identity and template -------------------------------------------------------------
+    NO_IDENTITY = Detail(
+        "error", "文件中没有 qmsforms 表单标识,不是用 qmsforms 发放的受控表单。请使用发放的空白表单填写。",
+        "The file carries no qmsforms form identity; it was not issued as a controlled "
+        "form. Fill in an issued blank.")
+    UNKNOWN_FORM = Detail("error", "未知的表单类型 {value}。", "Unknown form id {value}.")
+    UNKNOWN_REVISION = Detail("error", "表单 {form} 没有版本 {value}。",
+                              "Form {form} has no revision {value}.")
+    OBSOLETE_REVISION = Detail(
+        "error", "表单 {form} 版本 {value} 已作废(自 {detail} 起),请使用现行版本 {current} 的空白表单。",
+        "Form {form} revision {value} is obsolete (since {detail}); use a blank of the "
+        "current revision {current}.")
+    SUPERSEDED_REVISION = Detail(
+        "warning", "表单 {form} 版本 {value} 已被 {current} 替代,宽限期至 {detail}。",
+        "Form {form} revision {value} is superseded by {current}; accepted until {detail}.")
+    TEMPLATE_ALTERED = Detail(
+        "error", "表单结构被改动(字段名或区域与受控模板不一致),请使用未经改动的空白表单。",
+        "The form's structure was altered (its named fields no longer match the controlled "
+        "template); fill in an unaltered blank.")
+    FIELD_NOT_BOUND = Detail("error", "模板中缺少字段 {field} 的定义名称。",
+                             "The template has no defined name for field {field}.")
+    FIELD_SHAPE = Detail("error", "字段 {field} 的定义名称应覆盖 {detail}。",
+                         "The defined name for field {field} should cover {detail}.")
+    TABLE_NOT_FOUND = Detail("error", "模板中缺少名为 {field} 的 Excel 表格。",
+                             "The template has no Excel table named {field}.")
+    TABLE_COLUMN_MISSING = Detail("error", "表格 {field} 缺少列 {value}。",
+                                  "Table {field} lacks the column {value}.")
+    TABLE_COLUMN_UNKNOWN = Detail("warning", "表格 {field} 中的列 {value} 不属于表单,已忽略。",
+                                  "Column {value} of table {field} is not part of the form; "
+                                  "ignored.")
+
+    # -- values ----------------------------------------------------------------------------
+    REQUIRED = Detail("error", "{label}必须填写。", "{label_en} is required.")
+    NOT_A_NUMBER = Detail("error", "{label}应填写数字,填的是 “{value}”。",
+                          "{label_en} must be a number; found “{value}”.")
+    NOT_WHOLE = Detail("error", "{label}应为整数,填的是 “{value}”。",
+                       "{label_en} must be a whole number; found “{value}”.")
+    OUT_OF_RANGE = Detail("error", "{label}应{detail_zh},填的是 “{value}”。",
+                          "{label_en} must be {detail}; found “{value}”.")
+    NOT_A_DATE = Detail("error", "{label}应填写日期,如 2026-11-03,填的是 “{value}”。",
+                        "{label_en} must be a date such as 2026-11-03; found “{value}”.")
+    DATE_AMBIGUOUS = Detail(
+        "error", "{label}的日期 “{value}” 有歧义(日/月还是月/日?),请写成 2026-11-03 或 2026年11月3日。",
+        "The date “{value}” in {label_en} is ambiguous (day/month or month/day?); write "
+        "2026-11-03.")
+    NOT_A_DATETIME = Detail("error", "{label}应填写日期和时间,如 2026-11-03 14:30,填的是 “{value}”。",
+                            "{label_en} must be a date and time such as 2026-11-03 14:30; "
+                            "found “{value}”.")
+    NOT_A_MONTH = Detail("error", "{label}应填写年月,如 2026-11,填的是 “{value}”。",
+                         "{label_en} must be a month such as 2026-11; found “{value}”.")
+    NOT_A_CHOICE = Detail("error", "{label}应从下拉列表中选择({detail}),填的是 “{value}”。",
+                          "{label_en} must be one of the listed options ({detail}); found "
+                          "“{value}”.")
+    NOT_A_BOOL = Detail("error", "{label}应填 是/否,填的是 “{value}”。",
+                        "{label_en} must be yes/no; found “{value}”.")
+    TICK_UNRECOGNISED = Detail("error", "{label}中的 “{value}” 不是勾选标记,请用 √ 勾选。",
+                               "“{value}” in {label_en} is not a tick mark; tick with √.")
+    MULTIPLE_TICKS = Detail("error", "{label}只能勾选一项,却勾了 {detail} 项。",
+                            "{label_en} takes exactly one tick; found {detail}.")
+    FORMULA_IN_INPUT = Detail("error", "{label}中填了公式 “{value}”,请直接填写数值。",
+                              "{label_en} holds a formula “{value}”; type the value itself.")
+    TOO_LONG = Detail("error", "{label}过长(最多 {detail} 个字符)。",
+                      "{label_en} is too long (at most {detail} characters).")
+    INVALID_VALUE = Detail("error", "{label}的值 “{value}” 不合要求:{detail}。",
+                           "{label_en} has an invalid value “{value}”: {detail}.")
+    AMOUNT_MISMATCH = Detail("error", "金额应为 数量 × 单价 = {detail},填的是 “{value}”。",
+                             "Amount must equal quantity × unit price = {detail}; found "
+                             "“{value}”.")
+    NO_LINES = Detail("error", "{label}至少要填写一行。", "{label_en} needs at least one line.")
+    INCOMPLETE_SURVEY = Detail(
+        "error", "问卷只回答了 {value} 题,少于 {detail} 题,视为未完成。",
+        "Only {value} questions answered, fewer than {detail}; the survey is incomplete.")
+    DATE_ORDER = Detail("error", "{label}不能早于{detail_zh}。", "{label_en} cannot be before "
+                        "{detail}.")
+
+    @property
+    def severity(self) -> Severity:
+        """Whether this code makes a file invalid (``error``) or is only reported."""
+        return self.value.severity
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    """Formatting context that leaves unknown placeholders empty rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: what (code), where (field, sheet, cell), what was found, and why, in zh + en.
+
+    ``cell`` is an A1 reference (``B7`` or ``D12:H12`` for a row of tick boxes) for xlsx, or the
+    content-control tag and position for docx.
+    """
+
+    code: str
+    severity: Severity
+    field: str | None
+    sheet: str | None
+    cell: str | None
+    value: Any
+    message_zh: str
+    message_en: str
+
+    @classmethod
+    def make(
+        cls,
+        code: Code,
+        *,
+        field: str | None = None,
+        sheet: str | None = None,
+        cell: str | None = None,
+        value: Any = None,
+        label: tuple[str, str] | None = None,
+        **context: Any,
+    ) -> Issue:
+        """Build an issue from the catalogue; ``label`` is the field's (zh, en) caption."""
+        zh_label, en_label = label or (field or "", field or "")
+        shown = "" if value is None else str(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        ctx = _Blank(context, label=zh_label, label_en=en_label, value=shown, field=field or "")
+        ctx.setdefault("detail_zh", ctx.get("detail", ""))
+        return cls(
+            code=code.name,
+            severity=code.severity,
+            field=field,
+            sheet=sheet,
+            cell=cell,
+            value=_jsonable(value),
+            message_zh=code.value.zh.format_map(ctx),
+            message_en=code.value.en.format_map(ctx),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The issue as plain JSON-ready data."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "field": self.field,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "value": self.value,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+@dataclass
+class Report:
+    """The outcome of reading one file: identity, validated data and every issue found."""
+
+    path: str
+    form: str | None = None
+    revision: str | None = None
+    instance_id: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    data: dict[str, Any] | None = None
+    scores: dict[str, Any] | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True when no issue is an error (warnings do not make a file invalid)."""
+        return not any(i.severity == "error" for i in self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        """The issues of severity ``error``."""
+        return [i for i in self.issues if i.severity == "error"]
+
+    def add(self, issues: Iterable[Issue] | Issue) -> None:
+        """Append one issue or several."""
+        if isinstance(issues, Issue):
+            self.issues.append(issues)
+        else:
+            self.issues.extend(issues)
+
+    def codes(self) -> list[str]:
+        """The issue codes in order; handy in tests and logs."""
+        return [i.code for i in self.issues]
+
+    def flatten(self, keys: Iterable[str] = ("code", "field", "cell")) -> list[list[Any]]:
+        """One row per issue with the chosen keys, as frictionless does."""
+        keys = list(keys)
+        return [[getattr(i, k) for k in keys] for i in self.issues]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data; ``validate --json`` prints exactly this."""
+        return {
+            "path": self.path,
+            "valid": self.valid,
+            "form": self.form,
+            "revision": self.revision,
+            "instance_id": self.instance_id,
+            "issues": [i.to_dict() for i in self.issues],
+            "data": self.data,
+            "scores": self.scores,
+        }
+
+    def to_json(self) -> str:
+        """``to_dict`` as indented JSON (dates and decimals as strings)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, default=str)
+
+
+class QmsFormsError(Exception):
+    """Base of the errors that stop work (not the problems found in a file, which are Issues)."""
+
+
+class UsageError(QmsFormsError):
+    """The caller asked for something that cannot be done (unknown form, bad option value)."""
+
+
+def summarise(issues: Iterable[Issue]) -> Mapping[str, int]:
+    """Count issues by code."""
+    out: dict[str, int] = {}
+    for i in issues:
+        out[i.code] = out.get(i.code, 0) + 1
+    return out

@@ -1,0 +1,191 @@
+"""A workspace: ``qmsforms.toml`` plus ``templates/``, ``schemas/``, ``inbox/``, ``outbox/``.
+
+The repository root is itself a workspace. Defaults for every file a workspace holds ship with
+the package, so `init` can create a new one anywhere and a workspace may leave out what it
+does not customise (a missing questionnaire or template falls back to the shipped one).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .issues import QmsFormsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAME = "qmsforms.toml"
+FOLDERS = ("templates", "schemas", "inbox", "outbox")
+
+
+class ConfigError(QmsFormsError, ValueError):
+    """``qmsforms.toml`` cannot be read or holds invalid values."""
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Superseded(_Config):
+    """When a revision stopped being current, and how long returned copies are still taken."""
+
+    on: date
+    grace_days: int = Field(90, ge=0)
+
+
+class DocumentControl(_Config):
+    """The document-control block of one form (文件编号, 生效日期, 编制/审核/批准 ...)."""
+
+    document_no: str = ""
+    effective_date: date = date(2026, 1, 1)
+    status: str = "受控"
+    prepared_by: str = ""
+    reviewed_by: str = ""
+    approved_by: str = ""
+    superseded: dict[str, Superseded] = Field(default_factory=dict)
+
+
+class Company(_Config):
+    """The company name printed at the top of every form."""
+
+    name_zh: str = "公司名称"
+    name_en: str = "Company name"
+
+
+class Defaults(_Config):
+    """Workspace-wide defaults."""
+
+    language: Literal["zh", "en", "both"] = "both"
+
+
+class Config(_Config):
+    """The parsed ``qmsforms.toml``."""
+
+    company: Company = Field(default_factory=Company)
+    defaults: Defaults = Field(default_factory=Defaults)
+    forms: dict[str, DocumentControl] = Field(default_factory=dict)
+    policies: dict[str, dict[str, object]] = Field(default_factory=dict)
+
+    def control(self, form_id: str) -> DocumentControl:
+        """The document control of a form, with a generated number when none is configured."""
+        found = self.forms.get(form_id)
+        if found is not None:
+            return found
+        return DocumentControl(document_no=f"QR-{form_id.upper()}")
+
+
+def load_config(path: Path) -> Config:
+    """Read ``qmsforms.toml``; a missing file gives the defaults."""
+    if not path.exists():
+        return Config()
+    try:
+        with path.open("rb") as fh:
+            return Config.model_validate(tomllib.load(fh))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def package_defaults() -> Path:
+    """Where the shipped default schemas, templates and config live.
+
+    In an installed wheel they are packaged under ``qmsforms/_defaults``; in a source checkout
+    (editable install, tests) they are the repository's own folders.
+    """
+    here = Path(__file__).resolve().parent
+    packaged = here / "_defaults"
+    return packaged if packaged.is_dir() else here.parent
+
+
+class Workspace:
+    """A folder qmsforms works in. Cheap to create; files are read on first use."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        chosen = root if root is not None else os.environ.get("QMSFORMS_ROOT") or "."
+        self.root = Path(chosen).resolve()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    @cached_property
+    def config(self) -> Config:
+        """The workspace configuration (defaults when there is no ``qmsforms.toml``)."""
+        return load_config(self.root / CONFIG_NAME)
+
+    @property
+    def templates_dir(self) -> Path:
+        """Controlled templates of this workspace."""
+        return self.root / "templates"
+
+    @property
+    def schemas_dir(self) -> Path:
+        """Questionnaires, policies and exported JSON Schema of this workspace."""
+        return self.root / "schemas"
+
+    @property
+    def inbox(self) -> Path:
+        """Where filled forms are dropped."""
+        return self.root / "inbox"
+
+    @property
+    def outbox(self) -> Path:
+        """Where records, archived originals and rejections are written."""
+        return self.root / "outbox"
+
+    @property
+    def state_dir(self) -> Path:
+        """Private state (ledger, work folder); keep it on a local disk."""
+        return self.root / ".qmsforms"
+
+    @cached_property
+    def registry(self):  # type: ignore[no-untyped-def]
+        """The forms known in this workspace (built-in plus its questionnaires)."""
+        from .registry import FormRegistry
+
+        return FormRegistry(self)
+
+    def template_path(self, form_id: str, lang: str, suffix: str = ".xlsx") -> Path | None:
+        """The workspace's template for a form and language, or None to build from definition."""
+        name = f"{form_id}{suffix}" if lang == "both" else f"{form_id}.{lang}{suffix}"
+        path = self.templates_dir / name
+        return path if path.is_file() else None
+
+
+def init_workspace(target: str | os.PathLike[str]) -> Workspace:
+    """Create a workspace at ``target`` with the default config, schemas and templates.
+
+    Existing files are kept (never overwritten), so running it on a workspace only fills gaps.
+    """
+    root = Path(target)
+    root.mkdir(parents=True, exist_ok=True)
+    source = package_defaults()
+    for folder in FOLDERS:
+        (root / folder).mkdir(exist_ok=True)
+    for folder in ("templates", "schemas"):
+        src = source / folder
+        if src.is_dir():
+            shutil.copytree(src, root / folder, dirs_exist_ok=True,
+                            copy_function=_copy_if_absent)
+    config = root / CONFIG_NAME
+    if not config.exists() and (source / CONFIG_NAME).is_file():
+        shutil.copyfile(source / CONFIG_NAME, config)
+    for folder in ("inbox", "outbox"):
+        (root / folder / ".gitkeep").touch()
+    return Workspace(root)
+
+
+def _copy_if_absent(src: str, dst: str) -> str:
+    if not os.path.exists(dst):
+        shutil.copy2(src, dst)
+    return dst
