@@ -49,6 +49,7 @@ class FieldSpec:
     width: int = 1
     columns: tuple[FieldSpec, ...] = ()
     weight: float | None = None
+    section: tuple[str, str] | None = None
 
     def label(self, lang: str) -> str:
         """The caption in ``zh``, ``en`` or ``both`` (Chinese over English)."""
@@ -94,6 +95,7 @@ def input_field(
     width: int = 1,
     levels: Sequence[tuple[int | str, str, str]] = (),
     weight: float | None = None,
+    section: tuple[str, str] | None = None,
     **constraints: Any,
 ) -> Any:
     """Declare a pydantic field that is also an input on the form.
@@ -117,6 +119,8 @@ def input_field(
         extra["x-levels"] = [list(level) for level in levels]
     if weight is not None:
         extra["x-weight"] = weight
+    if section is not None:
+        extra["x-section"] = list(section)
     return Field(default, title=en, description=zh, json_schema_extra=extra, **constraints)
 
 
@@ -177,6 +181,7 @@ def spec_of(name: str, info: FieldInfo) -> FieldSpec:
         width=int(extra.get("x-width", 1)),  # type: ignore[call-overload]
         columns=columns,
         weight=extra.get("x-weight"),  # type: ignore[arg-type]
+        section=tuple(extra["x-section"]) if "x-section" in extra else None,  # type: ignore[arg-type]
     )
 
 

@@ -55,8 +55,7 @@ class FormDef:
 
 
 BUILTIN = (
-    FormDef("shipping-list", "发货单", "Shipping List", "A", ShippingList, ("doc_no",),
-            orientation="landscape"),
+    FormDef("shipping-list", "发货单", "Shipping List", "A", ShippingList, ("doc_no",)),
     FormDef("complaint", "客户反馈投诉处理单", "Customer Complaint Ticket", "A", Complaint,
             ("ticket_no",)),
     FormDef("satisfaction-monitoring", "顾客满意度监测评价表",

@@ -44,8 +44,21 @@ DELIVERY_EVENTS = {
 }
 
 
-def _count(zh: str, en: str) -> object:
-    return input_field(zh, en, kind="int", group="body", default=0, ge=0, le=999)
+QUALITY_SECTION = ("质量表现(30 分)— 发生次数", "Quality performance (30 points) — number of events")
+DELIVERY_SECTION = ("交付表现(30 分)— 发生次数", "Delivery performance (30 points) — number of events")
+
+
+def _count(label: tuple[str, str], section: tuple[str, str]) -> object:
+    return input_field(*label, kind="int", group="body", default=0, ge=0, le=999,
+                       section=section)
+
+
+def _q(key: str) -> object:
+    return _count(QUALITY_EVENTS[key], QUALITY_SECTION)
+
+
+def _d(key: str) -> object:
+    return _count(DELIVERY_EVENTS[key], DELIVERY_SECTION)
 
 
 class SatisfactionMonitoring(FormModel):
@@ -59,24 +72,24 @@ class SatisfactionMonitoring(FormModel):
                              help_zh="如 2026-11", help_en="e.g. 2026-11")
     assessor: str | None = input_field("考核人", "Assessed by", kind="text", max_length=50)
 
-    q_partial_return: int = _count(*QUALITY_EVENTS["q_partial_return"])
-    q_full_return: int = _count(*QUALITY_EVENTS["q_full_return"])
-    q_concession: int = _count(*QUALITY_EVENTS["q_concession"])
-    q_handling_delay: int = _count(*QUALITY_EVENTS["q_handling_delay"])
-    q_disruption_hold: int = _count(*QUALITY_EVENTS["q_disruption_hold"])
-    q_disruption_line_stop: int = _count(*QUALITY_EVENTS["q_disruption_line_stop"])
-    q_notice_rectify: int = _count(*QUALITY_EVENTS["q_notice_rectify"])
-    q_notice_suspend: int = _count(*QUALITY_EVENTS["q_notice_suspend"])
-    q_excess_freight: int = _count(*QUALITY_EVENTS["q_excess_freight"])
+    q_partial_return: int = _q("q_partial_return")
+    q_full_return: int = _q("q_full_return")
+    q_concession: int = _q("q_concession")
+    q_handling_delay: int = _q("q_handling_delay")
+    q_disruption_hold: int = _q("q_disruption_hold")
+    q_disruption_line_stop: int = _q("q_disruption_line_stop")
+    q_notice_rectify: int = _q("q_notice_rectify")
+    q_notice_suspend: int = _q("q_notice_suspend")
+    q_excess_freight: int = _q("q_excess_freight")
 
-    d_delay_notified: int = _count(*DELIVERY_EVENTS["d_delay_notified"])
-    d_delay_unnotified: int = _count(*DELIVERY_EVENTS["d_delay_unnotified"])
-    d_delay_complaint: int = _count(*DELIVERY_EVENTS["d_delay_complaint"])
-    d_delay_line_stop: int = _count(*DELIVERY_EVENTS["d_delay_line_stop"])
-    d_packaging: int = _count(*DELIVERY_EVENTS["d_packaging"])
-    d_notice_rectify: int = _count(*DELIVERY_EVENTS["d_notice_rectify"])
-    d_notice_suspend: int = _count(*DELIVERY_EVENTS["d_notice_suspend"])
-    d_excess_freight: int = _count(*DELIVERY_EVENTS["d_excess_freight"])
+    d_delay_notified: int = _d("d_delay_notified")
+    d_delay_unnotified: int = _d("d_delay_unnotified")
+    d_delay_complaint: int = _d("d_delay_complaint")
+    d_delay_line_stop: int = _d("d_delay_line_stop")
+    d_packaging: int = _d("d_packaging")
+    d_notice_rectify: int = _d("d_notice_rectify")
+    d_notice_suspend: int = _d("d_notice_suspend")
+    d_excess_freight: int = _d("d_excess_freight")
 
     performance_rate: Decimal = input_field(
         "顾客要求的绩效达标率 (%)", "Customer-required performance met (%)", kind="percent",

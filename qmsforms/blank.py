@@ -1,0 +1,472 @@
+"""Build a blank controlled form (.xlsx) from a form definition.
+
+The layout is derived from the field metadata: a document-control block, then the header
+fields in label/input pairs, counted events one per row, questions as rows of tick boxes or
+score cells, the lines table, long texts as boxes and a sign-off row. Every input is a
+workbook-scoped defined name equal to the field name (a tick row is one name over its cells),
+the lines are an Excel table named after the field, inputs carry data validation derived from
+the schema and are the only unlocked cells. The page is A4, fitted to one page wide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .fields import FieldSpec
+from .identity import Identity, identity_for, write_identity
+from .registry import FormDef
+from .workspace import Config
+
+COLUMNS = 8
+WIDTHS = (10.0, 19.0, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5)
+TABLE_WIDTHS = {"text": 15.0, "int": 9.0, "decimal": 11.0, "date": 11.0, "choice": 12.0}
+FONT = "Microsoft YaHei"
+TABLE_ROWS = 25
+TICK = "√"
+
+_thin = Side(style="thin", color="808080")
+BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+LABEL_FILL = PatternFill("solid", fgColor="F2F2F2")
+HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
+UNLOCKED = Protection(locked=False)
+WRAP = Alignment(wrap_text=True, vertical="center")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+TOP_LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
+
+NUMBER_FORMATS = {
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "decimal": "#,##0.00",
+    "percent": "0.0",
+    "int": "0",
+    "score": "0",
+    "month": "@",
+    "text": "@",
+    "longtext": "@",
+}
+
+YES_NO = {"zh": ("是", "否"), "en": ("Yes", "No"), "both": ("是 Yes", "否 No")}
+
+
+def _font(size: float = 10, bold: bool = False, color: str | None = None) -> Font:
+    return Font(name=FONT, size=size, bold=bold, color=color)
+
+
+@dataclass
+class _Sheet:
+    """The sheet being laid out, the next free row and what has been bound so far."""
+
+    ws: Worksheet
+    lang: str
+    row: int = 1
+    names: dict[str, str] = field(default_factory=dict)
+    validations: dict[str, DataValidation] = field(default_factory=dict)
+
+    def text(self, lang_pair: tuple[str, str], sep: str = "\n") -> str:
+        zh, en = lang_pair
+        return zh if self.lang == "zh" else en if self.lang == "en" else f"{zh}{sep}{en}"
+
+    def block(self, first_col: int, last_col: int, value: object = None, *, rows: int = 1,
+              style: str = "label", row: int | None = None) -> str:
+        """Merge a block, write a value into its top-left cell, style every cell of it."""
+        top = self.row if row is None else row
+        bottom = top + rows - 1
+        ref = f"{get_column_letter(first_col)}{top}:{get_column_letter(last_col)}{bottom}"
+        if first_col != last_col or rows > 1:
+            self.ws.merge_cells(ref)
+        cell = self.ws.cell(row=top, column=first_col)
+        if value is not None:
+            cell.value = value
+        for r in range(top, bottom + 1):
+            for c in range(first_col, last_col + 1):
+                target = self.ws.cell(row=r, column=c)
+                target.border = BORDER
+                if style == "label":
+                    target.fill, target.font, target.alignment = LABEL_FILL, _font(9), WRAP
+                elif style == "head":
+                    target.fill, target.font, target.alignment = HEAD_FILL, _font(9, True), CENTER
+                elif style == "input":
+                    target.protection, target.font = UNLOCKED, _font(10)
+                    target.alignment = TOP_LEFT if rows > 1 else WRAP
+        return ref
+
+    def bind(self, name: str, ref: str) -> None:
+        """Make ``name`` a workbook-scoped defined name over ``ref`` on this sheet."""
+        first, _, last = ref.partition(":")
+        absolute = "$" + "$".join(_split(first))
+        if last and last != first:
+            absolute += ":$" + "$".join(_split(last))
+        self.names[name] = f"{quote_sheetname(self.ws.title)}!{absolute}"
+
+    def validate(self, spec: FieldSpec, ref: str) -> None:
+        """Attach the data validation derived from the field's kind and constraints."""
+        dv = _validation(spec, self.lang)
+        if dv is None:
+            return
+        key = repr((dv.type, dv.operator, dv.formula1, dv.formula2, dv.prompt, dv.errorStyle))
+        existing = self.validations.get(key)
+        if existing is None:
+            self.validations[key] = dv
+            self.ws.add_data_validation(dv)
+            existing = dv
+        existing.add(ref)
+
+
+def _split(a1: str) -> tuple[str, str]:
+    letters = "".join(ch for ch in a1 if ch.isalpha())
+    return letters, a1[len(letters):]
+
+
+def _validation(spec: FieldSpec, lang: str) -> DataValidation | None:
+    def make(kind: str, **kw: object) -> DataValidation:
+        dv = DataValidation(type=kind, allow_blank=True, showErrorMessage=True,
+                            showInputMessage=bool(prompt), **kw)  # type: ignore[arg-type]
+        dv.error = f"{spec.label_zh}: 输入无效。\n{spec.label_en}: invalid entry."
+        dv.errorTitle = "qmsforms"
+        if prompt:
+            dv.prompt, dv.promptTitle = prompt[:255], spec.label_en[:32]
+        return dv
+
+    prompt = " / ".join(p for p in (spec.help_zh, spec.help_en) if p)
+    lo = spec.minimum
+    if lo is not None and spec.exclusive_minimum:
+        lo = lo + 1 if spec.kind in ("int", "score") else lo
+    if spec.kind in ("int", "score"):
+        return make("whole", operator="between", formula1=str(int(lo if lo is not None else 0)),
+                    formula2=str(int(spec.maximum if spec.maximum is not None else 999999999)))
+    if spec.kind in ("decimal", "percent"):
+        hi = spec.maximum if spec.maximum is not None else 999999999
+        return make("decimal", operator="between", formula1=str(lo if lo is not None else 0),
+                    formula2=str(hi))
+    if spec.kind == "date":
+        return make("date", operator="between", formula1="DATE(2000,1,1)",
+                    formula2="DATE(2100,12,31)")
+    if spec.kind in ("choice", "bool"):
+        options = spec.choice_labels(lang) if spec.kind == "choice" else list(YES_NO[lang])
+        dv = make("list", formula1='"' + ",".join(options) + '"')
+        dv.errorStyle = "warning"
+        return dv
+    if spec.kind == "ticks":
+        dv = make("list", formula1=f'"{TICK}"')
+        dv.errorStyle = "warning"
+        return dv
+    if spec.kind in ("text", "longtext") and spec.max_length:
+        return make("textLength", operator="lessThanOrEqual", formula1=str(spec.max_length))
+    return None
+
+
+def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 1) -> None:
+    ref = s.block(first, last, rows=rows, style="input")
+    for r in range(s.row, s.row + rows):
+        for c in range(first, last + 1):
+            s.ws.cell(row=r, column=c).number_format = NUMBER_FORMATS.get(spec.kind, "General")
+    s.bind(spec.name, ref)
+    s.validate(spec, ref)
+
+
+def _title_block(s: _Sheet, form: FormDef, config: Config, identity: Identity) -> None:
+    control = config.control(form.id)
+    s.block(1, COLUMNS, s.text((config.company.name_zh, config.company.name_en), " "),
+            style="none")
+    s.ws.cell(row=s.row, column=1).font = _font(12, True)
+    s.ws.cell(row=s.row, column=1).alignment = CENTER
+    s.ws.row_dimensions[s.row].height = 22
+    s.row += 1
+    s.block(1, COLUMNS, s.text((form.title_zh, form.title_en), "  "), style="none")
+    s.ws.cell(row=s.row, column=1).font = _font(16, True)
+    s.ws.cell(row=s.row, column=1).alignment = CENTER
+    s.ws.row_dimensions[s.row].height = 30
+    s.row += 1
+    rows = (
+        [(("文件编号", "Doc. no."), control.document_no),
+         (("版本", "Revision"), form.revision),
+         (("生效日期", "Effective"), control.effective_date.isoformat()),
+         (("受控状态", "Status"), s.text((control.status, _status_en(control.status)), " "))],
+        [(("编制", "Prepared"), control.prepared_by),
+         (("审核", "Reviewed"), control.reviewed_by),
+         (("批准", "Approved"), control.approved_by),
+         (("表单", "Form"), f"{form.id}")],
+    )
+    for pairs in rows:
+        for i, (label, value) in enumerate(pairs):
+            s.block(2 * i + 1, 2 * i + 1, s.text(label), style="label") if i else s.block(
+                1, 1, s.text(label), style="label")
+            s.block(2 * i + 2, 2 * i + 2, value, style="none")
+            value_cell = s.ws.cell(row=s.row, column=2 * i + 2)
+            value_cell.border, value_cell.font, value_cell.alignment = BORDER, _font(9), CENTER
+        s.ws.row_dimensions[s.row].height = 26 if s.lang == "both" else 18
+        s.row += 1
+    s.row += 1
+    del identity
+
+
+def _status_en(status: str) -> str:
+    return {"受控": "Controlled", "非受控": "Uncontrolled", "作废": "Obsolete"}.get(status, "")
+
+
+def _pairs(s: _Sheet, specs: list[FieldSpec]) -> None:
+    """Label/input pairs, two to a row; a field of width 3 takes the whole row."""
+    col = 1
+    for spec in specs:
+        if spec.width >= 3 or col > 1 and spec.width > 1:
+            if col > 1:
+                s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
+                s.row += 1
+                col = 1
+            s.block(1, 2, s.text(spec.labels), style="label")
+            _input_cells(s, spec, 3, COLUMNS)
+            s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
+            s.row += 1
+            continue
+        if col == 1:
+            s.block(1, 2, s.text(spec.labels), style="label")
+            _input_cells(s, spec, 3, 4)
+            col = 5
+        else:
+            s.block(5, 6, s.text(spec.labels), style="label")
+            _input_cells(s, spec, 7, 8)
+            s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
+            s.row += 1
+            col = 1
+    if col > 1:
+        s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
+        s.row += 1
+
+
+def _heading(s: _Sheet, label: tuple[str, str]) -> None:
+    s.block(1, COLUMNS, s.text(label, "  "), style="head")
+    s.ws.cell(row=s.row, column=1).alignment = Alignment(horizontal="left", vertical="center")
+    s.ws.row_dimensions[s.row].height = 20
+    s.row += 1
+
+
+def _counted_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
+    """One event per row: number, description, the count typed in the last column."""
+    section: tuple[str, str] | None = None
+    number = 0
+    for spec in specs:
+        if spec.section and spec.section != section:
+            section = spec.section
+            _heading(s, section)
+            s.block(1, 1, s.text(("序号", "No.")), style="head")
+            s.block(2, COLUMNS - 1, s.text(("项目", "Item"), " "), style="head")
+            s.block(COLUMNS, COLUMNS, s.text(("次数", "Count")), style="head")
+            s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
+            s.row += 1
+        number += 1
+        s.block(1, 1, number, style="label")
+        s.ws.cell(row=s.row, column=1).alignment = CENTER
+        s.block(2, COLUMNS - 1, s.text(spec.labels, " / "), style="label")
+        _input_cells(s, spec, COLUMNS, COLUMNS)
+        s.ws.cell(row=s.row, column=COLUMNS).alignment = CENTER
+        s.ws.row_dimensions[s.row].height = 20
+        s.row += 1
+
+
+def _questions(s: _Sheet, specs: list[FieldSpec]) -> None:
+    """Scored questions: a shared header of levels, then one row of tick cells per question."""
+    first = specs[0]
+    _heading(s, ("评价项目", "Evaluation"))
+    s.block(1, 1, s.text(("序号", "No.")), style="head")
+    if first.kind == "ticks":
+        n = len(first.levels)
+        start = COLUMNS - n + 1
+        s.block(2, start - 1, s.text(("项目", "Item"), " "), style="head")
+        for i, (value, zh, en) in enumerate(first.levels):
+            s.block(start + i, start + i, s.text((f"{zh}({value})", f"{en} ({value})")),
+                    style="head")
+    else:
+        start = COLUMNS
+        low, high = int(first.minimum or 0), int(first.maximum or 10)
+        s.block(2, start - 1, s.text(("项目", "Item"), " "), style="head")
+        s.block(start, start, s.text((f"得分 {low}–{high}", f"Score {low}–{high}")),
+                style="head")
+    s.ws.row_dimensions[s.row].height = 40 if s.lang == "both" else 28
+    s.row += 1
+    for number, spec in enumerate(specs, start=1):
+        s.block(1, 1, number, style="label")
+        s.ws.cell(row=s.row, column=1).alignment = CENTER
+        s.block(2, start - 1, s.text(spec.labels, " / "), style="label")
+        _input_cells(s, spec, start, COLUMNS)
+        for c in range(start, COLUMNS + 1):
+            s.ws.cell(row=s.row, column=c).alignment = CENTER
+        s.ws.row_dimensions[s.row].height = 22
+        s.row += 1
+    s.row += 1
+
+
+def _choice_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
+    """Single-choice questions: option captions above a row of tick cells."""
+    _heading(s, ("印象(每项勾选一项)", "Impressions (tick one per item)"))
+    for number, spec in enumerate(specs, start=1):
+        n = len(spec.levels)
+        start = COLUMNS - n + 1
+        s.block(1, 1, number, rows=2, style="label")
+        s.ws.cell(row=s.row, column=1).alignment = CENTER
+        s.block(2, start - 1, s.text(spec.labels, " / "), rows=2, style="label")
+        for i, (_value, zh, en) in enumerate(spec.levels):
+            s.block(start + i, start + i, s.text((zh, en)), style="label")
+            s.ws.cell(row=s.row, column=start + i).alignment = CENTER
+            s.ws.cell(row=s.row, column=start + i).font = _font(8)
+        s.ws.row_dimensions[s.row].height = 24 if s.lang == "both" else 15
+        s.row += 1
+        _input_cells(s, spec, start, COLUMNS)
+        for c in range(start, COLUMNS + 1):
+            s.ws.cell(row=s.row, column=c).alignment = CENTER
+        s.ws.row_dimensions[s.row].height = 18
+        s.row += 1
+    s.row += 1
+
+
+def _table(s: _Sheet, spec: FieldSpec) -> int:
+    """The lines as an Excel table named after the field; returns the header row."""
+    _heading(s, spec.labels)
+    header_row = s.row
+    columns = spec.columns[:COLUMNS]
+    for c, column in enumerate(columns, start=1):
+        cell = s.ws.cell(row=s.row, column=c, value=column.one_line_label(s.lang))
+        cell.fill, cell.font, cell.alignment, cell.border = HEAD_FILL, _font(9, True), CENTER, BORDER
+    s.ws.row_dimensions[s.row].height = 30 if s.lang == "both" else 20
+    for r in range(s.row + 1, s.row + 1 + TABLE_ROWS):
+        for c, column in enumerate(columns, start=1):
+            cell = s.ws.cell(row=r, column=c)
+            cell.protection, cell.border, cell.font = UNLOCKED, BORDER, _font(9)
+            cell.number_format = NUMBER_FORMATS.get(column.kind, "General")
+    last = s.row + TABLE_ROWS
+    ref = f"A{s.row}:{get_column_letter(len(columns))}{last}"
+    table = Table(displayName=spec.name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+    s.ws.add_table(table)
+    for c, column in enumerate(columns, start=1):
+        letter = get_column_letter(c)
+        s.validate(column, f"{letter}{s.row + 1}:{letter}{last}")
+    s.row = last + 2
+    return header_row
+
+
+def _long_text(s: _Sheet, spec: FieldSpec) -> None:
+    s.block(1, COLUMNS, s.text(spec.labels, "  "), style="label")
+    s.ws.cell(row=s.row, column=1).font = _font(9, True)
+    s.row += 1
+    _input_cells(s, spec, 1, COLUMNS)
+    s.ws.row_dimensions[s.row].height = 60
+    s.row += 1
+
+
+def _intro(s: _Sheet, form: FormDef) -> None:
+    q = form.questionnaire
+    if q is None or not (q.intro_zh or q.intro_en):
+        return
+    s.block(1, COLUMNS, s.text((q.intro_zh, q.intro_en)), style="none")
+    cell = s.ws.cell(row=s.row, column=1)
+    cell.font, cell.alignment = _font(9), Alignment(wrap_text=True, vertical="top")
+    s.ws.row_dimensions[s.row].height = 44 if s.lang == "both" else 28
+    s.row += 2
+
+
+def _page_setup(ws: Worksheet, form: FormDef, config: Config, last_row: int,
+                title_row: int | None) -> None:
+    control = config.control(form.id)
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = form.orientation
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    ws.page_margins.header, ws.page_margins.footer = 0.3, 0.3
+    ws.print_area = f"A1:{get_column_letter(COLUMNS)}{last_row}"
+    if title_row:
+        ws.print_title_rows = f"{title_row}:{title_row}"
+    ws.oddFooter.left.text = f"{control.document_no}  Rev. {form.revision}"
+    ws.oddFooter.left.size = 8
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页  Page &P of &N"
+    ws.oddFooter.center.size = 8
+    ws.oddFooter.right.text = f"{form.title_zh}  {form.title_en}"
+    ws.oddFooter.right.size = 8
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.sheet_view.showGridLines = False
+
+
+def _widths(form: FormDef) -> tuple[float, ...]:
+    """Column widths: the default grid, or sized to the lines table when the form has one."""
+    for spec in form.fields:
+        if spec.kind == "table":
+            widths = [TABLE_WIDTHS.get(c.kind, 12.0) for c in spec.columns[:COLUMNS]]
+            widths += [12.5] * (COLUMNS - len(widths))
+            widths[0] = max(widths[0], 18.0)
+            return tuple(widths)
+    return WIDTHS
+
+
+def build_blank(form: FormDef, config: Config, lang: str = "both",
+                identity: Identity | None = None) -> Workbook:
+    """Lay out the blank of ``form`` in ``lang`` (``zh``, ``en`` or ``both``).
+
+    ``identity`` defaults to the template identity (no instance id); `issue_blank` in
+    `qmsforms.templates` stamps a fresh one on each issued copy.
+    """
+    if lang not in ("zh", "en", "both"):
+        raise ValueError(f"language must be zh, en or both, not {lang!r}")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = form.title_zh if lang != "en" else form.title_en[:31]
+    for i, width in enumerate(_widths(form), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    s = _Sheet(ws=ws, lang=lang)
+    ident = identity or identity_for(form, lang)
+    _title_block(s, form, config, ident)
+    _intro(s, form)
+
+    by_group: dict[str, list[FieldSpec]] = {}
+    for spec in form.fields:
+        by_group.setdefault(spec.group, []).append(spec)
+    title_row = None
+    _pairs(s, [f for f in by_group.get("header", []) if f.kind != "longtext"])
+    s.row += 1
+    body = by_group.get("body", [])
+    counted = [f for f in body if f.kind in ("int", "decimal", "percent")]
+    if counted:
+        _counted_rows(s, counted)
+        s.row += 1
+    questions = by_group.get("questions", [])
+    if questions:
+        _questions(s, questions)
+    choices = [f for f in body if f.kind == "ticks"]
+    if choices:
+        _choice_rows(s, choices)
+    for spec in by_group.get("lines", []):
+        title_row = _table(s, spec)
+    for spec in [f for f in body if f.kind == "longtext"]:
+        _long_text(s, spec)
+    footer = by_group.get("footer", [])
+    short_footer = [f for f in footer if f.kind != "longtext"]
+    if short_footer:
+        _pairs(s, short_footer)
+    for spec in [f for f in footer if f.kind == "longtext"]:
+        _long_text(s, spec)
+    signoff = by_group.get("signoff", [])
+    if signoff:
+        s.row += 1
+        _pairs(s, signoff)
+    last_row = s.row - 1
+
+    for name, target in s.names.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=target)
+    _page_setup(ws, form, config, last_row, title_row)
+    wb.properties.title = form.title(lang)
+    wb.properties.creator = "qmsforms"
+    write_identity(wb, ident)
+    return wb

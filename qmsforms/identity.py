@@ -1,0 +1,114 @@
+"""The hidden identity of an issued form: form id, revision, fingerprint, instance id.
+
+It is written twice into every workbook: as custom document properties and on a very hidden
+sheet. Either copy is enough to identify a returned file (some editors drop custom properties,
+others un-hide sheets), and both survive a LibreOffice re-save.
+
+The fingerprint hashes the form's *binding* — field names, kinds, the shape each one covers,
+table columns and tick options — not its looks, so a restyled template keeps its fingerprint
+while a template whose fields were changed does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
+
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.workbook.workbook import Workbook
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .registry import FormDef
+
+IDENTITY_SHEET = "_qmsforms"
+PROPERTY_PREFIX = "qmsforms."
+KEYS = ("form", "revision", "fingerprint", "instance_id", "lang", "generator")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a blank says about itself. ``instance_id`` is empty on a template."""
+
+    form: str
+    revision: str
+    fingerprint: str
+    instance_id: str = ""
+    lang: str = "both"
+    generator: str = f"qmsforms {__version__}"
+
+    def issued(self) -> Identity:
+        """A copy with a fresh instance id, for one issued blank."""
+        return replace(self, instance_id=str(uuid.uuid4()))
+
+
+def fingerprint(form: FormDef) -> str:
+    """A short stable hash of the form's binding (see the module docstring)."""
+    parts: list[object] = [form.id, form.revision]
+    for spec in form.fields:
+        entry: list[object] = [spec.name, spec.kind]
+        if spec.kind == "ticks":
+            entry.append([level[0] for level in spec.levels])
+        if spec.kind == "choice":
+            entry.append(sorted(spec.choices))
+        if spec.kind == "table":
+            entry.append([[c.name, c.kind] for c in spec.columns])
+        parts.append(entry)
+    digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def identity_for(form: FormDef, lang: str = "both") -> Identity:
+    """The template identity of a form (no instance id yet)."""
+    return Identity(form=form.id, revision=form.revision, fingerprint=fingerprint(form),
+                    lang=lang)
+
+
+def write_identity(wb: Workbook, identity: Identity) -> None:
+    """Store the identity as custom properties and on the very hidden sheet (replacing both)."""
+    values = asdict(identity)
+    props = wb.custom_doc_props
+    for key in KEYS:
+        name = PROPERTY_PREFIX + key
+        for existing in [p for p in props.props if p.name == name]:
+            props.props.remove(existing)
+        props.append(StringProperty(name=name, value=values[key] or "-"))
+    if IDENTITY_SHEET in wb.sheetnames:
+        ws = wb[IDENTITY_SHEET]
+    else:
+        ws = wb.create_sheet(IDENTITY_SHEET)
+        ws.sheet_state = "veryHidden"
+        ws.protection.sheet = True
+    for row, key in enumerate(KEYS, start=1):
+        ws.cell(row=row, column=1, value=key)
+        ws.cell(row=row, column=2, value=values[key])
+
+
+def read_identity(wb: Workbook) -> Identity | None:
+    """The identity found in a workbook, preferring the hidden sheet; None when absent."""
+    found: dict[str, str] = {}
+    if IDENTITY_SHEET in wb.sheetnames:
+        ws = wb[IDENTITY_SHEET]
+        for row in ws.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
+            if row[0] in KEYS and row[1] is not None:
+                found[str(row[0])] = str(row[1]).strip()
+    if "form" not in found:
+        for prop in getattr(wb.custom_doc_props, "props", []):
+            if prop.name.startswith(PROPERTY_PREFIX):
+                key = prop.name[len(PROPERTY_PREFIX):]
+                if key in KEYS and prop.value not in (None, "-"):
+                    found[key] = str(prop.value).strip()
+    if not found.get("form"):
+        return None
+    return Identity(
+        form=found["form"],
+        revision=found.get("revision", ""),
+        fingerprint=found.get("fingerprint", ""),
+        instance_id=found.get("instance_id", ""),
+        lang=found.get("lang", "both"),
+        generator=found.get("generator", ""),
+    )

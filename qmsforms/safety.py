@@ -1,0 +1,371 @@
+"""Refuse hostile or broken .xlsx/.docx files before any parser touches them.
+
+Threat model: files arrive from a shared folder and may be renamed, truncated, password-protected,
+macro-enabled, or crafted (zip bombs, lying zip directories, path-traversal names, XML with DTDs
+or entities, sheets claiming a billion cells). `inspect_file` reads only the zip directory and
+streams each member once under hard caps, so memory stays bounded and a bad file yields an
+`Issue` with a clear reason instead of a traceback in openpyxl or python-docx.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from qmsforms.issues import Code, Issue, QmsFormsError
+
+Kind = Literal["xlsx", "docx"]
+
+_MiB = 2**20
+_CHUNK = _MiB
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE2_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_SUFFIX_KIND: dict[str, Kind] = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".docm": "docx"}
+_KIND_NAME = {"xlsx": "Excel", "docx": "Word"}
+_MACRO_SUFFIXES = (".xlsm", ".docm")
+_SHEET_RE = re.compile(r"xl/worksheets/[^/]+\.xml")
+_DIMENSION_RE = re.compile(r"<(?:[\w.-]+:)?dimension\s+ref\s*=\s*[\"']([^\"']*)[\"']")
+_CELL_RE = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_DTD_MARKERS = ("<!DOCTYPE", "<!ENTITY")
+# Local header fields zipfile itself refuses or cannot handle: encryption, compressed patch data.
+_BAD_FLAGS = 0x01 | 0x20 | 0x40
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard caps applied by `inspect_file`; the defaults suit shop-floor forms."""
+
+    max_file_bytes: int = 50 * _MiB  # compressed file size
+    max_uncompressed_bytes: int = 300 * _MiB  # sum of member sizes declared in the zip directory
+    max_member_bytes: int = 200 * _MiB  # any single member
+    max_ratio: float = 200.0  # uncompressed/compressed for any member over 1 MiB uncompressed
+    max_members: int = 5000
+    max_rows: int = 1_048_576
+    max_cols: int = 16_384
+    max_cells: int = 20_000_000  # rows*cols from a sheet's <dimension ref="..."> declaration
+
+
+class _Refuse(Exception):
+    """Internal: carries the one issue that ends the inspection."""
+
+    def __init__(self, code: Code, value: object, **context: object) -> None:
+        super().__init__(code.name)
+        self.issue = Issue.make(code, value=value, **context)
+
+
+def check_defusedxml() -> None:
+    """Raise `QmsFormsError` unless defusedxml is importable and openpyxl parses through it."""
+    try:
+        import defusedxml  # noqa: F401
+    except ImportError as exc:
+        raise QmsFormsError("defusedxml is not installed; refusing to parse untrusted XML") from exc
+    import openpyxl.xml
+
+    if not getattr(openpyxl.xml, "DEFUSEDXML", False):
+        raise QmsFormsError("openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set?)")
+
+
+def inspect_file(
+    path: str | os.PathLike[str],
+    *,
+    expect: Kind | None = None,
+    limits: Limits = Limits(),
+) -> list[Issue]:
+    """Look at a file before opening it.
+
+    Returns ``[]`` when it is safe to hand to openpyxl/python-docx, else the issues (one) saying
+    why not. ``expect`` None means: decide from the suffix (.xlsx/.xlsm, .docx/.docm). Never
+    raises for bad content; a missing or unreadable file is reported as an issue too.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if expect is None:
+        expect = _SUFFIX_KIND.get(suffix)
+    try:
+        _inspect(p, suffix, expect, limits)
+    except _Refuse as refused:
+        return [refused.issue]
+    return []
+
+
+def _inspect(p: Path, suffix: str, expect: Kind | None, limits: Limits) -> None:
+    name = p.name
+    try:
+        size = p.stat().st_size
+        if not p.is_file():
+            raise _Refuse(Code.UNREADABLE, name, detail="not a regular file")
+        if size == 0:
+            raise _Refuse(Code.EMPTY_FILE, name)
+        if size > limits.max_file_bytes:
+            mb = limits.max_file_bytes // _MiB
+            raise _Refuse(Code.UNREADABLE, name, detail=f"larger than {mb} MB")
+        with p.open("rb") as fh:
+            _inspect_open(fh, size, name, suffix, expect, limits)
+    except FileNotFoundError:
+        raise _Refuse(Code.FILE_NOT_FOUND, name, path=str(p)) from None
+    except OSError as exc:
+        raise _Refuse(Code.UNREADABLE, name, detail=exc.strerror or type(exc).__name__) from None
+
+
+def _inspect_open(fh: BinaryIO, size: int, name: str, suffix: str, expect: Kind | None,
+                  limits: Limits) -> None:
+    magic = fh.read(8)
+    if magic == _OLE2_MAGIC:
+        if _contains(fh, _OLE2_ENCRYPTED):
+            raise _Refuse(Code.ENCRYPTED, name)
+        if expect == "docx" or suffix in (".doc", ".dot"):
+            raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="old .doc")
+        raise _Refuse(Code.LEGACY_XLS, name)
+    if not zipfile.is_zipfile(fh):
+        code = Code.CORRUPT_FILE if magic[:2] == b"PK" else Code.NOT_AN_OFFICE_FILE
+        raise _Refuse(code, name, detail="zip directory missing or truncated")
+    if magic[:4] != b"PK\x03\x04":
+        raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="data before the zip archive")
+    _check_directory_size(fh, size, name, limits)
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            infos = zf.infolist()
+            _check_members(infos, name, limits)
+            kind = _check_kind(fh, zf, name, suffix, expect)
+            _check_sizes(infos, name, limits)
+            _scan_members(fh, zf, infos, kind, limits)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError,
+            zlib.error, struct.error, KeyError, IndexError, OverflowError) as exc:
+        detail = str(exc)[:120] or type(exc).__name__
+        raise _Refuse(Code.CORRUPT_FILE, name, detail=detail) from None
+
+
+def _contains(fh: BinaryIO, needle: bytes) -> bool:
+    """Whether the whole file holds ``needle``, read in chunks that overlap."""
+    fh.seek(0)
+    carry = b""
+    while chunk := fh.read(_CHUNK):
+        if needle in carry + chunk:
+            return True
+        carry = chunk[-(len(needle) - 1):]
+    return False
+
+
+def _check_directory_size(fh: BinaryIO, size: int, name: str, limits: Limits) -> None:
+    """Refuse a central directory too big to parse, before zipfile builds a ZipInfo per entry."""
+    tail_len = min(size, 22 + 65535)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos < 0 or len(tail) - pos < 22:
+        return  # zipfile will complain in its own words
+    entries, cd_size = struct.unpack("<HI", tail[pos + 10:pos + 16])
+    if (entries == 0xFFFF or cd_size == 0xFFFFFFFF) and pos >= 20 \
+            and tail[pos - 20:pos - 16] == b"PK\x06\x07":
+        (offset,) = struct.unpack("<Q", tail[pos - 12:pos - 4])
+        fh.seek(min(offset, size))
+        record = fh.read(56)
+        if len(record) == 56 and record[:4] == b"PK\x06\x06":
+            entries, cd_size = struct.unpack("<QQ", record[32:48])
+    if entries > limits.max_members or cd_size > limits.max_members * 1024:
+        raise _Refuse(Code.ZIP_BOMB, name, detail=f"{entries} members")
+
+
+def _check_members(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
+    """Step 4: member count, encryption flags, member names."""
+    if len(infos) > limits.max_members:
+        raise _Refuse(Code.ZIP_BOMB, name, detail=f"{len(infos)} members")
+    for info in infos:
+        if info.flag_bits & 0x41:
+            raise _Refuse(Code.ENCRYPTED, name)
+    seen: set[str] = set()
+    for info in infos:
+        member = info.filename
+        parts = member.replace("\\", "/").split("/")
+        if ("\\" in member or ".." in parts or member.startswith("/")
+                or _DRIVE_RE.match(member) or "\x00" in member):
+            raise _Refuse(Code.CORRUPT_FILE, member, detail="unsafe member name")
+        if member in seen:
+            raise _Refuse(Code.CORRUPT_FILE, member, detail="duplicate member name")
+        if info.flag_bits & _BAD_FLAGS:
+            raise _Refuse(Code.CORRUPT_FILE, member, detail="unsupported zip feature")
+        seen.add(member)
+
+
+def _check_kind(fh: BinaryIO, zf: zipfile.ZipFile, name: str, suffix: str,
+                expect: Kind | None) -> Kind:
+    """Steps 5 and 6: content types, document kind against ``expect``, macros."""
+    names = set(zf.namelist())
+    if "[Content_Types].xml" not in names:
+        raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="no [Content_Types].xml")
+    kind: Kind
+    if "xl/workbook.xml" in names:
+        kind = "xlsx"
+    elif "word/document.xml" in names:
+        kind = "docx"
+    else:
+        raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="neither workbook nor document")
+    if expect is not None and kind != expect:
+        shown = suffix if _SUFFIX_KIND.get(suffix) == expect else f".{expect}"
+        raise _Refuse(Code.WRONG_FILE_KIND, name, found=_KIND_NAME[kind], suffix=shown)
+    if suffix in _MACRO_SUFFIXES:
+        raise _Refuse(Code.MACRO_FILE, name)
+    for member in names:
+        if member.lower().endswith("vbaproject.bin"):
+            raise _Refuse(Code.MACRO_FILE, member)
+    info = zf.getinfo("[Content_Types].xml")
+    zf.open(info).close()  # let zipfile validate the local header as the parsers will
+    head = next(_member_chunks(fh, info, info.file_size), b"")
+    text = head.decode(_sniff_encoding(head), "replace").lower()
+    if "macroenabled" in text or "vbaproject" in text:
+        raise _Refuse(Code.MACRO_FILE, name)
+    if "types" not in text:
+        raise _Refuse(Code.CORRUPT_FILE, name, detail="[Content_Types].xml is empty or damaged")
+    return kind
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
+    """Step 7a: what the zip directory declares."""
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise _Refuse(Code.ZIP_BOMB, name, detail=f"{_human(total)} from {_human(packed)}")
+    for info in infos:
+        if info.file_size > limits.max_member_bytes or (
+                info.file_size > _MiB
+                and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
+            detail = f"{_human(info.file_size)} from {_human(info.compress_size)}"
+            raise _Refuse(Code.ZIP_BOMB, info.filename, detail=detail)
+
+
+def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: Kind,
+                  limits: Limits) -> None:
+    """Steps 7b-9: stream every member once; size and CRC first, then DTDs, then dimensions.
+
+    Any member that looks like XML is searched whole (a parser follows relationships, not file
+    names), except SVG pictures, which no parser here reads and which often carry a DOCTYPE.
+    """
+    unsafe_xml: _Refuse | None = None
+    absurd: _Refuse | None = None
+    total = 0
+    for info in infos:
+        member = info.filename
+        zf.open(info).close()  # the local-header checks zipfile applies when a parser reads it
+        needles: tuple[bytes, ...] = ()
+        carry = b""
+        first = True
+        for chunk in _member_chunks(fh, info, min(info.file_size, limits.max_member_bytes)):
+            total += len(chunk)
+            if total > limits.max_uncompressed_bytes:
+                raise _Refuse(Code.ZIP_BOMB, member, detail=f"more than {_human(total)}")
+            if first:
+                first = False
+                encoding = _sniff_encoding(chunk)
+                head = chunk[:4096].decode(encoding, "replace").lstrip("\ufeff \t\r\n")
+                if head.startswith("<") and not member.lower().endswith(".svg"):
+                    needles = tuple(m.encode(encoding) for m in _DTD_MARKERS)
+                if kind == "xlsx" and absurd is None and _SHEET_RE.fullmatch(member):
+                    absurd = _check_dimension(head, member, limits)
+            if needles and unsafe_xml is None:
+                if any(n in chunk or n in carry + chunk[:64] for n in needles):
+                    unsafe_xml = _Refuse(Code.UNSAFE_XML, member, detail="DTD/entity declaration")
+                carry = chunk[-64:]
+    if unsafe_xml is not None:
+        raise unsafe_xml
+    if absurd is not None:
+        raise absurd
+
+
+def _member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+    """Yield a member's bytes in chunks of at most 1 MiB, reading the raw file ourselves.
+
+    zipfile silently stops at the declared size; here a member that inflates past ``cap``
+    (its declared size) is a ZIP_BOMB, and a short, damaged or CRC-failing one is CORRUPT_FILE.
+    """
+    fh.seek(info.header_offset)
+    header = fh.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="bad local header")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    fh.seek(info.header_offset + 30 + name_len + extra_len)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+    elif info.compress_type != zipfile.ZIP_STORED:
+        raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="unsupported compression")
+    else:
+        inflater = None
+    left, produced, crc = info.compress_size, 0, 0
+    while True:
+        if inflater is not None and inflater.unconsumed_tail:
+            raw = inflater.unconsumed_tail
+        elif left > 0:
+            raw = fh.read(min(_CHUNK, left))
+            if not raw:
+                raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="member cut short")
+            left -= len(raw)
+        else:
+            raw = b""
+        data = raw if inflater is None else inflater.decompress(raw, _CHUNK)
+        if data:
+            produced += len(data)
+            if produced > cap:
+                detail = f"more than the declared {_human(cap)}"
+                raise _Refuse(Code.ZIP_BOMB, info.filename, detail=detail)
+            crc = zlib.crc32(data, crc)
+            yield data
+        elif not raw:
+            break
+        if inflater is not None and inflater.eof:
+            break
+    if (inflater is not None and not inflater.eof) or produced != info.file_size:
+        raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="member cut short or damaged")
+    if crc != info.CRC:
+        raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="CRC error")
+
+
+def _sniff_encoding(head: bytes) -> str:
+    """The encoding of an XML entity from its first bytes (XML 1.0 appendix F)."""
+    for prefix, encoding in ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+                             (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                             (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+                             (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le")):
+        if head.startswith(prefix):
+            return encoding
+    return "utf-8"
+
+
+def _check_dimension(head: str, member: str, limits: Limits) -> _Refuse | None:
+    match = _DIMENSION_RE.search(head)
+    if match is None:
+        return None
+    ref = match.group(1)
+    cells = [_CELL_RE.fullmatch(part.strip()) for part in ref.split(":")]
+    if not 1 <= len(cells) <= 2 or None in cells:
+        return None  # openpyxl recomputes a dimension it cannot read
+    rows: list[int] = []
+    cols: list[int] = []
+    for cell in cells:
+        assert cell is not None
+        letters, digits = cell.group(1).upper(), cell.group(2)
+        rows.append(int(digits) if len(digits) <= 9 else 10**9)
+        col = 0
+        for ch in letters[:7]:
+            col = col * 26 + ord(ch) - 64
+        cols.append(col if len(letters) <= 7 else 10**9)
+    n_rows, n_cols = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
+    if n_rows > limits.max_rows or n_cols > limits.max_cols or n_rows * n_cols > limits.max_cells:
+        return _Refuse(Code.ABSURD_DIMENSIONS, ref, sheet=member, detail=ref)
+    return None
+
+
+def _human(n: int) -> str:
+    """``12 GB``, ``40 KB``: sizes for the ZIP_BOMB detail."""
+    size, unit = float(n), "bytes"
+    for bigger in ("KB", "MB", "GB"):
+        if size < 1024:
+            break
+        size, unit = size / 1024, bigger
+    return f"{size:.0f} {unit}"
