@@ -76,12 +76,12 @@ class _Sheet:
         return zh if self.lang == "zh" else en if self.lang == "en" else f"{zh}{sep}{en}"
 
     def block(self, first_col: int, last_col: int, value: object = None, *, rows: int = 1,
-              style: str = "label", row: int | None = None) -> str:
+              style: str = "label", merge: bool = True) -> str:
         """Merge a block, write a value into its top-left cell, style every cell of it."""
-        top = self.row if row is None else row
+        top = self.row
         bottom = top + rows - 1
         ref = f"{get_column_letter(first_col)}{top}:{get_column_letter(last_col)}{bottom}"
-        if first_col != last_col or rows > 1:
+        if merge and (first_col != last_col or rows > 1):
             self.ws.merge_cells(ref)
         cell = self.ws.cell(row=top, column=first_col)
         if value is not None:
@@ -165,7 +165,7 @@ def _validation(spec: FieldSpec, lang: str) -> DataValidation | None:
 
 
 def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 1) -> None:
-    ref = s.block(first, last, rows=rows, style="input")
+    ref = s.block(first, last, rows=rows, style="input", merge=spec.kind != "ticks")
     for r in range(s.row, s.row + rows):
         for c in range(first, last + 1):
             s.ws.cell(row=r, column=c).number_format = NUMBER_FORMATS.get(spec.kind, "General")
@@ -349,7 +349,7 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
     for c, column in enumerate(columns, start=1):
         letter = get_column_letter(c)
         s.validate(column, f"{letter}{s.row + 1}:{letter}{last}")
-    s.row = last + 2
+    s.row = last + 1
     return header_row
 
 
@@ -447,8 +447,6 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
     choices = [f for f in body if f.kind == "ticks"]
     if choices:
         _choice_rows(s, choices)
-    for spec in by_group.get("lines", []):
-        title_row = _table(s, spec)
     for spec in [f for f in body if f.kind == "longtext"]:
         _long_text(s, spec)
     footer = by_group.get("footer", [])
@@ -461,6 +459,10 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
     if signoff:
         s.row += 1
         _pairs(s, signoff)
+    # The lines table comes last so that it can grow (Excel extends a table typed below it).
+    for spec in by_group.get("lines", []):
+        s.row += 1
+        title_row = _table(s, spec)
     last_row = s.row - 1
 
     for name, target in s.names.items():

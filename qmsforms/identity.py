@@ -46,9 +46,9 @@ class Identity:
         return replace(self, instance_id=str(uuid.uuid4()))
 
 
-def fingerprint(form: FormDef) -> str:
+def fingerprint(form: FormDef, revision: str | None = None) -> str:
     """A short stable hash of the form's binding (see the module docstring)."""
-    parts: list[object] = [form.id, form.revision]
+    parts: list[object] = [form.id, revision or form.revision]
     for spec in form.fields:
         entry: list[object] = [spec.name, spec.kind]
         if spec.kind == "ticks":

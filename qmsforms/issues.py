@@ -240,6 +240,10 @@ class Report:
         else:
             self.issues.extend(issues)
 
+    def has(self, code: Code) -> bool:
+        """Whether an issue with this code was reported."""
+        return any(i.code == code.name for i in self.issues)
+
     def codes(self) -> list[str]:
         """The issue codes in order; handy in tests and logs."""
         return [i.code for i in self.issues]

@@ -9,6 +9,7 @@ streams each member once under hard caps, so memory stays bounded and a bad file
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import struct
@@ -35,6 +36,11 @@ _DIMENSION_RE = re.compile(r"<(?:[\w.-]+:)?dimension\s+ref\s*=\s*[\"']([^\"']*)[
 _CELL_RE = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 _DTD_MARKERS = ("<!DOCTYPE", "<!ENTITY")
+_XML_DECL_RE = re.compile(r"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+# Encodings whose DTD markers the byte search finds; any other declared encoding (UTF-7, EBCDIC,
+# ...) is decoded and searched as text, so "+ADw-!DOCTYPE" cannot slip past.
+_BYTE_SEARCHABLE = {"utf-8", "ascii", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
+                    "utf-32-be"}
 # Local header fields zipfile itself refuses or cannot handle: encryption, compressed patch data.
 _BAD_FLAGS = 0x01 | 0x20 | 0x40
 
@@ -171,7 +177,7 @@ def _check_directory_size(fh: BinaryIO, size: int, name: str, limits: Limits) ->
         if len(record) == 56 and record[:4] == b"PK\x06\x06":
             entries, cd_size = struct.unpack("<QQ", record[32:48])
     if entries > limits.max_members or cd_size > limits.max_members * 1024:
-        raise _Refuse(Code.ZIP_BOMB, name, detail=f"{entries} members")
+        raise _Refuse(Code.ZIP_BOMB, name, detail=f"{entries} members, {_human(cd_size)} index")
 
 
 def _check_members(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
@@ -218,7 +224,7 @@ def _check_kind(fh: BinaryIO, zf: zipfile.ZipFile, name: str, suffix: str,
             raise _Refuse(Code.MACRO_FILE, member)
     info = zf.getinfo("[Content_Types].xml")
     zf.open(info).close()  # let zipfile validate the local header as the parsers will
-    head = next(_member_chunks(fh, info, info.file_size), b"")
+    head = next(_member_chunks(fh, info, _MiB), b"")
     text = head.decode(_sniff_encoding(head), "replace").lower()
     if "macroenabled" in text or "vbaproject" in text:
         raise _Refuse(Code.MACRO_FILE, name)
@@ -255,9 +261,9 @@ def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
         member = info.filename
         zf.open(info).close()  # the local-header checks zipfile applies when a parser reads it
         needles: tuple[bytes, ...] = ()
-        carry = b""
-        first = True
-        for chunk in _member_chunks(fh, info, min(info.file_size, limits.max_member_bytes)):
+        decoder: codecs.IncrementalDecoder | None = None
+        carry, text_carry, first = b"", "", True
+        for chunk in _member_chunks(fh, info, limits.max_member_bytes):
             total += len(chunk)
             if total > limits.max_uncompressed_bytes:
                 raise _Refuse(Code.ZIP_BOMB, member, detail=f"more than {_human(total)}")
@@ -267,10 +273,23 @@ def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
                 head = chunk[:4096].decode(encoding, "replace").lstrip("\ufeff \t\r\n")
                 if head.startswith("<") and not member.lower().endswith(".svg"):
                     needles = tuple(m.encode(encoding) for m in _DTD_MARKERS)
+                    try:
+                        decoder = _text_decoder(head)
+                    except (LookupError, ValueError):
+                        unsafe_xml = unsafe_xml or _Refuse(Code.UNSAFE_XML, member,
+                                                           detail="unknown XML encoding")
                 if kind == "xlsx" and absurd is None and _SHEET_RE.fullmatch(member):
                     absurd = _check_dimension(head, member, limits)
-            if needles and unsafe_xml is None:
-                if any(n in chunk or n in carry + chunk[:64] for n in needles):
+            if decoder is not None and unsafe_xml is None:
+                text = text_carry + decoder.decode(chunk)
+                if any(m in text for m in _DTD_MARKERS):
+                    unsafe_xml = _Refuse(Code.UNSAFE_XML, member, detail="DTD/entity declaration")
+                text_carry = text[-64:]
+            elif needles and unsafe_xml is None:
+                window = carry + chunk[:64]
+                # "!" is rare in Office XML and cheap to look for: a fast path before the needles
+                if (b"!" in chunk or b"!" in window) and any(
+                        n in chunk or n in window for n in needles):
                     unsafe_xml = _Refuse(Code.UNSAFE_XML, member, detail="DTD/entity declaration")
                 carry = chunk[-64:]
     if unsafe_xml is not None:
@@ -279,12 +298,14 @@ def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
         raise absurd
 
 
-def _member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+def _member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, max_bytes: int) -> Iterator[bytes]:
     """Yield a member's bytes in chunks of at most 1 MiB, reading the raw file ourselves.
 
-    zipfile silently stops at the declared size; here a member that inflates past ``cap``
-    (its declared size) is a ZIP_BOMB, and a short, damaged or CRC-failing one is CORRUPT_FILE.
+    zipfile silently stops at the declared size; here a member that inflates more than 1 MiB
+    past its declared size, or past ``max_bytes``, is a ZIP_BOMB, and a short, long, damaged or
+    CRC-failing one is CORRUPT_FILE.
     """
+    cap = min(info.file_size + _MiB, max_bytes)
     fh.seek(info.header_offset)
     header = fh.read(30)
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
@@ -312,7 +333,7 @@ def _member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, cap: int) -> Iterator[by
         if data:
             produced += len(data)
             if produced > cap:
-                detail = f"more than the declared {_human(cap)}"
+                detail = f"more than {_human(cap)}, {_human(info.file_size)} declared"
                 raise _Refuse(Code.ZIP_BOMB, info.filename, detail=detail)
             crc = zlib.crc32(data, crc)
             yield data
@@ -324,6 +345,15 @@ def _member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, cap: int) -> Iterator[by
         raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="member cut short or damaged")
     if crc != info.CRC:
         raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="CRC error")
+
+
+def _text_decoder(head: str) -> codecs.IncrementalDecoder | None:
+    """A decoder for an XML part that declares an encoding the byte search cannot cover."""
+    declared = _XML_DECL_RE.match(head)
+    if declared is None or codecs.lookup(declared.group(1)).name in _BYTE_SEARCHABLE:
+        return None
+    "<".encode(declared.group(1))  # LookupError for bytes-to-bytes codecs such as base64
+    return codecs.getincrementaldecoder(declared.group(1))("replace")
 
 
 def _sniff_encoding(head: bytes) -> str:
