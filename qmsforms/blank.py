@@ -217,7 +217,7 @@ def _pairs(s: _Sheet, specs: list[FieldSpec]) -> None:
     """Label/input pairs, two to a row; a field of width 3 takes the whole row."""
     col = 1
     for spec in specs:
-        if spec.width >= 3 or col > 1 and spec.width > 1:
+        if spec.width >= 3 or (col > 1 and spec.width > 1):
             if col > 1:
                 s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
                 s.row += 1
@@ -252,8 +252,7 @@ def _heading(s: _Sheet, label: tuple[str, str]) -> None:
 def _counted_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
     """One event per row: number, description, the count typed in the last column."""
     section: tuple[str, str] | None = None
-    number = 0
-    for spec in specs:
+    for number, spec in enumerate(specs, start=1):
         if spec.section and spec.section != section:
             section = spec.section
             _heading(s, section)
@@ -262,7 +261,6 @@ def _counted_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
             s.block(COLUMNS, COLUMNS, s.text(("次数", "Count")), style="head")
             s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
             s.row += 1
-        number += 1
         s.block(1, 1, number, style="label")
         s.ws.cell(row=s.row, column=1).alignment = CENTER
         s.block(2, COLUMNS - 1, s.text(spec.labels, " / "), style="label")
@@ -334,7 +332,8 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
     columns = spec.columns[:COLUMNS]
     for c, column in enumerate(columns, start=1):
         cell = s.ws.cell(row=s.row, column=c, value=column.one_line_label(s.lang))
-        cell.fill, cell.font, cell.alignment, cell.border = HEAD_FILL, _font(9, True), CENTER, BORDER
+        cell.fill, cell.font, cell.alignment = HEAD_FILL, _font(9, True), CENTER
+        cell.border = BORDER
     s.ws.row_dimensions[s.row].height = 30 if s.lang == "both" else 20
     for r in range(s.row + 1, s.row + 1 + TABLE_ROWS):
         for c, column in enumerate(columns, start=1):

@@ -50,6 +50,9 @@ def _to_bool(value: Any) -> bool | None:
     return nz.to_bool(value)
 
 
+LO_BOOLEANS = {"=TRUE()": True, "=FALSE()": False}
+"""LibreOffice stores a typed TRUE/FALSE as these formulas; they are values, not formulas."""
+
 NORMALISERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
     "text": _simple(nz.to_text),
     "longtext": _simple(nz.to_text),
@@ -78,6 +81,8 @@ def _value_cell(ws: Worksheet, row: int, col: int) -> Any:
 def read_value(spec: FieldSpec, cell: Any, sheet: str, out: Extraction, loc: Loc) -> Any:
     """Normalise one cell for ``spec``; on failure record the issue and return None."""
     out.where[loc] = (sheet, cell.coordinate)
+    if cell.data_type == "f" and spec.kind == "bool" and cell.value in LO_BOOLEANS:
+        return LO_BOOLEANS[cell.value]
     if cell.data_type == "f":
         out.issues.append(Issue.make(Code.FORMULA_IN_INPUT, field=spec.name, sheet=sheet,
                                      cell=cell.coordinate, value=cell.value, label=spec.labels))
@@ -170,4 +175,10 @@ def extract(wb: Workbook, form: FormDef, binding: Binding) -> Extraction:
             value = read_value(spec, cell, cells.sheet, out, (spec.name,))
         if value is not None:
             out.values[spec.name] = value
+    questions = [binding.fields[s.name] for s in form.fields
+                 if s.group == "questions" and s.name in binding.fields]
+    if questions:
+        first, last = questions[0], questions[-1]
+        block = Cells(first.sheet, first.min_row, first.min_col, last.max_row, last.max_col)
+        out.where[()] = (first.sheet, block.ref)
     return out

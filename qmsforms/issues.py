@@ -45,7 +45,7 @@ class Code(Enum):
                         "Macro-enabled files (.xlsm/.docm) are not accepted and macros are never "
                         "run; save as .xlsx.")
     WRONG_FILE_KIND = Detail("error", "文件内容是 {found},与扩展名 {suffix} 不符。",
-                             "The file holds a {found} document but is named {suffix}.")
+                             "The file holds {found} content but is named {suffix}.")
     ZIP_BOMB = Detail("error", "文件解压后过大({detail}),已拒收。",
                       "The file expands to an unsafe size ({detail}) and was refused.")
     UNSAFE_XML = Detail("error", "文件含有不安全的 XML 内容({detail}),已拒收。",
@@ -176,7 +176,8 @@ class Issue:
         shown = "" if value is None else str(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        ctx = _Blank(context, label=zh_label, label_en=en_label, value=shown, field=field or "")
+        ctx = _Blank(context, label=zh_label, label_en=en_label, value=shown, field=field or "",
+                     sheet=sheet or "")
         ctx.setdefault("detail_zh", ctx.get("detail", ""))
         return cls(
             code=code.name,

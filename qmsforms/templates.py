@@ -176,6 +176,6 @@ def _issue_sheet(wb: Workbook, report: Report) -> None:
                   issue.message_zh, issue.message_en)
         for col, value in enumerate(values, start=1):
             set_text(ws.cell(row=row, column=col), value)
-    for letter, width in zip("ABCDEFG", (20, 18, 14, 12, 20, 50, 60)):
+    for letter, width in zip("ABCDEFG", (20, 18, 14, 12, 20, 50, 60), strict=True):
         ws.column_dimensions[letter].width = width
     wb.active = 0

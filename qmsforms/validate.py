@@ -104,7 +104,7 @@ def issues_from_validation_error(
 
 
 def _where(where: dict[Loc, tuple[str, str]], loc: Loc) -> tuple[str | None, str | None]:
-    for length in range(len(loc), 0, -1):
+    for length in range(len(loc), -1, -1):
         found = where.get(loc[:length])
         if found:
             return found

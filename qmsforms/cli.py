@@ -1,0 +1,259 @@
+"""The ``qmsforms`` command: a thin click layer over the library.
+
+Each command parses options, calls one library function and prints the result; library
+exceptions become click errors only here. Exit codes: 0 success, 1 invalid input or failed
+work, 2 usage error. ``--json`` prints exactly the data the library returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .issues import QmsFormsError, Report, UsageError
+from .workspace import ConfigError, Workspace, init_workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(fn: F) -> F:
+    """The shared ``--json`` flag."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print the result as JSON (exactly the library's data).")(fn)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    ws: Workspace = ctx.obj["workspace"]
+    try:
+        ws.config  # noqa: B018 - read now so a bad qmsforms.toml is reported cleanly
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return ws
+
+
+class _Group(click.Group):
+    """Turns library errors into clean CLI errors instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click.UsageError(str(exc), ctx) from exc
+        except (QmsFormsError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="qmsforms")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="QMSFORMS_ROOT",
+              help="Workspace folder (default: current directory; env QMSFORMS_ROOT).")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None) -> None:
+    """Controlled Excel forms for quality departments: issue, take back, validate.
+
+    \b
+    受控表单工具:发放空白表单、回收填写的表单、校验并评分。
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = Workspace(root)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init(directory: Path) -> None:
+    """Create a workspace in DIRECTORY (config, templates, schemas, inbox, outbox)."""
+    ws = init_workspace(directory)
+    click.echo(f"workspace ready: {ws.root}")
+    for folder in ("templates", "schemas", "inbox", "outbox"):
+        click.echo(f"  {folder}/")
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def forms(ctx: click.Context, as_json: bool) -> None:
+    """List the form ids, titles and current revisions."""
+    registry = _workspace(ctx).registry
+    rows = [{"id": f.id, "revision": f.revision, "title_zh": f.title_zh, "title_en": f.title_en,
+             "natural_key": list(f.natural_key)} for f in registry]
+    if as_json:
+        _print_json(rows)
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        click.echo(f"{r['id']:<{width}}  rev {r['revision']:<3} {r['title_zh']}  {r['title_en']}")
+
+
+@cli.command()
+@click.argument("form")
+@json_option
+@click.pass_context
+def schema(ctx: click.Context, form: str, as_json: bool) -> None:
+    """Show the fields of FORM; with --json its JSON Schema (x-name, x-table)."""
+    from .schema import json_schema
+
+    definition = _workspace(ctx).registry.get(form)
+    if as_json:
+        _print_json(json_schema(definition))
+        return
+    click.echo(f"{definition.id} rev {definition.revision}: {definition.title('both')}")
+    for spec in definition.fields:
+        mark = "*" if spec.required else " "
+        click.echo(f" {mark} {spec.name:<28} {spec.kind:<9} {spec.label_zh} / {spec.label_en}")
+        for column in spec.columns:
+            cmark = "*" if column.required else " "
+            click.echo(f"     {cmark} {column.name:<26} {column.kind:<9} "
+                       f"{column.label_zh} / {column.label_en}")
+    click.echo("(* required)")
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r} is not field=value", param_hint="--set")
+        parsed[name.strip()] = value
+    return parsed
+
+
+@cli.command()
+@click.argument("form")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the blank (.xlsx).")
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default=None,
+              help="Label language (default from qmsforms.toml, normally both).")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help="Pre-fill a field, e.g. --set customer=ACME. Repeatable.")
+@click.pass_context
+def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
+        sets: tuple[str, ...]) -> None:
+    """Issue a blank controlled FORM with a fresh instance id."""
+    from .templates import issue_blank
+
+    ws = _workspace(ctx)
+    if output is not None and output.suffix.lower() == ".docx":
+        raise click.UsageError(f"form {form} is issued as .xlsx; Word output is not available "
+                               "for it")
+    path = issue_blank(ws, form, output, lang=lang, values=_parse_sets(sets))
+    click.echo(str(path))
+
+
+def _echo_report(report: Report) -> None:
+    mark = "OK " if report.valid else "BAD"
+    form = f"{report.form} rev {report.revision}" if report.form else "unidentified"
+    click.echo(f"{mark} {report.path}  [{form}]")
+    for issue in report.issues:
+        where = "!".join(p for p in (issue.sheet, issue.cell) if p) or "-"
+        click.echo(f"    {issue.severity:<7} {issue.code:<20} {where:<18} {issue.message_zh}")
+        click.echo(f"    {'':<7} {'':<20} {'':<18} {issue.message_en}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write an annotated copy of each invalid workbook into this folder.")
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
+             annotate_dir: Path | None) -> None:
+    """Validate filled FILES; exit 0 when all are valid, 1 otherwise."""
+    from .templates import annotate
+    from .validate import validate_files
+
+    reports = validate_files(files, _workspace(ctx))
+    if annotate_dir is not None:
+        for report in reports:
+            if not report.valid:
+                annotate(report.path, report,
+                         annotate_dir / f"{Path(report.path).stem}.annotated.xlsx")
+    if as_json:
+        _print_json([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            _echo_report(report)
+        bad = sum(not r.valid for r in reports)
+        click.echo(f"{len(reports) - bad} valid, {bad} invalid")
+    ctx.exit(0 if all(r.valid for r in reports) else 1)
+
+
+@cli.group()
+def templates() -> None:
+    """Build the default templates or check a customised one."""
+
+
+@templates.command("build")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the templates (default: the workspace's templates/).")
+@click.pass_context
+def templates_build(ctx: click.Context, out: Path | None) -> None:
+    """Rebuild every template and the exported JSON Schemas from the form definitions."""
+    from .schema import export_schemas
+    from .templates import build_templates
+
+    ws = _workspace(ctx)
+    for path in build_templates(ws, out):
+        click.echo(str(path))
+    if out is None:
+        for path in export_schemas(list(ws.registry), ws.schemas_dir / "json"):
+            click.echo(str(path))
+
+
+@templates.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_context
+def templates_check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Does each template still bind every field? (default: all in the workspace)."""
+    from .templates import check_template
+
+    ws = _workspace(ctx)
+    chosen = list(paths) or sorted(ws.templates_dir.glob("*.xlsx"))
+    if not chosen:
+        raise click.ClickException(f"no templates in {ws.templates_dir}")
+    reports = [check_template(p, ws) for p in chosen]
+    if as_json:
+        _print_json([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            _echo_report(report)
+    ctx.exit(0 if all(r.valid for r in reports) else 1)
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace to create for the demo (default: a new qmsforms-demo-* folder).")
+def demo(directory: Path | None) -> None:
+    """A complete run on generated sample data, in a fresh workspace."""
+    from .demo import run_demo
+
+    result = run_demo(directory)
+    click.echo(f"workspace: {result.root}")
+    click.echo(f"issued {len(result.blanks)} blank forms into {result.root / 'blanks'}")
+    for report in result.reports:
+        _echo_report(report)
+    for path in result.annotated:
+        click.echo(f"annotated copy: {path}")
+    valid = sum(r.valid for r in result.reports)
+    click.echo(f"{valid} valid, {len(result.reports) - valid} rejected "
+               f"(the rejection is deliberate: it shows how mistakes are reported)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="qmsforms")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

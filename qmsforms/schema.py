@@ -1,0 +1,45 @@
+"""JSON Schema of a form, annotated with where each field lives in the file.
+
+Every property carries ``x-name`` (the defined name or content-control tag); a table field
+also carries ``x-table``, its column field names in order. The shipped copies under
+``schemas/json/`` are rebuilt by ``qmsforms templates build`` and checked by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .identity import fingerprint
+from .registry import FormDef
+
+
+def json_schema(form: FormDef) -> dict[str, Any]:
+    """The JSON Schema of a form's data with qmsforms' binding annotations."""
+    schema = form.model.model_json_schema()
+    schema["title"] = f"{form.title_zh} {form.title_en}"
+    schema["$id"] = f"qmsforms:{form.id}:{form.revision}"
+    schema["x-form"] = form.id
+    schema["x-revision"] = form.revision
+    schema["x-fingerprint"] = fingerprint(form)
+    schema["x-natural-key"] = list(form.natural_key)
+    properties = schema.get("properties", {})
+    for spec in form.fields:
+        prop = properties[spec.name]
+        prop["x-name"] = spec.name
+        if spec.kind == "table":
+            prop["x-table"] = [column.name for column in spec.columns]
+    return schema
+
+
+def export_schemas(forms: list[FormDef], out_dir: Path) -> list[Path]:
+    """Write ``<form>.schema.json`` for each form; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for form in forms:
+        path = out_dir / f"{form.id}.schema.json"
+        text = json.dumps(json_schema(form), ensure_ascii=False, indent=2) + "\n"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
