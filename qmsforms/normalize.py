@@ -200,6 +200,10 @@ def to_percent(value: object, *, number_format: str | None = None) -> decimal.De
     return number
 
 
+_SERIAL_TEXT = re.compile(r"[1-9]\d{4}")
+"""A date serial stored as text: five digits (1927-05-18 .. 2173-10-14), never a year."""
+
+
 def to_date(value: object) -> datetime.date | None:
     """A calendar date from a date, an Excel serial or text in year-month-day order."""
     if _is_blank(value):
@@ -210,6 +214,8 @@ def to_date(value: object) -> datetime.date | None:
         return value
     if _is_number(value):
         return _serial(value, "NOT_A_DATE").date()
+    if isinstance(value, str) and _SERIAL_TEXT.fullmatch(_folded(value)):
+        return _serial(int(_folded(value)), "NOT_A_DATE").date()
     if isinstance(value, str) and (found := _match_datetime(_folded(value))):
         return found.date()
     raise NormalizeError("NOT_A_DATE")

@@ -1,0 +1,122 @@
+"""Shared fixtures: fresh workspaces, filled forms and a LibreOffice converter."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from qmsforms.fill import fill_workbook
+from qmsforms.templates import issue_blank
+from qmsforms.workspace import Workspace, init_workspace
+
+REPO = Path(__file__).resolve().parent.parent
+
+VALID: dict[str, dict[str, Any]] = {
+    "shipping-list": {
+        "doc_no": "FH-001", "customer": "华东汽车", "ship_date": "2026-11-03",
+        "lines": [{"part_name": "螺栓 M8", "batch_no": "B1", "quantity": 100,
+                   "unit_price": 0.5, "amount": 50}],
+    },
+    "complaint": {
+        "ticket_no": "TS-1", "customer": "华东汽车", "received_at": "2026-11-03 09:00",
+        "filed_at": "2026-11-03 10:00", "category": "quality", "description": "焊缝开裂",
+    },
+    "satisfaction-survey": {
+        "customer": "华东汽车", "period": "2026", "product_quality": 5, "delivery": 4,
+        "packaging": 4, "appearance": 3, "service_attitude": 5,
+    },
+    "service-evaluation": {
+        "customer": "华东汽车", "service_ref": "SV-1", "response_speed": 9, "resolution": 8,
+        "expertise": 10, "attitude": 7, "clarity": 9,
+    },
+    "satisfaction-monitoring": {
+        "customer": "华东汽车", "month": "2026-11", "performance_rate": 95,
+    },
+}
+"""The smallest valid filling of every form; tests start from it and break one thing."""
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    """A fresh workspace made by ``init`` (default config, templates and schemas)."""
+    return init_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def repo_ws() -> Workspace:
+    """The repository root as a workspace (the shipped defaults)."""
+    return Workspace(REPO)
+
+
+FillFn = Callable[..., Path]
+
+
+@pytest.fixture
+def make_filled(ws: Workspace, tmp_path: Path) -> FillFn:
+    """Issue a blank and fill it: ``make_filled(form_id, data=None, **overrides)``.
+
+    ``data`` replaces the VALID filling; keyword overrides change single fields (a value of
+    ``None`` removes the field).
+    """
+
+    def make(form_id: str, data: dict[str, Any] | None = None, *, lang: str = "both",
+             workspace: Workspace | None = None, **overrides: Any) -> Path:
+        space = workspace or ws
+        values = dict(VALID[form_id] if data is None else data)
+        for key, value in overrides.items():
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
+        path = tmp_path / f"{form_id}-{uuid.uuid4().hex[:6]}.xlsx"
+        issue_blank(space, form_id, path, lang=lang)
+        wb = load_workbook(path)
+        fill_workbook(wb, space.registry.get(form_id), values, lang)
+        wb.save(path)
+        return path
+
+    return make
+
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture(scope="session")
+def soffice(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, str], Path]:
+    """Convert a file with LibreOffice: ``soffice(path, "xlsx")`` returns the new file.
+
+    A private profile per session (shared profiles make concurrent runs silently produce
+    nothing), output in a separate folder (same-folder output fails with exit code 0), and the
+    output's existence checked, because soffice exits 0 on several failures.
+    """
+    binary = _soffice()
+    if binary is None:
+        if os.environ.get("QMSFORMS_REQUIRE_SOFFICE"):
+            pytest.fail("LibreOffice (soffice) is required here but not installed")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    profile = tmp_path_factory.mktemp("lo-profile")
+    filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "docx": "docx:MS Word 2007 XML",
+               "pdf": "pdf"}
+
+    def convert(path: Path, fmt: str) -> Path:
+        out_dir = tmp_path_factory.mktemp("lo-out")
+        result = subprocess.run(
+            [binary, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+             "--convert-to", filters[fmt], "--outdir", str(out_dir), str(path)],
+            capture_output=True, text=True, timeout=180, check=False,
+        )
+        produced = out_dir / f"{path.stem}.{fmt}"
+        if not produced.is_file():
+            raise AssertionError(f"soffice produced nothing: {result.stdout} {result.stderr}")
+        return produced
+
+    return convert
