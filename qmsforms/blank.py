@@ -145,8 +145,8 @@ def _validation(spec: FieldSpec, lang: str) -> DataValidation | None:
                     formula2=str(int(spec.maximum if spec.maximum is not None else 999999999)))
     if spec.kind in ("decimal", "percent"):
         hi = spec.maximum if spec.maximum is not None else 999999999
-        return make("decimal", operator="between", formula1=str(lo if lo is not None else 0),
-                    formula2=str(hi))
+        return make("decimal", operator="between", formula1=_number(lo or 0),
+                    formula2=_number(hi))
     if spec.kind == "date":
         return make("date", operator="between", formula1="DATE(2000,1,1)",
                     formula2="DATE(2100,12,31)")
@@ -162,6 +162,10 @@ def _validation(spec: FieldSpec, lang: str) -> DataValidation | None:
     if spec.kind in ("text", "longtext") and spec.max_length:
         return make("textLength", operator="lessThanOrEqual", formula1=str(spec.max_length))
     return None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 1) -> None:

@@ -1,0 +1,521 @@
+"""Tests for the ``qmsforms`` command line: exit codes, files produced and ``--json`` output.
+
+Every command runs through click's CliRunner against a fresh workspace (``--root``); the
+assertions look at exit codes, issue codes, cells and JSON keys, never at message prose.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import quote_sheetname
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.workbook.workbook import Workbook
+
+from qmsforms import __version__
+from qmsforms.cli import cli
+from qmsforms.identity import read_identity
+from qmsforms.templates import BAD_FILL
+from qmsforms.workspace import Workspace
+
+try:
+    import hostile
+except ImportError:  # tests/ imported as a package
+    from tests import hostile
+
+FORM_IDS = ("shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
+            "satisfaction-monitoring")
+REPORT_KEYS = {"path", "valid", "form", "revision", "instance_id", "issues", "data", "scores"}
+ISSUE_KEYS = {"code", "severity", "field", "sheet", "cell", "value", "message_zh", "message_en"}
+RESTYLED_SHEET = "Restyled 改版"
+
+Corpus = dict[str, tuple[Path, str]]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def run(ws: Workspace, *args: str) -> Result:
+    """Invoke the CLI on workspace ``ws``."""
+    return CliRunner().invoke(cli, ["--root", str(ws.root), *args])
+
+
+def run_json(ws: Workspace, *args: str) -> tuple[Result, Any]:
+    """Invoke the CLI with ``--json`` appended; returns the result and the parsed output."""
+    result = run(ws, *args, "--json")
+    return result, json.loads(result.stdout)
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of ``group`` as its path of names."""
+    paths: list[tuple[str, ...]] = []
+    for name, command in sorted(group.commands.items()):
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths.extend(command_paths(command, (*prefix, name)))
+    return paths
+
+
+def named_cell(wb: Workbook, name: str) -> Cell:
+    """The top-left cell of a workbook-scoped defined name."""
+    ((sheet, ref),) = list(wb.defined_names[name].destinations)
+    min_col, min_row, _, _ = range_boundaries(ref.replace("$", ""))
+    return wb[sheet].cell(row=min_row, column=min_col)
+
+
+def top_left(wb: Workbook, sheet: str, ref: str) -> Cell:
+    """The top-left cell of an A1 reference on ``sheet``."""
+    min_col, min_row, _, _ = range_boundaries(ref)
+    return wb[sheet].cell(row=min_row, column=min_col)
+
+
+def no_traceback(result: Result) -> bool:
+    """True when the command ended normally or through click's exit, not by an exception."""
+    return result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def restyle(source: Path, target: Path) -> Path:
+    """What a quality engineer does in Excel: new fonts and fills, wider column, a logo, and a
+    renamed sheet (with every defined name rewritten to the new sheet name)."""
+    wb = load_workbook(source)
+    sheet = wb.worksheets[0]
+    old = sheet.title
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell, Cell) and isinstance(cell.value, str):
+                cell.font = Font(name="Arial", size=11, bold=True, color="1F4E79")
+                cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    sheet.column_dimensions["A"].width = 31
+    sheet.cell(row=1, column=sheet.max_column + 2, value="LOGO")
+    sheet.title = RESTYLED_SHEET
+    for defined in wb.defined_names.values():
+        defined.attr_text = ",".join(
+            f"{quote_sheetname(RESTYLED_SHEET if name == old else name)}!{ref}"
+            for name, ref in defined.destinations)
+    wb.save(target)
+    return target
+
+
+# -- init ----------------------------------------------------------------------------------
+
+def test_init_creates_a_workspace(ws: Workspace, tmp_path: Path) -> None:
+    target = tmp_path / "new-ws"
+    result = run(ws, "init", str(target))
+    assert result.exit_code == 0
+    assert (target / "qmsforms.toml").is_file()
+    assert sorted((target / "templates").glob("*.xlsx"))
+    assert sorted((target / "schemas" / "questionnaires").glob("*.toml"))
+    assert (target / "inbox").is_dir()
+    assert (target / "outbox").is_dir()
+
+
+def test_init_twice_keeps_an_edited_config(ws: Workspace, tmp_path: Path) -> None:
+    target = tmp_path / "new-ws"
+    assert run(ws, "init", str(target)).exit_code == 0
+    config = target / "qmsforms.toml"
+    edited = config.read_text(encoding="utf-8") + "\n# edited by the quality engineer\n"
+    config.write_text(edited, encoding="utf-8")
+    assert run(ws, "init", str(target)).exit_code == 0
+    assert config.read_text(encoding="utf-8") == edited
+
+
+# -- forms ---------------------------------------------------------------------------------
+
+def test_forms_lists_every_form_id(ws: Workspace) -> None:
+    result = run(ws, "forms")
+    assert result.exit_code == 0
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    assert set(FORM_IDS) <= listed
+
+
+def test_forms_json(ws: Workspace) -> None:
+    result, rows = run_json(ws, "forms")
+    assert result.exit_code == 0
+    assert set(FORM_IDS) <= {row["id"] for row in rows}
+    for row in rows:
+        assert set(row) == {"id", "revision", "title_zh", "title_en", "natural_key"}
+        assert row["revision"] and row["title_zh"] and row["title_en"]
+
+
+# -- schema --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_schema_lists_field_names(ws: Workspace, form_id: str) -> None:
+    result = run(ws, "schema", form_id)
+    assert result.exit_code == 0
+    words = set(result.stdout.split())
+    for spec in ws.registry.get(form_id).fields:
+        assert spec.name in words
+        assert {column.name for column in spec.columns} <= words
+
+
+def test_schema_json_of_shipping_list(ws: Workspace) -> None:
+    result, schema = run_json(ws, "schema", "shipping-list")
+    assert result.exit_code == 0
+    assert schema["x-form"] == "shipping-list"
+    properties = schema["properties"]
+    lines = ws.registry.get("shipping-list").field("lines")
+    assert properties["lines"]["x-table"] == [column.name for column in lines.columns]
+    assert properties["lines"]["x-table"][0] == "part_name"
+    assert properties
+    for key, prop in properties.items():
+        assert prop["x-name"] == key
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_schema_of_unknown_form_is_a_usage_error(ws: Workspace, as_json: bool) -> None:
+    result = run(ws, "schema", "no-such-form", *(["--json"] if as_json else []))
+    assert result.exit_code == 2
+
+
+# -- new -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_new_issues_a_blank_of_every_form(ws: Workspace, tmp_path: Path, form_id: str) -> None:
+    out = tmp_path / f"{form_id}.xlsx"
+    result = run(ws, "new", form_id, "-o", str(out))
+    assert result.exit_code == 0
+    assert Path(result.stdout.strip()) == out
+    wb = load_workbook(out)
+    identity = read_identity(wb)
+    assert identity is not None
+    assert identity.form == form_id
+    assert identity.instance_id
+    for spec in ws.registry.get(form_id).fields:
+        if spec.kind == "table":
+            assert any(spec.name in s.tables for s in wb.worksheets)
+        else:
+            assert spec.name in wb.defined_names
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_new_in_one_language(ws: Workspace, tmp_path: Path, lang: str) -> None:
+    out = tmp_path / f"survey.{lang}.xlsx"
+    result = run(ws, "new", "satisfaction-survey", "--lang", lang, "-o", str(out))
+    assert result.exit_code == 0
+    identity = read_identity(load_workbook(out))
+    assert identity is not None
+    assert identity.lang == lang
+
+
+def test_new_without_output_writes_into_the_current_folder(
+        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(ws, "new", "complaint")
+    assert result.exit_code == 0
+    written = tmp_path / result.stdout.strip()
+    assert written.is_file()
+    assert written.suffix == ".xlsx"
+    assert written.name.startswith("complaint-")
+
+
+def test_new_with_set_prefills_fields(ws: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "survey.xlsx"
+    result = run(ws, "new", "satisfaction-survey", "--set", "customer=ACME",
+                 "--set", "period=2026", "-o", str(out))
+    assert result.exit_code == 0
+    wb = load_workbook(out)
+    assert named_cell(wb, "customer").value == "ACME"
+    assert named_cell(wb, "period").value == "2026"
+    result, reports = run_json(ws, "validate", str(out))
+    assert result.exit_code == 1
+    assert [issue["code"] for issue in reports[0]["issues"]] == ["INCOMPLETE_SURVEY"]
+
+
+@pytest.mark.parametrize("args", [
+    ("satisfaction-survey", "--set", "bad"),
+    ("satisfaction-survey", "--set", "=value"),
+    ("satisfaction-survey", "--set", "nosuchfield=1"),
+    ("satisfaction-survey", "--set", "survey_date=3/11/2026"),
+    ("satisfaction-survey", "--set", "product_quality=5"),
+    ("satisfaction-survey", "--lang", "fr"),
+    ("no-such-form",),
+], ids=["set-without-equals", "set-without-name", "set-unknown-field", "set-bad-value",
+        "set-ticks", "bad-lang", "unknown-form"])
+def test_new_usage_errors(ws: Workspace, tmp_path: Path, args: tuple[str, ...]) -> None:
+    out = tmp_path / "blank.xlsx"
+    result = run(ws, "new", *args, "-o", str(out))
+    assert result.exit_code == 2
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".xlsm"])
+def test_new_refuses_other_file_kinds(ws: Workspace, tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"blank{suffix}"
+    result = run(ws, "new", "complaint", "-o", str(out))
+    assert result.exit_code == 2
+    assert not out.exists()
+
+
+def test_new_gives_each_blank_a_fresh_instance_id(ws: Workspace, tmp_path: Path) -> None:
+    ids = []
+    for name in ("one.xlsx", "two.xlsx"):
+        assert run(ws, "new", "complaint", "-o", str(tmp_path / name)).exit_code == 0
+        identity = read_identity(load_workbook(tmp_path / name))
+        assert identity is not None and identity.instance_id
+        ids.append(identity.instance_id)
+    assert ids[0] != ids[1]
+
+
+# -- validate ------------------------------------------------------------------------------
+
+@pytest.fixture
+def bad_shipping_list(make_filled: Any) -> Path:
+    """A shipping list with an ambiguous ship date: exactly one error at one cell."""
+    return make_filled("shipping-list", ship_date="3/11/2026")
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_validate_valid_file(ws: Workspace, make_filled: Any, form_id: str) -> None:
+    path = make_filled(form_id)
+    assert run(ws, "validate", str(path)).exit_code == 0
+    result, reports = run_json(ws, "validate", str(path))
+    assert result.exit_code == 0
+    (report,) = reports
+    assert report["valid"] is True
+    assert report["form"] == form_id
+    assert report["issues"] == []
+    assert report["data"]
+
+
+def test_validate_invalid_file(ws: Workspace, bad_shipping_list: Path) -> None:
+    assert run(ws, "validate", str(bad_shipping_list)).exit_code == 1
+    result, reports = run_json(ws, "validate", str(bad_shipping_list))
+    assert result.exit_code == 1
+    (report,) = reports
+    assert report["valid"] is False
+    assert [(i["code"], i["field"]) for i in report["issues"]] == [
+        ("DATE_AMBIGUOUS", "ship_date")]
+
+
+def test_validate_mixed_list(ws: Workspace, make_filled: Any, bad_shipping_list: Path) -> None:
+    good = make_filled("complaint")
+    assert run(ws, "validate", str(good), str(bad_shipping_list)).exit_code == 1
+    result, reports = run_json(ws, "validate", str(good), str(bad_shipping_list))
+    assert result.exit_code == 1
+    assert [(r["path"], r["valid"]) for r in reports] == [
+        (str(good), True), (str(bad_shipping_list), False)]
+
+
+def test_validate_json_shape(ws: Workspace, make_filled: Any, bad_shipping_list: Path) -> None:
+    good = make_filled("satisfaction-survey")
+    _, reports = run_json(ws, "validate", str(good), str(bad_shipping_list))
+    assert isinstance(reports, list)
+    assert len(reports) == 2
+    for report in reports:
+        assert set(report) == REPORT_KEYS
+        assert report["revision"] and report["instance_id"]
+        for issue in report["issues"]:
+            assert set(issue) == ISSUE_KEYS
+    assert reports[0]["scores"]
+    assert reports[1]["issues"]
+
+
+def test_validate_annotate_writes_a_copy_of_invalid_files_only(
+        ws: Workspace, tmp_path: Path, make_filled: Any, bad_shipping_list: Path) -> None:
+    good = make_filled("complaint")
+    out_dir = tmp_path / "annotated"
+    result, reports = run_json(ws, "validate", str(good), str(bad_shipping_list),
+                               "--annotate", str(out_dir))
+    assert result.exit_code == 1
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        f"{bad_shipping_list.stem}.annotated.xlsx"]
+    annotated = load_workbook(out_dir / f"{bad_shipping_list.stem}.annotated.xlsx")
+    original = load_workbook(bad_shipping_list)
+    (issue,) = reports[1]["issues"]
+    cell = top_left(annotated, issue["sheet"], issue["cell"])
+    assert cell.fill.fgColor.rgb == BAD_FILL.fgColor.rgb
+    assert top_left(original, issue["sheet"], issue["cell"]).fill.fgColor.rgb != (
+        BAD_FILL.fgColor.rgb)
+    assert cell.comment is not None
+    assert top_left(original, issue["sheet"], issue["cell"]).comment is None
+
+
+def test_validate_missing_file(ws: Workspace, tmp_path: Path) -> None:
+    """The FILES argument is not existence-checked by click: a missing file is an invalid
+    input reported as FILE_NOT_FOUND (exit 1), not a usage error."""
+    missing = tmp_path / "missing.xlsx"
+    assert run(ws, "validate", str(missing)).exit_code == 1
+    result, reports = run_json(ws, "validate", str(missing))
+    assert result.exit_code == 1
+    assert no_traceback(result)
+    assert [i["code"] for i in reports[0]["issues"]] == ["FILE_NOT_FOUND"]
+
+
+@pytest.mark.parametrize("args", [(), ("--json",)], ids=["bare", "json-only"])
+def test_validate_needs_a_file(ws: Workspace, args: tuple[str, ...]) -> None:
+    assert run(ws, "validate", *args).exit_code == 2
+
+
+def test_validate_a_folder_is_a_usage_error(ws: Workspace, tmp_path: Path) -> None:
+    assert run(ws, "validate", str(tmp_path)).exit_code == 2
+
+
+# -- hostile files -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return hostile.build_corpus(tmp_path_factory.mktemp("hostile"))
+
+
+MISNAMED_DOCX = {
+    "legacy_doc": "an OLE2 file named .docx is reported as LEGACY_XLS by validate: "
+                  "inspect_file(expect='xlsx') ignores the .docx suffix",
+    "xlsx_named_docx": "a workbook named .docx passes the safety gate under expect='xlsx' and "
+                       "openpyxl's InvalidFileException surfaces as UNREADABLE",
+}
+
+
+def _hostile_case(name: str) -> Any:
+    if name in MISNAMED_DOCX:
+        return pytest.param(name, marks=pytest.mark.xfail(reason=MISNAMED_DOCX[name],
+                                                          strict=True))
+    return name
+
+
+@pytest.mark.parametrize("case", [_hostile_case(name) for name in sorted(hostile.CASES)])
+def test_validate_refuses_hostile_file(ws: Workspace, corpus: Corpus, case: str) -> None:
+    path, code = corpus[case]
+    result = run(ws, "validate", str(path), "--json")
+    assert no_traceback(result)
+    assert result.exit_code == 1
+    (report,) = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert code in [issue["code"] for issue in report["issues"]]
+
+
+@pytest.mark.parametrize("case", sorted(MISNAMED_DOCX))
+def test_validate_refuses_misnamed_docx_cleanly(ws: Workspace, corpus: Corpus,
+                                                case: str) -> None:
+    """Whatever code they get, the two xfail cases above are still refused without a trace."""
+    path, _ = corpus[case]
+    result = run(ws, "validate", str(path), "--json")
+    assert no_traceback(result)
+    assert result.exit_code == 1
+    (report,) = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert report["issues"]
+
+
+# -- templates -----------------------------------------------------------------------------
+
+def test_templates_build_into_a_folder(ws: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "built"
+    result = run(ws, "templates", "build", "--out", str(out))
+    assert result.exit_code == 0
+    built = sorted(out.glob("*.xlsx"))
+    assert len(built) == 15
+    assert {p.name.split(".")[0] for p in built} == set(FORM_IDS)
+
+
+def test_templates_build_in_the_workspace(ws: Workspace) -> None:
+    for path in ws.templates_dir.glob("*.xlsx"):
+        path.unlink()
+    shutil.rmtree(ws.schemas_dir / "json", ignore_errors=True)
+    result = run(ws, "templates", "build")
+    assert result.exit_code == 0
+    assert len(sorted(ws.templates_dir.glob("*.xlsx"))) == 15
+    schemas = sorted((ws.schemas_dir / "json").glob("*.schema.json"))
+    assert {p.name.removesuffix(".schema.json") for p in schemas} == set(FORM_IDS)
+    assert run(ws, "templates", "check").exit_code == 0
+
+
+def test_templates_check_the_workspace_templates(ws: Workspace) -> None:
+    assert run(ws, "templates", "check").exit_code == 0
+    result, reports = run_json(ws, "templates", "check")
+    assert result.exit_code == 0
+    assert len(reports) == 15
+    assert all(r["valid"] and r["issues"] == [] for r in reports)
+
+
+def test_templates_check_without_templates_fails(ws: Workspace) -> None:
+    for path in ws.templates_dir.glob("*.xlsx"):
+        path.unlink()
+    result = run(ws, "templates", "check")
+    assert result.exit_code == 1
+    assert no_traceback(result)
+
+
+def test_templates_check_unbound_field(ws: Workspace, tmp_path: Path) -> None:
+    wb = load_workbook(ws.templates_dir / "shipping-list.xlsx")
+    del wb.defined_names["customer"]
+    broken = tmp_path / "no-customer.xlsx"
+    wb.save(broken)
+    assert run(ws, "templates", "check", str(broken)).exit_code == 1
+    result, reports = run_json(ws, "templates", "check", str(broken))
+    assert result.exit_code == 1
+    (report,) = reports
+    assert report["valid"] is False
+    assert ("FIELD_NOT_BOUND", "customer") in [(i["code"], i["field"]) for i in report["issues"]]
+
+
+def test_templates_check_a_file_that_is_no_template(ws: Workspace, corpus: Corpus) -> None:
+    path, code = corpus["text_as_xlsx"]
+    result, reports = run_json(ws, "templates", "check", str(path))
+    assert result.exit_code == 1
+    assert [i["code"] for i in reports[0]["issues"]] == [code]
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_restyled_template_still_binds_and_reads(ws: Workspace, tmp_path: Path,
+                                                 make_filled: Any, form_id: str) -> None:
+    restyled = restyle(ws.templates_dir / f"{form_id}.xlsx", tmp_path / f"{form_id}.xlsx")
+    assert run(ws, "templates", "check", str(restyled)).exit_code == 0
+    result, reports = run_json(ws, "templates", "check", str(restyled))
+    assert result.exit_code == 0
+    assert reports[0]["issues"] == []
+
+    shutil.copyfile(restyled, ws.templates_dir / f"{form_id}.xlsx")
+    filled = make_filled(form_id)
+    wb = load_workbook(filled)
+    assert wb.worksheets[0].title == RESTYLED_SHEET  # really issued from the restyled template
+    assert "LOGO" in [c.value for row in wb.worksheets[0].iter_rows() for c in row]
+    result, reports = run_json(ws, "validate", str(filled))
+    assert result.exit_code == 0
+    assert reports[0]["valid"] is True
+    assert reports[0]["data"]
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+def test_demo(ws: Workspace, tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    result = run(ws, "demo", "--dir", str(target))
+    assert result.exit_code == 0
+    rejected = sorted((target / "outbox" / "rejected").glob("*.annotated.xlsx"))
+    assert rejected
+    assert len(sorted((target / "blanks").glob("*.xlsx"))) == 5
+    assert (target / "qmsforms.toml").is_file()
+
+
+# -- version, help, configuration ----------------------------------------------------------
+
+def test_version(ws: Workspace) -> None:
+    result = run(ws, "--version")
+    assert result.exit_code == 0
+    assert __version__ in result.stdout
+
+
+@pytest.mark.parametrize("path", [(), *command_paths(cli)],
+                         ids=lambda p: " ".join(p) or "qmsforms")
+def test_help(ws: Workspace, path: tuple[str, ...]) -> None:
+    result = run(ws, *path, "--help")
+    assert result.exit_code == 0
+    assert result.stdout
+
+
+@pytest.mark.parametrize("config", ["[company\nname_zh = ", '[defaults]\nlanguage = "fr"\n'],
+                         ids=["invalid-toml", "invalid-value"])
+def test_bad_config_is_reported_without_traceback(ws: Workspace, config: str) -> None:
+    (ws.root / "qmsforms.toml").write_text(config, encoding="utf-8")
+    result = run(ws, "forms")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
