@@ -218,5 +218,5 @@ def test_invalid_questionnaire_names_the_file(tmp_path: Path) -> None:
     (ws.schemas_dir / "questionnaires" / "broken.toml").write_text(
         WARRANTY.replace('natural_key = ["customer", "claim_no"]',
                          'natural_key = ["customer", "nope"]'), encoding="utf-8")
-    with pytest.raises(ValueError, match="broken.toml"):
+    with pytest.raises(ValueError, match=r"broken\.toml"):
         Workspace(ws.root).registry.ids()
