@@ -177,6 +177,21 @@ def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 
     s.validate(spec, ref)
 
 
+def _numbered_label(s: _Sheet, number: int, spec: FieldSpec, last_col: int,
+                    rows: int = 1) -> None:
+    """Row number in column A and the field's caption up to ``last_col``."""
+    s.block(1, 1, number, rows=rows, style="label")
+    s.ws.cell(row=s.row, column=1).alignment = CENTER
+    s.block(2, last_col, s.text(spec.labels, " / "), rows=rows, style="label")
+
+
+def _centred_inputs(s: _Sheet, spec: FieldSpec, first_col: int) -> None:
+    """The field's input cells from ``first_col`` to the last column, centred."""
+    _input_cells(s, spec, first_col, COLUMNS)
+    for c in range(first_col, COLUMNS + 1):
+        s.ws.cell(row=s.row, column=c).alignment = CENTER
+
+
 def _title_block(s: _Sheet, form: FormDef, config: Config, identity: Identity) -> None:
     control = config.control(form.id)
     s.block(1, COLUMNS, s.text((config.company.name_zh, config.company.name_en), " "),
@@ -265,11 +280,8 @@ def _counted_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
             s.block(COLUMNS, COLUMNS, s.text(("次数", "Count")), style="head")
             s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
             s.row += 1
-        s.block(1, 1, number, style="label")
-        s.ws.cell(row=s.row, column=1).alignment = CENTER
-        s.block(2, COLUMNS - 1, s.text(spec.labels, " / "), style="label")
-        _input_cells(s, spec, COLUMNS, COLUMNS)
-        s.ws.cell(row=s.row, column=COLUMNS).alignment = CENTER
+        _numbered_label(s, number, spec, COLUMNS - 1)
+        _centred_inputs(s, spec, COLUMNS)
         s.ws.row_dimensions[s.row].height = 20
         s.row += 1
 
@@ -295,12 +307,8 @@ def _questions(s: _Sheet, specs: list[FieldSpec]) -> None:
     s.ws.row_dimensions[s.row].height = 40 if s.lang == "both" else 28
     s.row += 1
     for number, spec in enumerate(specs, start=1):
-        s.block(1, 1, number, style="label")
-        s.ws.cell(row=s.row, column=1).alignment = CENTER
-        s.block(2, start - 1, s.text(spec.labels, " / "), style="label")
-        _input_cells(s, spec, start, COLUMNS)
-        for c in range(start, COLUMNS + 1):
-            s.ws.cell(row=s.row, column=c).alignment = CENTER
+        _numbered_label(s, number, spec, start - 1)
+        _centred_inputs(s, spec, start)
         s.ws.row_dimensions[s.row].height = 22
         s.row += 1
     s.row += 1
@@ -312,18 +320,14 @@ def _choice_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
     for number, spec in enumerate(specs, start=1):
         n = len(spec.levels)
         start = COLUMNS - n + 1
-        s.block(1, 1, number, rows=2, style="label")
-        s.ws.cell(row=s.row, column=1).alignment = CENTER
-        s.block(2, start - 1, s.text(spec.labels, " / "), rows=2, style="label")
+        _numbered_label(s, number, spec, start - 1, rows=2)
         for i, (_value, zh, en) in enumerate(spec.levels):
             s.block(start + i, start + i, s.text((zh, en)), style="label")
             s.ws.cell(row=s.row, column=start + i).alignment = CENTER
             s.ws.cell(row=s.row, column=start + i).font = _font(8)
         s.ws.row_dimensions[s.row].height = 24 if s.lang == "both" else 15
         s.row += 1
-        _input_cells(s, spec, start, COLUMNS)
-        for c in range(start, COLUMNS + 1):
-            s.ws.cell(row=s.row, column=c).alignment = CENTER
+        _centred_inputs(s, spec, start)
         s.ws.row_dimensions[s.row].height = 18
         s.row += 1
     s.row += 1

@@ -57,9 +57,28 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None) -> list[P
             created = workspace.config.control(form.id).effective_date
             wb.properties.created = datetime(created.year, created.month, created.day)
             path = target / template_name(form.id, lang)
-            wb.save(path)
+            fresh = path.with_suffix(".new")
+            wb.save(fresh)
+            if path.is_file() and same_content(fresh, path):
+                fresh.unlink()
+            else:
+                fresh.replace(path)
             written.append(path)
     return written
+
+
+def same_content(a: Path, b: Path) -> bool:
+    """Whether two xlsx files hold the same parts, ignoring the save timestamp."""
+    import zipfile
+
+    def parts(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as zf:
+            return {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}
+
+    try:
+        return parts(a) == parts(b)
+    except zipfile.BadZipFile:
+        return False
 
 
 def _load(path: Path) -> Workbook:
