@@ -18,6 +18,7 @@ from qmsforms.workspace import Workspace, init_workspace
 
 from .conftest import REPO, VALID
 
+
 def test_committed_templates_match_the_definitions(repo_ws: Workspace, tmp_path: Path) -> None:
     """Fails when a definition changed without `qmsforms templates build`."""
     rebuilt = build_templates(repo_ws, tmp_path)
