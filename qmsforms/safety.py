@@ -127,7 +127,7 @@ def _inspect_open(fh: BinaryIO, size: int, name: str, suffix: str, expect: Kind 
     if magic == _OLE2_MAGIC:
         if _contains(fh, _OLE2_ENCRYPTED):
             raise _Refuse(Code.ENCRYPTED, name)
-        if expect == "docx" or suffix in (".doc", ".dot"):
+        if expect == "docx" or suffix in (".doc", ".dot", ".docx", ".docm"):
             raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="old .doc")
         raise _Refuse(Code.LEGACY_XLS, name)
     if not zipfile.is_zipfile(fh):

@@ -130,9 +130,13 @@ def _check_revision(form: FormDef, revision: str, workspace: Workspace,
 
 def open_workbook(path: Path) -> tuple[Workbook | None, list[Issue]]:
     """Run the safety gate, then open with openpyxl (formulas kept visible, never evaluated)."""
-    issues = inspect_file(path, expect="xlsx")
+    word = path.suffix.lower() in (".docx", ".docm")
+    issues = inspect_file(path, expect="docx" if word else "xlsx")
     if issues:
         return None, issues
+    if word:
+        return None, [Issue.make(Code.UNREADABLE, value=path.name,
+                                 detail="Word forms are not read yet; use the .xlsx form")]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

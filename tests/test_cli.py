@@ -276,7 +276,6 @@ def bad_shipping_list(make_filled: Any) -> Path:
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_validate_valid_file(ws: Workspace, make_filled: Any, form_id: str) -> None:
     path = make_filled(form_id)
-    assert run(ws, "validate", str(path)).exit_code == 0
     result, reports = run_json(ws, "validate", str(path))
     assert result.exit_code == 0
     (report,) = reports
@@ -298,6 +297,7 @@ def test_validate_invalid_file(ws: Workspace, bad_shipping_list: Path) -> None:
 
 def test_validate_mixed_list(ws: Workspace, make_filled: Any, bad_shipping_list: Path) -> None:
     good = make_filled("complaint")
+    assert run(ws, "validate", str(good)).exit_code == 0
     assert run(ws, "validate", str(good), str(bad_shipping_list)).exit_code == 1
     result, reports = run_json(ws, "validate", str(good), str(bad_shipping_list))
     assert result.exit_code == 1
@@ -315,7 +315,7 @@ def test_validate_json_shape(ws: Workspace, make_filled: Any, bad_shipping_list:
         assert report["revision"] and report["instance_id"]
         for issue in report["issues"]:
             assert set(issue) == ISSUE_KEYS
-    assert reports[0]["scores"]
+    assert reports[0]["valid"] is True
     assert reports[1]["issues"]
 
 
@@ -366,22 +366,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     return hostile.build_corpus(tmp_path_factory.mktemp("hostile"))
 
 
-MISNAMED_DOCX = {
-    "legacy_doc": "an OLE2 file named .docx is reported as LEGACY_XLS by validate: "
-                  "inspect_file(expect='xlsx') ignores the .docx suffix",
-    "xlsx_named_docx": "a workbook named .docx passes the safety gate under expect='xlsx' and "
-                       "openpyxl's InvalidFileException surfaces as UNREADABLE",
-}
-
-
-def _hostile_case(name: str) -> Any:
-    if name in MISNAMED_DOCX:
-        return pytest.param(name, marks=pytest.mark.xfail(reason=MISNAMED_DOCX[name],
-                                                          strict=True))
-    return name
-
-
-@pytest.mark.parametrize("case", [_hostile_case(name) for name in sorted(hostile.CASES)])
+@pytest.mark.parametrize("case", sorted(hostile.CASES))
 def test_validate_refuses_hostile_file(ws: Workspace, corpus: Corpus, case: str) -> None:
     path, code = corpus[case]
     result = run(ws, "validate", str(path), "--json")
@@ -390,19 +375,6 @@ def test_validate_refuses_hostile_file(ws: Workspace, corpus: Corpus, case: str)
     (report,) = json.loads(result.stdout)
     assert report["valid"] is False
     assert code in [issue["code"] for issue in report["issues"]]
-
-
-@pytest.mark.parametrize("case", sorted(MISNAMED_DOCX))
-def test_validate_refuses_misnamed_docx_cleanly(ws: Workspace, corpus: Corpus,
-                                                case: str) -> None:
-    """Whatever code they get, the two xfail cases above are still refused without a trace."""
-    path, _ = corpus[case]
-    result = run(ws, "validate", str(path), "--json")
-    assert no_traceback(result)
-    assert result.exit_code == 1
-    (report,) = json.loads(result.stdout)
-    assert report["valid"] is False
-    assert report["issues"]
 
 
 # -- templates -----------------------------------------------------------------------------
@@ -425,11 +397,9 @@ def test_templates_build_in_the_workspace(ws: Workspace) -> None:
     assert len(sorted(ws.templates_dir.glob("*.xlsx"))) == 15
     schemas = sorted((ws.schemas_dir / "json").glob("*.schema.json"))
     assert {p.name.removesuffix(".schema.json") for p in schemas} == set(FORM_IDS)
-    assert run(ws, "templates", "check").exit_code == 0
 
 
 def test_templates_check_the_workspace_templates(ws: Workspace) -> None:
-    assert run(ws, "templates", "check").exit_code == 0
     result, reports = run_json(ws, "templates", "check")
     assert result.exit_code == 0
     assert len(reports) == 15
