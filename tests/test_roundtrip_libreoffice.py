@@ -200,11 +200,12 @@ def _write_raw(path: Path, raw: RawCells) -> None:
 
 
 def _assert_same_reading(original: Path, resaved: Path, ws: Workspace) -> dict[str, Any]:
-    """Both files valid, same data and identity; returns the data."""
+    """Both files valid with the same issues (none), data and identity; returns the data."""
     before = validate_file(original, ws)
     assert before.valid, before.flatten(["code", "field", "cell", "value"])
     after = validate_file(resaved, ws)
     assert after.valid, after.flatten(["code", "field", "cell", "value"])
+    assert after.flatten() == before.flatten()  # no warning appears either
     assert after.data == before.data
     assert after.instance_id == before.instance_id
     assert before.instance_id

@@ -1,0 +1,166 @@
+"""Printing: every blank renders (through LibreOffice) on A4 portrait pages with its footer.
+
+Blanks are printed and filled in by hand as often as on screen. Each one must fit one A4
+portrait page with the document number and "第 x 页 共 y 页 / Page x of y" in the footer; a
+long shipping list runs onto more A4 pages and repeats the table header on each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from qmsforms.fill import fill_workbook
+from qmsforms.templates import issue_blank
+from qmsforms.workspace import Workspace, init_workspace
+
+pytestmark = pytest.mark.libreoffice
+
+Convert = Callable[[Path, str], Path]
+
+FORMS = ["shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
+         "satisfaction-monitoring"]
+LANGS = ("both", "zh", "en")
+A4 = (595.0, 842.0)
+TOLERANCE = 2.0
+LONG_LIST = 60
+
+
+@dataclass(frozen=True)
+class Page:
+    """One PDF page as pdfinfo reports it (points, degrees)."""
+
+    width: float
+    height: float
+    rotation: int
+
+
+def _tool(name: str) -> str:
+    """Path of a poppler tool; skip (or fail where LibreOffice tests are required) if absent."""
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("QMSFORMS_REQUIRE_SOFFICE"):
+            pytest.fail(f"{name} (poppler-utils) is required here but not installed")
+        pytest.skip(f"{name} (poppler-utils) is not installed")
+    return found
+
+
+def _run(*args: str) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=True,
+                          timeout=60).stdout
+
+
+def pdf_pages(path: Path) -> list[Page]:
+    """Every page of a PDF with its size and rotation."""
+    pdfinfo = _tool("pdfinfo")
+    count = int(re.search(r"^Pages:\s+(\d+)", _run(pdfinfo, str(path)), re.M)[1])  # type: ignore[index]
+    info = _run(pdfinfo, "-f", "1", "-l", str(count), str(path))
+    sizes = re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    rotations = re.findall(r"^Page\s+\d+ rot:\s+(\d+)", info, re.M)
+    assert len(sizes) == len(rotations) == count, info
+    return [Page(float(w), float(h), int(r)) for (w, h), r in zip(sizes, rotations, strict=True)]
+
+
+def page_text(path: Path, page: int) -> str:
+    """The text of one page, whitespace collapsed to single spaces."""
+    text = _run(_tool("pdftotext"), "-f", str(page), "-l", str(page), str(path), "-")
+    return " ".join(text.split())
+
+
+def is_a4_portrait(page: Page) -> bool:
+    """A4 portrait within the tolerance, not rotated into landscape."""
+    return (abs(page.width - A4[0]) <= TOLERANCE and abs(page.height - A4[1]) <= TOLERANCE
+            and page.rotation % 180 == 0)
+
+
+@pytest.fixture(scope="module")
+def print_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace (default config) for every rendering in this module."""
+    return init_workspace(tmp_path_factory.mktemp("print") / "ws")
+
+
+@pytest.fixture(scope="module")
+def blank_pdfs(print_ws: Workspace, tmp_path_factory: pytest.TempPathFactory,
+               soffice: Convert) -> dict[tuple[str, str], Path]:
+    """Every form in every language, issued and rendered to PDF once."""
+    folder = tmp_path_factory.mktemp("blanks")
+    rendered: dict[tuple[str, str], Path] = {}
+    for form_id in FORMS:
+        for lang in LANGS:
+            blank = issue_blank(print_ws, form_id, folder / f"{form_id}.{lang}.xlsx", lang=lang)
+            rendered[form_id, lang] = soffice(blank, "pdf")
+    return rendered
+
+
+@pytest.fixture(scope="module")
+def long_list_pdf(print_ws: Workspace, tmp_path_factory: pytest.TempPathFactory,
+                  soffice: Convert) -> Path:
+    """A bilingual shipping list with 60 lines rendered to PDF."""
+    path = issue_blank(print_ws, "shipping-list",
+                       tmp_path_factory.mktemp("long") / "long-list.xlsx", lang="both")
+    wb = load_workbook(path)
+    lines = [{"part_name": f"PART-{i:02d}", "batch_no": f"B{i:02d}", "quantity": i}
+             for i in range(1, LONG_LIST + 1)]
+    fill_workbook(wb, print_ws.registry.get("shipping-list"),
+                  {"doc_no": "FH-LONG", "customer": "华东汽车", "ship_date": "2026-11-03",
+                   "lines": lines}, "both")
+    wb.save(path)
+    return soffice(path, "pdf")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("form_id", FORMS)
+def test_blank_prints_on_one_a4_portrait_page(
+        blank_pdfs: dict[tuple[str, str], Path], form_id: str, lang: str) -> None:
+    pages = pdf_pages(blank_pdfs[form_id, lang])
+    assert len(pages) == 1, pages
+    assert is_a4_portrait(pages[0]), pages[0]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("form_id", FORMS)
+def test_blank_page_shows_document_number_and_page_footer(
+        blank_pdfs: dict[tuple[str, str], Path], print_ws: Workspace, form_id: str,
+        lang: str) -> None:
+    text = page_text(blank_pdfs[form_id, lang], 1)
+    control = print_ws.config.control(form_id)
+    revision = print_ws.registry.get(form_id).revision
+    assert control.document_no
+    assert f"{control.document_no} Rev. {revision}" in text  # footer, left
+    if lang in ("zh", "both"):
+        assert "第 1 页 共 1 页" in text
+    if lang in ("en", "both"):
+        assert "Page 1 of 1" in text
+
+
+def test_long_shipping_list_spills_onto_more_a4_pages(long_list_pdf: Path) -> None:
+    pages = pdf_pages(long_list_pdf)
+    assert len(pages) >= 2
+    assert all(is_a4_portrait(page) for page in pages), pages
+
+
+def test_long_shipping_list_repeats_the_table_header(long_list_pdf: Path) -> None:
+    count = len(pdf_pages(long_list_pdf))
+    texts = [page_text(long_list_pdf, n) for n in range(1, count + 1)]
+    for number, text in enumerate(texts, start=1):
+        assert "批号" in text and "Batch no." in text, number
+        assert f"第 {number} 页 共 {count} 页" in text
+        assert f"Page {number} of {count}" in text
+    # the document-control block is printed once, at the top of page 1
+    assert "文件编号" in texts[0]
+    assert all("文件编号" not in text for text in texts[1:])
+
+
+def test_long_shipping_list_prints_every_line(long_list_pdf: Path) -> None:
+    count = len(pdf_pages(long_list_pdf))
+    text = " ".join(page_text(long_list_pdf, n) for n in range(1, count + 1))
+    printed = re.findall(r"PART-(\d\d)", text)
+    assert sorted(int(n) for n in printed) == list(range(1, LONG_LIST + 1))
