@@ -192,7 +192,7 @@ def _centred_inputs(s: _Sheet, spec: FieldSpec, first_col: int) -> None:
         s.ws.cell(row=s.row, column=c).alignment = CENTER
 
 
-def _title_block(s: _Sheet, form: FormDef, config: Config, identity: Identity) -> None:
+def _title_block(s: _Sheet, form: FormDef, config: Config) -> None:
     control = config.control(form.id)
     s.block(1, COLUMNS, s.text((config.company.name_zh, config.company.name_en), " "),
             style="none")
@@ -225,7 +225,6 @@ def _title_block(s: _Sheet, form: FormDef, config: Config, identity: Identity) -
         s.ws.row_dimensions[s.row].height = 26 if s.lang == "both" else 18
         s.row += 1
     s.row += 1
-    del identity
 
 
 def _status_en(status: str) -> str:
@@ -433,8 +432,7 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
     for i, width in enumerate(_widths(form), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     s = _Sheet(ws=ws, lang=lang)
-    ident = identity or identity_for(form, lang)
-    _title_block(s, form, config, ident)
+    _title_block(s, form, config)
     _intro(s, form)
 
     by_group: dict[str, list[FieldSpec]] = {}
@@ -477,5 +475,5 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
     _page_setup(ws, form, config, last_row, title_row)
     wb.properties.title = form.title(lang)
     wb.properties.creator = "qmsforms"
-    write_identity(wb, ident)
+    write_identity(wb, identity or identity_for(form, lang))
     return wb

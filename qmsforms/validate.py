@@ -10,7 +10,7 @@ import os
 import warnings
 import zipfile
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +119,6 @@ def _check_revision(form: FormDef, revision: str, workspace: Workspace,
     superseded = control.superseded.get(revision)
     if superseded is None:
         return [Issue.make(Code.UNKNOWN_REVISION, value=revision, form=form.id)]
-    from datetime import timedelta
-
     until = superseded.on + timedelta(days=superseded.grace_days)
     code = Code.OBSOLETE_REVISION if today > until else Code.SUPERSEDED_REVISION
     detail = superseded.on.isoformat() if code is Code.OBSOLETE_REVISION else until.isoformat()
