@@ -144,6 +144,8 @@ def _validation(spec: FieldSpec, lang: str) -> DataValidation | None:
         return make("whole", operator="between", formula1=str(int(lo if lo is not None else 0)),
                     formula2=str(int(spec.maximum if spec.maximum is not None else 999999999)))
     if spec.kind in ("decimal", "percent"):
+        if spec.exclusive_minimum and lo is not None and spec.maximum is None:
+            return make("decimal", operator="greaterThan", formula1=_number(lo))
         hi = spec.maximum if spec.maximum is not None else 999999999
         return make("decimal", operator="between", formula1=_number(lo or 0),
                     formula2=_number(hi))
@@ -268,15 +270,21 @@ def _heading(s: _Sheet, label: tuple[str, str]) -> None:
 
 
 def _counted_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
-    """One event per row: number, description, the count typed in the last column."""
+    """One event per row: number, description, the count typed in the last column.
+
+    A section that also holds other numbers (a PPM, a target) heads its value column
+    "count / value" instead of "count".
+    """
     section: tuple[str, str] | None = None
     for number, spec in enumerate(specs, start=1):
         if spec.section and spec.section != section:
             section = spec.section
+            counts_only = all(f.kind == "int" for f in specs if f.section == section)
+            value_head = ("次数", "Count") if counts_only else ("次数/数值", "Count / value")
             _heading(s, section)
             s.block(1, 1, s.text(("序号", "No.")), style="head")
             s.block(2, COLUMNS - 1, s.text(("项目", "Item"), " "), style="head")
-            s.block(COLUMNS, COLUMNS, s.text(("次数", "Count")), style="head")
+            s.block(COLUMNS, COLUMNS, s.text(value_head), style="head")
             s.ws.row_dimensions[s.row].height = 28 if s.lang == "both" else 20
             s.row += 1
         _numbered_label(s, number, spec, COLUMNS - 1)

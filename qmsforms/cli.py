@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
 from .issues import QmsFormsError, Report, UsageError
 from .workspace import ConfigError, Workspace, init_workspace
+
+if TYPE_CHECKING:
+    from .scoring import YearSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -188,6 +192,91 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     ctx.exit(0 if all(r.valid for r in reports) else 1)
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-align ``text`` in ``width`` terminal columns (CJK characters take two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
+def _echo_scores(report: Report) -> None:
+    scores = report.scores
+    if scores is None:
+        return
+    band = scores.get("band") or {}
+    if scores["kind"] == "survey":
+        if scores["score"] is None:
+            click.echo(f"    survey incomplete: {scores['answered']} of {scores['questions']} "
+                       f"answered (needs {scores['min_answered']})")
+            return
+        click.echo(f"    score {scores['score']:>5}  {band.get('zh')} {band.get('en')}  "
+                   f"answered {scores['answered']}/{scores['questions']}  "
+                   f"CSAT top-2-box {scores['csat_pct']} %")
+        for item in scores["items"]:
+            if item["answer"] is None:
+                continue
+            mark = "!" if item["complaint"] else "*" if item["flagged"] else " "
+            label = _pad(f"{item['zh']} {item['en']}", 40)
+            click.echo(f"    {mark} {label} {item['pct']:>6} %  "
+                       f"weight {item['weight']:g}")
+        return
+    click.echo(f"    total {scores['total']:>5}  {band.get('zh')} {band.get('en')}  "
+               f"[{scores['policy']['id']}]" + ("  (customer's own value)"
+                                                if scores["source"] == "customer" else ""))
+    for cat in scores["categories"]:
+        label = _pad(f"{cat['zh']} {cat['en']}", 50)
+        click.echo(f"      {label} {cat['score']:>5} / {cat['points']:g}")
+
+
+def _echo_year(summary: YearSummary) -> None:
+    click.echo(f"Year {summary.year}")
+    for a in summary.annual:
+        state = "complete" if a.complete else f"incomplete ({len(a.months)}/{a.months_expected})"
+        survey = "-" if a.survey_score is None else a.survey_score
+        mean = "-" if a.monthly_mean is None else a.monthly_mean
+        click.echo(f"  {a.customer}: annual {a.score} {a.band.zh} {a.band.en}  monthly mean "
+                   f"{mean}  survey {survey}  [{a.policy.id}, {state}]")
+    if summary.company:
+        click.echo("  company: " + "  ".join(f"{m} {v}" for m, v in summary.company.items()))
+    for alert in summary.alerts:
+        click.echo(f"  ALERT {alert.message_zh}")
+        click.echo(f"        {alert.message_en}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@click.option("--year", type=int, default=None,
+              help="Also sum up this year: annual score per customer, company months, alerts.")
+@click.pass_context
+def score(ctx: click.Context, files: tuple[Path, ...], as_json: bool, year: int | None) -> None:
+    """Validate and score filled FILES; exit 1 when any is invalid."""
+    from .scoring import split_results, year_summary
+    from .validate import validate_files
+
+    ws = _workspace(ctx)
+    reports = validate_files(files, ws)
+    summary = None
+    if year is not None:
+        monthly, surveys = split_results(
+            (r.form or "", r.data or {}, r.scores) for r in reports if r.valid)
+        summary = year_summary(monthly, surveys, year, ws.policies)
+    if as_json:
+        out: dict[str, Any] = {"files": [
+            {"path": r.path, "form": r.form, "valid": r.valid, "scores": r.scores,
+             "issues": [i.to_dict() for i in r.issues]} for r in reports]}
+        if summary is not None:
+            out["year"] = summary.to_dict()
+        _print_json(out)
+    else:
+        for report in reports:
+            _echo_report(report)
+            _echo_scores(report)
+        if summary is not None:
+            _echo_year(summary)
+    ctx.exit(0 if all(r.valid for r in reports) else 1)
+
+
 @cli.group()
 def templates() -> None:
     """Build the default templates or check a customised one."""
@@ -243,6 +332,7 @@ def demo(directory: Path | None) -> None:
     click.echo(f"issued {len(result.blanks)} blank forms into {result.root / 'blanks'}")
     for report in result.reports:
         _echo_report(report)
+        _echo_scores(report)
     for path in result.annotated:
         click.echo(f"annotated copy: {path}")
     valid = sum(r.valid for r in result.reports)

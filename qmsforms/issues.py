@@ -128,6 +128,10 @@ class Code(Enum):
         "Only {value} questions answered, fewer than {detail}; the survey is incomplete.")
     DATE_ORDER = Detail("error", "{label}不能早于{detail_zh}。", "{label_en} cannot be before "
                         "{detail}.")
+    UNUSED_INPUT = Detail(
+        "warning", "{label}已填写,但该顾客按评分政策 {detail} 计分,此项不计入得分。",
+        "{label_en} is filled in, but this customer is scored by policy {detail}, which does "
+        "not use it.")
 
     @property
     def severity(self) -> Severity:

@@ -25,6 +25,7 @@ from .identity import fingerprint, read_identity
 from .issues import Code, Issue, Report
 from .registry import FormDef
 from .safety import inspect_file
+from .scoring import score_form
 from .workspace import Workspace
 
 _BOUNDS = {
@@ -174,6 +175,13 @@ def validate_workbook(wb: Workbook, workspace: Workspace, report: Report,
     extraction = extract(wb, form, binding)
     report.add(extraction.issues)
     report.data = _model_data(form, extraction, report)
+    if report.data is not None:
+        scores, issues = score_form(form, report.data, workspace,
+                                    lambda name: _where(extraction.where, (name,)))
+        report.add(issues)
+        report.scores = scores if not report.errors else None
+        if report.errors:
+            report.data = None
     return form
 
 

@@ -68,12 +68,20 @@ class Defaults(_Config):
     language: Literal["zh", "en", "both"] = "both"
 
 
+class Scoring(_Config):
+    """Which monitoring policy scores which customer (policies live in ``schemas/policies``)."""
+
+    monitoring: str = "monitoring-000"
+    customers: dict[str, str] = Field(default_factory=dict)
+
+
 class Config(_Config):
     """The parsed ``qmsforms.toml``."""
 
     company: Company = Field(default_factory=Company)
     defaults: Defaults = Field(default_factory=Defaults)
     forms: dict[str, DocumentControl] = Field(default_factory=dict)
+    scoring: Scoring = Field(default_factory=Scoring)
     policies: dict[str, dict[str, object]] = Field(default_factory=dict)
 
     def control(self, form_id: str) -> DocumentControl:
@@ -154,6 +162,13 @@ class Workspace:
         from .registry import FormRegistry
 
         return FormRegistry(self)
+
+    @cached_property
+    def policies(self):  # type: ignore[no-untyped-def]
+        """The scoring policies of this workspace (shipped, own files, config overrides)."""
+        from .scoring.policy import PolicySet
+
+        return PolicySet.for_workspace(self)
 
     def template_path(self, form_id: str, lang: str, suffix: str = ".xlsx") -> Path | None:
         """The workspace's template for a form and language, or None to build from definition."""

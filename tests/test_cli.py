@@ -489,3 +489,52 @@ def test_bad_config_is_reported_without_traceback(ws: Workspace, config: str) ->
     result = run(ws, "forms")
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
+
+
+# -- score -------------------------------------------------------------------------------
+
+def test_validate_json_carries_scores(ws: Workspace, make_filled: Any) -> None:
+    result, reports = run_json(ws, "validate", str(make_filled("satisfaction-survey")))
+    assert result.exit_code == 0
+    scores = reports[0]["scores"]
+    # 25×100 + 20×80 + 10×80 + 5×60 + 10×100 over 70 = 6200 / 70 = 88.57…
+    assert scores["score"] == 88.6 and scores["policy"]["id"] == "survey-000"
+
+
+def test_score_json(ws: Workspace, make_filled: Any) -> None:
+    files = [make_filled("satisfaction-monitoring"), make_filled("satisfaction-survey"),
+             make_filled("shipping-list")]
+    result, out = run_json(ws, "score", *map(str, files), "--year", "2026")
+    assert result.exit_code == 0
+    monitoring, survey, shipping = out["files"]
+    assert monitoring["scores"]["total"] == 99.0          # 30 + 30 + 95 % × 20 + 20
+    assert monitoring["scores"]["policy"]["id"] == "monitoring-000"
+    assert survey["scores"]["band"]["key"] == "satisfied"
+    assert shipping["scores"] is None
+    (annual,) = out["year"]["annual"]
+    # 0.5 × 99 + 0.5 × 88.6 = 93.8; one month of twelve
+    assert annual["score"] == 93.8 and annual["complete"] is False
+    assert out["year"]["company_monthly"] == {"2026-11": 99.0}
+
+
+def test_score_prints_a_table(ws: Workspace, make_filled: Any) -> None:
+    result = run(ws, "score", str(make_filled("satisfaction-monitoring")), "--year", "2026")
+    assert result.exit_code == 0
+    assert "99.0" in result.stdout and "monitoring-000" in result.stdout
+
+
+def test_score_of_an_invalid_file_exits_1(ws: Workspace, make_filled: Any) -> None:
+    path = make_filled("satisfaction-survey", delivery=None, packaging=None, appearance=None)
+    result, out = run_json(ws, "score", str(path))
+    assert result.exit_code == 1
+    assert out["files"][0]["scores"] is None
+    assert [i["code"] for i in out["files"][0]["issues"]] == ["INCOMPLETE_SURVEY"]
+
+
+def test_score_with_an_unknown_policy_is_a_clean_error(ws: Workspace, make_filled: Any) -> None:
+    path = make_filled("satisfaction-monitoring")
+    with (ws.root / "qmsforms.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[scoring]\nmonitoring = "nope"\n')
+    result = run(ws, "score", str(path))
+    assert result.exit_code == 1 and "nope" in result.output
+    assert "Traceback" not in result.output

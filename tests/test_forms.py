@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from pydantic import ValidationError
 
+from qmsforms.binding import bind, workbook_names
 from qmsforms.fields import specs_of
-from qmsforms.forms.monitoring import SatisfactionMonitoring
+from qmsforms.forms.monitoring import AUTOMOTIVE_EVENTS, AUTOMOTIVE_SECTION, SatisfactionMonitoring
 from qmsforms.forms.shipping import ShippingLine, ShippingList
+from qmsforms.issues import Report
+from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
+
+from .conftest import VALID, FillFn
 
 
 def _types(exc: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
@@ -79,6 +87,146 @@ def test_monitoring_has_every_deduction_field_of_the_spec() -> None:
     assert {f"d_{n}" for n in ("delay_notified", "delay_unnotified", "delay_complaint",
                                "delay_line_stop", "packaging", "notice_rectify",
                                "notice_suspend", "excess_freight")} <= names
+
+
+QDO_FIELDS = ["a_late_delivery", "ppm_actual", "ppm_target", "a_batch_reject", "o_concession",
+              "o_fine", "o_late_reply", "o_excess_freight", "o_recall", "o_other"]
+"""The automotive QDO inputs [SPEC §4.3, seed 002 5.7.1], in the order of the form."""
+
+MONITORING = {"customer": "C", "month": "2026-11", "performance_rate": 90}
+
+
+def test_monitoring_carries_the_automotive_qdo_inputs_after_delivery() -> None:
+    specs = list(specs_of(SatisfactionMonitoring))
+    names = [s.name for s in specs]
+    assert [s.name for s in specs if s.section == AUTOMOTIVE_SECTION] == QDO_FIELDS
+    assert names.index("a_late_delivery") == names.index("d_excess_freight") + 1
+    assert list(AUTOMOTIVE_EVENTS) == QDO_FIELDS
+    by_name = {s.name: s for s in specs}
+    for name in QDO_FIELDS:
+        spec = by_name[name]
+        assert spec.group == "body" and spec.labels == AUTOMOTIVE_EVENTS[name]
+        if name.startswith("ppm_"):
+            assert spec.kind == "decimal" and not spec.required
+        else:
+            assert spec.kind == "int" and (spec.minimum, spec.maximum) == (0, 999)
+    assert (by_name["ppm_actual"].minimum, by_name["ppm_actual"].exclusive_minimum) == (0, False)
+    assert (by_name["ppm_target"].minimum, by_name["ppm_target"].exclusive_minimum) == (0, True)
+
+
+def test_qdo_inputs_default_to_zero_and_blank() -> None:
+    sheet = SatisfactionMonitoring.model_validate(MONITORING)
+    assert all(getattr(sheet, n) == 0 for n in QDO_FIELDS if not n.startswith("ppm_"))
+    assert sheet.ppm_actual is None and sheet.ppm_target is None
+    with pytest.raises(ValidationError) as info:
+        SatisfactionMonitoring.model_validate({**MONITORING, "o_recall": -1})
+    assert _types(info.value) == [(("o_recall",), "greater_than_equal")]
+    with pytest.raises(ValidationError) as info:
+        SatisfactionMonitoring.model_validate({**MONITORING, "ppm_actual": 10, "ppm_target": 0})
+    assert _types(info.value) == [(("ppm_target",), "greater_than")]
+
+
+def test_ppm_without_its_target_is_an_error_on_the_target() -> None:
+    with pytest.raises(ValidationError) as info:
+        SatisfactionMonitoring.model_validate({**MONITORING, "ppm_actual": 120})
+    assert _types(info.value) == [((), "REQUIRED")]
+    assert info.value.errors()[0]["ctx"] == {"field": "ppm_target"}
+    # a target alone is fine (no PPM measured this month), and so are both
+    SatisfactionMonitoring.model_validate({**MONITORING, "ppm_target": 500})
+    SatisfactionMonitoring.model_validate({**MONITORING, "ppm_actual": 0, "ppm_target": 500})
+
+
+QDO_FILLING = {**VALID["satisfaction-monitoring"], "a_late_delivery": 1, "ppm_actual": 350.5,
+               "ppm_target": 500, "o_excess_freight": 1}
+"""A monitoring sheet with automotive QDO inputs (a decimal PPM and its target)."""
+
+
+def _cell(path: Path, name: str) -> str:
+    wb = load_workbook(path)
+    cells = workbook_names(wb)[name]
+    return wb[cells.sheet].cell(row=cells.min_row, column=cells.min_col).coordinate
+
+
+def _errors(report: Report) -> list[list[Any]]:
+    """Code, field and cell of the errors (which scoring policy applies may add warnings)."""
+    return [[i.code, i.field, i.cell] for i in report.issues if i.severity == "error"]
+
+
+@pytest.mark.parametrize("lang", ["both", "zh", "en"])
+def test_qdo_inputs_bind_in_the_value_column(ws: Workspace, make_filled: FillFn,
+                                             lang: str) -> None:
+    path = make_filled("satisfaction-monitoring", QDO_FILLING, lang=lang)
+    wb = load_workbook(path)
+    binding, issues = bind(wb, ws.registry.get("satisfaction-monitoring"))
+    assert issues == []
+    rows = [binding.fields[n].min_row for n in QDO_FIELDS]
+    assert rows == list(range(rows[0], rows[0] + len(QDO_FIELDS)))
+    assert rows[0] > binding.fields["d_excess_freight"].min_row
+    assert {(binding.fields[n].min_col, binding.fields[n].size) for n in QDO_FIELDS} == {(8, 1)}
+    sheet = wb[binding.fields["a_late_delivery"].sheet]
+    head = sheet.cell(row=rows[0] - 1, column=8).value
+    count = sheet.cell(row=binding.fields["d_delay_notified"].min_row - 1, column=8).value
+    expected = {"both": ("次数/数值\nCount / value", "次数\nCount"),
+                "zh": ("次数/数值", "次数"), "en": ("Count / value", "Count")}[lang]
+    assert (head, count) == expected
+    for name, rule in (("ppm_actual", ("between", "0")), ("ppm_target", ("greaterThan", "0")),
+                       ("o_other", ("between", "0"))):
+        cell = sheet.cell(row=binding.fields[name].min_row, column=8)
+        dvs = [dv for dv in sheet.data_validations.dataValidation if cell.coordinate in dv.sqref]
+        kind = "whole" if name == "o_other" else "decimal"
+        assert [(dv.type, dv.operator, dv.formula1) for dv in dvs] == [(kind, *rule)], name
+        assert cell.number_format == ("0" if kind == "whole" else "#,##0.00")
+    report = validate_file(path, ws)
+    assert report.valid and _errors(report) == []
+    assert {n: report.data[n] for n in QDO_FIELDS} == {
+        "a_late_delivery": 1, "ppm_actual": "350.5", "ppm_target": "500", "a_batch_reject": 0,
+        "o_concession": 0, "o_fine": 0, "o_late_reply": 0, "o_excess_freight": 1,
+        "o_recall": 0, "o_other": 0}
+
+
+def test_ppm_without_target_is_reported_at_the_target_cell(ws: Workspace,
+                                                           make_filled: FillFn) -> None:
+    path = make_filled("satisfaction-monitoring", QDO_FILLING, ppm_target=None)
+    report = validate_file(path, ws)
+    assert not report.valid
+    assert _errors(report) == [["REQUIRED", "ppm_target", _cell(path, "ppm_target")]]
+    issue = next(i for i in report.issues if i.code == "REQUIRED")
+    assert "PPM 目标值" in issue.message_zh and "PPM target" in issue.message_en
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("1,250", "1250"), ("350.5", "350.5"), ("１２５０", "1250"), (1250, "1250"),
+     ("80 ppm", "80")],
+)
+def test_ppm_typed_as_text_normalises(ws: Workspace, make_filled: FillFn, typed: Any,
+                                      expected: str) -> None:
+    path = make_filled("satisfaction-monitoring", QDO_FILLING, ppm_actual=typed,
+                       ppm_target="1,000")
+    report = validate_file(path, ws)
+    assert _errors(report) == []
+    assert (report.data["ppm_actual"], report.data["ppm_target"]) == (expected, "1000")
+
+
+def test_ppm_that_is_not_a_number_is_reported_once(ws: Workspace,
+                                                   make_filled: FillFn) -> None:
+    path = make_filled("satisfaction-monitoring", QDO_FILLING, ppm_target="about 500")
+    report = validate_file(path, ws)
+    assert _errors(report) == [["NOT_A_NUMBER", "ppm_target", _cell(path, "ppm_target")]]
+
+
+@pytest.mark.libreoffice
+def test_qdo_inputs_survive_libreoffice(ws: Workspace, make_filled: FillFn,
+                                        soffice: Callable[[Path, str], Path]) -> None:
+    path = make_filled("satisfaction-monitoring", QDO_FILLING, lang="zh", ppm_actual="1,250",
+                       o_recall="2次")
+    before = validate_file(path, ws)
+    after = validate_file(soffice(path, "xlsx"), ws)
+    assert _errors(before) == _errors(after) == []
+    assert after.flatten() == before.flatten() and after.data == before.data
+    assert before.data is not None
+    assert {n: before.data[n] for n in ("ppm_actual", "ppm_target", "o_recall")} == {
+        "ppm_actual": "1250", "ppm_target": "500", "o_recall": 2}
 
 
 def test_survey_questions_and_weights_come_from_toml(repo_ws: Workspace) -> None:

@@ -1,16 +1,20 @@
-"""顾客满意度监测评价表 monthly satisfaction monitoring sheet [seed 000 §7.1].
+"""顾客满意度监测评价表 monthly satisfaction monitoring sheet [seed 000 §7.1, seed 002 5.7].
 
 One sheet per customer per month: event counts for the quality and delivery deductions, the
-customer-required performance rate and the customer's scorecard. The points each event costs
-live in the scoring policy (``schemas/policies``), not here.
+customer-required performance rate and the customer's scorecard; for automotive customers also
+the inputs of the QDO policy (late deliveries, engineering PPM against its target, batch
+rejects and the "other" occurrences). The points each event costs live in the scoring policy
+(``schemas/policies``), not here.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import model_validator
+
 from ..fields import REQUIRED, input_field
-from .common import FormModel
+from .common import FormModel, form_error
 
 QUALITY_EVENTS = {
     "q_partial_return": ("因质量或法规不符合引起部分退/换货", "Partial return / exchange "
@@ -43,9 +47,25 @@ DELIVERY_EVENTS = {
                          "monthly standard"),
 }
 
+AUTOMOTIVE_EVENTS = {
+    "a_late_delivery": ("交期延误次数", "Late deliveries (D)"),
+    "ppm_actual": ("工程PPM(客户使用中的不良率)", "Engineering PPM (defect rate in customer use)"),
+    "ppm_target": ("PPM 目标值", "PPM target"),
+    "a_batch_reject": ("批退次数", "Batch rejects"),
+    "o_concession": ("特采次数", "Concessions (special release)"),
+    "o_fine": ("罚款次数(与质量交付有关的制裁性处罚)", "Fines (quality or delivery penalties)"),
+    "o_late_reply": ("延期递交整改(改善报告未回复、未及时回复)",
+                     "Late 8D / corrective-action replies"),
+    "o_excess_freight": ("超额运费发生次数", "Excess freight occurrences"),
+    "o_recall": ("造成客户端产品召回", "Recalls at the customer"),
+    "o_other": ("其它突发的异常", "Other incidents"),
+}
+"""Inputs of the automotive QDO policy [seed 002 5.7.1]: counts, and the PPM with its target."""
 
 QUALITY_SECTION = ("质量表现(30 分)— 发生次数", "Quality performance (30 points) — number of events")
 DELIVERY_SECTION = ("交付表现(30 分)— 发生次数", "Delivery performance (30 points) — number of events")
+AUTOMOTIVE_SECTION = ("汽车客户 QDO 评价(仅适用 automotive-qdo 政策)",
+                      "Automotive QDO (automotive-qdo policy only)")
 
 
 def _count(label: tuple[str, str], section: tuple[str, str]) -> object:
@@ -59,6 +79,10 @@ def _q(key: str) -> object:
 
 def _d(key: str) -> object:
     return _count(DELIVERY_EVENTS[key], DELIVERY_SECTION)
+
+
+def _a(key: str) -> object:
+    return _count(AUTOMOTIVE_EVENTS[key], AUTOMOTIVE_SECTION)
 
 
 class SatisfactionMonitoring(FormModel):
@@ -91,9 +115,25 @@ class SatisfactionMonitoring(FormModel):
     d_notice_suspend: int = _d("d_notice_suspend")
     d_excess_freight: int = _d("d_excess_freight")
 
-    performance_rate: Decimal = input_field(
+    a_late_delivery: int = _a("a_late_delivery")
+    ppm_actual: Decimal | None = input_field(
+        *AUTOMOTIVE_EVENTS["ppm_actual"], kind="decimal", group="body", ge=0,
+        section=AUTOMOTIVE_SECTION)
+    ppm_target: Decimal | None = input_field(
+        *AUTOMOTIVE_EVENTS["ppm_target"], kind="decimal", group="body", gt=0,
+        section=AUTOMOTIVE_SECTION)
+    a_batch_reject: int = _a("a_batch_reject")
+    o_concession: int = _a("o_concession")
+    o_fine: int = _a("o_fine")
+    o_late_reply: int = _a("o_late_reply")
+    o_excess_freight: int = _a("o_excess_freight")
+    o_recall: int = _a("o_recall")
+    o_other: int = _a("o_other")
+
+    # required by the monitoring-000 policy, unused by automotive-qdo: the policy checks it
+    performance_rate: Decimal | None = input_field(
         "顾客要求的绩效达标率 (%)", "Customer-required performance met (%)", kind="percent",
-        group="footer", default=REQUIRED, ge=0, le=100,
+        group="footer", ge=0, le=100,
         help_zh="产品法规符合率、关键过程能力、退赔率、售后PPM、响应及时性等",
         help_en="regulatory conformity, key process capability, returns, field PPM, "
                 "responsiveness")
@@ -103,3 +143,10 @@ class SatisfactionMonitoring(FormModel):
         help_en="leave blank when the customer gives no score (full marks)")
     remarks: str | None = input_field("说明", "Remarks", kind="longtext", group="footer",
                                       max_length=2000)
+
+    @model_validator(mode="after")
+    def _ppm_has_a_target(self) -> SatisfactionMonitoring:
+        if self.ppm_actual is not None and self.ppm_target is None:
+            raise form_error("REQUIRED", "ppm_target is required when ppm_actual is given",
+                             field="ppm_target")
+        return self

@@ -111,6 +111,7 @@ class Questionnaire(_Strict):
     choices: tuple[ChoiceQuestion, ...] = ()
     footer: tuple[InputSpec, ...] = ()
     signoff: tuple[InputSpec, ...] = ()
+    scoring: dict[str, Any] = Field(default_factory=lambda: {"policy": "survey-000"})
 
     @model_validator(mode="after")
     def _names_unique_and_known(self) -> Questionnaire:

@@ -1,0 +1,362 @@
+"""Scoring policies: versioned TOML in ``schemas/policies/`` read into pydantic models.
+
+A policy holds every number a score depends on: points per event, rates, PPM steps, bands,
+targets and the annual formula. The code implements each mechanism once (`Part`): a part
+either deducts points per counted event, scales a percentage, or steps down with PPM over
+target. A workspace can replace a policy file in its own ``schemas/policies/`` or override
+single values in ``qmsforms.toml`` under ``[policies.<id>]``; the `PolicyRef` stored with every
+score carries a digest of the effective policy, so a changed rule never passes unnoticed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..issues import QmsFormsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from ..registry import FormDef
+    from ..workspace import Workspace
+
+
+class PolicyError(QmsFormsError, ValueError):
+    """A policy file or override is missing or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(_Strict):
+    """A score band: scores at or above ``min`` (and below the next band) fall in it."""
+
+    min: Decimal = Field(ge=0, le=100)
+    key: str
+    zh: str
+    en: str
+
+
+class Ppm(_Strict):
+    """Full marks within the PPM target; ``points_per_step`` lost per full ``step_pct`` over."""
+
+    actual: str
+    target: str
+    step_pct: Decimal = Field(Decimal(10), gt=0)
+    points_per_step: Decimal = Field(Decimal(1), gt=0)
+
+
+class Part(_Strict):
+    """One scoring mechanism worth ``points``, floored at 0.
+
+    Exactly one of: ``deductions`` (field -> points per counted event), ``rate`` (a percentage
+    field scaled to the points; ``blank`` says what an empty cell means) or ``ppm``.
+    """
+
+    key: str
+    zh: str = ""
+    en: str = ""
+    points: Decimal = Field(gt=0, le=100)
+    deductions: dict[str, Decimal] = Field(default_factory=dict)
+    rate: str | None = None
+    blank: Literal["full", "zero", "required"] = "required"
+    ppm: Ppm | None = None
+
+    @model_validator(mode="after")
+    def _one_mechanism(self) -> Part:
+        chosen = [bool(self.deductions), self.rate is not None, self.ppm is not None]
+        if sum(chosen) != 1:
+            raise ValueError(f"part {self.key!r} needs exactly one of deductions, rate, ppm")
+        if any(v <= 0 for v in self.deductions.values()):
+            raise ValueError(f"part {self.key!r}: points per event must be positive")
+        return self
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The form fields this part reads."""
+        if self.ppm is not None:
+            return (self.ppm.actual, self.ppm.target)
+        if self.rate is not None:
+            return (self.rate,)
+        return tuple(self.deductions)
+
+
+class Category(_Strict):
+    """A scored category (质量表现, 交期 D ...) made of one or more parts."""
+
+    key: str
+    zh: str
+    en: str
+    responsible_zh: str = ""
+    responsible_en: str = ""
+    parts: tuple[Part, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_part_shorthand(cls, raw: Any) -> Any:
+        """A category written without ``parts`` is a single part with the category's key."""
+        if isinstance(raw, Mapping) and "parts" not in raw:
+            own = {"key", "zh", "en", "responsible_zh", "responsible_en"}
+            part = {k: v for k, v in raw.items() if k not in own}
+            part.update(key=raw.get("key"), zh=raw.get("zh", ""), en=raw.get("en", ""))
+            return {**{k: v for k, v in raw.items() if k in own}, "parts": [part]}
+        return raw
+
+    @property
+    def points(self) -> Decimal:
+        """The most the category can score."""
+        return sum((p.points for p in self.parts), Decimal(0))
+
+
+class Annual(_Strict):
+    """The annual formula: monthly mean, blended with the year's survey score when one exists."""
+
+    months: int = Field(12, ge=1, le=12)
+    survey_weight: Decimal = Field(Decimal(0), ge=0, le=1)
+
+
+class MonitoringAlerts(_Strict):
+    """When a monthly monitoring result needs an action."""
+
+    consecutive_months: int = Field(3, ge=2, le=12)
+    categories: tuple[str, ...] = ()
+    monthly_target: Decimal = Field(Decimal(90), ge=0, le=100)
+    annual_target: Decimal = Field(Decimal(90), ge=0, le=100)
+
+
+class SurveyAlerts(_Strict):
+    """When a survey score needs an action."""
+
+    target: Decimal = Field(Decimal(85), ge=0, le=100)
+
+
+class _Policy(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: str = Field(min_length=1, max_length=20)
+    title_zh: str
+    title_en: str
+    source: str = ""
+    decimals: int = Field(1, ge=0, le=4)
+    bands: tuple[Band, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bands_descending(self) -> _Policy:
+        mins = [b.min for b in self.bands]
+        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+            raise ValueError("bands must be listed from the highest min down, no repeats")
+        if mins[-1] != 0:
+            raise ValueError("the last band must start at 0")
+        return self
+
+    def band(self, score: Decimal) -> Band:
+        """The band a (rounded) score falls in."""
+        for band in self.bands:
+            if score >= band.min:
+                return band
+        return self.bands[-1]
+
+    @property
+    def ref(self) -> PolicyRef:
+        """Id, version and digest of this effective policy, stored with every score."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True,
+                               ensure_ascii=False)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+        return PolicyRef(self.id, self.version, digest)
+
+
+class MonitoringPolicy(_Policy):
+    """How a monthly monitoring sheet is scored and a customer's year is evaluated."""
+
+    kind: Literal["monitoring"]
+    categories: tuple[Category, ...] = Field(min_length=1)
+    override: str | None = None
+    annual: Annual = Field(default_factory=Annual)
+    alerts: MonitoringAlerts = Field(default_factory=MonitoringAlerts)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MonitoringPolicy:
+        keys = [c.key for c in self.categories]
+        if len(set(keys)) != len(keys):
+            raise ValueError("category keys must be unique")
+        unknown = [k for k in self.alerts.categories if k not in keys]
+        if unknown:
+            raise ValueError(f"alerts name unknown categories: {', '.join(unknown)}")
+        return self
+
+    @property
+    def points(self) -> Decimal:
+        """The most a month can score (normally 100)."""
+        return sum((c.points for c in self.categories), Decimal(0))
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """Every form field the policy reads."""
+        names = {n for c in self.categories for p in c.parts for n in p.inputs}
+        if self.override:
+            names.add(self.override)
+        return frozenset(names)
+
+    def category(self, key: str) -> Category:
+        """A category by key (KeyError if absent)."""
+        for cat in self.categories:
+            if cat.key == key:
+                return cat
+        raise KeyError(key)
+
+
+class SurveyPolicy(_Policy):
+    """How a returned questionnaire is scored."""
+
+    kind: Literal["survey"]
+    pct_per_point: Decimal | None = Field(None, gt=0)
+    flag_below_pct: Decimal = Field(Decimal(80), ge=0, le=100)
+    complaint_max_pct: Decimal = Field(Decimal(40), ge=0, le=100)
+    csat_min_pct: Decimal = Field(Decimal(80), ge=0, le=100)
+    alerts: SurveyAlerts = Field(default_factory=SurveyAlerts)
+
+
+Policy = MonitoringPolicy | SurveyPolicy
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """Which policy produced a score: id, version and a digest of its effective content."""
+
+    id: str
+    version: str
+    digest: str
+
+    def to_dict(self) -> dict[str, str]:
+        """As stored in a record."""
+        return {"id": self.id, "version": self.version, "digest": self.digest}
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` into ``base``: tables merge key by key, everything else replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
+    """Validate a policy mapping (as read from TOML) into its model."""
+    kind = raw.get("kind")
+    model: type[_Policy]
+    if kind == "monitoring":
+        model = MonitoringPolicy
+    elif kind == "survey":
+        model = SurveyPolicy
+    else:
+        raise PolicyError(f"{origin}: kind must be 'monitoring' or 'survey', not {kind!r}")
+    try:
+        return model.model_validate(dict(raw))  # type: ignore[return-value]
+    except ValidationError as exc:
+        raise PolicyError(f"{origin}: {exc}") from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path.name}: not valid TOML: {exc}") from exc
+
+
+class PolicySet:
+    """The policies of a workspace: shipped defaults, the workspace's files, config overrides."""
+
+    def __init__(self, raw: Mapping[str, Mapping[str, Any]],
+                 overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                 monitoring_default: str = "monitoring-000",
+                 customers: Mapping[str, str] | None = None) -> None:
+        self._raw = {k: dict(v) for k, v in raw.items()}
+        self._overrides = {k: dict(v) for k, v in (overrides or {}).items()}
+        self._cache: dict[tuple[str, str], Policy] = {}
+        self.monitoring_default = monitoring_default
+        self.customers = {_customer_key(k): v for k, v in (customers or {}).items()}
+        unknown = sorted(set(self._overrides) - set(self._raw))
+        if unknown:
+            raise PolicyError(f"qmsforms.toml overrides unknown policies: {', '.join(unknown)}")
+        for pid in {monitoring_default, *self.customers.values()}:
+            if self.get(pid).kind != "monitoring":  # type: ignore[union-attr]
+                raise PolicyError(f"{pid} is not a monitoring policy")
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace) -> PolicySet:
+        """Load the shipped policies, the workspace's own files and its config overrides."""
+        from ..workspace import package_defaults
+
+        raw: dict[str, dict[str, Any]] = {}
+        for folder in (package_defaults() / "schemas" / "policies",
+                       workspace.schemas_dir / "policies"):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.glob("*.toml")):
+                data = _read_toml(path)
+                pid = data.get("id")
+                if not isinstance(pid, str):
+                    raise PolicyError(f"{path.name}: a policy needs an id")
+                raw[pid] = data
+        config = workspace.config
+        return cls(raw, config.policies, config.scoring.monitoring,
+                   config.scoring.customers)
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._raw))
+
+    def get(self, pid: str, extra: Mapping[str, Any] | None = None) -> Policy:
+        """The effective policy ``pid``, with config overrides and then ``extra`` applied."""
+        if pid not in self._raw:
+            known = ", ".join(sorted(self._raw)) or "none"
+            raise PolicyError(f"unknown scoring policy {pid!r} (known: {known})")
+        key = (pid, json.dumps(extra or {}, sort_keys=True, default=str))
+        if key not in self._cache:
+            raw = merge(self._raw[pid], self._overrides.get(pid, {}))
+            if extra:
+                raw = merge(raw, extra)
+            self._cache[key] = parse_policy(raw, pid)
+        return self._cache[key]
+
+    def monitoring(self, customer: str | None = None) -> MonitoringPolicy:
+        """The monitoring policy that scores ``customer`` (the configured default otherwise)."""
+        pid = self.customers.get(_customer_key(customer or ""), self.monitoring_default)
+        policy = self.get(pid)
+        assert isinstance(policy, MonitoringPolicy)
+        return policy
+
+    def survey(self, form: FormDef) -> SurveyPolicy:
+        """The survey policy of a questionnaire, with the questionnaire's own overrides."""
+        questionnaire = form.questionnaire
+        if questionnaire is None:
+            raise PolicyError(f"{form.id} is not a questionnaire")
+        settings = dict(questionnaire.scoring)
+        pid = str(settings.pop("policy", "survey-000"))
+        policy = self.get(pid, settings)
+        if not isinstance(policy, SurveyPolicy):
+            raise PolicyError(f"{form.id}: {pid} is not a survey policy")
+        return policy
+
+
+def _customer_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
