@@ -8,6 +8,7 @@ work, 2 usage error. ``--json`` prints exactly the data the library returns.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from .issues import QmsFormsError, Report, UsageError
 from .workspace import ConfigError, Workspace, init_workspace
 
 if TYPE_CHECKING:
+    from .intake import Outcome
     from .scoring import YearSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -149,7 +151,7 @@ def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
     if output is not None and output.suffix.lower() == ".docx":
         raise click.UsageError(f"form {form} is issued as .xlsx; Word output is not available "
                                "for it")
-    path = issue_blank(ws, form, output, lang=lang, values=_parse_sets(sets))
+    path = issue_blank(ws, form, output, lang=lang, values=_parse_sets(sets), record=True)
     click.echo(str(path))
 
 
@@ -275,6 +277,107 @@ def score(ctx: click.Context, files: tuple[Path, ...], as_json: bool, year: int 
         if summary is not None:
             _echo_year(summary)
     ctx.exit(0 if all(r.valid for r in reports) else 1)
+
+
+def _echo_outcome(outcome: Outcome) -> None:
+    mark = {"record": "REC", "rejected": "REJ", "duplicate": "DUP"}[outcome.outcome]
+    extra = ""
+    if outcome.supersedes:
+        extra = f"  (revision of {outcome.supersedes})"
+    elif outcome.codes:
+        extra = "  " + " ".join(outcome.codes)
+    if outcome.notes:
+        extra += "  [" + ", ".join(outcome.notes) + "]"
+    click.echo(f"{mark} {outcome.name} -> outbox/{outcome.location}{extra}")
+
+
+def _interactive() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@click.option("--settle", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
+              help="Seconds between the two looks that decide a file is complete.")
+@click.pass_context
+def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: float) -> None:
+    """One pass over the inbox (or FILES): each file becomes a record or a rejection.
+
+    Exit 0 when every file became a record (or a duplicate of one), 1 when any was rejected.
+    """
+    from .intake import Intake
+
+    ws = _workspace(ctx)
+    with Intake(ws, settle=settle, quiet=settle) as intake:
+        if _interactive() and not as_json:
+            total = len(files) if files else None
+            with click.progressbar(length=total or 0, label="processing",
+                                   show_pos=True) as bar:
+                result = intake.process(files or None, progress=lambda _o: bar.update(1))
+        else:
+            result = intake.process(files or None)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        for outcome in result.outcomes:
+            _echo_outcome(outcome)
+        for path in result.waiting:
+            click.echo(f"WAIT {path.name} (still changing or open in an editor)")
+        click.echo(f"{result.count('record')} records, {result.count('rejected')} rejected, "
+                   f"{result.count('duplicate')} duplicates; outbox: {ws.outbox}")
+    ctx.exit(1 if result.count("rejected") else 0)
+
+
+@cli.command()
+@click.option("--poll", type=click.FloatRange(0.1, 3600), default=None, metavar="SECONDS",
+              help="Poll the inbox every SECONDS instead of native file events (SMB/NFS "
+                   "shares deliver none).")
+@click.option("--settle", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
+              help="Seconds between the two looks that decide a file is complete.")
+@click.option("--rescan", type=click.FloatRange(1, 86400), default=300, show_default=True,
+              help="Seconds between full rescans of the inbox (events can be lost).")
+@click.pass_context
+def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float) -> None:
+    """Watch the inbox until stopped (Ctrl-C or SIGTERM stop after the file in hand)."""
+    from .intake.watch import Watcher
+
+    ws = _workspace(ctx)
+    watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan, on_outcome=_echo_outcome)
+    mode = f"polling every {poll:g} s" if poll else "native file events"
+    click.echo(f"watching {ws.inbox} ({mode}); Ctrl-C to stop", err=True)
+    watcher.run()
+    click.echo(f"stopped; {watcher.processed} files processed", err=True)
+
+
+@cli.command()
+@click.option("--form", "form_id", default=None, help="Only records of this form.")
+@click.option("--customer", default=None, help="Only records whose customer contains this.")
+@click.option("--all", "all_revisions", is_flag=True,
+              help="Include superseded revisions (default: the latest revision of each).")
+@json_option
+@click.pass_context
+def records(ctx: click.Context, form_id: str | None, customer: str | None,
+            all_revisions: bool, as_json: bool) -> None:
+    """List the records in the ledger."""
+    from .intake import Ledger
+
+    ws = _workspace(ctx)
+    if form_id is not None:
+        ws.registry.get(form_id)
+    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        rows = ledger.records(form_id, customer, latest_only=not all_revisions)
+    if as_json:
+        _print_json([r.to_dict() for r in rows])
+        return
+    for r in rows:
+        key = " ".join(str(v) for v in r.natural_key.values())
+        scores = r.scores or {}
+        value = scores.get("total", scores.get("score"))
+        shown = "" if value is None else f"  score {value}"
+        chain = f"  supersedes {r.supersedes}" if r.supersedes else ""
+        click.echo(f"{r.record_id}  {r.form:<24} {_pad(key, 36)}{shown}{chain}")
+    click.echo(f"{len(rows)} records")
 
 
 @cli.group()

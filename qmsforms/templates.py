@@ -26,7 +26,7 @@ from .binding import bind
 from .blank import build_blank
 from .extract import NORMALISERS
 from .fill import fill_workbook
-from .identity import fingerprint, identity_for, read_identity, write_identity
+from .identity import Identity, fingerprint, identity_for, read_identity, write_identity
 from .issues import Code, Issue, Report, UsageError
 from .registry import FormDef
 from .safe_text import set_text
@@ -105,11 +105,13 @@ def _parse_set(form: FormDef, values: Mapping[str, str]) -> dict[str, Any]:
 
 
 def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] | None = None,
-                *, lang: str | None = None, values: Mapping[str, str] | None = None) -> Path:
+                *, lang: str | None = None, values: Mapping[str, str] | None = None,
+                record: bool = False) -> Path:
     """Issue one blank of ``form_id``: the workspace template with a fresh instance id.
 
     ``values`` pre-fills fields (``customer`` for a personalised survey). Without a workspace
-    template the blank is built from the form definition.
+    template the blank is built from the form definition. ``record`` remembers the instance
+    id in the workspace ledger, so a returned copy is known to come from here.
     """
     form = workspace.registry.get(form_id)
     lang = lang or workspace.config.defaults.language
@@ -126,7 +128,23 @@ def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] 
         raise UsageError(f"{path.name}: a blank of {form.id} is written as .xlsx")
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
+    if record:
+        _record_issued(workspace, form, read_identity(wb), path, values)
     return path
+
+
+def _record_issued(workspace: Workspace, form: FormDef, identity: Identity | None, path: Path,
+                   values: Mapping[str, str] | None) -> None:
+    from datetime import timezone
+
+    from .intake.ledger import Ledger
+
+    if identity is None or not identity.instance_id:
+        return
+    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
+        ledger.add_issued(identity.instance_id, form.id, identity.revision,
+                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          (values or {}).get("customer"), str(path))
 
 
 def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report:

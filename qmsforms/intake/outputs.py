@@ -1,0 +1,176 @@
+"""What the intake writes to the outbox, always atomically.
+
+Every file is written under a hidden ``.~part-`` name in its destination folder, flushed to
+disk and renamed into place, so the outbox never shows a partial file; a crash leaves at most
+a hidden part file, which the next run removes. Names built from field values go through
+`safe_filename`; text written into cells goes through `set_text`, so nothing a customer typed
+becomes a formula.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.workbook import Workbook
+
+from ..issues import Report
+from ..safe_text import set_text
+
+PART_PREFIX = ".~part-"
+RECORD_SHEET = "记录 Record"
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` for a hidden part file beside ``target``, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{PART_PREFIX}{uuid.uuid4().hex[:8]}-{target.name}")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    fsync_dir(target.parent)
+    return target
+
+
+def write_bytes(target: Path, data: bytes) -> Path:
+    """Atomically write ``data`` to ``target``."""
+    return atomic_write(target, lambda tmp: tmp.write_bytes(data))
+
+
+def write_json(target: Path, data: Any) -> Path:
+    """Atomically write ``data`` as indented UTF-8 JSON."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    return write_bytes(target, text.encode("utf-8"))
+
+
+def copy_file(source: Path, target: Path) -> Path:
+    """Atomically copy ``source`` byte for byte."""
+    return atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def save_workbook(wb: Workbook, target: Path) -> Path:
+    """Atomically save an openpyxl workbook."""
+    return atomic_write(target, lambda tmp: wb.save(tmp))
+
+
+def remove_parts(folder: Path) -> int:
+    """Delete part files a crash left anywhere under ``folder``; returns how many."""
+    removed = 0
+    if folder.is_dir():
+        for path in folder.rglob(f"{PART_PREFIX}*"):
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+_HEAD = Font(bold=True, color="FFFFFF")
+_HEAD_FILL = PatternFill("solid", fgColor="305496")
+_LABEL = Font(bold=True)
+
+
+def _score_rows(scores: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    if not scores:
+        return []
+    band = scores.get("band") or {}
+    policy = scores.get("policy") or {}
+    rows: list[tuple[str, Any]] = [
+        ("评分政策 Policy", f"{policy.get('id')} v{policy.get('version')} "
+                          f"({policy.get('digest')})"),
+    ]
+    if scores.get("kind") == "survey":
+        rows += [("调查得分 Survey score", scores.get("score")),
+                 ("等级 Band", f"{band.get('zh', '')} {band.get('en', '')}".strip()),
+                 ("已答题数 Answered", f"{scores.get('answered')} / {scores.get('questions')}"),
+                 ("CSAT top-2-box (%)", scores.get("csat_pct"))]
+        rows += [(f"{i['zh']} {i['en']} (%)", i["pct"]) for i in scores.get("items", [])]
+        if scores.get("flagged"):
+            rows.append(("需跟进 Follow up", ", ".join(scores["flagged"])))
+        if scores.get("complaints"):
+            rows.append(("按投诉处理 Handle as complaint", ", ".join(scores["complaints"])))
+        return rows
+    rows += [("月度得分 Monthly total", scores.get("total")),
+             ("等级 Band", f"{band.get('zh', '')} {band.get('en', '')}".strip()),
+             ("来源 Source", scores.get("source"))]
+    rows += [(f"{c['zh']} {c['en']} (/{c['points']:g})", c["score"])
+             for c in scores.get("categories", [])]
+    return rows
+
+
+def add_record_sheet(wb: Workbook, record: dict[str, Any]) -> None:
+    """Put a first sheet "记录 Record" into the filled workbook: id, source and the scores."""
+    if RECORD_SHEET in wb.sheetnames:
+        del wb[RECORD_SHEET]
+    ws = wb.create_sheet(RECORD_SHEET, 0)
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 60
+    ws.append(["qmsforms 记录 Record", None])
+    for cell in ws[1]:
+        cell.font, cell.fill = _HEAD, _HEAD_FILL
+    source = record.get("source", {})
+    rows: list[tuple[str, Any]] = [
+        ("记录号 Record id", record["record_id"]),
+        ("表单 Form", f"{record['form']} rev {record['revision']}"),
+        ("实例号 Instance id", record.get("instance_id")),
+        ("原文件 Source file", source.get("name")),
+        ("SHA-256", source.get("sha256")),
+        ("接收时间 Received", source.get("received_at")),
+        ("处理时间 Processed", record.get("processed_at")),
+    ]
+    if record.get("supersedes"):
+        rows.append(("替代记录 Supersedes", record["supersedes"]))
+    if record.get("notes"):
+        rows.append(("备注 Notes", ", ".join(record["notes"])))
+    rows += _score_rows(record.get("scores"))
+    for r, (label, value) in enumerate(rows, start=2):
+        ws.cell(row=r, column=1, value=label).font = _LABEL
+        set_text(ws.cell(row=r, column=2), value)
+        ws.cell(row=r, column=2).alignment = Alignment(horizontal="left")
+    ws.sheet_properties.tabColor = "305496"
+    wb.active = 0
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet is ws
+
+
+def report_text(report: Report, name: str) -> str:
+    """The rejection report people read: every problem with its cell, in Chinese and English."""
+    lines = [f"文件 File: {name}"]
+    if report.form:
+        lines.append(f"表单 Form: {report.form} rev {report.revision}")
+    errors = report.errors
+    lines += ["", f"已退回:发现 {len(errors)} 个错误,请按下列说明修改后重新放入收件箱。",
+              f"Rejected: {len(errors)} error(s). Correct them as described below and drop "
+              "the file into the inbox again.", ""]
+    for n, issue in enumerate(report.issues, start=1):
+        where = "!".join(p for p in (issue.sheet, issue.cell) if p) or "-"
+        lines.append(f"{n}. [{issue.severity} {issue.code}] {where}")
+        lines.append(f"   {issue.message_zh}")
+        lines.append(f"   {issue.message_en}")
+    return "\n".join(lines) + "\n"
