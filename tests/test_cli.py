@@ -538,3 +538,50 @@ def test_score_with_an_unknown_policy_is_a_clean_error(ws: Workspace, make_fille
     result = run(ws, "score", str(path))
     assert result.exit_code == 1 and "nope" in result.output
     assert "Traceback" not in result.output
+
+
+# -- intake ------------------------------------------------------------------------------
+
+def test_process_turns_the_inbox_into_records_and_rejections(ws: Workspace, make_filled: Any,
+                                                             bad_shipping_list: Path) -> None:
+    shutil.copyfile(make_filled("satisfaction-survey"), ws.inbox / "good.xlsx")
+    shutil.copyfile(bad_shipping_list, ws.inbox / "bad.xlsx")
+    result, out = run_json(ws, "process", "--settle", "0.05")
+    assert result.exit_code == 1
+    assert (out["records"], out["rejected"], out["duplicates"]) == (1, 1, 0)
+    outcomes = {o["name"]: o for o in out["outcomes"]}
+    assert outcomes["good.xlsx"]["outcome"] == "record"
+    assert outcomes["bad.xlsx"]["codes"]
+    assert not (ws.inbox / "good.xlsx").exists() and not (ws.inbox / "bad.xlsx").exists()
+
+
+def test_process_of_an_empty_inbox_succeeds(ws: Workspace) -> None:
+    result = run(ws, "process", "--settle", "0.05")
+    assert result.exit_code == 0 and "0 records" in result.stdout
+
+
+def test_records_lists_the_ledger(ws: Workspace, make_filled: Any) -> None:
+    shutil.copyfile(make_filled("satisfaction-monitoring"), ws.inbox / "m.xlsx")
+    shutil.copyfile(make_filled("satisfaction-survey"), ws.inbox / "s.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    result, rows = run_json(ws, "records")
+    assert result.exit_code == 0 and {r["form"] for r in rows} == {
+        "satisfaction-monitoring", "satisfaction-survey"}
+    _, monitoring = run_json(ws, "records", "--form", "satisfaction-monitoring")
+    assert [r["scores"]["total"] for r in monitoring] == [99.0]
+    _, none = run_json(ws, "records", "--customer", "nobody")
+    assert none == []
+    text = run(ws, "records")
+    assert "2 records" in text.stdout
+    assert run(ws, "records", "--form", "nope").exit_code == 2
+
+
+def test_new_records_the_issued_instance(ws: Workspace, tmp_path: Path) -> None:
+    from qmsforms.intake import Ledger
+
+    path = tmp_path / "s.xlsx"
+    assert run(ws, "new", "satisfaction-survey", "-o", str(path),
+               "--set", "customer=ACME").exit_code == 0
+    instance = read_identity(load_workbook(path)).instance_id
+    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        assert ledger.is_issued(instance) and ledger.issued()[0]["customer"] == "ACME"

@@ -1,0 +1,118 @@
+"""Which inbox files are forms, when one is complete, and claiming it."""
+
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qmsforms.intake.files import (
+    Settler,
+    candidates,
+    claim,
+    is_ignored,
+    is_locked,
+    pending_claims,
+)
+
+
+@pytest.mark.parametrize("name", [
+    "~$f.xlsx", "~$rvey-2026.xlsx", ".~lock.f.xlsx#", "f.tmp", "~WRL0001.TMP", "A1B2C3D4",
+    ".hidden.xlsx", "f.xlsx.part", "download.crdownload", "noext", "",
+])
+def test_lock_temp_and_hidden_files_are_ignored(name: str) -> None:
+    assert is_ignored(name)
+
+
+@pytest.mark.parametrize("name", ["f.xlsx", "客户满意度调查表.xlsx", "a.b.xlsx", "junk.pdf",
+                                  "8D.docx", "list.XLSX"])
+def test_forms_and_other_files_are_candidates(name: str) -> None:
+    assert not is_ignored(name)
+
+
+def test_candidates_skip_folders_and_ignored(tmp_path: Path) -> None:
+    (tmp_path / "a.xlsx").write_bytes(b"x")
+    (tmp_path / "~$a.xlsx").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.xlsx").write_bytes(b"x")
+    assert [p.name for p in candidates(tmp_path)] == ["a.xlsx"]
+    assert candidates(tmp_path / "missing") == []
+
+
+def zip_file(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("a.txt", "hello")
+    return path
+
+
+def test_a_complete_zip_is_ready_on_the_second_look(tmp_path: Path) -> None:
+    path = zip_file(tmp_path / "f.xlsx")
+    settler = Settler(interval=1, quiet=10)
+    assert settler.look([path], now=100) == []
+    assert settler.look([path], now=100.5) == []             # too soon
+    assert settler.look([path], now=101) == [path]
+    assert settler.waiting == 0
+
+
+def test_a_half_copied_file_is_not_ready(tmp_path: Path) -> None:
+    whole = zip_file(tmp_path / "whole.zip").read_bytes()
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(whole[: len(whole) // 2])
+    settler = Settler(interval=1, quiet=10)
+    settler.look([path], now=100)
+    assert settler.look([path], now=101) == []                # unchanged but not a zip yet
+    path.write_bytes(whole)
+    assert settler.look([path], now=102) == []                # size changed: look again
+    assert settler.look([path], now=103) == [path]
+
+
+def test_a_file_that_never_opens_is_taken_after_the_quiet_period(tmp_path: Path) -> None:
+    path = tmp_path / "junk.xlsx"
+    path.write_bytes(b"not a zip")
+    settler = Settler(interval=1, quiet=10)
+    settler.look([path], now=100)
+    assert settler.look([path], now=105) == []
+    assert settler.look([path], now=110) == [path]            # rejected later, with a reason
+
+
+def test_an_old_mtime_is_not_trusted(tmp_path: Path) -> None:
+    path = zip_file(tmp_path / "f.xlsx")
+    year_ago = time.time() - 365 * 86400
+    os.utime(path, (year_ago, year_ago))
+    settler = Settler(interval=1, quiet=10)
+    assert settler.look([path], now=100) == []                # first sight, however old
+
+
+def test_a_file_open_in_an_editor_waits(tmp_path: Path) -> None:
+    path = zip_file(tmp_path / "report.xlsx")
+    for lock in ("~$report.xlsx", "~$port.xlsx", ".~lock.report.xlsx#"):
+        (tmp_path / lock).write_bytes(b"")
+        assert is_locked(path)
+        settler = Settler(interval=1, quiet=10)
+        settler.look([path], now=100)
+        assert settler.look([path], now=200) == []
+        (tmp_path / lock).unlink()
+        assert settler.look([path], now=201) == [path]
+    assert not is_locked(path)
+
+
+def test_a_vanished_file_is_forgotten(tmp_path: Path) -> None:
+    path = zip_file(tmp_path / "f.xlsx")
+    settler = Settler(interval=1, quiet=10)
+    settler.look([path], now=100)
+    path.unlink()
+    assert settler.look([path], now=101) == [] and settler.waiting == 0
+
+
+def test_claim_moves_the_file_once(tmp_path: Path) -> None:
+    inbox, work = tmp_path / "inbox", tmp_path / "inbox" / ".work"
+    inbox.mkdir()
+    path = zip_file(inbox / "f.xlsx")
+    first = claim(path, work)
+    assert first is not None and first.path.read_bytes() and not path.exists()
+    assert first.folder.parent == work and first.name == "f.xlsx"
+    assert claim(path, work) is None                          # the other watcher lost
+    assert [c.claim_id for c in pending_claims(work)] == [first.claim_id]
