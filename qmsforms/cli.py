@@ -431,16 +431,20 @@ def demo(directory: Path | None) -> None:
     from .demo import run_demo
 
     result = run_demo(directory)
-    click.echo(f"workspace: {result.root}")
-    click.echo(f"issued {len(result.blanks)} blank forms into {result.root / 'blanks'}")
-    for report in result.reports:
-        _echo_report(report)
-        _echo_scores(report)
-    for path in result.annotated:
-        click.echo(f"annotated copy: {path}")
-    valid = sum(r.valid for r in result.reports)
-    click.echo(f"{valid} valid, {len(result.reports) - valid} rejected "
-               f"(the rejection is deliberate: it shows how mistakes are reported)")
+    root = result.root
+    click.echo(f"workspace: {root}")
+    click.echo(f"issued {len(result.blanks)} blank forms into {root / 'blanks'}; filled copies "
+               f"dropped into {root / 'inbox'} and processed:")
+    for outcome in result.outcomes:
+        _echo_outcome(outcome)
+    if result.year is not None:
+        _echo_year(result.year)
+    click.echo(f"{result.count('record')} records, {result.count('rejected')} rejected "
+               f"(deliberate mistakes), {result.count('duplicate')} duplicate")
+    click.echo(f"look at: {root / 'outbox' / 'records'}  (record JSON + workbook with scores)")
+    click.echo(f"         {root / 'outbox' / 'rejected'}  (report and annotated copy)")
+    click.echo(f"         {root / 'outbox' / 'archive'}  (originals, byte for byte)")
+    click.echo(f"         qmsforms --root {root} records")
 
 
 def main() -> None:

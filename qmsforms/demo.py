@@ -1,13 +1,16 @@
-"""A complete run on generated sample data: a fresh workspace, blanks issued, filled, validated.
+"""A complete run on generated sample data, through the real intake.
 
-Each blank is filled the way staff fill them — numbers with units, Chinese dates, ticks — and
-one survey comes back with typical mistakes, so the run shows both outcomes: valid records and
-a rejected file with its annotated copy.
+A fresh workspace issues personalised blanks; customers, clerks and QC staff fill them the way
+people do — numbers with units, Chinese dates, ticks — and drop them into the inbox. Some come
+back with mistakes, one is dropped twice, one is corrected and sent again, and one automotive
+customer is scored by the QDO policy. One pass of the intake turns each file into a record or a
+rejection, and the year's satisfaction is summed up from the ledger.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,12 +20,14 @@ from openpyxl import load_workbook
 
 from .binding import workbook_names
 from .fill import fill_workbook
-from .issues import Report
-from .templates import annotate, issue_blank
-from .validate import validate_file
+from .intake import Intake, Ledger, Outcome
+from .scoring import YearSummary, split_results, year_summary
+from .templates import issue_blank
 from .workspace import Workspace, init_workspace
 
 CUSTOMER = "华东汽车零部件有限公司"
+AUTOMOTIVE = "一汽底盘系统有限公司"
+YEAR = 2026
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "shipping-list": {
@@ -61,10 +66,25 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "clarity": 8, "follow_up": 7, "improvement": 8,
         "impression_response": "fast", "impression_attitude": "friendly",
     },
-    "satisfaction-monitoring": {
-        "month": "2026年11月", "assessor": "吴刚", "q_partial_return": 1,
-        "d_delay_notified": "1次", "performance_rate": "95 %", "scorecard_pct": None,
-    },
+}
+
+MONTHS: dict[str, dict[str, Any]] = {
+    # a quality deduction three months running: an alert for the quality department
+    "2026-09": {"q_partial_return": 1, "performance_rate": "98%"},
+    "2026-10": {"q_concession": 1, "d_delay_notified": 1, "performance_rate": 96},
+    "2026-11": {"q_partial_return": 1, "d_delay_notified": "1次", "performance_rate": "95 %"},
+}
+
+AUTOMOTIVE_MONTHS: dict[str, dict[str, Any]] = {
+    "2026-09": {"a_late_delivery": 0, "ppm_actual": 180, "ppm_target": 200},
+    "2026-10": {"a_late_delivery": 1, "ppm_actual": "230", "ppm_target": 200,
+                "o_late_reply": 1},
+    "2026-11": {"ppm_actual": 150, "ppm_target": 200, "scorecard_pct": "92"},
+}
+
+AUTOMOTIVE_SURVEY: dict[str, Any] = {
+    "period": "2026-H2", "product_quality": 4, "delivery": 3, "packaging": 5, "appearance": 5,
+    "service_attitude": 4, "response": 4, "complaint_handling": 2, "technical_support": 4,
 }
 
 FAULTY_SURVEY: dict[str, Any] = {
@@ -80,12 +100,16 @@ FAULTY_CELLS = (("product_quality", 1, "√"), ("packaging", 0, "ok"))
 
 @dataclass
 class DemoResult:
-    """What the demo did: the workspace, the files it made and the reports."""
+    """What the demo did: the workspace, the blanks, each file's outcome and the year."""
 
     root: Path
     blanks: list[Path] = field(default_factory=list)
-    reports: list[Report] = field(default_factory=list)
-    annotated: list[Path] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    year: YearSummary | None = None
+
+    def count(self, outcome: str) -> int:
+        """How many files ended as ``record``, ``rejected`` or ``duplicate``."""
+        return sum(o.outcome == outcome for o in self.outcomes)
 
 
 def _fill(ws: Workspace, form_id: str, data: dict[str, Any], target: Path) -> Path:
@@ -95,34 +119,68 @@ def _fill(ws: Workspace, form_id: str, data: dict[str, Any], target: Path) -> Pa
     return target
 
 
-def run_demo(root: str | os.PathLike[str] | None = None) -> DemoResult:
-    """Create a workspace at ``root`` (default: a new timestamped folder) and run through it."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    ws = init_workspace(root or Path.cwd() / f"qmsforms-demo-{stamp}")
-    result = DemoResult(root=ws.root)
-    blanks = ws.root / "blanks"
-    for form in ws.registry:
-        result.blanks.append(issue_blank(ws, form.id, blanks / f"{form.id}.xlsx",
-                                         values={"customer": CUSTOMER}))
-    for form_id, data in SAMPLES.items():
-        target = ws.inbox / f"{form_id}-filled.xlsx"
-        target.write_bytes((blanks / f"{form_id}.xlsx").read_bytes())
-        _fill(ws, form_id, data, target)
-    faulty = ws.inbox / "satisfaction-survey-with-mistakes.xlsx"
-    faulty.write_bytes((blanks / "satisfaction-survey.xlsx").read_bytes())
-    _fill(ws, "satisfaction-survey", FAULTY_SURVEY, faulty)
-    wb = load_workbook(faulty)
+def _blank(ws: Workspace, form_id: str, folder: Path, customer: str, tag: str = "") -> Path:
+    name = f"{form_id}{'-' + tag if tag else ''}.xlsx"
+    return issue_blank(ws, form_id, folder / name, values={"customer": customer}, record=True)
+
+
+def _faulty_survey(ws: Workspace, blank: Path, target: Path) -> None:
+    shutil.copyfile(blank, target)
+    _fill(ws, "satisfaction-survey", FAULTY_SURVEY, target)
+    wb = load_workbook(target)
     names = workbook_names(wb)
     for name, offset, typed in FAULTY_CELLS:
         row, col = names[name].coordinates()[offset]
         wb[names[name].sheet].cell(row=row, column=col, value=typed)
-    wb.save(faulty)
-    for path in sorted(ws.inbox.glob("*.xlsx")):
-        report = validate_file(path, ws)
-        result.reports.append(report)
-        if not report.valid:
-            out = ws.outbox / "rejected" / f"{path.stem}.annotated.xlsx"
-            annotated = annotate(path, report, out)
-            if annotated:
-                result.annotated.append(annotated)
+    wb.save(target)
+
+
+def _configure(ws: Workspace) -> Workspace:
+    with (ws.root / "qmsforms.toml").open("a", encoding="utf-8") as fh:
+        fh.write(f'\n# the demo\'s automotive customer is scored by the QDO policy\n'
+                 f'[scoring.customers]\n"{AUTOMOTIVE}" = "automotive-qdo"\n')
+    return Workspace(ws.root)
+
+
+def run_demo(root: str | os.PathLike[str] | None = None) -> DemoResult:
+    """Create a workspace at ``root`` (default: a new timestamped folder) and run through it."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    ws = _configure(init_workspace(root or Path.cwd() / f"qmsforms-demo-{stamp}"))
+    result = DemoResult(root=ws.root)
+    blanks, inbox = ws.root / "blanks", ws.inbox
+    for form in ws.registry:
+        result.blanks.append(_blank(ws, form.id, blanks, CUSTOMER))
+    for form_id, data in SAMPLES.items():
+        shutil.copyfile(blanks / f"{form_id}.xlsx", inbox / f"{form_id}-filled.xlsx")
+        _fill(ws, form_id, data, inbox / f"{form_id}-filled.xlsx")
+    sent = ws.root / "sent"
+    for month, counts in MONTHS.items():
+        path = _blank(ws, "satisfaction-monitoring", sent, CUSTOMER, month)
+        _fill(ws, "satisfaction-monitoring", {"month": month, "assessor": "吴刚", **counts},
+              path)
+        shutil.copyfile(path, inbox / f"监测 {CUSTOMER} {month}.xlsx")
+    for month, values in AUTOMOTIVE_MONTHS.items():
+        path = _blank(ws, "satisfaction-monitoring", sent, AUTOMOTIVE, f"auto-{month}")
+        _fill(ws, "satisfaction-monitoring", {"month": month, "assessor": "郑华", **values},
+              path)
+        shutil.copyfile(path, inbox / f"QDO {month}.xlsx")
+    survey = _blank(ws, "satisfaction-survey", sent, AUTOMOTIVE, "auto")
+    _fill(ws, "satisfaction-survey", AUTOMOTIVE_SURVEY, survey)
+    shutil.copyfile(survey, inbox / "survey-auto.xlsx")
+    _faulty_survey(ws, blanks / "satisfaction-survey.xlsx",
+                   inbox / "satisfaction-survey-with-mistakes.xlsx")
+    # the same returned survey saved twice by a sales rep
+    shutil.copyfile(inbox / "satisfaction-survey-filled.xlsx", inbox / "survey (copy).xlsx")
+    with Intake(ws, settle=0.05, quiet=0.05) as intake:
+        result.outcomes = intake.process().outcomes
+    # the clerk corrects the November sheet (a second partial return) and drops it again
+    november = inbox / f"监测 {CUSTOMER} 2026-11 (corrected).xlsx"
+    shutil.copyfile(sent / "satisfaction-monitoring-2026-11.xlsx", november)
+    _fill(ws, "satisfaction-monitoring", {"q_partial_return": 2}, november)
+    with Intake(ws, settle=0.05, quiet=0.05) as intake:
+        result.outcomes += intake.process().outcomes
+    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        rows = ledger.records()
+    monthly, surveys = split_results((r.form, r.data, r.scores) for r in rows)
+    result.year = year_summary(monthly, surveys, YEAR, ws.policies)
     return result

@@ -457,13 +457,25 @@ def test_restyled_template_still_binds_and_reads(ws: Workspace, tmp_path: Path,
 # -- demo ----------------------------------------------------------------------------------
 
 def test_demo(ws: Workspace, tmp_path: Path) -> None:
+    from qmsforms.intake import Ledger
+
     target = tmp_path / "demo"
     result = run(ws, "demo", "--dir", str(target))
-    assert result.exit_code == 0
-    rejected = sorted((target / "outbox" / "rejected").glob("*.annotated.xlsx"))
-    assert rejected
+    assert result.exit_code == 0, result.output
     assert len(sorted((target / "blanks").glob("*.xlsx"))) == 5
     assert (target / "qmsforms.toml").is_file()
+    assert sorted((target / "outbox" / "rejected").glob("*.annotated.xlsx"))
+    assert not [p for p in (target / "inbox").iterdir() if p.suffix == ".xlsx"]
+    with Ledger(target / ".qmsforms" / "ledger.sqlite") as ledger:
+        assert ledger.count("records") == 12
+        assert [f.outcome for f in ledger.files("rejected")] == ["rejected"]
+        assert len(ledger.files("duplicate")) == 1
+        revised = [r for r in ledger.records() if r.supersedes]
+        assert len(revised) == 1 and revised[0].form == "satisfaction-monitoring"
+        policies = {r.scores["policy"]["id"] for r in ledger.records("satisfaction-monitoring")}
+        assert policies == {"monitoring-000", "automotive-qdo"}
+        assert not [r for r in ledger.records() if "not_issued_here" in r.notes]
+    assert "ALERT" in result.stdout
 
 
 # -- version, help, configuration ----------------------------------------------------------
