@@ -306,17 +306,17 @@ def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: 
 
     Exit 0 when every file became a record (or a duplicate of one), 1 when any was rejected.
     """
-    from .intake import Intake
+    from .intake import Intake, candidates
 
     ws = _workspace(ctx)
     with Intake(ws, settle=settle, quiet=settle) as intake:
-        if _interactive() and not as_json:
-            total = len(files) if files else None
-            with click.progressbar(length=total or 0, label="processing",
+        paths = list(files) or candidates(ws.inbox)
+        if _interactive() and not as_json and paths:
+            with click.progressbar(length=len(paths), label="processing",
                                    show_pos=True) as bar:
-                result = intake.process(files or None, progress=lambda _o: bar.update(1))
+                result = intake.process(paths, progress=lambda _o: bar.update(1))
         else:
-            result = intake.process(files or None)
+            result = intake.process(paths)
     if as_json:
         _print_json(result.to_dict())
     else:
