@@ -136,7 +136,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @cli.command()
 @click.argument("form")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the blank (.xlsx).")
+              help="Where to write the blank; .docx picks Word (complaint, 8d-report).")
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default=None,
               help="Label language (default from qmsforms.toml, normally both).")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
@@ -148,10 +148,68 @@ def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
     from .templates import issue_blank
 
     ws = _workspace(ctx)
-    if output is not None and output.suffix.lower() == ".docx":
-        raise click.UsageError(f"form {form} is issued as .xlsx; Word output is not available "
-                               "for it")
-    path = issue_blank(ws, form, output, lang=lang, values=_parse_sets(sets), record=True)
+    definition = ws.registry.get(form)
+    fmt = "docx" if output is not None and output.suffix.lower() == ".docx" else None
+    fmt = fmt or definition.formats[0]
+    if not definition.issued_as(fmt):
+        kinds = " or ".join(f".{f}" for f in definition.formats)
+        raise click.UsageError(f"form {form} is issued as {kinds}, not .{fmt}")
+    if fmt == "docx":
+        from .word.blank import issue_word_blank
+
+        path = issue_word_blank(ws, form, output, lang=lang, values=_parse_sets(sets))
+        _record_word_blank(ws, path, _parse_sets(sets))
+    else:
+        path = issue_blank(ws, form, output, lang=lang, values=_parse_sets(sets), record=True)
+    click.echo(str(path))
+
+
+def _record_word_blank(ws: Workspace, path: Path, values: dict[str, str]) -> None:
+    from datetime import datetime, timezone
+
+    from .intake import Ledger
+    from .word.props import read_word_identity
+
+    identity = read_word_identity(path)
+    if identity is None or not identity.instance_id:
+        return
+    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        ledger.add_issued(identity.instance_id, identity.form, identity.revision,
+                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          values.get("customer"), str(path))
+
+
+@cli.group("8d")
+def eight_d() -> None:
+    """8D reports in Word."""
+
+
+@eight_d.command("new")
+@click.option("--from", "record_id", required=True, metavar="RECORD_ID",
+              help="The complaint record to pre-fill from (see `qmsforms records`).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the 8D (.docx; default 8D-<ticket>.docx).")
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default=None)
+@click.pass_context
+def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
+                lang: str | None) -> None:
+    """Write an 8D report pre-filled from a complaint record."""
+    from .intake import Ledger
+    from .safe_text import safe_filename
+    from .word.prefill import render_8d_from_complaint
+
+    ws = _workspace(ctx)
+    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        record = ledger.record(record_id)
+    if record is None:
+        raise click.UsageError(f"no record {record_id!r}; `qmsforms records --form complaint` "
+                               "lists them")
+    if record.form != "complaint":
+        raise click.UsageError(f"{record_id} is a {record.form} record, not a complaint")
+    ticket = safe_filename(str(record.data.get("ticket_no") or record_id))
+    out = output or Path(f"8D-{ticket}.docx")
+    path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
+    _record_word_blank(ws, path, {"customer": record.data.get("customer") or ""})
     click.echo(str(path))
 
 
@@ -367,17 +425,35 @@ def records(ctx: click.Context, form_id: str | None, customer: str | None,
         ws.registry.get(form_id)
     with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
         rows = ledger.records(form_id, customer, latest_only=not all_revisions)
+        links = [ledger.links(r) for r in rows]
     if as_json:
-        _print_json([r.to_dict() for r in rows])
+        _print_json([{**r.to_dict(), "links": link} for r, link in zip(rows, links,
+                                                                        strict=True)])
         return
-    for r in rows:
+    for r, link in zip(rows, links, strict=True):
         key = " ".join(str(v) for v in r.natural_key.values())
-        scores = r.scores or {}
-        value = scores.get("total", scores.get("score"))
-        shown = "" if value is None else f"  score {value}"
-        chain = f"  supersedes {r.supersedes}" if r.supersedes else ""
-        click.echo(f"{r.record_id}  {r.form:<24} {_pad(key, 36)}{shown}{chain}")
+        click.echo(f"{r.record_id}  {r.form:<24} {_pad(key, 36)}{_status(r.scores, link)}"
+                   + (f"  supersedes {r.supersedes}" if r.supersedes else ""))
     click.echo(f"{len(rows)} records")
+
+
+def _status(scores: dict[str, Any] | None, link: dict[str, Any]) -> str:
+    """The one-line status of a record: its score, SLA and 8D, as applies."""
+    scores = scores or {}
+    parts = []
+    value = scores.get("total", scores.get("score"))
+    if value is not None:
+        parts.append(f"score {value}")
+    if scores.get("kind") == "complaint":
+        parts.append("SLA met" if scores.get("sla_met") else "SLA missed")
+        if scores.get("eight_d_required"):
+            report = link.get("eight_d")
+            parts.append("8D missing" if report is None else
+                         "8D closed" if report["closed"] else
+                         f"8D at {report['reached'] or 'D0'} ({report['record_id']})")
+    if scores.get("kind") == "8d":
+        parts.append("closed" if scores.get("closed") else f"at {scores.get('reached') or 'D0'}")
+    return ("  " + ", ".join(parts)) if parts else ""
 
 
 @cli.group()
@@ -445,6 +521,16 @@ def demo(directory: Path | None) -> None:
     click.echo(f"         {root / 'outbox' / 'rejected'}  (report and annotated copy)")
     click.echo(f"         {root / 'outbox' / 'archive'}  (originals, byte for byte)")
     click.echo(f"         qmsforms --root {root} records")
+    for path in result.reports:
+        click.echo(f"report:  {path}")
+
+
+# The report, survey and monitoring groups live in their own module (this one stays readable).
+from .cli_reports import monitoring, report, survey  # noqa: E402
+
+cli.add_command(report)
+cli.add_command(survey)
+cli.add_command(monitoring)
 
 
 def main() -> None:

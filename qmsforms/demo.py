@@ -4,7 +4,8 @@ A fresh workspace issues personalised blanks; customers, clerks and QC staff fil
 people do — numbers with units, Chinese dates, ticks — and drop them into the inbox. Some come
 back with mistakes, one is dropped twice, one is corrected and sent again, and one automotive
 customer is scored by the QDO policy. One pass of the intake turns each file into a record or a
-rejection, and the year's satisfaction is summed up from the ledger.
+rejection, and the year's satisfaction is summed up from the ledger. Last, the satisfaction and
+complaint reports of the year are written to ``outbox/reports/``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from openpyxl import load_workbook
 from .binding import workbook_names
 from .fill import fill_workbook
 from .intake import Intake, Ledger, Outcome
+from .reports import save_complaints, save_satisfaction
 from .scoring import YearSummary, split_results, year_summary
 from .templates import issue_blank
 from .workspace import Workspace, init_workspace
@@ -100,12 +102,13 @@ FAULTY_CELLS = (("product_quality", 1, "√"), ("packaging", 0, "ok"))
 
 @dataclass
 class DemoResult:
-    """What the demo did: the workspace, the blanks, each file's outcome and the year."""
+    """What the demo did: the workspace, the blanks, each file's outcome, the year, reports."""
 
     root: Path
     blanks: list[Path] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     year: YearSummary | None = None
+    reports: list[Path] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         """How many files ended as ``record``, ``rejected`` or ``duplicate``."""
@@ -149,7 +152,8 @@ def run_demo(root: str | os.PathLike[str] | None = None) -> DemoResult:
     result = DemoResult(root=ws.root)
     blanks, inbox = ws.root / "blanks", ws.inbox
     for form in ws.registry:
-        result.blanks.append(_blank(ws, form.id, blanks, CUSTOMER))
+        if form.issued_as("xlsx"):  # Word-only forms (the 8D report) get no Excel blank
+            result.blanks.append(_blank(ws, form.id, blanks, CUSTOMER))
     for form_id, data in SAMPLES.items():
         shutil.copyfile(blanks / f"{form_id}.xlsx", inbox / f"{form_id}-filled.xlsx")
         _fill(ws, form_id, data, inbox / f"{form_id}-filled.xlsx")
@@ -183,4 +187,5 @@ def run_demo(root: str | os.PathLike[str] | None = None) -> DemoResult:
         rows = ledger.records()
     monthly, surveys = split_results((r.form, r.data, r.scores) for r in rows)
     result.year = year_summary(monthly, surveys, YEAR, ws.policies)
+    result.reports = [save_satisfaction(ws, YEAR)[1], save_complaints(ws, YEAR)[1]]
     return result

@@ -133,6 +133,18 @@ class Code(Enum):
         "{label_en} is filled in, but this customer is scored by policy {detail}, which does "
         "not use it.")
 
+    # -- 8D staging and Word files ---------------------------------------------------------
+    STAGE_ORDER = Detail("error", "{label}:{detail_zh}尚未完成,不能勾选本步骤完成。",
+                         "{label_en}: {detail} is not done yet, so this step cannot be done.")
+    STAGE_INCOMPLETE = Detail("error", "{label}必须填写后才能勾选{detail_zh}完成。",
+                              "{label_en} must be filled in before {detail} is marked done.")
+    CLOSURE_INCOMPLETE = Detail("error", "8D 不能结案:{detail_zh}尚未完成。",
+                                "The 8D cannot be closed: {detail} not done yet.")
+    LINE_BREAKS_LOST = Detail(
+        "warning", "文件经 LibreOffice 保存,{label}中的换行未能保留,多行内容已连成一段。",
+        "The file was saved by LibreOffice, which does not keep the line breaks in "
+        "{label_en}; its lines were read as one.")
+
     @property
     def severity(self) -> Severity:
         """Whether this code makes a file invalid (``error``) or is only reported."""

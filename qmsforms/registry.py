@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from .fields import FieldSpec, specs_of
 from .forms.complaint import Complaint
+from .forms.eightd import EightD
 from .forms.monitoring import SatisfactionMonitoring
 from .forms.questionnaire import Questionnaire, load_questionnaire, questionnaire_model
 from .forms.shipping import ShippingList
@@ -22,7 +23,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FormDef:
-    """One form: its id, titles, current revision, model and natural key."""
+    """One form: its id, titles, current revision, model and natural key.
+
+    ``formats`` are the file kinds the form is issued as (``xlsx``, ``docx``); the first is the
+    default.
+    """
 
     id: str
     title_zh: str
@@ -31,6 +36,7 @@ class FormDef:
     model: type[BaseModel]
     natural_key: tuple[str, ...]
     orientation: str = "portrait"
+    formats: tuple[str, ...] = ("xlsx",)
     questionnaire: Questionnaire | None = field(default=None, compare=False)
 
     @cached_property
@@ -45,6 +51,10 @@ class FormDef:
                 return spec
         raise KeyError(name)
 
+    def issued_as(self, fmt: str) -> bool:
+        """Whether blanks of this form are issued as ``fmt`` (``xlsx`` or ``docx``)."""
+        return fmt in self.formats
+
     def title(self, lang: str) -> str:
         """The form title in ``zh``, ``en`` or ``both``."""
         if lang == "zh":
@@ -57,7 +67,9 @@ class FormDef:
 BUILTIN = (
     FormDef("shipping-list", "发货单", "Shipping List", "A", ShippingList, ("doc_no",)),
     FormDef("complaint", "客户反馈投诉处理单", "Customer Complaint Ticket", "A", Complaint,
-            ("ticket_no",)),
+            ("ticket_no",), formats=("xlsx", "docx")),
+    FormDef("8d-report", "8D报告", "8D Report", "A", EightD, ("complaint_no",),
+            formats=("docx",)),
     FormDef("satisfaction-monitoring", "顾客满意度监测评价表",
             "Customer Satisfaction Monitoring Sheet", "A", SatisfactionMonitoring,
             ("customer", "month")),

@@ -53,22 +53,34 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None) -> list[P
     written = []
     for form in workspace.registry:
         for lang in LANGS:
-            wb = build_blank(form, workspace.config, lang)
-            created = workspace.config.control(form.id).effective_date
-            wb.properties.created = datetime(created.year, created.month, created.day)
-            path = target / template_name(form.id, lang)
-            fresh = path.with_suffix(".new")
-            wb.save(fresh)
-            if path.is_file() and same_content(fresh, path):
-                fresh.unlink()
-            else:
-                fresh.replace(path)
-            written.append(path)
+            if form.issued_as("xlsx"):
+                wb = build_blank(form, workspace.config, lang)
+                created = workspace.config.control(form.id).effective_date
+                wb.properties.created = datetime(created.year, created.month, created.day)
+                written.append(_replace_if_changed(target / template_name(form.id, lang),
+                                                   wb.save))
+            if form.issued_as("docx"):
+                from .word.blank import build_word_blank
+
+                doc = build_word_blank(form, workspace.config, lang)
+                path = target / template_name(form.id, lang).replace(".xlsx", ".docx")
+                written.append(_replace_if_changed(path, lambda p, d=doc: d.save(str(p))))
     return written
 
 
+def _replace_if_changed(path: Path, save: Any) -> Path:
+    """Save through ``save(path)`` unless only the save timestamp would change."""
+    fresh = path.with_suffix(".new")
+    save(fresh)
+    if path.is_file() and same_content(fresh, path):
+        fresh.unlink()
+    else:
+        fresh.replace(path)
+    return path
+
+
 def same_content(a: Path, b: Path) -> bool:
-    """Whether two xlsx files hold the same parts, ignoring the save timestamp."""
+    """Whether two xlsx/docx files hold the same parts, ignoring the save timestamp."""
     import zipfile
 
     def parts(path: Path) -> dict[str, bytes]:

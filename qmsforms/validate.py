@@ -196,16 +196,34 @@ def _model_data(form: FormDef, extraction: Extraction, report: Report) -> dict[s
     return model.model_dump(mode="json")
 
 
+WORD_SUFFIXES = (".docx", ".docm")
+
+
+def validate_path(path: Path, workspace: Workspace, report: Report,
+                  today: date | None = None) -> tuple[FormDef | None, Workbook | None]:
+    """Validate an .xlsx or .docx file into ``report``; returns the form and the open workbook.
+
+    The workbook (None for Word files and unreadable ones) lets the caller write a record
+    copy without opening the file again.
+    """
+    if path.suffix.lower() in WORD_SUFFIXES:
+        from .word.validate import validate_word
+
+        return validate_word(path, workspace, report, today), None
+    wb, issues = open_workbook(path)
+    report.add(issues)
+    if wb is None:
+        return None, None
+    return validate_workbook(wb, workspace, report, today), wb
+
+
 def validate_file(path: str | os.PathLike[str], workspace: Workspace | None = None,
                   today: date | None = None) -> Report:
-    """Validate one filled form file; never raises for anything wrong with the file."""
+    """Validate one filled form file (.xlsx or .docx); never raises for anything wrong with it."""
     workspace = workspace or Workspace()
     path = Path(path)
     report = Report(path=str(path))
-    wb, issues = open_workbook(path)
-    report.add(issues)
-    if wb is not None:
-        validate_workbook(wb, workspace, report, today)
+    validate_path(path, workspace, report, today)
     return report
 
 

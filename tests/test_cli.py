@@ -247,10 +247,12 @@ def test_new_usage_errors(ws: Workspace, tmp_path: Path, args: tuple[str, ...]) 
     assert not out.exists()
 
 
-@pytest.mark.parametrize("suffix", [".docx", ".xlsm"])
-def test_new_refuses_other_file_kinds(ws: Workspace, tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize(("form", "suffix"), [("complaint", ".xlsm"),
+                                             ("shipping-list", ".docx")])
+def test_new_refuses_other_file_kinds(ws: Workspace, tmp_path: Path, form: str,
+                                      suffix: str) -> None:
     out = tmp_path / f"blank{suffix}"
-    result = run(ws, "new", "complaint", "-o", str(out))
+    result = run(ws, "new", form, "-o", str(out))
     assert result.exit_code == 2
     assert not out.exists()
 
@@ -395,8 +397,9 @@ def test_templates_build_in_the_workspace(ws: Workspace) -> None:
     result = run(ws, "templates", "build")
     assert result.exit_code == 0
     assert len(sorted(ws.templates_dir.glob("*.xlsx"))) == 15
+    assert len(sorted(ws.templates_dir.glob("*.docx"))) == 6      # complaint and 8D
     schemas = sorted((ws.schemas_dir / "json").glob("*.schema.json"))
-    assert {p.name.removesuffix(".schema.json") for p in schemas} == set(FORM_IDS)
+    assert {p.name.removesuffix(".schema.json") for p in schemas} == {*FORM_IDS, "8d-report"}
 
 
 def test_templates_check_the_workspace_templates(ws: Workspace) -> None:
@@ -476,6 +479,12 @@ def test_demo(ws: Workspace, tmp_path: Path) -> None:
         assert policies == {"monitoring-000", "automotive-qdo"}
         assert not [r for r in ledger.records() if "not_issued_here" in r.notes]
     assert "ALERT" in result.stdout
+    reports = target / "outbox" / "reports"
+    for name in ("satisfaction-2026.xlsx", "complaints-2026.xlsx"):
+        assert (reports / name).is_file()
+        assert str(reports / name) in result.stdout
+    satisfaction = load_workbook(reports / "satisfaction-2026.xlsx")
+    assert "matrix" in satisfaction.defined_names and "alerts" in satisfaction.defined_names
 
 
 # -- version, help, configuration ----------------------------------------------------------

@@ -22,7 +22,8 @@ from .conftest import REPO, VALID
 def test_committed_templates_match_the_definitions(repo_ws: Workspace, tmp_path: Path) -> None:
     """Fails when a definition changed without `qmsforms templates build`."""
     rebuilt = build_templates(repo_ws, tmp_path)
-    committed = sorted(p.name for p in repo_ws.templates_dir.glob("*.xlsx"))
+    committed = sorted(p.name for p in repo_ws.templates_dir.iterdir()
+                       if p.suffix in (".xlsx", ".docx"))
     assert committed == sorted(p.name for p in rebuilt)
     for path in rebuilt:
         assert same_content(path, repo_ws.templates_dir / path.name), path.name

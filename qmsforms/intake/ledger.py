@@ -276,6 +276,19 @@ class Ledger:
                                args)
         return [_record(r) for r in rows]
 
+    def links(self, row: RecordRow) -> dict[str, Any]:
+        """Records linked to ``row``: a complaint's 8D (with its status), an 8D's complaint."""
+        if row.form == "complaint" and row.data.get("ticket_no"):
+            report = self.latest("8d-report", {"complaint_no": row.data["ticket_no"]})
+            status = (report.scores or {}) if report else {}
+            return {"eight_d": None if report is None else {
+                "record_id": report.record_id, "reached": status.get("reached"),
+                "closed": status.get("closed", False)}}
+        if row.form == "8d-report" and row.data.get("complaint_no"):
+            complaint = self.latest("complaint", {"ticket_no": row.data["complaint_no"]})
+            return {"complaint": complaint.record_id if complaint else None}
+        return {}
+
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued`` or ``events``."""
         if table not in ("records", "files", "issued", "events"):

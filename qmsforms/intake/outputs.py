@@ -2,7 +2,9 @@
 
 Every file is written under a hidden ``.~part-`` name in its destination folder, flushed to
 disk and renamed into place, so the outbox never shows a partial file; a crash leaves at most
-a hidden part file, which the next run removes. Names built from field values go through
+a hidden part file, which the next run removes. A part file's name carries its writer's process
+id, so a run starting beside a live one (a second watcher, ``process`` while ``watch`` runs)
+leaves that one's part files alone. Names built from field values go through
 `safe_filename`; text written into cells goes through `set_text`, so nothing a customer typed
 becomes a formula.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +28,8 @@ from ..issues import Report
 from ..safe_text import set_text
 
 PART_PREFIX = ".~part-"
+_PART_OWNER = re.compile(r"^\.~part-(\d+)-[0-9a-f]{8}-")
+_PART_STALE = 3600.0  # seconds; no writer takes this long over one file
 RECORD_SHEET = "记录 Record"
 
 
@@ -44,7 +50,7 @@ def fsync_dir(folder: Path) -> None:
 def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` for a hidden part file beside ``target``, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{PART_PREFIX}{uuid.uuid4().hex[:8]}-{target.name}")
+    tmp = target.with_name(f"{PART_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{target.name}")
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
@@ -78,11 +84,43 @@ def save_workbook(wb: Workbook, target: Path) -> Path:
     return atomic_write(target, lambda tmp: wb.save(tmp))
 
 
+def _writer_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would terminate it; age decides
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
+
+
+def _abandoned(path: Path) -> bool:
+    """Whether a part file's writer is gone (dead process, or the part is hours old)."""
+    owner = _PART_OWNER.match(path.name)
+    if owner is None:
+        return True
+    try:
+        if time.time() - path.stat().st_mtime > _PART_STALE:
+            return True
+    except OSError:
+        return False
+    return not _writer_alive(int(owner.group(1)))
+
+
 def remove_parts(folder: Path) -> int:
-    """Delete part files a crash left anywhere under ``folder``; returns how many."""
+    """Delete part files a crash left anywhere under ``folder``; returns how many.
+
+    Part files of a live writer (another watcher working now) are left alone.
+    """
     removed = 0
     if folder.is_dir():
         for path in folder.rglob(f"{PART_PREFIX}*"):
+            if not _abandoned(path):
+                continue
             try:
                 path.unlink()
                 removed += 1

@@ -33,7 +33,7 @@ from typing import Any
 from ..issues import Report
 from ..safe_text import safe_filename
 from ..safety import check_defusedxml
-from ..validate import open_workbook, validate_workbook
+from ..validate import WORD_SUFFIXES, open_workbook, validate_path
 from ..workspace import Workspace
 from .files import WORK_DIR, Claim, Settler, candidates, pending_claims
 from .ledger import FileRow, Ledger, RecordRow
@@ -180,9 +180,7 @@ class Intake:
 
     def _validate(self, claim: Claim) -> tuple[Report, Any, Any]:
         report = Report(path=claim.name)
-        wb, issues = open_workbook(claim.path)
-        report.add(issues)
-        form = validate_workbook(wb, self.ws, report, self.today) if wb is not None else None
+        form, wb = validate_path(claim.path, self.ws, report, self.today)
         return report, wb, form
 
     def _decide(self, claim: Claim) -> Outcome:
@@ -266,7 +264,9 @@ class Intake:
         if decided.outcome == "record":
             row = self.ledger.record(decided.record_id or "")
             assert row is not None
-            wb, _ = open_workbook(claim.path)
+            wb = None
+            if claim.path.suffix.lower() not in WORD_SUFFIXES:
+                wb, _ = open_workbook(claim.path)
             self._write_record(claim, row, wb)
             return Outcome(claim.claim_id, claim.name, "record", row.path, row.form,
                            row.record_id, row.supersedes, notes=row.notes)
@@ -296,20 +296,20 @@ class Intake:
         if wb is not None:
             add_record_sheet(wb, record)
             save_workbook(wb, folder / f"{row.record_id}.xlsx")
+        elif claim.path.suffix.lower() in WORD_SUFFIXES:
+            copy_file(claim.path, folder / f"{row.record_id}.docx")
         write_json(out / row.path, record)
 
     def _write_rejection(self, claim: Claim, report: Report) -> None:
-        from ..templates import annotate
-
         base = self.ws.outbox / self._rejection_base(claim)
         suffix = Path(claim.name).suffix.lower()
         safe_suffix = suffix if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".bin"
         copy_file(claim.path, base.with_name(base.name + safe_suffix))
-        if suffix == ".xlsx" and any(i.cell for i in report.issues):
-            tmp = claim.folder / ".annotated.xlsx"
+        if suffix in (".xlsx", ".docx") and any(i.cell for i in report.issues):
+            tmp = claim.folder / f".annotated{suffix}"
             try:
-                if annotate(claim.path, report, tmp) is not None:
-                    copy_file(tmp, base.with_name(base.name + ".annotated.xlsx"))
+                if _annotate(claim.path, report, tmp) is not None:
+                    copy_file(tmp, base.with_name(base.name + f".annotated{suffix}"))
             except Exception:  # an annotated copy is a courtesy; the report is the outcome
                 pass
             finally:
@@ -350,6 +350,17 @@ class Intake:
                 if progress:
                     progress(outcome)
         return ProcessResult(outcomes, waiting)
+
+
+def _annotate(path: Path, report: Report, out: Path) -> Path | None:
+    """The annotated copy of a rejected file: cells or content controls marked up."""
+    if path.suffix.lower() == ".docx":
+        from ..word.annotate import annotate_word
+
+        return annotate_word(path, report, out)
+    from ..templates import annotate
+
+    return annotate(path, report, out)
 
 
 @dataclass(frozen=True)

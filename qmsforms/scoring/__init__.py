@@ -24,6 +24,7 @@ from .annual import (
     company_monthly,
     monthly_alerts,
 )
+from .complaint import complaint_rules, eight_d_status
 from .monthly import MonitoringScore, score_monitoring
 from .policy import (
     MonitoringPolicy,
@@ -86,6 +87,10 @@ def score_form(form: FormDef, data: Mapping[str, Any], workspace: Workspace,
         return score_survey(answers, form.questionnaire, policy).to_dict(), []
     if form.id == MONITORING_FORM:
         return _score_monitoring_form(form, data, workspace, locate)
+    if form.id == "complaint":
+        return {"kind": "complaint", **complaint_rules(data)}, []
+    if form.id == "8d-report":
+        return eight_d_status(data), []
     return None, []
 
 

@@ -144,6 +144,66 @@ class SurveyAlerts(_Strict):
     target: Decimal = Field(Decimal(85), ge=0, le=100)
 
 
+class SampleTier(_Strict):
+    """A band of customers by annual order value and the share of them a campaign surveys.
+
+    A value falls in the first tier (highest ``min_value`` first) it reaches: above
+    ``min_value``, or at it when ``inclusive``.
+    """
+
+    key: str
+    zh: str = ""
+    en: str = ""
+    min_value: Decimal = Field(ge=0)
+    inclusive: bool = True
+    rate: Decimal = Field(gt=0, le=100)
+
+    def holds(self, value: Decimal) -> bool:
+        """Whether an order value falls in this tier (tiers checked from the top)."""
+        return value >= self.min_value if self.inclusive else value > self.min_value
+
+
+DEFAULT_TIERS = (
+    SampleTier(key="over_500k", zh="年订单额 > 50 万", en="orders > 500,000",
+               min_value=Decimal(500000), inclusive=False, rate=Decimal(100)),
+    SampleTier(key="200k_500k", zh="20 万 – 50 万", en="orders 200,000 – 500,000",
+               min_value=Decimal(200000), inclusive=True, rate=Decimal(50)),
+    SampleTier(key="under_200k", zh="< 20 万", en="orders < 200,000",
+               min_value=Decimal(0), inclusive=True, rate=Decimal(10)),
+)
+
+
+class Campaign(_Strict):
+    """Who an annual survey campaign asks, and how many answers it needs back.
+
+    [seed 002 QP-14 4.1] order value > 500,000 all, 200,000–500,000 half, below a tenth;
+    [5.4.2] at least 10 surveyed; [5.3] return rate at least 70 %.
+    """
+
+    return_target: Decimal = Field(Decimal(70), ge=0, le=100)
+    minimum: int = Field(10, ge=0)
+    automotive_always: bool = True
+    tiers: tuple[SampleTier, ...] = Field(DEFAULT_TIERS, min_length=1)
+
+    @model_validator(mode="after")
+    def _tiers_descending(self) -> Campaign:
+        mins = [t.min_value for t in self.tiers]
+        if mins != sorted(mins, reverse=True):
+            raise ValueError("campaign tiers must be listed from the highest min_value down")
+        if mins[-1] != 0 or not self.tiers[-1].inclusive:
+            raise ValueError("the last campaign tier must start at 0 (inclusive)")
+        if len({t.key for t in self.tiers}) != len(self.tiers):
+            raise ValueError("campaign tier keys must be unique")
+        return self
+
+    def tier(self, value: Decimal) -> SampleTier:
+        """The tier an annual order value falls in."""
+        for tier in self.tiers:
+            if tier.holds(value):
+                return tier
+        return self.tiers[-1]
+
+
 class _Policy(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     version: str = Field(min_length=1, max_length=20)
@@ -227,6 +287,7 @@ class SurveyPolicy(_Policy):
     complaint_max_pct: Decimal = Field(Decimal(40), ge=0, le=100)
     csat_min_pct: Decimal = Field(Decimal(80), ge=0, le=100)
     alerts: SurveyAlerts = Field(default_factory=SurveyAlerts)
+    campaign: Campaign = Field(default_factory=Campaign)
 
 
 Policy = MonitoringPolicy | SurveyPolicy

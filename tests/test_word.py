@@ -1,0 +1,839 @@
+"""Word forms: blanks with content controls, filling, reading back, validation, 8D and SLA rules.
+
+Documents are built in code, filled programmatically (as a person would in Word), reopened and
+read back; assertions are on issue codes, tags and positions, never on message text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+import zipfile
+from collections.abc import Callable
+from copy import deepcopy
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from lxml import etree
+from pydantic import ValidationError
+
+from qmsforms.forms.eightd import EightD
+from qmsforms.identity import fingerprint
+from qmsforms.issues import Report
+from qmsforms.scoring.complaint import complaint_rules, eight_d_required
+from qmsforms.word import (
+    build_word_blank,
+    extract_word,
+    fill_word,
+    issue_word_blank,
+    read_word,
+    read_word_identity,
+    validate_word,
+    validate_word_file,
+)
+from qmsforms.word.annotate import BAD_FILL, annotate_word, locate
+from qmsforms.word.blank import TABLE_ROWS, table_bookmark
+from qmsforms.word.ooxml import ALL_PLACEHOLDERS, NS, W14_NS, w, xpath
+from qmsforms.word.prefill import render_8d_from_complaint
+from qmsforms.word.props import word_properties, write_word_identity
+from qmsforms.workspace import Workspace
+
+from .conftest import VALID
+
+Convert = Callable[[Path, str], Path]
+TEXT = "华东汽车 <select> A & B"
+LONG = ("焊缝开裂 & <b>裂纹</b> " * 1200)[:19999] + "。"
+
+COMPLAINT: dict[str, Any] = {
+    "ticket_no": "TS-2026-001", "customer": TEXT, "customer_contact": "张三 13800000000",
+    "channel": "email", "received_at": "2026-11-03 09:00", "filed_at": "2026-11-03 10:30",
+    "urgent": True, "category": "quality", "quality_related": True, "part_name": "支架 Bracket",
+    "part_no": "P-100 & co", "batch_no": "B-7", "qty_delivered": "1,000", "qty_complained": "12件",
+    "qty_returned": "１２", "description": "焊缝开裂\n第二行 <select>",
+    "containment": "隔离库存", "root_cause": "电流不稳", "corrective_action": "更换焊机",
+    "responsible_dept": "生产部", "due_date": "2026/11/20", "closed_date": dt.date(2026, 11, 25),
+    "customer_feedback": "满意 A & B", "handled_by": "李四", "verified_by": "王五",
+    "approved_by": "赵六",
+}
+COMPLAINT_READ: dict[str, Any] = {
+    **COMPLAINT, "received_at": "2026-11-03T09:00:00", "filed_at": "2026-11-03T10:30:00",
+    "qty_delivered": 1000, "qty_complained": 12, "qty_returned": 12, "due_date": "2026-11-20",
+    "closed_date": "2026-11-25",
+}
+"""COMPLAINT as validated data (``model_dump(mode="json")``)."""
+
+EIGHT_D: dict[str, Any] = {
+    "report_no": "8D-001", "complaint_no": "TS-2026-001", "customer": TEXT,
+    "part_name": "支架", "part_no": "P-100", "batch_no": "B-7", "opened_date": "2026-11-03",
+    "need_8d": True, "emergency_response": "隔离库存 & 通知客户",
+    "team_leader": "张三", "team_members": "李四 QA, 王五 PE",
+    "d1_owner": "张三", "d1_date": "2026-11-03", "d1_done": True,
+    "description": LONG, "five_w_two_h": "What: crack <select>", "qty_complained": 12,
+    "qty_delivered": 1000, "qty_returned": 12,
+    "d2_owner": "李四", "d2_date": "2026-11-04", "d2_done": True,
+    "d3_actions": [
+        {"action": "全检库存 100%", "owner": "王五", "date": "2026-11-04", "effectiveness": "有效"},
+        {"action": "Stop shipment <now>", "owner": "Li", "date": "2026-11-05",
+         "effectiveness": None},
+    ],
+    "d3_owner": "王五", "d3_date": "2026-11-05", "d3_done": True,
+    "occurrence_cause": "焊接电流不稳", "escape_cause": "检验未覆盖焊缝",
+    "d4_owner": "张三", "d4_date": "2026-11-06", "d4_done": True,
+    "permanent_actions": "更换焊机", "verification": "连续三批无缺陷",
+    "d5_owner": "张三", "d5_date": "2026-11-08", "d5_done": True,
+    "d6_actions": [{"action": "焊机更换", "owner": "赵六", "date": "2026-11-10", "result": "OK"}],
+    "d6_owner": "赵六", "d6_date": "2026-11-10", "d6_done": True,
+    "d7_actions": [
+        {"action": "更新 PFMEA", "document": "fmea", "owner": "张三", "date": "2026-11-12"},
+        {"action": "横向展开 A & B", "document": "similar_products", "owner": None,
+         "date": None},
+    ],
+    "d7_owner": "张三", "d7_date": "2026-11-12", "d7_done": True,
+    "closure_summary": "问题关闭", "recognition": "感谢团队",
+    "d8_owner": "张三", "d8_date": "2026-11-15", "d8_done": True,
+}
+"""A complete, closed 8D, typed as the validated data reads back."""
+
+
+def _issue(ws: Workspace, tmp_path: Path, form_id: str, data: dict[str, Any] | None = None,
+           lang: str = "both", name: str | None = None) -> Path:
+    path = issue_word_blank(ws, form_id, tmp_path / (name or f"{form_id}-{lang}.docx"),
+                            lang=lang)
+    if data is not None:
+        fill_word(path, data, path)
+    return path
+
+
+def _xml(path: Path) -> Any:
+    with zipfile.ZipFile(path) as zf:
+        return etree.fromstring(zf.read("word/document.xml"))
+
+
+def _validate(path: Path, ws: Workspace) -> Report:
+    return validate_word_file(path, ws, today=dt.date(2026, 12, 1))
+
+
+def _flat(report: Report) -> list[tuple[str, str | None]]:
+    return [(i.code, i.field) for i in report.issues]
+
+
+# -- the blank ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form_id", ["complaint", "8d-report"])
+def test_blank_carries_the_identity_as_custom_properties(ws: Workspace, tmp_path: Path,
+                                                         form_id: str) -> None:
+    path = _issue(ws, tmp_path, form_id)
+    identity = read_word_identity(path)
+    form = ws.registry.get(form_id)
+    assert identity is not None
+    assert (identity.form, identity.revision) == (form_id, form.revision)
+    assert identity.fingerprint == fingerprint(form)
+    uuid.UUID(identity.instance_id)
+    assert "qmsforms.instance_id" in word_properties(path)
+    other = _issue(ws, tmp_path, form_id, name="second.docx")
+    assert read_word_identity(other).instance_id != identity.instance_id  # type: ignore[union-attr]
+
+
+def test_blank_is_a4_with_control_block_and_page_footer(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "8d-report")
+    doc = docx.Document(str(path))
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    header = section.header._element
+    text = "".join(t.text or "" for t in header.iter(w("w:t")))
+    control = ws.config.control("8d-report")
+    for expected in ("文件编号", "版本", "生效日期", "受控状态", "编制", "审核", "批准",
+                     control.document_no, control.effective_date.isoformat(), "8D报告",
+                     ws.config.company.name_zh):
+        assert expected in text, expected
+    footer = section.footer._element
+    instructions = [t.text.strip() for t in footer.iter(w("w:instrText"))]
+    assert instructions == ["PAGE", "NUMPAGES", "PAGE", "NUMPAGES"]
+    footer_text = "".join(t.text or "" for t in footer.iter(w("w:t")))
+    assert "第 " in footer_text and "Page " in footer_text
+
+
+def test_blank_declares_w14_as_ignorable_and_uses_a_cjk_font(ws: Workspace,
+                                                             tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint")
+    root = _xml(path)
+    ignorable = root.get("{http://schemas.openxmlformats.org/markup-compatibility/2006}Ignorable")
+    assert "w14" in ignorable.split()
+    assert root.nsmap.get("w14") == W14_NS
+    with zipfile.ZipFile(path) as zf:
+        styles = etree.fromstring(zf.read("word/styles.xml"))
+    fonts = styles.find(f"{w('w:docDefaults')}/{w('w:rPrDefault')}/{w('w:rPr')}/{w('w:rFonts')}")
+    assert fonts.get(w("w:eastAsia"))
+
+
+_KINDS = {"text": "w:text", "longtext": "w:text", "int": "w:text", "datetime": "w:text",
+          "date": "w:date", "choice": "w:dropDownList", "bool": "w14:checkbox"}
+
+
+@pytest.mark.parametrize("lang", ["both", "zh", "en"])
+@pytest.mark.parametrize("form_id", ["complaint", "8d-report"])
+def test_every_input_is_a_tagged_bookmarked_control(ws: Workspace, tmp_path: Path, form_id: str,
+                                                    lang: str) -> None:
+    path = _issue(ws, tmp_path, form_id, lang=lang)
+    root = _xml(path)
+    sdts = root.xpath("//w:sdt", namespaces=NS)
+    by_tag: dict[str, list[Any]] = {}
+    for sdt in sdts:
+        tag = sdt.xpath("string(w:sdtPr/w:tag/@w:val)", namespaces=NS)
+        assert sdt.xpath("string(w:sdtPr/w:alias/@w:val)", namespaces=NS) == tag
+        by_tag.setdefault(tag, []).append(sdt)
+    bookmarks = set(root.xpath("//w:bookmarkStart/@w:name", namespaces=NS))
+    for spec in ws.registry.get(form_id).fields:
+        if spec.kind == "table":
+            for column in spec.columns:
+                cells = by_tag[f"{spec.name}.{column.name}"]
+                assert len(cells) == TABLE_ROWS
+                for row in range(1, TABLE_ROWS + 1):
+                    assert table_bookmark(spec.name, row, column.name) in bookmarks
+            continue
+        assert len(by_tag[spec.name]) == 1, spec.name
+        assert spec.name in bookmarks
+        sdt = by_tag[spec.name][0]
+        pr = sdt.find(w("w:sdtPr"))
+        assert pr.find(w(_KINDS[spec.kind])) is not None, spec.name
+        if spec.kind == "bool":
+            assert pr.find(w("w:showingPlcHdr")) is None
+            continue
+        assert pr.find(w("w:showingPlcHdr")) is not None, spec.name
+        if spec.kind == "longtext":
+            assert pr.find(w("w:text")).get(w("w:multiLine")) == "1"
+        if spec.kind == "date":
+            assert pr.xpath("string(w:date/w:dateFormat/@w:val)", namespaces=NS) == "yyyy-MM-dd"
+        if spec.kind == "choice":
+            items = pr.xpath("w:dropDownList/w:listItem", namespaces=NS)
+            values = [i.get(w("w:value")) for i in items if i.get(w("w:value"))]
+            assert values == list(spec.choices)
+            shown = [i.get(w("w:displayText")) for i in items[1:]]
+            assert shown == spec.choice_labels(lang)
+
+
+def test_blank_reads_back_empty(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "8d-report")
+    values, where, issues = extract_word(path, ws.registry.get("8d-report"))
+    assert issues == []
+    assert {k: v for k, v in values.items() if v not in (False, [])} == {}
+    assert where[("complaint_no",)] == ("document", "table 1 row 1 column 4")
+
+
+def test_required_fields_left_blank_are_located(ws: Workspace, tmp_path: Path) -> None:
+    report = _validate(_issue(ws, tmp_path, "complaint"), ws)
+    required = {(i.field, i.cell) for i in report.issues if i.code == "REQUIRED"}
+    assert ("ticket_no", "table 1 row 1 column 2") in required
+    assert {f for f, _ in required} == {"ticket_no", "customer", "received_at", "filed_at",
+                                       "category", "description"}
+    assert all(i.sheet == "document" for i in report.issues)
+
+
+# -- filling and reading back ------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["both", "zh", "en"])
+def test_complaint_round_trip_through_every_control_type(ws: Workspace, tmp_path: Path,
+                                                         lang: str) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT, lang=lang)
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == COMPLAINT_READ
+    assert (report.form, report.revision) == ("complaint", "A")
+    assert report.instance_id == read_word_identity(path).instance_id  # type: ignore[union-attr]
+
+
+def test_8d_round_trip_with_tables_and_long_text(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == EIGHT_D
+    assert len(report.data["description"]) == 20000  # type: ignore[index]
+
+
+def test_text_survives_escaping_and_line_breaks(ws: Workspace, tmp_path: Path) -> None:
+    description = "第一行 <select> A & B\n第二行 \"quoted\" 'single'\n\tindented ]]> &amp;"
+    path = _issue(ws, tmp_path, "complaint", {**COMPLAINT, "description": description})
+    values, _, issues = extract_word(path, ws.registry.get("complaint"))
+    assert issues == []
+    assert values["description"] == description.strip()
+    assert values["customer"] == TEXT
+
+
+def test_control_characters_are_dropped_not_fatal(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", {**COMPLAINT, "description": "A\x00B\x07C"})
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert values["description"] == "ABC"
+
+
+def test_placeholder_text_counts_as_empty_even_without_the_flag(ws: Workspace,
+                                                                tmp_path: Path) -> None:
+    """LibreOffice drops ``showingPlcHdr`` and keeps the placeholder text."""
+    path = _issue(ws, tmp_path, "complaint", {"customer": "C"})
+    doc = docx.Document(str(path))
+    for flag in doc.element.body.iter(w("w:showingPlcHdr")):
+        flag.getparent().remove(flag)
+    doc.save(str(path))
+    values, _, issues = extract_word(path, ws.registry.get("complaint"))
+    assert issues == []
+    assert {k: v for k, v in values.items() if v is not False} == {"customer": "C"}
+
+
+def test_dropdown_reads_the_choice_key_and_rejects_other_text(ws: Workspace,
+                                                              tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", {**COMPLAINT, "channel": "邮件 E-mail",
+                                              "category": "Something else"})
+    report = _validate(path, ws)
+    assert _flat(report) == [("NOT_A_CHOICE", "category")]
+    assert report.issues[0].cell == "table 1 row 5 column 4"
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert values["channel"] == "email"
+
+
+def test_bad_values_are_located_by_tag_and_position(ws: Workspace, tmp_path: Path) -> None:
+    data = deepcopy(EIGHT_D)
+    data["qty_complained"] = "twelve"
+    data["d3_actions"][1]["date"] = "5/11/2026"
+    data["d7_actions"][0]["action"] = "x" * 501
+    report = _validate(_issue(ws, tmp_path, "8d-report", data), ws)
+    assert report.flatten(["code", "field", "cell"]) == [
+        ["NOT_A_NUMBER", "qty_complained", "table 4 row 3 column 2"],
+        ["DATE_AMBIGUOUS", "d3_actions.date", "table 5 row 3 column 4"],
+        ["TOO_LONG", "d7_actions.action", "table 11 row 2 column 2"],
+    ]
+    assert report.data is None
+
+
+def test_blank_rows_are_ignored_and_extra_rows_are_read(ws: Workspace, tmp_path: Path) -> None:
+    rows = [{"action": f"措施 {i}", "owner": "张三", "date": "2026-11-04"} for i in range(7)]
+    path = _issue(ws, tmp_path, "8d-report", {"d3_actions": [rows[0]]})
+    values, _, _ = extract_word(path, ws.registry.get("8d-report"))
+    assert len(values["d3_actions"]) == 1
+    path = _issue(ws, tmp_path, "8d-report", {"d3_actions": rows}, name="more.docx")
+    values, where, _ = extract_word(path, ws.registry.get("8d-report"))
+    assert [r["action"] for r in values["d3_actions"]] == [r["action"] for r in rows]
+    assert where[("d3_actions", 6, "owner")] == ("document", "table 5 row 8 column 3")
+
+
+def test_a_row_copied_in_word_is_read(ws: Workspace, tmp_path: Path) -> None:
+    """Word's "insert row" copies the controls (tags included) but not the bookmarks."""
+    path = _issue(ws, tmp_path, "8d-report", {"d6_actions": [{"action": "A1"}]})
+    doc = docx.Document(str(path))
+    tr = next(s for s in doc.element.body.iter(w("w:sdt"))
+              if s.find(f"{w('w:sdtPr')}/{w('w:tag')}").get(w("w:val")) == "d6_actions.action"
+              ).iterancestors(w("w:tr")).__next__()
+    copy = deepcopy(tr)
+    for mark in [*copy.iter(w("w:bookmarkStart")), *copy.iter(w("w:bookmarkEnd"))]:
+        mark.getparent().remove(mark)
+    copy.find(f".//{w('w:sdtContent')}//{w('w:t')}").text = "A2"
+    tr.getparent()[-1].addnext(copy)
+    doc.save(str(path))
+    values, _, _ = extract_word(path, ws.registry.get("8d-report"))
+    assert [r["action"] for r in values["d6_actions"]] == ["A1", "A2"]
+
+
+def test_bookmarks_alone_bind_the_fields(ws: Workspace, tmp_path: Path) -> None:
+    """With every tag and alias gone (as after a LibreOffice re-save) values still read."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    for node in [*doc.element.body.iter(w("w:tag")), *doc.element.body.iter(w("w:alias"))]:
+        node.getparent().remove(node)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == EIGHT_D
+
+
+def test_a_deleted_control_is_not_bound(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    body = doc.element.body
+    for sdt in list(body.iter(w("w:sdt"))):
+        if sdt.find(f"{w('w:sdtPr')}/{w('w:tag')}").get(w("w:val")) == "part_no":
+            sdt.getparent().remove(sdt)
+    for mark in list(body.iter(w("w:bookmarkStart"))):
+        if mark.get(w("w:name")) == "part_no":
+            mark.getparent().remove(mark)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert _flat(report) == [("FIELD_NOT_BOUND", "part_no"), ("TEMPLATE_ALTERED", None)]
+
+
+def test_fill_word_refuses_unknown_fields(ws: Workspace, tmp_path: Path) -> None:
+    from qmsforms.issues import UsageError
+
+    path = _issue(ws, tmp_path, "complaint")
+    with pytest.raises(UsageError):
+        fill_word(path, {"no_such_field": 1})
+    with pytest.raises(UsageError):
+        fill_word(path, {"urgent": "maybe"})
+
+
+def test_build_word_blank_prefills_values(ws: Workspace) -> None:
+    form = ws.registry.get("complaint")
+    doc = build_word_blank(form, ws.config, "zh", values={"customer": "华东", "urgent": True})
+    values, _, _ = extract_word(doc, form)
+    assert (values["customer"], values["urgent"]) == ("华东", True)
+
+
+def test_issue_word_blank_normalises_set_values(ws: Workspace, tmp_path: Path) -> None:
+    path = issue_word_blank(ws, "complaint", tmp_path / "c.docx",
+                            values={"received_at": "2026年11月3日 9:05", "category": "交付"})
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert values["received_at"] == dt.datetime(2026, 11, 3, 9, 5)
+    assert values["category"] == "delivery"
+
+
+def test_workspace_docx_template_is_used(ws: Workspace, tmp_path: Path) -> None:
+    template = ws.templates_dir / "complaint.docx"
+    doc = build_word_blank(ws.registry.get("complaint"), ws.config)
+    doc.add_paragraph("本公司专用 LOGO")
+    doc.save(str(template))
+    path = issue_word_blank(ws, "complaint", tmp_path / "c.docx")
+    text = "".join(_xml(path).itertext())
+    assert "本公司专用 LOGO" in text
+    assert read_word_identity(path).instance_id  # type: ignore[union-attr]
+
+
+# -- identity and hostile input --------------------------------------------------------------
+
+def test_docx_without_identity_is_rejected(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "plain.docx"
+    document = docx.Document()
+    document.add_paragraph("客户投诉")
+    document.save(str(path))
+    assert _validate(path, ws).codes() == ["NO_IDENTITY"]
+
+
+def test_unknown_form_and_revision_and_altered_template(ws: Workspace, tmp_path: Path) -> None:
+    from qmsforms.identity import Identity
+
+    cases = {
+        "unknown-form": (Identity("no-such-form", "A", "x", "i"), ["UNKNOWN_FORM"]),
+        "unknown-revision": (Identity("complaint", "Z", "x", "i"), ["UNKNOWN_REVISION"]),
+        "altered": (Identity("complaint", "A", "0" * 16, "i"), ["TEMPLATE_ALTERED"]),
+    }
+    for name, (identity, codes) in cases.items():
+        path = _issue(ws, tmp_path, "complaint", COMPLAINT, name=f"{name}.docx")
+        doc = docx.Document(str(path))
+        write_word_identity(doc, identity)
+        doc.save(str(path))
+        assert _validate(path, ws).codes() == codes, name
+
+
+@pytest.mark.parametrize(("writer", "code"), [
+    ("write_text_as_docx", "NOT_AN_OFFICE_FILE"),
+    ("write_xxe_docx", "UNSAFE_XML"),
+    ("write_truncated_docx", "CORRUPT_FILE"),
+    ("write_empty", "EMPTY_FILE"),
+])
+def test_hostile_files_are_refused_before_parsing(ws: Workspace, tmp_path: Path, writer: str,
+                                                  code: str) -> None:
+    blank = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    target = tmp_path / "hostile.docx"
+    if writer == "write_text_as_docx":
+        target.write_text("not a document", encoding="utf-8")
+    elif writer == "write_empty":
+        target.write_bytes(b"")
+    elif writer == "write_truncated_docx":
+        target.write_bytes(blank.read_bytes()[:2000])
+    else:
+        with zipfile.ZipFile(blank) as src, zipfile.ZipFile(target, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item)
+                if item.filename == "word/document.xml":
+                    data = data.replace(
+                        b"?>", b'?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1)
+                dst.writestr(item, data)
+    assert _validate(target, ws).codes() == [code]
+
+
+def test_validate_word_fills_a_given_report(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    report = Report(path=str(path))
+    form = validate_word(path, ws, report)
+    assert form is not None and form.id == "complaint"
+    assert report.valid and report.data == COMPLAINT_READ
+
+
+def test_extract_word_finds_the_form_from_the_identity(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    values, _, issues = extract_word(path, workspace=ws)
+    assert issues == [] and values["ticket_no"] == "TS-2026-001"
+
+
+def test_annotated_copy_shades_and_comments_every_bad_input(ws: Workspace,
+                                                            tmp_path: Path) -> None:
+    data = {**EIGHT_D, "qty_complained": "abc", "d4_done": True, "escape_cause": None}
+    path = _issue(ws, tmp_path, "8d-report", data)
+    report = _validate(path, ws)
+    assert _flat(report) == [("NOT_A_NUMBER", "qty_complained"),
+                             ("STAGE_INCOMPLETE", "escape_cause")]
+    out = annotate_word(path, report, tmp_path / "annotated.docx")
+    assert out is not None
+    doc = docx.Document(str(out))
+    assert len(list(doc.comments)) == 2
+    for issue in report.issues:
+        (cell,) = locate(doc, issue.cell or "")
+        assert xpath(cell, "string(w:tcPr/w:shd/@w:fill)") == BAD_FILL
+    assert _validate(out, ws).codes() == report.codes()  # still reads the same
+
+
+# -- complaint rules (SPEC §4.4) -------------------------------------------------------------
+
+@pytest.mark.parametrize(("urgent", "minutes", "met"), [
+    (None, 0, True), (None, 120, True), (None, 121, False), (False, 120, True),
+    (True, 60, True), (True, 61, False), ("是", 61, False),
+])
+def test_sla_boundaries(urgent: Any, minutes: int, met: bool) -> None:
+    received = dt.datetime(2026, 11, 3, 9, 0)
+    data = {"received_at": received, "filed_at": received + dt.timedelta(minutes=minutes),
+            "urgent": urgent, "category": "delivery"}
+    rules = complaint_rules(data)
+    assert rules["sla_met"] is met
+    assert rules["sla_hours"] == (1 if urgent in (True, "是") else 2)
+    assert rules["filing_minutes"] == minutes
+
+
+def test_sla_from_record_json_and_missing_times() -> None:
+    rules = complaint_rules({"received_at": "2026-11-03T09:00:00",
+                             "filed_at": "2026-11-03T11:00:00"})
+    assert rules["sla_met"] is True
+    assert complaint_rules({"received_at": "2026-11-03T09:00:00"})["sla_met"] is None
+
+
+@pytest.mark.parametrize(("quality_related", "category", "required"), [
+    (True, "delivery", True), (False, "quality", False), (None, "quality", True),
+    (None, "delivery", False), ("是", "service", True),
+])
+def test_eight_d_required(quality_related: Any, category: str, required: bool) -> None:
+    data = {"quality_related": quality_related, "category": category}
+    assert eight_d_required(data) is required
+    assert complaint_rules(data)["eight_d_required"] is required
+
+
+# -- staged 8D validation (SPEC §4.5) -----------------------------------------------------------
+
+def _errors(data: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as info:
+        EightD.model_validate(data)
+    return [(e["type"], e["ctx"]["field"]) for e in info.value.errors()]
+
+
+def test_complete_8d_is_valid_and_a_fresh_one_too() -> None:
+    EightD.model_validate(EIGHT_D)
+    EightD.model_validate({"complaint_no": "1", "customer": "C", "opened_date": "2026-11-03"})
+
+
+def test_a_discipline_needs_the_ones_before_it_done() -> None:
+    errors = _errors({**EIGHT_D, "d2_done": False, "d8_done": False})
+    assert errors == [("STAGE_ORDER", f"d{n}_done") for n in range(3, 8)]
+
+
+def test_closure_needs_every_discipline() -> None:
+    assert _errors({**EIGHT_D, "d5_done": False}) == [
+        ("STAGE_ORDER", "d6_done"), ("STAGE_ORDER", "d7_done"),
+        ("CLOSURE_INCOMPLETE", "d8_done")]
+
+
+def test_d4_done_needs_occurrence_and_escape_cause() -> None:
+    assert _errors({**EIGHT_D, "occurrence_cause": None, "escape_cause": ""}) == [
+        ("STAGE_INCOMPLETE", "occurrence_cause"), ("STAGE_INCOMPLETE", "escape_cause")]
+
+
+def test_done_needs_content_owner_and_date() -> None:
+    assert _errors({**EIGHT_D, "d3_actions": [], "d6_owner": None, "d8_date": None}) == [
+        ("STAGE_INCOMPLETE", "d3_actions"), ("STAGE_INCOMPLETE", "d6_owner"),
+        ("STAGE_INCOMPLETE", "d8_date")]
+
+
+def test_discipline_dates_never_go_backwards() -> None:
+    assert _errors({**EIGHT_D, "d1_date": "2026-11-02", "d3_date": "2026-11-03"}) == [
+        ("DATE_ORDER", "d1_date"), ("DATE_ORDER", "d3_date")]
+    # an open discipline without a date does not break the chain
+    EightD.model_validate({**EIGHT_D, "d8_done": False, "d8_date": None,
+                           "d7_date": "2026-11-12"})
+
+
+def test_staged_errors_are_located_in_the_word_file(ws: Workspace, tmp_path: Path) -> None:
+    data = {**EIGHT_D, "d2_done": False, "d4_date": "2026-11-01", "d8_done": True}
+    report = _validate(_issue(ws, tmp_path, "8d-report", data), ws)
+    assert report.flatten(["code", "field", "cell"]) == [
+        ["STAGE_ORDER", "d3_done", "table 6 row 1 column 6"],
+        ["STAGE_ORDER", "d4_done", "table 7 row 3 column 6"],
+        ["STAGE_ORDER", "d5_done", "table 8 row 3 column 6"],
+        ["STAGE_ORDER", "d6_done", "table 10 row 1 column 6"],
+        ["STAGE_ORDER", "d7_done", "table 12 row 1 column 6"],
+        ["CLOSURE_INCOMPLETE", "d8_done", "table 13 row 3 column 6"],
+        ["DATE_ORDER", "d4_date", "table 7 row 3 column 4"],
+    ]
+
+
+# -- 8D from a complaint ---------------------------------------------------------------------
+
+def test_8d_from_complaint_carries_the_complaint(ws: Workspace, tmp_path: Path) -> None:
+    complaint = {**COMPLAINT_READ, "description": LONG[:19000] + "\n第二行 <select> A & B"}
+    record = {"record_id": "R-42", "form": "complaint", "revision": "A", "data": complaint}
+    path = render_8d_from_complaint(ws, record, tmp_path / "8d.docx",
+                                    opened=dt.date(2026, 11, 4))
+    values, _, issues = extract_word(path, ws.registry.get("8d-report"))
+    assert issues == []
+    assert {k: v for k, v in values.items() if v not in (False, [])} == {
+        "complaint_no": "TS-2026-001", "customer": TEXT, "part_name": "支架 Bracket",
+        "part_no": "P-100 & co", "batch_no": "B-7", "opened_date": dt.date(2026, 11, 4),
+        "need_8d": True, "description": complaint["description"], "qty_complained": 12,
+        "qty_delivered": 1000, "qty_returned": 12,
+    }
+    props = word_properties(path)
+    assert props["qmsforms.source_record"] == "R-42"
+    assert props["qmsforms.form"] == "8d-report"
+    uuid.UUID(props["qmsforms.instance_id"])
+    root = _xml(path)
+    leader = root.xpath("//w:sdt[w:sdtPr/w:tag/@w:val='team_leader']", namespaces=NS)[0]
+    assert leader.find(f"{w('w:sdtPr')}/{w('w:showingPlcHdr')}") is not None
+    report = _validate(path, ws)
+    assert report.valid, report.codes()
+
+
+def test_8d_from_bare_complaint_data_without_quality(ws: Workspace, tmp_path: Path) -> None:
+    data = {**VALID["complaint"], "category": "delivery", "customer": "A & B <c>"}
+    path = render_8d_from_complaint(ws, data, tmp_path / "8d.docx")
+    values, _, _ = extract_word(path, ws.registry.get("8d-report"))
+    assert values["need_8d"] is False
+    assert values["customer"] == "A & B <c>"
+    assert values["opened_date"] == dt.date.today()
+    assert word_properties(path)["qmsforms.source_record"] == "-"
+
+
+def test_8d_from_a_record_of_another_form_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    from qmsforms.issues import UsageError
+
+    with pytest.raises(UsageError):
+        render_8d_from_complaint(ws, {"form": "shipping-list", "data": {}}, tmp_path / "x.docx")
+
+
+# -- LibreOffice ----------------------------------------------------------------------------
+
+LO_8D = {**EIGHT_D, "description": ("焊缝开裂 <select> A & B " * 50).strip(),
+         "five_w_two_h": "What 什么: crack; Where 哪里: weld"}
+"""EIGHT_D without line breaks: LibreOffice 7.4 keeps everything else of a filled 8D."""
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_resave_keeps_a_filled_8d(ws: Workspace, tmp_path: Path,
+                                              soffice: Convert) -> None:
+    path = _issue(ws, tmp_path, "8d-report", LO_8D)
+    resaved = soffice(path, "docx")
+    root = _xml(resaved)
+    assert not root.xpath("//w:sdtPr/w:tag", namespaces=NS)  # what makes the fallback needed
+    report = _validate(resaved, ws)
+    assert report.issues == []
+    assert report.data == LO_8D
+    assert report.instance_id == read_word_identity(path).instance_id  # type: ignore[union-attr]
+    assert read_word(resaved, ws.registry.get("8d-report")).producer.startswith("LibreOffice")
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_resave_keeps_a_filled_complaint(ws: Workspace, tmp_path: Path,
+                                                     soffice: Convert) -> None:
+    data = {**COMPLAINT, "description": "焊缝开裂 A & B <select>"}
+    resaved = soffice(_issue(ws, tmp_path, "complaint", data, lang="zh"), "docx")
+    report = _validate(resaved, ws)
+    assert report.issues == []
+    assert report.data == {**COMPLAINT_READ, "description": data["description"]}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_resaved_blank_still_reads_empty(ws: Workspace, tmp_path: Path,
+                                                     soffice: Convert) -> None:
+    blank = _issue(ws, tmp_path, "complaint", lang="en")
+    before = _validate(blank, ws).flatten(["code", "field", "cell"])
+    resaved = soffice(blank, "docx")
+    assert _validate(resaved, ws).flatten(["code", "field", "cell"]) == before
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_loses_line_breaks_and_says_so(ws: Workspace, tmp_path: Path,
+                                                   soffice: Convert) -> None:
+    data = {**LO_8D, "emergency_response": "隔离库存\n通知客户"}
+    resaved = soffice(_issue(ws, tmp_path, "8d-report", data), "docx")
+    report = _validate(resaved, ws)
+    assert _flat(report) == [("LINE_BREAKS_LOST", "emergency_response")]
+    assert report.valid
+    assert report.data["emergency_response"] == "隔离库存通知客户"  # type: ignore[index]
+
+
+@pytest.mark.libreoffice
+def test_word_forms_print_on_a4_with_page_numbers(ws: Workspace, tmp_path: Path,
+                                                  soffice: Convert) -> None:
+    from .test_print import is_a4_portrait, page_text, pdf_pages
+
+    for form_id, data in (("complaint", COMPLAINT), ("8d-report", EIGHT_D)):
+        pdf = soffice(_issue(ws, tmp_path, form_id, data), "pdf")
+        pages = pdf_pages(pdf)
+        assert all(is_a4_portrait(page) for page in pages), form_id
+        count = len(pages)
+        for number in range(1, count + 1):
+            text = page_text(pdf, number)
+            assert f"第 {number} 页 共 {count} 页" in text
+            assert f"Page {number} of {count}" in text
+            assert ws.config.control(form_id).document_no in text
+
+
+def test_reading_a_python_docx_document_directly(ws: Workspace) -> None:
+    form = ws.registry.get("8d-report")
+    doc = build_word_blank(form, ws.config)
+    fill_word(doc, {"complaint_no": "X", "customer": "C", "opened_date": dt.date(2026, 1, 2)})
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    for source in (doc, buffer.getvalue()):
+        values, _, _ = extract_word(source, form)
+        assert values["opened_date"] == dt.date(2026, 1, 2)
+    assert not any(text in ALL_PLACEHOLDERS for text in ("C", "X"))
+
+
+_TYPE_MACRO = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1"
+ script:language="StarBasic">
+Sub TypeInto(inPath As String, outPath As String, names As String, values As String)
+  Dim args(0) As New com.sun.star.beans.PropertyValue
+  args(0).Name = &quot;Hidden&quot;
+  args(0).Value = True
+  doc = StarDesktop.loadComponentFromURL(ConvertToURL(inPath), &quot;_blank&quot;, 0, args())
+  n = Split(names, &quot;|&quot;)
+  v = Split(values, &quot;|&quot;)
+  For i = 0 To UBound(n)
+    doc.getBookmarks().getByName(n(i)).getAnchor().setString(v(i))
+  Next i
+  Dim sargs(0) As New com.sun.star.beans.PropertyValue
+  sargs(0).Name = &quot;FilterName&quot;
+  sargs(0).Value = &quot;MS Word 2007 XML&quot;
+  doc.storeToURL(ConvertToURL(outPath), sargs())
+  doc.close(True)
+End Sub
+</script:module>
+"""
+
+TypeFn = Callable[[Path, dict[str, str]], Path]
+
+
+@pytest.fixture(scope="module")
+def lo_type(tmp_path_factory: pytest.TempPathFactory, soffice: Convert) -> TypeFn:
+    """Type text into a document's bookmarked fields *in LibreOffice* and save it as .docx.
+
+    Runs a Basic macro (LibreOffice's own API, as a user's typing would) from a private
+    profile of this module; ``soffice`` is only requested so the test skips without
+    LibreOffice.
+    """
+    import shutil
+    import subprocess
+
+    binary = shutil.which("soffice") or shutil.which("libreoffice")
+    assert binary is not None
+    root = tmp_path_factory.mktemp("lo-type")
+    profile = root / "profile"
+    seed = root / "seed.docx"
+    docx.Document().save(str(seed))
+    subprocess.run([binary, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(root / "seed-out"), str(seed)],
+                   capture_output=True, timeout=180, check=False)
+    module = profile / "user" / "basic" / "Standard" / "Module1.xba"
+    if not module.is_file():
+        pytest.fail("the LibreOffice profile was not initialised")
+    module.write_text(_TYPE_MACRO, encoding="utf-8")
+
+    def type_into(path: Path, values: dict[str, str]) -> Path:
+        out = root / f"typed-{uuid.uuid4().hex[:8]}.docx"
+        args = ",".join(f'"{x}"' for x in (path, out, "|".join(values), "|".join(values.values())))
+        subprocess.run([binary, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                        f"macro:///Standard.Module1.TypeInto({args})"],
+                       capture_output=True, timeout=180, check=False)
+        if not out.is_file():
+            raise AssertionError("LibreOffice produced nothing")
+        return out
+
+    return type_into
+
+
+@pytest.mark.libreoffice
+def test_text_typed_in_libreoffice_reads_back(ws: Workspace, tmp_path: Path,
+                                              lo_type: TypeFn) -> None:
+    blank = _issue(ws, tmp_path, "complaint")
+    typed = {"ticket_no": "TS-9", "customer": TEXT, "received_at": "2026-11-03 09:00",
+             "filed_at": "2026-11-03 10:00", "qty_complained": "12件",
+             "description": "焊缝开裂 crack 第二段 A & B"}
+    filled = lo_type(blank, typed)
+    report = _validate(filled, ws)
+    assert _flat(report) == [("REQUIRED", "category")]
+    values, _, _ = extract_word(filled, ws.registry.get("complaint"))
+    assert {k: v for k, v in values.items() if v is not False} == {
+        "ticket_no": "TS-9", "customer": TEXT, "received_at": dt.datetime(2026, 11, 3, 9, 0),
+        "filed_at": dt.datetime(2026, 11, 3, 10, 0), "qty_complained": 12,
+        "description": "焊缝开裂 crack 第二段 A & B"}
+
+
+@pytest.mark.parametrize("form_id", sorted(VALID))
+def test_every_form_can_be_issued_filled_and_read_in_word(ws: Workspace, tmp_path: Path,
+                                                          form_id: str) -> None:
+    """Word is not only for complaints and 8Ds: any form lays out and reads back."""
+    path = _issue(ws, tmp_path, form_id, VALID[form_id])
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.valid and report.data is not None
+
+
+def test_block_and_cell_level_controls_are_read(ws: Workspace, tmp_path: Path) -> None:
+    """Word lets users (and other tools) wrap whole paragraphs or cells in a control."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    body = doc.element.body
+
+    def control(tag: str) -> Any:
+        return next(s for s in body.iter(w("w:sdt"))
+                    if s.find(f"{w('w:sdtPr')}/{w('w:tag')}").get(w("w:val")) == tag)
+
+    def wrap(node: Any, tag: str) -> None:
+        outer = etree.SubElement(node.getparent(), w("w:sdt"))
+        node.addprevious(outer)
+        pr = etree.SubElement(outer, w("w:sdtPr"))
+        etree.SubElement(pr, w("w:tag")).set(w("w:val"), tag)
+        etree.SubElement(outer, w("w:sdtContent")).append(node)
+
+    # block level: the cell's paragraph, now two paragraphs, inside a control
+    old = control("containment")
+    paragraph = next(old.iterancestors(w("w:p")))
+    old.getparent().replace(old, deepcopy(old.find(w("w:sdtContent"))[0]))
+    second = deepcopy(paragraph)
+    second.find(f".//{w('w:t')}").text = "第二段"
+    paragraph.addnext(second)
+    wrap(paragraph, "containment")
+    paragraph.getparent().getparent().find(w("w:sdtContent")).append(second)
+    # cell level: the whole value cell inside a control
+    old = control("root_cause")
+    cell = next(old.iterancestors(w("w:tc")))
+    old.getparent().replace(old, deepcopy(old.find(w("w:sdtContent"))[0]))
+    wrap(cell, "root_cause")
+    doc.save(str(path))
+    values, where, issues = extract_word(path, ws.registry.get("complaint"))
+    assert issues == []
+    assert values["containment"] == "隔离库存\n第二段"
+    assert values["root_cause"] == "电流不稳"
+    assert where[("root_cause",)] == ("document", "table 2 row 3 column 2")
+
+
+def test_8d_from_complaint_with_template_syntax_in_config_and_data(ws: Workspace,
+                                                                   tmp_path: Path) -> None:
+    """docxtpl renders the whole document: braces in the blank's text or the data are text."""
+    config = ws.config.model_copy(deep=True)
+    config.company.name_zh = "{{ 公司 }} {% if x %} {#"
+    ws.__dict__["config"] = config
+    data = {**VALID["complaint"], "description": "{{ 7*7 }} {% raw %} {# c #} }}"}
+    path = render_8d_from_complaint(ws, data, tmp_path / "8d.docx")
+    values, _, _ = extract_word(path, ws.registry.get("8d-report"))
+    assert values["description"] == data["description"]
+    header = docx.Document(str(path)).sections[0].header._element
+    text = "".join(t.text or "" for t in header.iter(w("w:t")))
+    assert "{{ 公司 }} {% if x %}" in text
