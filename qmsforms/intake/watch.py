@@ -10,6 +10,7 @@ hand; a SIGKILL loses nothing either, because claims and ledger decisions are re
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class Watcher:
         self._pending: set[Path] = set()
         self._lock = threading.Lock()
         self.processed = 0
+        self.failures = 0
 
     def stop(self, *_: object) -> None:
         """Ask the loop to stop after the file in hand."""
@@ -110,7 +112,12 @@ class Watcher:
                         break
                     with self._lock:
                         self._pending.discard(path)
-                    self._emit(self.intake.take(path))
+                    try:
+                        self._emit(self.intake.take(path))
+                    except Exception as exc:  # one file never stops the watcher
+                        self.failures += 1
+                        print(f"ERROR {path.name}: {type(exc).__name__}: {exc} (its claim is "
+                              "retried at the next rescan)", file=sys.stderr, flush=True)
                 self.stopping.wait(self.interval)
         finally:
             observer.stop()
