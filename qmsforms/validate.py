@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from .binding import bind
 from .extract import Extraction, Loc, extract
 from .fields import FieldSpec
-from .identity import fingerprint, read_identity
+from .identity import Identity, fingerprint, read_identity
 from .issues import Code, Issue, Report
 from .registry import FormDef
 from .safety import inspect_file
@@ -149,24 +149,38 @@ def open_workbook(path: Path) -> tuple[Workbook | None, list[Issue]]:
                                  detail=f"{type(exc).__name__}: {exc}"[:200])]
 
 
-def validate_workbook(wb: Workbook, workspace: Workspace, report: Report,
-                      today: date | None = None) -> FormDef | None:
-    """Fill ``report`` with everything found in an opened workbook; returns the form if known."""
-    identity = read_identity(wb)
+def identify(identity: Identity | None, workspace: Workspace, report: Report,
+             today: date | None = None) -> tuple[FormDef | None, bool]:
+    """Check a file's identity (form, revision, fingerprint) into ``report``.
+
+    Returns the form when it is known, and whether its fields should be read: an unknown or
+    obsolete revision stops there, an altered template is reported and read anyway. Shared by
+    the xlsx and docx readers.
+    """
     if identity is None:
         report.add(Issue.make(Code.NO_IDENTITY))
-        return None
+        return None, False
     report.form, report.revision = identity.form, identity.revision
     report.instance_id = identity.instance_id or None
     if identity.form not in workspace.registry:
         report.add(Issue.make(Code.UNKNOWN_FORM, value=identity.form))
-        return None
+        return None, False
     form = workspace.registry.get(identity.form)
     report.add(_check_revision(form, identity.revision, workspace, today or date.today()))
     if report.errors:
-        return form
+        return form, False
     if identity.fingerprint != fingerprint(form, identity.revision):
         report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
+    return form, True
+
+
+def validate_workbook(wb: Workbook, workspace: Workspace, report: Report,
+                      today: date | None = None) -> FormDef | None:
+    """Fill ``report`` with everything found in an opened workbook; returns the form if known."""
+    identity = read_identity(wb)
+    form, readable = identify(identity, workspace, report, today)
+    if form is None or identity is None or not readable:
+        return form
     binding, bind_issues = bind(wb, form)
     report.add(bind_issues)
     if any(i.severity == "error" for i in bind_issues) and not report.has(

@@ -18,12 +18,11 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
-from ..identity import fingerprint
 from ..issues import Code, Issue, Report
 from ..registry import FormDef
 from ..safety import inspect_file
 from ..scoring import score_form
-from ..validate import _check_revision, issues_from_validation_error
+from ..validate import identify, issues_from_validation_error
 from ..workspace import Workspace
 from .props import read_word_identity
 from .read import SHEET, WordExtraction, read_word
@@ -64,20 +63,9 @@ def validate_word(path: str | os.PathLike[str], workspace: Workspace, report: Re
         report.add(gate)
         return None
     identity = read_word_identity(path)
-    if identity is None:
-        report.add(Issue.make(Code.NO_IDENTITY))
-        return None
-    report.form, report.revision = identity.form, identity.revision
-    report.instance_id = identity.instance_id or None
-    if identity.form not in workspace.registry:
-        report.add(Issue.make(Code.UNKNOWN_FORM, value=identity.form))
-        return None
-    form: FormDef = workspace.registry.get(identity.form)
-    report.add(_check_revision(form, identity.revision, workspace, today or date.today()))
-    if report.errors:
+    form, readable = identify(identity, workspace, report, today)
+    if form is None or identity is None or not readable:
         return form
-    if identity.fingerprint != fingerprint(form, identity.revision):
-        report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
     try:
         extraction = read_word(path, form)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, OSError) as exc:
