@@ -11,43 +11,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
+from .book import Cells, Source, names_of, source
 from .fields import FieldSpec
 from .issues import Code, Issue
 from .registry import FormDef
-
-
-@dataclass(frozen=True)
-class Cells:
-    """A rectangular block of cells on one sheet (1-based rows and columns)."""
-
-    sheet: str
-    min_row: int
-    min_col: int
-    max_row: int
-    max_col: int
-
-    @property
-    def ref(self) -> str:
-        """The A1 reference, ``C5`` or ``D20:H20``."""
-        from openpyxl.utils import get_column_letter as col
-
-        first = f"{col(self.min_col)}{self.min_row}"
-        last = f"{col(self.max_col)}{self.max_row}"
-        return first if first == last else f"{first}:{last}"
-
-    @property
-    def size(self) -> int:
-        """How many cells the block covers."""
-        return (self.max_row - self.min_row + 1) * (self.max_col - self.min_col + 1)
-
-    def coordinates(self) -> list[tuple[int, int]]:
-        """(row, column) of every cell, row by row."""
-        return [(r, c) for r in range(self.min_row, self.max_row + 1)
-                for c in range(self.min_col, self.max_col + 1)]
 
 
 @dataclass(frozen=True)
@@ -62,8 +32,6 @@ class TableBinding:
 
     def cell(self, row: int, name: str) -> str:
         """A1 reference of column ``name`` in worksheet row ``row``."""
-        from openpyxl.utils import get_column_letter
-
         return f"{get_column_letter(self.columns[name])}{row}"
 
 
@@ -79,27 +47,9 @@ class Binding:
         return {c.sheet for c in self.fields.values()} | {t.sheet for t in self.tables.values()}
 
 
-def workbook_names(wb: Workbook) -> dict[str, Cells]:
+def workbook_names(wb: Workbook | Source) -> dict[str, Cells]:
     """Workbook-scoped defined names that point at one block of cells, by name."""
-    found: dict[str, Cells] = {}
-    for name, defined in wb.defined_names.items():
-        try:
-            destinations = list(defined.destinations)
-        except (ValueError, TypeError, AttributeError):
-            continue
-        if len(destinations) != 1:
-            continue
-        sheet, ref = destinations[0]
-        if sheet not in wb.sheetnames:
-            continue
-        try:
-            min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
-        except (ValueError, TypeError):
-            continue
-        if None in (min_col, min_row, max_col, max_row):
-            continue
-        found[name] = Cells(sheet, min_row, min_col, max_row, max_col)  # type: ignore[arg-type]
-    return found
+    return names_of(source(wb))
 
 
 def _norm(text: object) -> str:
@@ -112,40 +62,36 @@ def _column_aliases(column: FieldSpec) -> set[str]:
                                column.label_zh + column.label_en)}
 
 
-def _find_table(wb: Workbook, name: str) -> tuple[Worksheet, str] | None:
-    for ws in wb.worksheets:
-        for table in ws.tables.values():
-            if name in (table.displayName, table.name):
-                return ws, table.ref
-    return None
-
-
-def bind_table(wb: Workbook, spec: FieldSpec) -> tuple[TableBinding | None, list[Issue]]:
+def bind_table(wb: Workbook | Source, spec: FieldSpec) -> tuple[TableBinding | None, list[Issue]]:
     """Find the Excel table of a table field and map its header cells to column fields."""
-    issues: list[Issue] = []
-    found = _find_table(wb, spec.name)
+    src = source(wb)
+    found = src.table_refs().get(spec.name)
     if found is None:
         return None, [Issue.make(Code.TABLE_NOT_FOUND, field=spec.name, label=spec.labels)]
-    ws, ref = found
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    sheet, ref = found
+    table = Cells.parse(sheet, ref)
+    if table is None:
+        return None, [Issue.make(Code.TABLE_NOT_FOUND, field=spec.name, label=spec.labels)]
+    issues: list[Issue] = []
     aliases = {column.name: _column_aliases(column) for column in spec.columns}
     columns: dict[str, int] = {}
-    for col in range(min_col, max_col + 1):  # type: ignore[arg-type]
-        header = ws.cell(row=min_row, column=col).value
+    for col in range(table.min_col, table.max_col + 1):
+        header = src.value(sheet, table.min_row, col)
         key = _norm(header)
         match = next((n for n, names in aliases.items() if key in names and n not in columns),
                      None)
         if match is None:
-            issues.append(Issue.make(Code.TABLE_COLUMN_UNKNOWN, field=spec.name, sheet=ws.title,
-                                     cell=ws.cell(row=min_row, column=col).coordinate,
+            issues.append(Issue.make(Code.TABLE_COLUMN_UNKNOWN, field=spec.name, sheet=sheet,
+                                     cell=Cells(sheet, table.min_row, col, table.min_row,
+                                                col).ref,
                                      value=header, label=spec.labels))
         else:
             columns[match] = col
     for column in spec.columns:
         if column.name not in columns:
-            issues.append(Issue.make(Code.TABLE_COLUMN_MISSING, field=spec.name, sheet=ws.title,
+            issues.append(Issue.make(Code.TABLE_COLUMN_MISSING, field=spec.name, sheet=sheet,
                                      value=column.one_line_label("both"), label=spec.labels))
-    binding = TableBinding(ws.title, min_row, min_row + 1, max_row, columns)  # type: ignore[arg-type,operator]
+    binding = TableBinding(sheet, table.min_row, table.min_row + 1, table.max_row, columns)
     return binding, issues
 
 
@@ -154,15 +100,15 @@ def expected_shape(spec: FieldSpec) -> int:
     return len(spec.levels) if spec.kind == "ticks" else 1
 
 
-def bind(wb: Workbook, form: FormDef) -> tuple[Binding, list[Issue]]:
+def bind(wb: Workbook | Source, form: FormDef) -> tuple[Binding, list[Issue]]:
     """Resolve every field of ``form`` in ``wb``; issues for unbound or misshapen fields."""
-    names = workbook_names(wb)
+    src = source(wb)
+    names = names_of(src)
     binding = Binding()
     issues: list[Issue] = []
-    merged = {ws.title: [r for r in ws.merged_cells.ranges] for ws in wb.worksheets}
     for spec in form.fields:
         if spec.kind == "table":
-            table, found = bind_table(wb, spec)
+            table, found = bind_table(src, spec)
             issues.extend(found)
             if table is not None:
                 binding.tables[spec.name] = table
@@ -178,7 +124,7 @@ def bind(wb: Workbook, form: FormDef) -> tuple[Binding, list[Issue]]:
                                      cell=cells.ref, label=spec.labels,
                                      detail=f"{want} cells in one row"))
             continue
-        if want == 1 and cells.size > 1 and not _is_one_merged(cells, merged[cells.sheet]):
+        if want == 1 and cells.size > 1 and cells not in src.merged(cells.sheet):
             issues.append(Issue.make(Code.FIELD_SHAPE, field=spec.name, sheet=cells.sheet,
                                      cell=cells.ref, label=spec.labels,
                                      detail="one cell or one merged block"))
@@ -186,10 +132,3 @@ def bind(wb: Workbook, form: FormDef) -> tuple[Binding, list[Issue]]:
         binding.fields[spec.name] = cells
     return binding, issues
 
-
-def _is_one_merged(cells: Cells, merged: list) -> bool:  # type: ignore[type-arg]
-    for rng in merged:
-        if (rng.min_row, rng.min_col, rng.max_row, rng.max_col) == (
-                cells.min_row, cells.min_col, cells.max_row, cells.max_col):
-            return True
-    return False

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.cell.cell import MergedCell
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.utils import get_column_letter
 
 from . import normalize as nz
-from .binding import Binding, Cells
+from .binding import Binding, TableBinding
+from .book import Book, Cell, Cells, plain
 from .fields import FieldSpec
 from .issues import Code, Issue
 from .registry import FormDef
@@ -26,12 +25,57 @@ Loc = tuple[Any, ...]
 """A pydantic-style location: ``("customer",)`` or ``("lines", 3, "quantity")``."""
 
 
+class Where:
+    """Where each value came from, by pydantic location: ``(sheet, A1 reference)``.
+
+    Single values are entered one by one; the cells of a table are located on demand from the
+    table's binding and the worksheet row of each line, so a 50,000-line table costs one list,
+    not a dictionary entry per cell.
+    """
+
+    def __init__(self) -> None:
+        """An empty map."""
+        self._fixed: dict[Loc, tuple[str, str]] = {}
+        self._tables: dict[str, tuple[TableBinding, list[int]]] = {}
+
+    def __setitem__(self, loc: Loc, where: tuple[str, str]) -> None:
+        self._fixed[loc] = where
+
+    def __getitem__(self, loc: Loc) -> tuple[str, str]:
+        found = self.get(loc)
+        if found is None:
+            raise KeyError(loc)
+        return found
+
+    def __contains__(self, loc: object) -> bool:
+        return isinstance(loc, tuple) and self.get(loc) is not None
+
+    def add_table(self, name: str, table: TableBinding, rows: list[int]) -> None:
+        """Line ``i`` of table field ``name`` was read from worksheet row ``rows[i]``."""
+        self._tables[name] = (table, rows)
+
+    def get(self, loc: Loc, default: tuple[str, str] | None = None) -> tuple[str, str] | None:
+        """The sheet and cell (or row range) of ``loc``; ``default`` when unknown."""
+        found = self._fixed.get(loc)
+        if found is not None:
+            return found
+        if len(loc) in (2, 3) and loc[0] in self._tables and isinstance(loc[1], int):
+            table, rows = self._tables[loc[0]]
+            if 0 <= loc[1] < len(rows):
+                row = rows[loc[1]]
+                if len(loc) == 2:
+                    return table.sheet, row_ref(table, row)
+                if loc[2] in table.columns:
+                    return table.sheet, table.cell(row, loc[2])
+        return default
+
+
 @dataclass
 class Extraction:
     """Normalised values ready for the form model, where each came from, and the problems."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    where: dict[Loc, tuple[str, str]] = field(default_factory=dict)
+    where: Where = field(default_factory=Where)
     issues: list[Issue] = field(default_factory=list)
     failed: set[Loc] = field(default_factory=set)
 
@@ -49,6 +93,8 @@ def _to_bool(value: Any) -> bool | None:
                 return answer
     return nz.to_bool(value)
 
+
+_TEXT_KINDS = frozenset({"text", "longtext"})
 
 LO_BOOLEANS = {"=TRUE()": True, "=FALSE()": False}
 """LibreOffice stores a typed TRUE/FALSE as these formulas; they are values, not formulas."""
@@ -68,43 +114,38 @@ NORMALISERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
 }
 
 
-def _value_cell(ws: Worksheet, row: int, col: int) -> Any:
-    """The cell holding the value at (row, col): the top-left one when it is merged over."""
-    cell = ws.cell(row=row, column=col)
-    if isinstance(cell, MergedCell):
-        for rng in ws.merged_cells.ranges:
-            if rng.min_row <= row <= rng.max_row and rng.min_col <= col <= rng.max_col:
-                return ws.cell(row=rng.min_row, column=rng.min_col)
-    return cell
-
-
-def read_value(spec: FieldSpec, cell: Any, sheet: str, out: Extraction, loc: Loc) -> Any:
+def read_value(spec: FieldSpec, cell: Cell, sheet: str, out: Extraction, loc: Loc) -> Any:
     """Normalise one cell for ``spec``; on failure record the issue and return None."""
     out.where[loc] = (sheet, cell.coordinate)
-    if cell.data_type == "f" and spec.kind == "bool" and cell.value in LO_BOOLEANS:
-        return LO_BOOLEANS[cell.value]
-    if cell.data_type == "f":
+    if cell.formula is not None and spec.kind == "bool" and cell.formula in LO_BOOLEANS:
+        return LO_BOOLEANS[cell.formula]
+    if cell.formula is not None:
         out.issues.append(Issue.make(Code.FORMULA_IN_INPUT, field=spec.name, sheet=sheet,
-                                     cell=cell.coordinate, value=cell.value, label=spec.labels))
+                                     cell=cell.coordinate, value=cell.formula,
+                                     label=spec.labels))
         out.failed.add(loc)
         return None
     try:
-        return NORMALISERS[spec.kind](spec, cell.value, cell.number_format or "")
+        return NORMALISERS[spec.kind](spec, cell.value, cell.number_format)
     except nz.NormalizeError as exc:
-        out.issues.append(Issue.make(Code[exc.code], field=spec.name, sheet=sheet,
-                                     cell=cell.coordinate, value=cell.value, label=spec.labels,
-                                     detail=exc.detail))
+        out.issues.append(_normalize_issue(exc, spec, sheet, cell.coordinate, cell.value))
         out.failed.add(loc)
         return None
 
 
-def _read_ticks(spec: FieldSpec, ws: Worksheet, cells: Cells, out: Extraction) -> Any:
+def _normalize_issue(exc: nz.NormalizeError, spec: FieldSpec, sheet: str, coordinate: str,
+                     value: Any) -> Issue:
+    return Issue.make(Code[exc.code], field=spec.name, sheet=sheet, cell=coordinate,
+                      value=value, label=spec.labels, detail=exc.detail)
+
+
+def _read_ticks(spec: FieldSpec, book: Book, cells: Cells, out: Extraction) -> Any:
     loc: Loc = (spec.name,)
     out.where[loc] = (cells.sheet, cells.ref)
     ticked: list[int] = []
     bad = False
     for index, (row, col) in enumerate(cells.coordinates()):
-        cell = _value_cell(ws, row, col)
+        cell = book.cell(cells.sheet, row, col)
         try:
             if nz.is_tick(cell.value):
                 ticked.append(index)
@@ -125,53 +166,88 @@ def _read_ticks(spec: FieldSpec, ws: Worksheet, cells: Cells, out: Extraction) -
     return spec.levels[ticked[0]][0] if ticked else None
 
 
-def _read_table(spec: FieldSpec, wb: Workbook, binding: Binding, out: Extraction) -> list[Any]:
+def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) -> list[Any]:
+    """Every non-blank line of a table field, read straight from the sheet's value grid.
+
+    This is the loop a 50,000-line shipping list runs through, so the common cases (text that
+    needs only stripping, whole numbers) are handled inline; everything else goes through the
+    same normalisers as a single value.
+    """
     table = binding.tables[spec.name]
-    ws = wb[table.sheet]
-    columns = [c for c in spec.columns if c.name in table.columns]
+    sheet = table.sheet
+    grid = book.rows(sheet)
+    special = book.special(sheet)
+    odd = special.formulas.keys() | special.errors.keys()
+    if any(c.kind == "percent" for c in spec.columns):
+        book.index_styles(sheet)
+    columns = [(c, table.columns[c.name] - 1, c.kind, NORMALISERS[c.kind])
+               for c in spec.columns if c.name in table.columns]
     rows: list[dict[str, Any]] = []
-    for row in range(table.first_row, table.last_row + 1):
-        raw = {c.name: ws.cell(row=row, column=table.columns[c.name]) for c in columns}
-        if all(nz.to_text(cell.value) is None for cell in raw.values()):
-            continue
-        index = len(rows)
+    source_rows: list[int] = []
+    first = table.first_row
+    for row, values in enumerate(grid[first - 1:table.last_row], start=first):
         line: dict[str, Any] = {}
-        for column in columns:
-            loc: Loc = (spec.name, index, column.name)
-            value = read_value(column, raw[column.name], table.sheet, out, loc)
+        filled = False
+        for column, index, kind, normalise in columns:
+            value = values[index] if index < len(values) else ""
+            special_cell = bool(odd) and (row, index + 1) in odd
+            if value == "" and not special_cell:
+                continue
+            if special_cell:
+                filled = True
+                loc: Loc = (spec.name, len(rows), column.name)
+                cell = book.cell(sheet, row, index + 1, number_format=kind == "percent")
+                value = read_value(column, cell, sheet, out, loc)
+            elif value.__class__ is str and kind in _TEXT_KINDS:
+                value = value.strip(nz.SPACE) or None
+                filled = filled or value is not None
+            else:
+                value = plain(value)
+                if nz.is_blank(value):
+                    continue
+                filled = True
+                fmt = book.number_format(sheet, row, index + 1) if kind == "percent" else ""
+                try:
+                    value = normalise(column, value, fmt)
+                except nz.NormalizeError as exc:
+                    ref = f"{get_column_letter(index + 1)}{row}"
+                    out.issues.append(_normalize_issue(exc, column, sheet, ref, value))
+                    out.failed.add((spec.name, len(rows), column.name))
+                    value = None
             if value is not None:
                 line[column.name] = value
-        out.where[(spec.name, index)] = (table.sheet, _row_ref(table, row))
-        rows.append(line)
-    out.where[(spec.name,)] = (table.sheet, _row_ref(table, table.header_row))
+        if filled:
+            source_rows.append(row)
+            rows.append(line)
+    out.where.add_table(spec.name, table, source_rows)
+    out.where[(spec.name,)] = (sheet, row_ref(table, table.header_row))
     return rows
 
 
-def _row_ref(table: Any, row: int) -> str:
-    from openpyxl.utils import get_column_letter
-
+def row_ref(table: TableBinding, row: int) -> str:
+    """The A1 range of one worksheet row of a table (its bound columns)."""
     cols = sorted(table.columns.values())
     if not cols:
         return f"A{row}"
     return f"{get_column_letter(cols[0])}{row}:{get_column_letter(cols[-1])}{row}"
 
 
-def extract(wb: Workbook, form: FormDef, binding: Binding) -> Extraction:
+def extract(book: Book, form: FormDef, binding: Binding) -> Extraction:
     """Read and normalise every bound field of ``form``; unbound fields are skipped."""
     out = Extraction()
     for spec in form.fields:
         if spec.kind == "table":
             if spec.name in binding.tables:
-                out.values[spec.name] = _read_table(spec, wb, binding, out)
+                out.values[spec.name] = _read_table(spec, book, binding, out)
             continue
         cells = binding.fields.get(spec.name)
         if cells is None:
             continue
-        ws = wb[cells.sheet]
         if spec.kind == "ticks":
-            value = _read_ticks(spec, ws, cells, out)
+            value = _read_ticks(spec, book, cells, out)
         else:
-            cell = _value_cell(ws, cells.min_row, cells.min_col)
+            cell = book.cell(cells.sheet, cells.min_row, cells.min_col,
+                             number_format=spec.kind == "percent")
             value = read_value(spec, cell, cells.sheet, out, (spec.name,))
         if value is not None:
             out.values[spec.name] = value

@@ -15,12 +15,13 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.workbook import Workbook
 
 from . import __version__
+from .book import Book, plain
 
 if TYPE_CHECKING:
     from .registry import FormDef
@@ -88,20 +89,36 @@ def write_identity(wb: Workbook, identity: Identity) -> None:
         ws.cell(row=row, column=2, value=values[key])
 
 
-def read_identity(wb: Workbook) -> Identity | None:
-    """The identity found in a workbook, preferring the hidden sheet; None when absent."""
+def read_identity(wb: Workbook | Book) -> Identity | None:
+    """The identity found in a workbook, preferring the hidden sheet; None when absent.
+
+    ``wb`` is an openpyxl workbook (a blank being issued) or a `Book` (a returned file).
+    """
+    rows: list[tuple[Any, ...]] = []
+    props: dict[str, Any]
+    if isinstance(wb, Workbook):
+        if IDENTITY_SHEET in wb.sheetnames:
+            rows = list(wb[IDENTITY_SHEET].iter_rows(min_row=1, max_row=20, max_col=2,
+                                                     values_only=True))
+        props = {p.name: p.value for p in getattr(wb.custom_doc_props, "props", [])}
+    else:
+        if IDENTITY_SHEET in wb.sheetnames:
+            rows = [tuple(plain(v) for v in row[:2]) for row in wb.rows(IDENTITY_SHEET)[:20]]
+        props = wb.custom_properties
+    return _identity_of(rows, props)
+
+
+def _identity_of(rows: list[tuple[Any, ...]], props: dict[str, Any]) -> Identity | None:
     found: dict[str, str] = {}
-    if IDENTITY_SHEET in wb.sheetnames:
-        ws = wb[IDENTITY_SHEET]
-        for row in ws.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
-            if row[0] in KEYS and row[1] is not None:
-                found[str(row[0])] = str(row[1]).strip()
+    for row in rows:
+        if len(row) >= 2 and row[0] in KEYS and row[1] is not None:
+            found[str(row[0])] = str(row[1]).strip()
     if "form" not in found:
-        for prop in getattr(wb.custom_doc_props, "props", []):
-            if prop.name.startswith(PROPERTY_PREFIX):
-                key = prop.name[len(PROPERTY_PREFIX):]
-                if key in KEYS and prop.value not in (None, "-"):
-                    found[key] = str(prop.value).strip()
+        for name, value in props.items():
+            if name.startswith(PROPERTY_PREFIX):
+                key = name[len(PROPERTY_PREFIX):]
+                if key in KEYS and value not in (None, "-"):
+                    found[key] = str(value).strip()
     if not found.get("form"):
         return None
     return Identity(

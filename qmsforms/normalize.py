@@ -28,6 +28,7 @@ from openpyxl.utils.datetime import from_excel
 __all__ = [
     "BLANK",
     "NormalizeError",
+    "is_blank",
     "is_tick",
     "to_bool",
     "to_choice",
@@ -44,7 +45,8 @@ BLANK = None
 """What every function returns for a blank cell (None, or text that is only whitespace)."""
 
 _MAX_SERIAL = 2958465  # 9999-12-31 in Excel's 1900 date system
-_EDGES_RE = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
+SPACE = "".join(chr(c) for c in range(0x3000 + 1) if chr(c).isspace()) + "\u200b\ufeff"
+"""What is stripped from both ends of text: every Unicode space, zero-width space and BOM."""
 _NUMBER_RE = re.compile(
     r"(?P<sign>[+-]?)\s*(?P<cur>[¥$]|RMB|CNY)?\s*"
     r"(?P<num>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)"
@@ -91,10 +93,11 @@ class NormalizeError(ValueError):
 
 
 def _strip(text: str) -> str:
-    return _EDGES_RE.sub("", text)
+    return text.strip(SPACE)
 
 
-def _is_blank(value: object) -> bool:
+def is_blank(value: object) -> bool:
+    """Whether a cell value is blank: None, or text that is only whitespace."""
     return value is None or (isinstance(value, str) and not _strip(value))
 
 
@@ -156,10 +159,12 @@ def _match_datetime(text: str) -> datetime.datetime | None:
 
 def to_text(value: object, *, max_length: int | None = None) -> str | None:
     """Text with surrounding whitespace removed; numbers and dates rendered the way Excel shows."""
-    if _is_blank(value):
-        return BLANK
     if isinstance(value, str):
         text = _strip(value)
+        if not text:
+            return BLANK
+    elif value is None:
+        return BLANK
     elif isinstance(value, float) and value.is_integer():
         text = str(int(value))
     elif isinstance(value, (datetime.date, datetime.time)):
@@ -173,7 +178,9 @@ def to_text(value: object, *, max_length: int | None = None) -> str | None:
 
 def to_int(value: object) -> int | None:
     """A whole number from a number or text such as ``"1,200"``, ``"３件"`` or ``"12 pcs"``."""
-    if _is_blank(value):
+    if value.__class__ is int:
+        return value  # type: ignore[return-value]
+    if is_blank(value):
         return BLANK
     number = _decimal(value)
     if number != number.to_integral_value():
@@ -183,14 +190,16 @@ def to_int(value: object) -> int | None:
 
 def to_decimal(value: object) -> decimal.Decimal | None:
     """An exact decimal; text may carry units and currency marks (``"¥12.50"``, ``"12.50元"``)."""
-    if _is_blank(value):
+    if value.__class__ is float and math.isfinite(value):  # type: ignore[arg-type]
+        return decimal.Decimal(repr(value))
+    if is_blank(value):
         return BLANK
     return _decimal(value, currency=True)
 
 
 def to_percent(value: object, *, number_format: str | None = None) -> decimal.Decimal | None:
     """A rate on the 0-100 scale: ``"95 %"`` and ``95`` give 95, as does 0.95 in a ``0%`` cell."""
-    if _is_blank(value):
+    if is_blank(value):
         return BLANK
     number = _decimal(value, percent=True)
     if _is_number(value) and number_format and "%" in number_format:
@@ -206,7 +215,7 @@ _SERIAL_TEXT = re.compile(r"[1-9]\d{4}")
 
 def to_date(value: object) -> datetime.date | None:
     """A calendar date from a date, an Excel serial or text in year-month-day order."""
-    if _is_blank(value):
+    if is_blank(value):
         return BLANK
     if isinstance(value, datetime.datetime):
         return value.date()
@@ -223,7 +232,7 @@ def to_date(value: object) -> datetime.date | None:
 
 def to_datetime(value: object) -> datetime.datetime | None:
     """A naive date and time; a date alone means midnight."""
-    if _is_blank(value):
+    if is_blank(value):
         return BLANK
     if isinstance(value, datetime.datetime):
         return value
@@ -238,7 +247,7 @@ def to_datetime(value: object) -> datetime.datetime | None:
 
 def to_month(value: object) -> str | None:
     """A month as ``"YYYY-MM"`` from a date, ``"2026-11"``, ``"2026年11月"``, ``"202611"``..."""
-    if _is_blank(value):
+    if is_blank(value):
         return BLANK
     if isinstance(value, datetime.date):
         return f"{value.year:04d}-{value.month:02d}"
@@ -273,7 +282,7 @@ def _mark(value: object) -> str:
 
 def is_tick(value: object) -> bool:
     """Whether a tick box cell is ticked (``√ ✓ ✔ x 是 1``...); blank means not ticked."""
-    if _is_blank(value):
+    if is_blank(value):
         return False
     mark = _mark(value)
     if mark in _TICKED or mark in _UNTICKED:
@@ -283,7 +292,7 @@ def is_tick(value: object) -> bool:
 
 def to_bool(value: object) -> bool | None:
     """A yes/no answer: tick marks, ``是/否``, ``Y/N``, ``yes/no``, ``true/false``, ``有/无``."""
-    if _is_blank(value):
+    if is_blank(value):
         return BLANK
     mark = _mark(value)
     if mark in _TICKED or mark == "有":

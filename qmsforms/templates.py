@@ -24,6 +24,7 @@ from openpyxl.workbook.workbook import Workbook
 from . import normalize as nz
 from .binding import bind
 from .blank import build_blank
+from .book import Book
 from .extract import NORMALISERS
 from .fill import fill_workbook
 from .identity import Identity, fingerprint, identity_for, read_identity, write_identity
@@ -162,11 +163,16 @@ def _record_issued(workspace: Workspace, form: FormDef, identity: Identity | Non
 def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report:
     """Does a (possibly restyled) template still identify itself and bind every field?"""
     report = Report(path=str(path))
-    wb, issues = open_workbook(Path(path))
+    book, issues = open_workbook(Path(path))
     report.add(issues)
-    if wb is None:
+    if book is None:
         return report
-    identity = read_identity(wb)
+    with book:
+        return _check_book(book, workspace, report)
+
+
+def _check_book(book: Book, workspace: Workspace, report: Report) -> Report:
+    identity = read_identity(book)
     if identity is None:
         report.add(Issue.make(Code.NO_IDENTITY))
         return report
@@ -177,7 +183,7 @@ def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report
     form: FormDef = workspace.registry.get(identity.form)
     if identity.fingerprint != fingerprint(form, identity.revision):
         report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
-    report.add(bind(wb, form)[1])
+    report.add(bind(book, form)[1])
     return report
 
 

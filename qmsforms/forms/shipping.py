@@ -18,6 +18,8 @@ SHIP_METHODS = {
 }
 
 AMOUNT_TOLERANCE = Decimal("0.01")
+_CENT = Decimal("0.01")
+_SURELY_WITHIN = Decimal("0.005")  # |amount - exact| <= this is within tolerance of the rounded
 
 
 class ShippingLine(FormModel):
@@ -38,7 +40,10 @@ class ShippingLine(FormModel):
     @model_validator(mode="after")
     def _amount_is_quantity_times_price(self) -> ShippingLine:
         if self.unit_price is not None and self.amount is not None:
-            expected = (self.unit_price * self.quantity).quantize(Decimal("0.01"))
+            exact = self.unit_price * self.quantity
+            if abs(self.amount - exact) <= _SURELY_WITHIN:
+                return self
+            expected = exact.quantize(_CENT)
             if abs(self.amount - expected) > AMOUNT_TOLERANCE:
                 raise form_error("AMOUNT_MISMATCH", "amount != quantity x unit price",
                                  field="amount", detail=str(expected))

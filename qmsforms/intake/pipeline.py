@@ -24,16 +24,21 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
 from ..issues import Report
+from ..registry import FormDef
 from ..safe_text import safe_filename
 from ..safety import check_defusedxml
-from ..validate import WORD_SUFFIXES, open_workbook, validate_path
+from ..validate import WORD_SUFFIXES, validate_path
 from ..workspace import Workspace
 from .files import WORK_DIR, Claim, Settler, candidates, pending_claims
 from .ledger import FileRow, Ledger, RecordRow
@@ -178,15 +183,15 @@ class Intake:
         fsync_dir(self.work)
         return outcome
 
-    def _validate(self, claim: Claim) -> tuple[Report, Any, Any]:
+    def _validate(self, claim: Claim) -> tuple[Report, FormDef | None]:
         report = Report(path=claim.name)
-        form, wb = validate_path(claim.path, self.ws, report, self.today)
-        return report, wb, form
+        form = validate_path(claim.path, self.ws, report, self.today)
+        return report, form
 
     def _decide(self, claim: Claim) -> Outcome:
         sha, size = _sha256(claim.path)
         received = _claim_time(claim.claim_id)
-        report, wb, form = self._validate(claim)
+        report, form = self._validate(claim)
         if not (report.valid and report.data is not None and form is not None):
             return self._reject(claim, report, sha, size, received)
         data = report.data
@@ -223,7 +228,7 @@ class Intake:
             copy_file(claim.path, self.ws.outbox / location)
             return Outcome(claim.claim_id, claim.name, "duplicate", location, form.id,
                            existing.record_id)
-        self._write_record(claim, row, wb)
+        self._write_record(claim, row)
         return Outcome(claim.claim_id, claim.name, "record", row.path, form.id, row.record_id,
                        row.supersedes, notes=row.notes)
 
@@ -264,20 +269,17 @@ class Intake:
         if decided.outcome == "record":
             row = self.ledger.record(decided.record_id or "")
             assert row is not None
-            wb = None
-            if claim.path.suffix.lower() not in WORD_SUFFIXES:
-                wb, _ = open_workbook(claim.path)
-            self._write_record(claim, row, wb)
+            self._write_record(claim, row)
             return Outcome(claim.claim_id, claim.name, "record", row.path, row.form,
                            row.record_id, row.supersedes, notes=row.notes)
-        report, _, _ = self._validate(claim)
+        report, _ = self._validate(claim)
         self._write_rejection(claim, report)
         return Outcome(claim.claim_id, claim.name, "rejected", decided.location, decided.form,
                        codes=decided.codes)
 
     # -- outputs --------------------------------------------------------------------------------
 
-    def _write_record(self, claim: Claim, row: RecordRow, wb: Any) -> None:
+    def _write_record(self, claim: Claim, row: RecordRow) -> None:
         out = self.ws.outbox
         record: dict[str, Any] = {
             "record_id": row.record_id, "form": row.form, "revision": row.revision,
@@ -293,11 +295,15 @@ class Intake:
         folder = out / "records" / row.form
         copy_file(claim.path, out / "archive" / row.form /
                   f"{row.record_id}__{safe_filename(claim.name)}")
-        if wb is not None:
-            add_record_sheet(wb, record)
-            save_workbook(wb, folder / f"{row.record_id}.xlsx")
-        elif claim.path.suffix.lower() in WORD_SUFFIXES:
+        if claim.path.suffix.lower() in WORD_SUFFIXES:
             copy_file(claim.path, folder / f"{row.record_id}.docx")
+        else:
+            wb = _load_for_copy(claim.path)
+            if wb is None:  # read by the validator but not by openpyxl: keep it as it came
+                copy_file(claim.path, folder / f"{row.record_id}.xlsx")
+            else:
+                add_record_sheet(wb, record)
+                save_workbook(wb, folder / f"{row.record_id}.xlsx")
         write_json(out / row.path, record)
 
     def _write_rejection(self, claim: Claim, report: Report) -> None:
@@ -380,3 +386,13 @@ class ProcessResult:
                 "waiting": [str(p) for p in self.waiting],
                 "records": self.count("record"), "rejected": self.count("rejected"),
                 "duplicates": self.count("duplicate")}
+
+
+def _load_for_copy(path: Path) -> Workbook | None:
+    """The validated file opened with openpyxl to write its record copy; None if it cannot be."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(path)
+    except Exception:  # any failure only costs the scores sheet of the copy
+        return None

@@ -1,0 +1,617 @@
+"""Read a returned workbook fast: values through python-calamine, structure from the package XML.
+
+Validation needs a few things of a workbook: the defined names and Excel tables that bind
+fields to cells, merged blocks, the identity, the values of the bound cells (every cell of a
+50,000-line table on a large shipping list), which of those cells hold formulas or error
+values, and the number format of percent cells. openpyxl builds a Python object for every cell
+and style, which on a large sheet costs seconds and hundreds of megabytes. A `Book` takes the
+values from calamine (Rust) as plain lists, reads the little structure it needs from the
+workbook, relationship, table, styles and custom-property parts with defusedxml, and finds
+formula and error cells by scanning each sheet's XML once. openpyxl remains the tool for
+writing: blanks, record copies, annotated rejections.
+
+Call `open_book` only on a file that passed `qmsforms.safety.inspect_file`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+from defusedxml import ElementTree
+from openpyxl.styles.numbers import BUILTIN_FORMATS
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.workbook import Workbook
+
+from .issues import Code, Issue
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+
+# A formula element, or an error-typed cell; both must be seen as what they are, not as the
+# cached value calamine hands back (an error even comes back empty).
+_SPECIAL_RE = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]|\st\s*=\s*[\"']e[\"']")
+_CELL_START_RE = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
+_CELL_TAG_RE = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*?)(/?)>")
+_REF_RE = re.compile(rb"\br\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
+_STYLE_RE = re.compile(rb"\bs\s*=\s*[\"']([0-9]+)[\"']")
+_TYPE_RE = re.compile(rb"\bt\s*=\s*[\"']([a-zA-Z]+)[\"']")
+_F_RE = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
+_SI_RE = re.compile(rb"\bsi\s*=\s*[\"']([0-9]+)[\"']")
+_V_RE = re.compile(rb"<(?:[\w.-]+:)?v>(.*?)</(?:[\w.-]+:)?v>", re.S)
+_CELL_END_RE = re.compile(rb"</(?:[\w.-]+:)?c>")
+_ROOT_PREFIX_RE = re.compile(rb"(?:\s|<\?[^>]*\?>|<!--.*?-->)*<([\w.-]+:)?worksheet\b", re.S)
+_LOOKBACK = 1024  # bytes before a <f> in which its <c ...> start tag must lie
+
+
+class BookError(Exception):
+    """The workbook's package is not what an .xlsx must be; carries the issue to report."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.code)
+        self.issue = issue
+
+
+@dataclass(frozen=True)
+class Cells:
+    """A rectangular block of cells on one sheet (1-based rows and columns)."""
+
+    sheet: str
+    min_row: int
+    min_col: int
+    max_row: int
+    max_col: int
+
+    @property
+    def ref(self) -> str:
+        """The A1 reference, ``C5`` or ``D20:H20``."""
+        first = f"{get_column_letter(self.min_col)}{self.min_row}"
+        last = f"{get_column_letter(self.max_col)}{self.max_row}"
+        return first if first == last else f"{first}:{last}"
+
+    @property
+    def size(self) -> int:
+        """How many cells the block covers."""
+        return (self.max_row - self.min_row + 1) * (self.max_col - self.min_col + 1)
+
+    def coordinates(self) -> list[tuple[int, int]]:
+        """(row, column) of every cell, row by row."""
+        return [(r, c) for r in range(self.min_row, self.max_row + 1)
+                for c in range(self.min_col, self.max_col + 1)]
+
+    def covers(self, row: int, col: int) -> bool:
+        """Whether (row, col) lies in the block."""
+        return self.min_row <= row <= self.max_row and self.min_col <= col <= self.max_col
+
+    @classmethod
+    def parse(cls, sheet: str, ref: str) -> Cells | None:
+        """The block an A1 reference (``$C$5:$D$5``) names; None for whole rows or columns."""
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+        except (ValueError, TypeError):
+            return None
+        if None in (min_col, min_row, max_col, max_row):
+            return None
+        return cls(sheet, min_row, min_col, max_row, max_col)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell as validation sees it."""
+
+    value: Any
+    """The typed value (str, int, float, bool, date, datetime, time) or None when empty."""
+    coordinate: str
+    formula: str | None = None
+    """``=SUM(D21:D30)`` when the cell holds a formula (its cached value is then ignored)."""
+    number_format: str = "General"
+
+
+class Source(Protocol):
+    """What binding needs of a workbook; an open `Book`, or an openpyxl workbook via `source`."""
+
+    @property
+    def sheetnames(self) -> list[str]:
+        """Sheet names in workbook order."""
+
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names: name -> formula text (``'Sheet'!$C$5``)."""
+
+    def table_refs(self) -> dict[str, tuple[str, str]]:
+        """Excel tables by name and by display name: -> (sheet, ref including the header)."""
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        """The value at (row, col), None when empty."""
+
+    def merged(self, sheet: str) -> list[Cells]:
+        """The merged blocks of a sheet."""
+
+
+class WorkbookSource:
+    """An openpyxl workbook seen as a `Source` (for blanks being built and filled)."""
+
+    def __init__(self, wb: Workbook) -> None:
+        """Wrap ``wb``."""
+        self.wb = wb
+
+    @property
+    def sheetnames(self) -> list[str]:
+        """Sheet names in workbook order."""
+        return list(self.wb.sheetnames)
+
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names."""
+        return {name: str(d.attr_text) for name, d in self.wb.defined_names.items()}
+
+    def table_refs(self) -> dict[str, tuple[str, str]]:
+        """Excel tables by name and display name."""
+        found: dict[str, tuple[str, str]] = {}
+        for ws in self.wb.worksheets:
+            for table in ws.tables.values():
+                for name in (table.name, table.displayName):
+                    found.setdefault(name, (ws.title, table.ref))
+        return found
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        """The value at (row, col)."""
+        return self.wb[sheet].cell(row=row, column=col).value
+
+    def merged(self, sheet: str) -> list[Cells]:
+        """The merged blocks of a sheet."""
+        return [Cells(sheet, r.min_row, r.min_col, r.max_row, r.max_col)
+                for r in self.wb[sheet].merged_cells.ranges]
+
+
+def source(wb: Workbook | Source) -> Source:
+    """Anything binding can read: a `Book` as it is, an openpyxl workbook wrapped."""
+    return WorkbookSource(wb) if isinstance(wb, Workbook) else wb
+
+
+def destination(text: str) -> tuple[str, str] | None:
+    """The one (sheet, ref) a defined name's formula points at; None for anything else."""
+    try:
+        found = list(DefinedName(name="_", attr_text=text).destinations)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return None
+    return found[0] if len(found) == 1 else None
+
+
+class _Special:
+    """Formula and error cells of one sheet: (row, col) -> (formula or None, error text)."""
+
+    def __init__(self) -> None:
+        self.formulas: dict[tuple[int, int], str] = {}
+        self.errors: dict[tuple[int, int], str] = {}
+
+
+class Book:
+    """A workbook opened for reading (see the module docstring). Use as a context manager."""
+
+    def __init__(self, path: str | Path, data: bytes | None = None) -> None:
+        """Open ``path`` (or ``data``, the bytes of a file called ``path``).
+
+        Raises `BookError` when the package or a part cannot be read.
+        """
+        from python_calamine import CalamineError, CalamineWorkbook
+
+        self.path = Path(path)
+        try:
+            self._zip = zipfile.ZipFile(self.path if data is None else io.BytesIO(data))
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise _corrupt(self.path, exc) from exc
+        try:
+            self._calamine = (CalamineWorkbook.from_path(str(self.path)) if data is None
+                              else CalamineWorkbook.from_filelike(io.BytesIO(data)))
+        except (CalamineError, OSError, ValueError) as exc:
+            self._zip.close()
+            raise _corrupt(self.path, exc) from exc
+        except BaseException as exc:  # a panic in the Rust reader is a BaseException
+            self._zip.close()
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise _corrupt(self.path, exc) from exc
+        self._sheets: dict[str, Any] = {}
+        self._grids: dict[str, list[list[Any]]] = {}
+        self._xml: dict[str, bytes] = {}
+        self._special: dict[str, _Special] = {}
+        self._merged: dict[str, list[Cells]] = {}
+        self._styles: dict[str, dict[tuple[int, int], int]] = {}
+        try:
+            self._read_workbook_part()
+        except BookError:
+            self.close()
+            raise
+        except (KeyError, ElementTree.ParseError, ValueError) as exc:
+            self.close()
+            raise _corrupt(self.path, exc) from exc
+
+    # -- package structure ---------------------------------------------------------------------
+
+    def _part(self, name: str) -> bytes:
+        return self._zip.read(name)
+
+    def _rels(self, part: str) -> dict[str, str]:
+        """Relationship id -> target part name, for the part ``part``."""
+        folder, base = posixpath.split(part)
+        name = posixpath.join(folder, "_rels", base + ".rels")
+        if name not in self._zip.namelist():
+            return {}
+        out = {}
+        for rel in ElementTree.fromstring(self._part(name)).iter(f"{_PKG_REL}Relationship"):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External":
+                continue
+            full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+            out[rel.get("Id", "")] = full
+        return out
+
+    def _read_workbook_part(self) -> None:
+        root = ElementTree.fromstring(self._part("xl/workbook.xml"))
+        rels = self._rels("xl/workbook.xml")
+        self._sheet_parts: dict[str, str] = {}
+        self._sheetnames: list[str] = []
+        for sheet in root.iter(f"{_MAIN}sheet"):
+            name = sheet.get("name", "")
+            self._sheetnames.append(name)
+            part = rels.get(sheet.get(f"{_REL}id", ""))
+            if part:
+                self._sheet_parts[name] = part
+        self._names: dict[str, str] = {}
+        for defined in root.iter(f"{_MAIN}definedName"):
+            if defined.get("localSheetId") is None and defined.get("name"):
+                self._names[defined.get("name", "")] = (defined.text or "").strip()
+
+    @property
+    def sheetnames(self) -> list[str]:
+        """Sheet names in workbook order."""
+        return list(self._sheetnames)
+
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names: name -> formula text."""
+        return dict(self._names)
+
+    @cached_property
+    def _tables(self) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for sheet, part in self._sheet_parts.items():
+            for target in self._rels(part).values():
+                if not target.startswith("xl/tables/"):
+                    continue
+                table = ElementTree.fromstring(self._part(target))
+                ref = table.get("ref", "")
+                for name in (table.get("name"), table.get("displayName")):
+                    if name and ref:
+                        found.setdefault(name, (sheet, ref))
+        return found
+
+    def table_refs(self) -> dict[str, tuple[str, str]]:
+        """Excel tables by name and display name: -> (sheet, ref including the header)."""
+        try:
+            return dict(self._tables)
+        except (KeyError, ElementTree.ParseError) as exc:
+            raise _corrupt(self.path, exc) from exc
+
+    @cached_property
+    def custom_properties(self) -> dict[str, str]:
+        """Custom document properties (name -> text), as the identity is stored."""
+        name = "docProps/custom.xml"
+        if name not in self._zip.namelist():
+            return {}
+        try:
+            root = ElementTree.fromstring(self._part(name))
+        except ElementTree.ParseError:
+            return {}
+        out = {}
+        for prop in root.iter(f"{_CUSTOM}property"):
+            value = next((child.text for child in prop), None)
+            if prop.get("name") and value is not None:
+                out[prop.get("name", "")] = value
+        return out
+
+    @cached_property
+    def _number_formats(self) -> list[str]:
+        """Number format of each cell style (``cellXfs`` index)."""
+        name = "xl/styles.xml"
+        if name not in self._zip.namelist():
+            return []
+        root = ElementTree.fromstring(self._part(name))
+        custom = {int(f.get("numFmtId", "-1")): f.get("formatCode", "")
+                  for f in root.iter(f"{_MAIN}numFmt")}
+        xfs = root.find(f"{_MAIN}cellXfs")
+        out = []
+        for xf in [] if xfs is None else xfs.iter(f"{_MAIN}xf"):
+            fid = int(xf.get("numFmtId", "0"))
+            out.append(custom.get(fid) or BUILTIN_FORMATS.get(fid, "General"))
+        return out
+
+    # -- cells ---------------------------------------------------------------------------------
+
+    def rows(self, sheet: str) -> list[list[Any]]:
+        """Every row of a sheet from A1 as calamine reads it (empty cells are ``""``)."""
+        grid = self._grids.get(sheet)
+        if grid is None:
+            grid = self._grids[sheet] = self._sheet(sheet).to_python(skip_empty_area=False)
+        return grid
+
+    def _sheet(self, sheet: str) -> Any:
+        """The calamine sheet, parsed once."""
+        found = self._sheets.get(sheet)
+        if found is None:
+            from python_calamine import CalamineError
+
+            try:
+                found = self._sheets[sheet] = self._calamine.get_sheet_by_name(sheet)
+            except CalamineError as exc:
+                raise _corrupt(self.path, exc) from exc
+        return found
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        """The value at (row, col) as openpyxl would give it: None when empty, whole numbers
+        as int, the text of an error value; a formula cell gives its cached value."""
+        special = self.special(sheet)
+        error = special.errors.get((row, col))
+        if error is not None:
+            return error
+        grid = self.rows(sheet)
+        if row > len(grid) or col > len(grid[row - 1]):
+            return None
+        return plain(grid[row - 1][col - 1])
+
+    def cell(self, sheet: str, row: int, col: int, number_format: bool = False) -> Cell:
+        """The cell at (row, col), or the top-left cell of the merged block covering it.
+
+        Its number format is looked up only when asked for (percent fields need it).
+        """
+        for block in self.merged(sheet):
+            if block.covers(row, col):
+                row, col = block.min_row, block.min_col
+                break
+        coordinate = f"{get_column_letter(col)}{row}"
+        formula = self.special(sheet).formulas.get((row, col))
+        fmt = self.number_format(sheet, row, col) if number_format else "General"
+        return Cell(self.value(sheet, row, col), coordinate, formula, fmt)
+
+    def merged(self, sheet: str) -> list[Cells]:
+        """The merged blocks of a sheet."""
+        if sheet not in self._merged:
+            ranges = self._sheet(sheet).merged_cell_ranges or []
+            self._merged[sheet] = [Cells(sheet, a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1)
+                                   for a, b in ranges]
+        return self._merged[sheet]
+
+    def _sheet_xml(self, sheet: str) -> bytes:
+        data = self._xml.get(sheet)
+        if data is None:
+            part = self._sheet_parts.get(sheet)
+            try:
+                data = self._part(part) if part else b""
+            except KeyError as exc:
+                raise _corrupt(self.path, exc) from exc
+            self._xml[sheet] = data
+        return data
+
+    def special(self, sheet: str) -> _Special:
+        """Formula and error cells of a sheet, found by one scan of its XML."""
+        found = self._special.get(sheet)
+        if found is None:
+            found = self._special[sheet] = _scan_special(self._sheet_xml(sheet))
+        return found
+
+    def formulas(self, sheet: str) -> dict[tuple[int, int], str]:
+        """(row, col) -> ``=formula`` for every formula cell of a sheet."""
+        return self.special(sheet).formulas
+
+    def number_format(self, sheet: str, row: int, col: int) -> str:
+        """The number format of one cell (``General`` when it has no style).
+
+        One lookup searches the sheet's XML for the cell; `number_formats` indexes a sheet
+        for many lookups.
+        """
+        formats = self._number_formats
+        if not formats:
+            return "General"
+        styles = self._styles.get(sheet)
+        if styles is not None:
+            index = styles.get((row, col), 0)
+        else:
+            ref = f"{get_column_letter(col)}{row}".encode()
+            tag = re.search(rb"<(?:[\w.-]+:)?c\b[^>]*?\br\s*=\s*[\"']" + ref + rb"[\"'][^>]*>",
+                            self._sheet_xml(sheet))
+            style = _STYLE_RE.search(tag.group(0)) if tag else None
+            index = int(style.group(1)) if style else 0
+        return formats[index] if index < len(formats) else "General"
+
+    def index_styles(self, sheet: str) -> None:
+        """Index the style of every cell of a sheet, before many `number_format` lookups."""
+        if sheet not in self._styles and self._number_formats:
+            self._styles[sheet] = _scan_styles(self._sheet_xml(sheet))
+
+    def release(self) -> None:
+        """Drop the cached values and sheet XML (they are read again if needed)."""
+        self._grids.clear()
+        self._xml.clear()
+        self._sheets.clear()
+
+    def close(self) -> None:
+        """Release the file."""
+        self.release()
+        self._zip.close()
+        with contextlib.suppress(Exception):  # already closed
+            self._calamine.close()
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def plain(value: Any) -> Any:
+    """A calamine value as openpyxl gives it: ``""`` is None, a whole float is an int."""
+    if value == "":
+        return None
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def _corrupt(path: Path, exc: BaseException) -> BookError:
+    return BookError(Issue.make(Code.CORRUPT_FILE, value=path.name,
+                                detail=f"{type(exc).__name__}: {exc}"[:160]))
+
+
+def _text(raw: bytes | None) -> str:
+    return html.unescape(raw.decode("utf-8", "replace")) if raw else ""
+
+
+def _may_have_special(data: bytes) -> bool:
+    """Rule out formula and error cells with a few substring searches (most sheets have none).
+
+    A sheet without ``<f `` / ``<f>`` / ``<f/>`` (or the prefixed form) and without ``t="e"``
+    has neither; ``<formula1>`` of a drop-down or ``<family>`` of rich text do not count.
+    """
+    root = _ROOT_PREFIX_RE.match(data, 0, 4096)
+    opener = b"<" + (root.group(1) or b"" if root else b"") + b"f"
+    step = len(opener)
+    pos = data.find(opener)
+    while pos != -1:
+        if data[pos + step:pos + step + 1] in b" \t\r\n>/":
+            return True
+        pos = data.find(opener, pos + step)
+    return b't="e"' in data or b"t='e'" in data or (root is None and b":f" in data)
+
+
+def _scan_special(data: bytes) -> _Special:
+    """Find the formula and error cells of a sheet's XML without parsing all of it."""
+    out = _Special()
+    if not _may_have_special(data):
+        return out
+    shared: dict[bytes, str] = {}
+    pending: list[tuple[tuple[int, int], bytes]] = []
+    for match in _SPECIAL_RE.finditer(data):
+        pos = match.start()
+        window_start = max(0, pos - _LOOKBACK)
+        starts = list(_CELL_START_RE.finditer(data, window_start, pos + 1))
+        if not starts:
+            return _scan_positional(data)
+        start = starts[-1].start()
+        tag = _CELL_TAG_RE.match(data, start)
+        if tag is None:
+            return _scan_positional(data)
+        ref = _REF_RE.search(tag.group(1))
+        if ref is None:
+            return _scan_positional(data)
+        key = (int(ref.group(2)), column_index_from_string(ref.group(1).decode()))
+        end = _CELL_END_RE.search(data, tag.end()) if not tag.group(2) else None
+        body = data[tag.end():end.start()] if end else b""
+        kind = _TYPE_RE.search(tag.group(1))
+        if kind and kind.group(1) == b"e":
+            value = _V_RE.search(body)
+            out.errors[key] = _text(value.group(1)) if value else "#VALUE!"
+        formula = _F_RE.search(body)
+        if formula is not None:
+            attrs, text = formula.group(1), formula.group(2)
+            si = _SI_RE.search(attrs)
+            if text:
+                out.formulas[key] = "=" + _text(text)
+                if si:
+                    shared.setdefault(si.group(1), out.formulas[key])
+            else:
+                pending.append((key, si.group(1) if si else b""))
+    for key, si in pending:
+        out.formulas[key] = shared.get(si, "=")
+    return out
+
+
+def _scan_styles(data: bytes) -> dict[tuple[int, int], int]:
+    """(row, col) -> cell style index, for every styled cell that carries its reference."""
+    out = {}
+    for tag in _CELL_TAG_RE.finditer(data):
+        attrs = tag.group(1)
+        style = _STYLE_RE.search(attrs)
+        ref = _REF_RE.search(attrs) if style else None
+        if ref is not None and style is not None:
+            out[int(ref.group(2)), column_index_from_string(ref.group(1).decode())] = int(
+                style.group(1))
+    return out
+
+
+def _scan_positional(data: bytes) -> _Special:
+    """The slow, exact scan for sheets whose cells carry no ``r`` reference."""
+    out = _Special()
+    shared: dict[str, str] = {}
+    pending: list[tuple[tuple[int, int], str]] = []
+    row = col = 0
+    key = (0, 0)
+    kind = None
+    for event, el in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
+        tag = el.tag.rsplit("}", 1)[-1]
+        if event == "start" and tag == "row":
+            row = int(el.get("r") or row + 1)
+            col = 0
+        elif event == "start" and tag == "c":
+            ref = el.get("r")
+            if ref:
+                letters, number = coordinate_from_string(ref)
+                row, col = number, column_index_from_string(letters)
+            else:
+                col += 1
+            key, kind = (row, col), el.get("t")
+        elif event == "end" and tag == "f":
+            si = el.get("si") or ""
+            if el.text:
+                out.formulas[key] = "=" + el.text
+                if si:
+                    shared.setdefault(si, out.formulas[key])
+            else:
+                pending.append((key, si))
+        elif event == "end" and tag == "v" and kind == "e":
+            out.errors[key] = el.text or "#VALUE!"
+        elif event == "end" and tag == "row":
+            el.clear()
+    for key, si in pending:
+        out.formulas[key] = shared.get(si, "=")
+    return out
+
+
+def open_book(path: str | Path) -> tuple[Book | None, list[Issue]]:
+    """Open a file that passed the safety gate; a broken package becomes an issue."""
+    try:
+        return Book(path), []
+    except BookError as error:
+        return None, [error.issue]
+
+
+def as_book(wb: Workbook, name: str = "workbook.xlsx") -> Book:
+    """An openpyxl workbook as it reads back once saved (for checks of what was written)."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return Book(name, buffer.getvalue())
+
+
+def names_of(src: Source) -> dict[str, Cells]:
+    """Workbook-scoped defined names that point at one block of cells, by name."""
+    sheets = set(src.sheetnames)
+    found: dict[str, Cells] = {}
+    for name, text in src.defined_names().items():
+        target = destination(text)
+        if target is None or target[0] not in sheets:
+            continue
+        cells = Cells.parse(target[0], target[1])
+        if cells is not None:
+            found[name] = cells
+    return found
+
