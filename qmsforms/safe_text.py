@@ -11,14 +11,19 @@ import re
 import unicodedata
 from typing import Any
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 def set_text(cell: Cell, value: Any) -> None:
-    """Put ``value`` into ``cell``; strings are stored as text even when they look like formulas."""
+    """Put ``value`` into ``cell``; strings are stored as text even when they look like formulas.
+
+    Control characters a worksheet cannot hold (a file name may carry them) are dropped.
+    """
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell.data_type = "s"

@@ -274,7 +274,7 @@ def test_crash_after_the_claim_is_recovered(ws: Workspace, make_filled: Any,
     assert (records, files, len(jsons)) == (1, 1, 1)
 
 
-@pytest.mark.parametrize("step", ["_write_record", "write_json", "save_workbook"])
+@pytest.mark.parametrize("step", ["_write_record", "write_json", "write_record_copy"])
 def test_crash_after_the_decision_only_redoes_the_outputs(
         ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
     import qmsforms.intake.pipeline as pipeline

@@ -162,16 +162,11 @@ def _score_rows(scores: dict[str, Any] | None) -> list[tuple[str, Any]]:
     return rows
 
 
-def add_record_sheet(wb: Workbook, record: dict[str, Any]) -> None:
-    """Put a first sheet "记录 Record" into the filled workbook: id, source and the scores."""
-    if RECORD_SHEET in wb.sheetnames:
-        del wb[RECORD_SHEET]
-    ws = wb.create_sheet(RECORD_SHEET, 0)
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 60
-    ws.append(["qmsforms 记录 Record", None])
-    for cell in ws[1]:
-        cell.font, cell.fill = _HEAD, _HEAD_FILL
+RECORD_TITLE = "qmsforms 记录 Record"
+
+
+def record_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The label/value rows of the record sheet: id, source, notes and the scores."""
     source = record.get("source", {})
     rows: list[tuple[str, Any]] = [
         ("记录号 Record id", record["record_id"]),
@@ -186,8 +181,20 @@ def add_record_sheet(wb: Workbook, record: dict[str, Any]) -> None:
         rows.append(("替代记录 Supersedes", record["supersedes"]))
     if record.get("notes"):
         rows.append(("备注 Notes", ", ".join(record["notes"])))
-    rows += _score_rows(record.get("scores"))
-    for r, (label, value) in enumerate(rows, start=2):
+    return rows + _score_rows(record.get("scores"))
+
+
+def add_record_sheet(wb: Workbook, record: dict[str, Any]) -> None:
+    """Put a first sheet "记录 Record" into the filled workbook: id, source and the scores."""
+    if RECORD_SHEET in wb.sheetnames:
+        del wb[RECORD_SHEET]
+    ws = wb.create_sheet(RECORD_SHEET, 0)
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 60
+    ws.append([RECORD_TITLE, None])
+    for cell in ws[1]:
+        cell.font, cell.fill = _HEAD, _HEAD_FILL
+    for r, (label, value) in enumerate(record_rows(record), start=2):
         ws.cell(row=r, column=1, value=label).font = _LABEL
         set_text(ws.cell(row=r, column=2), value)
         ws.cell(row=r, column=2).alignment = Alignment(horizontal="left")

@@ -25,6 +25,7 @@ import shutil
 import time
 import uuid
 import warnings
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -44,15 +45,20 @@ from .files import WORK_DIR, Claim, Settler, candidates, pending_claims
 from .ledger import FileRow, Ledger, RecordRow
 from .locks import ClaimLock
 from .outputs import (
+    RECORD_SHEET,
+    RECORD_TITLE,
     add_record_sheet,
+    atomic_write,
     copy_file,
     fsync_dir,
+    record_rows,
     remove_parts,
     report_text,
     save_workbook,
     write_bytes,
     write_json,
 )
+from .record_copy import Unsupported, write_record_copy
 
 
 @dataclass(frozen=True)
@@ -298,12 +304,7 @@ class Intake:
         if claim.path.suffix.lower() in WORD_SUFFIXES:
             copy_file(claim.path, folder / f"{row.record_id}.docx")
         else:
-            wb = _load_for_copy(claim.path)
-            if wb is None:  # read by the validator but not by openpyxl: keep it as it came
-                copy_file(claim.path, folder / f"{row.record_id}.xlsx")
-            else:
-                add_record_sheet(wb, record)
-                save_workbook(wb, folder / f"{row.record_id}.xlsx")
+            _write_record_copy(claim.path, folder / f"{row.record_id}.xlsx", record)
         write_json(out / row.path, record)
 
     def _write_rejection(self, claim: Claim, report: Report) -> None:
@@ -386,6 +387,23 @@ class ProcessResult:
                 "waiting": [str(p) for p in self.waiting],
                 "records": self.count("record"), "rejected": self.count("rejected"),
                 "duplicates": self.count("duplicate")}
+
+
+def _write_record_copy(source: Path, target: Path, record: dict[str, Any]) -> None:
+    """The filled workbook with its record sheet first: added to the package directly, or by
+    openpyxl for a package shape that needs it, or the file as it came if neither can."""
+    try:
+        atomic_write(target, lambda tmp: write_record_copy(
+            source, tmp, record_rows(record), RECORD_SHEET, RECORD_TITLE))
+        return
+    except (Unsupported, zipfile.BadZipFile, KeyError, ValueError):
+        pass
+    wb = _load_for_copy(source)
+    if wb is None:
+        copy_file(source, target)
+    else:
+        add_record_sheet(wb, record)
+        save_workbook(wb, target)
 
 
 def _load_for_copy(path: Path) -> Workbook | None:
