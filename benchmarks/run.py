@@ -187,12 +187,22 @@ def bench_large(tmp: Path, lines: int, rounds: int) -> list[Figure]:
     peak = max(r["peak_mb"] for r in runs["ours"])
     size = path.stat().st_size / 1e6
     cmd = "python -m benchmarks.run --only large"
+    notes = ["ratio = frictionless / ours (higher is better); each in a fresh process, imports "
+             "excluded, median of the rounds; ours = validate_file: safety gate, identity, "
+             "binding, every line normalised and validated by its pydantic model, scores"]
+    budget = t["frictionless"] / 8
+    if t["ours"] > budget:
+        notes.append(
+            f"not met: 8× frictionless would be {budget:.2f} s, of which the bare calamine read "
+            f"of the sheet takes {t['calamine']:.2f} s, leaving {budget - t['calamine']:.2f} s "
+            f"to normalise {lines * 8:,} cells and validate {lines:,} pydantic line models; "
+            "pydantic-core alone needs about half of that for the models, so the target needs "
+            "either a slower peer or a validation that skips the form models")
     return [
         Figure(f"Validate a {lines:,}-line shipping list ({size:.1f} MB) vs frictionless",
                f"{t['ours']:.2f} s", f"frictionless 5 validate: {t['frictionless']:.2f} s",
                t["frictionless"] / t["ours"], "≥ 8× faster", t["frictionless"] / t["ours"] >= 8,
-               cmd, ["ratio = frictionless / ours (higher is better); each in a fresh process, "
-                     "imports excluded, median of the rounds"]),
+               cmd, notes),
         Figure(f"Validate a {lines:,}-line shipping list vs bare calamine read",
                f"{t['ours']:.2f} s", f"python-calamine read: {t['calamine']:.2f} s",
                t["ours"] / t["calamine"], "≤ 3×", t["ours"] / t["calamine"] <= 3, cmd),
@@ -353,6 +363,21 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
+PROFILED = [
+    "- Large shipping list, 8.7 s and 478 MB before: about 70 % was openpyxl building a cell "
+    "object per cell. Returned workbooks are now read by `qmsforms.book` (values through "
+    "python-calamine, names, tables, formulas and identity from the package XML); table lines "
+    "are read straight from the value grid with inline fast paths; table cells are located on "
+    "demand instead of storing a location per cell; the cyclic garbage collector is paused "
+    "while a workbook is read (it was a fifth of the remaining time).",
+    "- Per-file intake: after validation moved off openpyxl, writing the record copy through "
+    "openpyxl (load, which re-formats every merged range, then save) was the largest cost. "
+    "The record sheet is now added to the package directly (`qmsforms.intake.record_copy`).",
+    "- Reports: about two-thirds of the 2,000-customer report is openpyxl styling each cell "
+    "(`reports.common.Sheet.put`); it grows linearly and was left as it is.",
+]
+
+
 def write_markdown(figures: list[Figure], path: Path, quick: bool) -> None:
     """BENCHMARKS.md: one table, the machine, the command."""
     lines = [
@@ -372,6 +397,7 @@ def write_markdown(figures: list[Figure], path: Path, quick: bool) -> None:
     notes = [f"- {f.name}: {n}" for f in figures for n in f.notes]
     if notes:
         lines += ["", "## Notes", "", *notes]
+    lines += ["", "## What profiling changed", "", *PROFILED]
     lines += ["", "Commands: " + ", ".join(sorted({f"`{f.command}`" for f in figures})), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -381,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--only", choices=["intake", "large", "watch", "issue", "reports"])
-    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the table (default BENCHMARKS.md for a full run; "
+                             "with --only, only printed unless --out is given)")
     args = parser.parse_args(argv)
     q = args.quick
     plan: dict[str, Callable[[Path], list[Figure]]] = {
@@ -402,8 +430,10 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = "" if f.ratio is None else f"  ratio {f.ratio:.2f}"
                 print(f"  {f.name}: {f.ours} vs {f.reference}{ratio}  target {f.target}",
                       flush=True)
-    write_markdown(figures, args.out, q)
-    print(f"wrote {args.out}")
+    out = args.out or (None if args.only else ROOT / "BENCHMARKS.md")
+    if out is not None:
+        write_markdown(figures, out, q)
+        print(f"wrote {out}")
     return 0
 
 
