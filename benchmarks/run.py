@@ -374,7 +374,7 @@ PROFILED = [
     "openpyxl (load, which re-formats every merged range, then save) was the largest cost. "
     "The record sheet is now added to the package directly (`qmsforms.intake.record_copy`).",
     "- Reports: about two-thirds of the 2,000-customer report is openpyxl styling each cell "
-    "(`reports.common.Sheet.put`); it grows linearly and was left as it is.",
+    "(`reports.common.Sheet.put`); it grows close to linearly and was left as it is.",
 ]
 
 
