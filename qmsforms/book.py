@@ -244,18 +244,13 @@ class Book:
 
     def _rels(self, part: str) -> dict[str, str]:
         """Relationship id -> target part name, for the part ``part``."""
-        folder, base = posixpath.split(part)
-        name = posixpath.join(folder, "_rels", base + ".rels")
+        name = rels_part(part)
         if name not in self._zip.namelist():
             return {}
         out = {}
         for rel in ElementTree.fromstring(self._part(name)).iter(f"{_PKG_REL}Relationship"):
-            target = rel.get("Target", "")
-            if rel.get("TargetMode") == "External":
-                continue
-            full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join(folder, target))
-            out[rel.get("Id", "")] = full
+            if rel.get("TargetMode") != "External":
+                out[rel.get("Id", "")] = resolve_target(part, rel.get("Target", ""))
         return out
 
     def _read_workbook_part(self) -> None:
@@ -457,6 +452,19 @@ class Book:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def rels_part(part: str) -> str:
+    """The relationships part of a package part (``xl/_rels/workbook.xml.rels``)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def resolve_target(source: str, target: str) -> str:
+    """The part a relationship of ``source`` points at: absolute, or relative to its folder."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
 
 
 def plain(value: Any) -> Any:

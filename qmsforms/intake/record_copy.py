@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from ..book import rels_part, resolve_target
 from ..word.props import PARSER
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -125,17 +126,6 @@ def _add_styles(data: bytes) -> tuple[bytes, tuple[int, int, int]]:
     return _dump(root), styles
 
 
-def _rels_path(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-def _resolve(base: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
-
-
 def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]],
                       sheet_name: str, title: str) -> None:
     """Write ``source`` to ``target`` with a first, selected sheet ``sheet_name`` of ``rows``.
@@ -146,14 +136,14 @@ def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]
         names = [i.filename for i in src.infolist()]
         if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
             raise Unsupported("not a workbook package")
-        book_rels_name = _rels_path("xl/workbook.xml")
+        book_rels_name = rels_part("xl/workbook.xml")
         book = _xml(src.read("xl/workbook.xml"))
         rels = _xml(src.read(book_rels_name))
         types = _xml(src.read("[Content_Types].xml"))
         sheets = book.find(_q(MAIN, "sheets"))
         if sheets is None or any(s.get("name") == sheet_name for s in sheets):
             raise Unsupported("no sheets, or a record sheet already there")
-        styles_target = next((_resolve("xl/workbook.xml", r.get("Target", ""))
+        styles_target = next((resolve_target("xl/workbook.xml", r.get("Target", ""))
                               for r in rels if r.get("Type", "").endswith("/styles")), None)
         if styles_target is None or styles_target not in names:
             raise Unsupported("no styles part")
@@ -180,7 +170,7 @@ def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]
         for view in book.iter(_q(MAIN, "workbookView")):
             view.set("activeTab", "0")
             view.set("firstSheet", "0")
-        sheet_parts = {_resolve("xl/workbook.xml", r.get("Target", ""))
+        sheet_parts = {resolve_target("xl/workbook.xml", r.get("Target", ""))
                        for r in rels if r.get("Type") == WORKSHEET_REL}
 
         replaced = {
