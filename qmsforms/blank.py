@@ -46,7 +46,7 @@ NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
     "decimal": "#,##0.00",
-    "percent": "0.0",
+    "percent": "General",  # "95%" typed then shows as 95%, "95" as 95; both read as 95
     "int": "0",
     "score": "0",
     "month": "@",

@@ -31,12 +31,14 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
+from com.sun.star.lang import DisposedException  # type: ignore[import-not-found]
 
 _LOCALE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"
@@ -221,17 +223,35 @@ def run(job: dict[str, Any], office: Office) -> str:
             (calc_step if is_calc else writer_step)(office, doc, step)
         office.save(doc, target)
     finally:
-        doc.close(True)
+        with contextlib.suppress(Exception):  # already gone if soffice died
+            doc.close(True)
+    office.desktop.getFrames()  # raises DisposedException if closing took soffice down
     return str(target)
 
 
 def main() -> int:
-    """Read the job from standard input, run it in one soffice, print the outcome."""
+    """Read the job from standard input, run it, print the outcome.
+
+    soffice now and then dies on closing a document it was driven in; the job it was on is
+    then run again in a new soffice (the saved file is only taken from a job that finished).
+    """
     request = json.load(sys.stdin)
-    office = Office(Path(request["profile"]))
+    profile = Path(request["profile"])
+    office = Office(profile)
+    saved: list[str] = []
     try:
-        saved = [run(job, office) for job in request["jobs"]]
+        for job in request["jobs"]:
+            for attempt in range(3):
+                try:
+                    saved.append(run(job, office))
+                    break
+                except DisposedException:
+                    if attempt == 2:
+                        raise
+                    office.close()
+                    office = Office(profile)
     except Exception as exc:
+        traceback.print_exc()
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
         return 1
     finally:
