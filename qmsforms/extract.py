@@ -8,6 +8,7 @@ the data handed to pydantic, so it is reported once, not twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,7 +186,9 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     rows: list[dict[str, Any]] = []
     source_rows: list[int] = []
     first = table.first_row
-    for row, values in enumerate(grid[first - 1:table.last_row], start=first):
+    # Lines typed under the table (its columns stay unlocked there) are lines too: read on to
+    # the last row of the sheet, never stopping at the table's end.
+    for row, values in enumerate(grid[first - 1:], start=first):
         line: dict[str, Any] = {}
         filled = False
         for column, index, kind, normalise in columns:
@@ -194,10 +197,16 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
             if value == "" and not special_cell:
                 continue
             if special_cell:
-                filled = True
                 loc: Loc = (spec.name, len(rows), column.name)
                 cell = book.cell(sheet, row, index + 1, number_format=kind == "percent")
-                value = read_value(column, cell, sheet, out, loc)
+                if column.product and cell.formula is not None:
+                    value = _read_product(column, cell, table, row, sheet, out, loc)
+                    if value is None:
+                        continue  # the blank's own formula: computed from the line
+                    filled = True
+                else:
+                    filled = True
+                    value = read_value(column, cell, sheet, out, loc)
             elif value.__class__ is str and kind in _TEXT_KINDS:
                 value = value.strip(nz.SPACE) or None
                 filled = filled or value is not None
@@ -222,6 +231,42 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     out.where.add_table(spec.name, table, source_rows)
     out.where[(spec.name,)] = (sheet, row_ref(table, table.header_row))
     return rows
+
+
+_PRODUCT_RE = re.compile(r"=?(?:IFERROR\()?\$?([A-Z]{1,3})\$?(\d+)\*\$?([A-Z]{1,3})\$?(\d+)"
+                         r'(?:,"?"?\))?')
+"""``=D21*F21`` or the blank's ``=IFERROR(D21*F21,"")`` (spaces removed, upper case)."""
+
+
+def _read_product(column: FieldSpec, cell: Cell, table: TableBinding, row: int, sheet: str,
+                  out: Extraction, loc: Loc) -> Any:
+    """A formula in a computed column (the amount): what it shows, or None to recompute.
+
+    The value it shows (its cached result) is taken as what the clerk saw, and the form model
+    checks it against quantity × unit price. A formula that shows nothing (a script wrote it,
+    or a factor is still empty) is recomputed by the model, but only when it is exactly the
+    product of this line's two cells; any other formula is refused, since nothing here
+    evaluates formulas.
+    """
+    shown = cell.value
+    if not nz.is_blank(shown) and not (isinstance(shown, str) and shown.startswith("#")):
+        try:
+            return nz.to_decimal(shown)
+        except nz.NormalizeError as exc:
+            out.issues.append(_normalize_issue(exc, column, sheet, cell.coordinate, shown))
+            out.failed.add(loc)
+            return None
+    assert column.product is not None and cell.formula is not None
+    match = _PRODUCT_RE.fullmatch(re.sub(r"\s+", "", cell.formula).upper())
+    wanted = {get_column_letter(table.columns[name]) for name in column.product
+              if name in table.columns}
+    if (match is not None and match[2] == match[4] == str(row)
+            and {match[1], match[3]} == wanted and len(wanted) == 2):
+        return None
+    out.issues.append(Issue.make(Code.FORMULA_IN_INPUT, field=column.name, sheet=sheet,
+                                 cell=cell.coordinate, value=cell.formula, label=column.labels))
+    out.failed.add(loc)
+    return None
 
 
 def row_ref(table: TableBinding, row: int) -> str:
