@@ -71,6 +71,12 @@ def table_area_name(spec: FieldSpec) -> str:
     return f"{spec.name}_table"
 
 
+def product_formula(row: int, factors: tuple[str, str]) -> str:
+    """A computed cell: the product of two cells of its row, blank until both are numbers."""
+    a, b = (f"{letter}{row}" for letter in factors)
+    return f'=IF(COUNT({a},{b})=2,{a}*{b},"")'
+
+
 def bind_table(wb: Workbook | Source, spec: FieldSpec, *, table_part: bool = False
                ) -> tuple[TableBinding | None, list[Issue]]:
     """Find the Excel table of a table field and map its header cells to column fields.

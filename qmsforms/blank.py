@@ -21,7 +21,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .binding import table_area_name
+from .binding import product_formula, table_area_name
 from .fields import FieldSpec
 from .identity import Identity, identity_for, write_identity
 from .registry import FormDef
@@ -343,12 +343,6 @@ def _choice_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
     s.row += 1
 
 
-def product_formula(row: int, factors: tuple[str, str]) -> str:
-    """A computed cell: the product of two cells of its row, blank until both are numbers."""
-    a, b = (f"{letter}{row}" for letter in factors)
-    return f'=IFERROR({a}*{b},"")'
-
-
 def _table(s: _Sheet, spec: FieldSpec) -> int:
     """The lines as an Excel table named after the field; returns the header row.
 
@@ -385,7 +379,7 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
         letter = get_column_letter(c)
         s.validate(column, f"{letter}{s.row + 1}:{letter}{last}")
         below = s.ws.column_dimensions[letter]
-        below.protection = UNLOCKED
+        below.protection, below.font = UNLOCKED, _font(9)
         below.number_format = NUMBER_FORMATS.get(column.kind, "General")
     for r in range(1, header_row):  # cells above keep the sheet's lock, not the column's
         for c in range(1, len(columns) + 1):

@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from . import normalize as nz
-from .binding import Binding, TableBinding
+from .binding import Binding, TableBinding, product_formula
 from .book import Book, Cell, Cells, plain
 from .fields import FieldSpec
 from .issues import Code, Issue
@@ -233,9 +233,14 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     return rows
 
 
-_PRODUCT_RE = re.compile(r"=?(?:IFERROR\()?\$?([A-Z]{1,3})\$?(\d+)\*\$?([A-Z]{1,3})\$?(\d+)"
-                         r'(?:,"?"?\))?')
-"""``=D21*F21`` or the blank's ``=IFERROR(D21*F21,"")`` (spaces removed, upper case)."""
+def _products(column: FieldSpec, table: TableBinding, row: int) -> set[str]:
+    """The spellings of "this line's quantity × unit price" that need no evaluating."""
+    assert column.product is not None
+    if not all(name in table.columns for name in column.product):
+        return set()
+    a, b = (f"{get_column_letter(table.columns[name])}{row}" for name in column.product)
+    return {f"{a}*{b}", f"{b}*{a}", f'IFERROR({a}*{b},"")', f'IFERROR({b}*{a},"")',
+            product_formula(row, (a[:-len(str(row))], b[:-len(str(row))])).lstrip("=")}
 
 
 def _read_product(column: FieldSpec, cell: Cell, table: TableBinding, row: int, sheet: str,
@@ -257,11 +262,7 @@ def _read_product(column: FieldSpec, cell: Cell, table: TableBinding, row: int, 
             out.failed.add(loc)
             return None
     assert column.product is not None and cell.formula is not None
-    match = _PRODUCT_RE.fullmatch(re.sub(r"\s+", "", cell.formula).upper())
-    wanted = {get_column_letter(table.columns[name]) for name in column.product
-              if name in table.columns}
-    if (match is not None and match[2] == match[4] == str(row)
-            and {match[1], match[3]} == wanted and len(wanted) == 2):
+    if re.sub(r"[\s$]+", "", cell.formula).upper().lstrip("=") in _products(column, table, row):
         return None
     out.issues.append(Issue.make(Code.FORMULA_IN_INPUT, field=column.name, sheet=sheet,
                                  cell=cell.coordinate, value=cell.formula, label=column.labels))

@@ -173,3 +173,28 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         return [Path(p) for p in outcome["saved"]]
 
     return run
+
+
+Gnumeric = Callable[[Path], Path]
+"""Re-save a workbook with Gnumeric's ssconvert; returns the new file."""
+
+
+@pytest.fixture(scope="session")
+def gnumeric(tmp_path_factory: pytest.TempPathFactory) -> Gnumeric:
+    """``gnumeric(path)`` re-saves an .xlsx through Gnumeric (``ssconvert``), a real writer."""
+    binary = shutil.which("ssconvert")
+    if binary is None:
+        if _require_clients():
+            pytest.fail("Gnumeric (ssconvert) is required here but not installed")
+        pytest.skip("Gnumeric (ssconvert) is not installed")
+
+    def convert(path: Path) -> Path:
+        out = tmp_path_factory.mktemp("gnumeric") / path.name
+        result = subprocess.run([binary, "--export-type=Gnumeric_Excel:xlsx2", str(path),
+                                 str(out)], capture_output=True, text=True, timeout=120,
+                                check=False, env={**os.environ, "HOME": str(out.parent)})
+        if not out.is_file():
+            raise AssertionError(f"ssconvert produced nothing: {result.stderr}")
+        return out
+
+    return convert

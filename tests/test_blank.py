@@ -76,7 +76,7 @@ def test_inputs_unlocked_everything_else_locked(blank, form_id: str) -> None:  #
         assert ws.cell(row=row, column=col).protection.locked is False
     for (row, col) in computed:
         assert ws.cell(row=row, column=col).protection.locked is True
-        assert str(ws.cell(row=row, column=col).value).startswith("=IFERROR(")
+        assert str(ws.cell(row=row, column=col).value).startswith("=IF(COUNT(")
     assert ws["A1"].protection.locked is True
 
 

@@ -8,6 +8,7 @@ refused at the cell. All the typing of a module happens in one soffice session.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
 from .conftest import Office
+from .test_print import Convert, is_a4_portrait, page_text, pdf_pages
 
 pytestmark = pytest.mark.libreoffice
 
@@ -95,3 +97,62 @@ def test_typed_fraction_without_percent_is_refused_at_its_cell(
     top_left = f"{get_column_letter(cells.min_col)}{cells.min_row}"
     assert report.flatten(["code", "field", "cell"]) == [
         [Code.RATE_AMBIGUOUS.name, "performance_rate", top_left]]
+
+
+LINES = 30
+"""Five more than the blank's table holds: a clerk types the rest straight under it."""
+
+TABLE_COLUMNS = {"part_name": 0, "drawing_no": 1, "batch_no": 2, "quantity": 3, "unit": 4,
+                 "unit_price": 5, "amount": 6, "remarks": 7}
+
+
+def _line_steps(i: int) -> list[dict[str, Any]]:
+    """Typing line ``i`` (0-based) into its row under the lines header."""
+    typed = {"part_name": f"螺栓 M{i + 1}", "batch_no": f"B{i + 1:02d}",
+             "quantity": f"{(i + 1) * 10}", "unit": "件", "unit_price": "0.5"}
+    if i == 27:
+        typed["amount"] = "=D{row}*F{row}"  # what clerks type in an amount cell
+    if i == 28:
+        typed["amount"] = f"{(i + 1) * 5}"
+    steps = []
+    for name, text in typed.items():
+        steps.append({"name": "lines_table", "offset": [i + 1, TABLE_COLUMNS[name]],
+                      "type": text})
+    return steps
+
+
+@pytest.fixture(scope="module")
+def shipping(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A shipping list with 30 lines typed in LibreOffice, the sheet never unprotected."""
+    folder = tmp_path_factory.mktemp("calc-shipping")
+    blank = issue_blank(Workspace(folder), "shipping-list", folder / "ship.xlsx")
+    area = workbook_names(load_workbook(blank))["lines_table"]
+    steps: list[dict[str, Any]] = [
+        {"name": "doc_no", "type": "FH-2026-118"}, {"name": "customer", "type": "华东汽车"},
+        {"name": "ship_date", "type": "2026-11-03"}]
+    for i in range(LINES):
+        for step in _line_steps(i):
+            step["type"] = step["type"].format(row=area.min_row + i + 1)
+            steps.append(step)
+    (saved,) = office([{"open": blank, "save": folder / "ship.typed.xlsx", "steps": steps}])
+    return saved
+
+
+def test_lines_typed_under_the_table_are_read(shipping: Path) -> None:
+    report = validate_file(shipping, Workspace(shipping.parent))
+    assert report.valid, report.flatten(["code", "field", "cell"])
+    assert report.data is not None
+    lines = report.data["lines"]
+    assert len(lines) == LINES
+    assert [line["batch_no"] for line in lines] == [f"B{i + 1:02d}" for i in range(LINES)]
+    assert all(line["quantity"] == (i + 1) * 10 for i, line in enumerate(lines))
+    assert all(Decimal(line["amount"]) == (i + 1) * 5 for i, line in enumerate(lines))
+
+
+def test_typed_list_prints_every_line_on_a4(shipping: Path, soffice: Convert) -> None:
+    pdf = soffice(shipping, "pdf")
+    pages = pdf_pages(pdf)
+    assert all(is_a4_portrait(page) for page in pages)
+    text = "\n".join(page_text(pdf, n) for n in range(1, len(pages) + 1))
+    assert all(f"B{i + 1:02d}" in text for i in range(LINES))
+    assert len(pages) <= 3  # the page grows with the lines, not down the whole column
