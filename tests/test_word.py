@@ -837,3 +837,100 @@ def test_8d_from_complaint_with_template_syntax_in_config_and_data(ws: Workspace
     header = docx.Document(str(path)).sections[0].header._element
     text = "".join(t.text or "" for t in header.iter(w("w:t")))
     assert "{{ 公司 }} {% if x %}" in text
+
+
+# -- multi-line text as LibreOffice 7.4 writes it ----------------------------------------------
+
+MULTI_LINE = "焊缝开裂 crack\n第二行 A & B <x>\nthird 三"
+MULTI_LINE_PORTIONS = ["焊缝开裂 ", "crack\n", "第二行 ", "A & B <x>\nthird ", "三"]
+"""MULTI_LINE cut where LibreOffice cuts it into pieces (script runs), as measured."""
+
+
+def _as_libreoffice_writes(sdt: Any, value: str, portions: list[str] | None) -> None:
+    """Replace a control by what LibreOffice 7.4 saves for ``value`` typed in Writer.
+
+    As measured (tests/test_clients_writer.py types it for real): no tag and no placeholder
+    flag; a piece holding the value alone, one piece per portion showing it (line breaks as
+    ``w:br``) followed by the value, and the value alone again; the value is one ``w:t`` per
+    line with nothing between them. Text in one script (``portions`` None) is one piece.
+    """
+    pr = sdt.find(w("w:sdtPr"))
+    for node in [*pr.findall(w("w:tag")), *pr.findall(w("w:showingPlcHdr"))]:
+        pr.remove(node)
+
+    def piece(shown: str) -> Any:
+        new = deepcopy(sdt)
+        content = new.find(w("w:sdtContent"))
+        for child in list(content):
+            content.remove(child)
+        run = etree.SubElement(content, w("w:r"))
+        for i, part in enumerate(shown.split("\n") if shown else []):
+            if i:
+                etree.SubElement(run, w("w:br"))
+            if part:
+                etree.SubElement(run, w("w:t")).text = part
+        for line in value.split("\n"):
+            etree.SubElement(run, w("w:t")).text = line
+        return new
+
+    shown = [] if portions is None else ["", *portions, ""]
+    pieces = [piece(p) for p in shown] if shown else [piece("")]
+    for new in reversed(pieces):
+        sdt.addnext(new)
+    sdt.getparent().remove(sdt)
+
+
+def _control(doc: Any, tag: str, index: int = 0) -> Any:
+    return [s for s in doc.element.body.iter(w("w:sdt"))
+            if s.find(f"{w('w:sdtPr')}/{w('w:tag')}") is not None
+            and s.find(f"{w('w:sdtPr')}/{w('w:tag')}").get(w("w:val")) == tag][index]
+
+
+def test_every_line_libreoffice_writes_is_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    _as_libreoffice_writes(_control(doc, "description"), MULTI_LINE, MULTI_LINE_PORTIONS)
+    _as_libreoffice_writes(_control(doc, "containment"), "abc\ndef\n  ghi\tx", None)
+    _as_libreoffice_writes(_control(doc, "root_cause"), "电流不稳\n第二行",
+                           ["电流不稳", "\n", "第二行"])
+    _as_libreoffice_writes(_control(doc, "customer"), TEXT, ["华东汽车 ", "<select> A & B"])
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == {**COMPLAINT_READ, "description": MULTI_LINE,
+                           "containment": "abc\ndef\n  ghi\tx", "root_cause": "电流不稳\n第二行"}
+
+
+def test_every_line_of_a_libreoffice_table_cell_is_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "8d-report", {"d3_actions": [{"action": "x", "owner": "王五"}]})
+    doc = docx.Document(str(path))
+    _as_libreoffice_writes(_control(doc, "d3_actions.action"), "全检\n隔离", ["全检", "\n", "隔离"])
+    _as_libreoffice_writes(_control(doc, "team_members"), MULTI_LINE, MULTI_LINE_PORTIONS)
+    for tag in list(doc.element.body.iter(w("w:tag"))):  # LibreOffice drops every tag
+        tag.getparent().remove(tag)
+    doc.save(str(path))
+    values, where, issues = extract_word(path, ws.registry.get("8d-report"))
+    assert issues == []
+    assert values["d3_actions"] == [{"action": "全检\n隔离", "owner": "王五"}]
+    assert values["team_members"] == MULTI_LINE
+    assert where[("d3_actions", 0, "action")] == ("document", "table 5 row 2 column 2")
+
+
+def test_multi_line_text_reads_the_same_from_every_client(ws: Workspace, tmp_path: Path,
+                                                          make_filled: Callable[..., Path]
+                                                          ) -> None:
+    """Excel keeps the lines of a cell with ``\\n``; Word, a script and Writer must agree."""
+    from qmsforms.validate import validate_file
+
+    data = {**VALID["complaint"], "description": MULTI_LINE}
+    excel = validate_file(make_filled("complaint", data), ws)
+    word = _validate(_issue(ws, tmp_path, "complaint", data), ws)
+    path = _issue(ws, tmp_path, "complaint", data, name="writer.docx")
+    doc = docx.Document(str(path))
+    _as_libreoffice_writes(_control(doc, "description"), MULTI_LINE, MULTI_LINE_PORTIONS)
+    doc.save(str(path))
+    writer = _validate(path, ws)
+    assert excel.valid and word.valid and writer.valid
+    assert excel.data["description"] == MULTI_LINE  # type: ignore[index]
+    assert word.data == writer.data
+    assert word.data["description"] == MULTI_LINE  # type: ignore[index]

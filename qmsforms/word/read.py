@@ -9,8 +9,8 @@ Every input is found, in this order of trust, by
 
 A control still showing its placeholder is empty — by the ``w:showingPlcHdr`` flag, or, since
 LibreOffice drops the flag, by its text being one of the placeholder texts qmsforms writes.
-A plain-text control LibreOffice split into several pieces is read once (see
-`qmsforms.word.ooxml.split_value`). Repeating tables are read row by row; rows without any
+A plain-text control LibreOffice split into several pieces is read once, every line of it
+(see `qmsforms.word.ooxml.split_value`). Repeating tables are read row by row; rows without any
 value are ignored, and rows a user added (copies of an issued row) are read too.
 
 Each value's location is ``("document", "table 2 row 3 column 4")`` (or ``"paragraph 14"``),
