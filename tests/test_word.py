@@ -934,3 +934,110 @@ def test_multi_line_text_reads_the_same_from_every_client(ws: Workspace, tmp_pat
     assert excel.data["description"] == MULTI_LINE  # type: ignore[index]
     assert word.data == writer.data
     assert word.data["description"] == MULTI_LINE  # type: ignore[index]
+
+
+# -- a script that leaves the placeholder flag on ----------------------------------------------
+
+def _script_fill(path: Path, data: dict[str, Any]) -> None:
+    """Fill controls the way a python-docx script does: find the control by tag, replace the
+    text of its run(s), tick a check box; ``w:showingPlcHdr`` is left where it was."""
+    from docx.text.run import Run
+
+    doc = docx.Document(str(path))
+    for name, value in data.items():
+        rows = value if isinstance(value, list) else [{None: value}]
+        for index, row in enumerate(rows):
+            for column, cell in row.items():
+                if cell is None:
+                    continue
+                sdt = _control(doc, name if column is None else f"{name}.{column}", index)
+                checkbox = sdt.find(f"{w('w:sdtPr')}/{w('w14:checkbox')}/{w('w14:checked')}")
+                if checkbox is not None:
+                    checkbox.set(w("w14:val"), "1" if cell else "0")
+                    cell = "\u2612" if cell else "\u2610"
+                runs = sdt.find(w("w:sdtContent")).findall(w("w:r"))
+                Run(runs[0], None).text = str(cell)
+                for run in runs[1:]:
+                    run.getparent().remove(run)
+    doc.save(str(path))
+
+
+def _flags(path: Path) -> int:
+    return len(_xml(path).xpath("//w:sdtPr/w:showingPlcHdr", namespaces=NS))
+
+
+def test_a_script_leaving_the_placeholder_flag_on_is_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint")
+    flags = _flags(path)
+    data = {**COMPLAINT, "channel": "邮件 E-mail", "category": "产品质量 Product quality",
+            "closed_date": "2026-11-25"}
+    _script_fill(path, data)
+    assert _flags(path) == flags  # every flag still on
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == COMPLAINT_READ
+
+
+def test_a_script_leaving_the_flag_on_in_an_8d_is_read(ws: Workspace, tmp_path: Path) -> None:
+    data = deepcopy(EIGHT_D)
+    data["team_members"] = "李四 QA\n王五 PE"
+    data["d7_actions"][0]["document"] = "FMEA FMEA"
+    data["d7_actions"][1]["document"] = "类似产品横向展开 Similar products"
+    path = _issue(ws, tmp_path, "8d-report")
+    _script_fill(path, data)
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == {**EIGHT_D, "team_members": "李四 QA\n王五 PE"}
+
+
+@pytest.mark.parametrize("lang", ["both", "zh", "en"])
+def test_placeholder_text_with_the_flag_on_is_empty(ws: Workspace, tmp_path: Path,
+                                                    lang: str) -> None:
+    """What a script writes back unchanged, in any language's placeholder, stays empty."""
+    path = _issue(ws, tmp_path, "complaint", lang=lang)
+    _script_fill(path, {"ticket_no": "TS-1", "customer": "点击填写 / Enter",
+                        "description": " Enter ", "received_at": "yyyy-mm-dd hh:mm",
+                        "category": "请选择", "due_date": "Pick a date"})
+    report = _validate(path, ws)
+    assert report.flatten(["code", "field", "cell"]) == [
+        ["REQUIRED", "customer", "table 1 row 2 column 2"],
+        ["REQUIRED", "received_at", "table 1 row 4 column 2"],
+        ["REQUIRED", "filed_at", "table 1 row 4 column 4"],
+        ["REQUIRED", "category", "table 1 row 5 column 4"],
+        ["REQUIRED", "description", "table 2 row 1 column 2"],
+    ]
+
+
+GLOSSARY_XML = (
+    '<w:glossaryDocument xmlns:w="{ns}"><w:docParts><w:docPart><w:docPartPr>'
+    '<w:name w:val="CustomerHint"/></w:docPartPr><w:docPartBody><w:p><w:r>'
+    '<w:t>请输入客户全称</w:t></w:r></w:p></w:docPartBody></w:docPart></w:docParts>'
+    '</w:glossaryDocument>').format(ns=NS["w"])
+
+
+def test_a_placeholder_edited_in_word_is_empty_and_other_text_a_value(ws: Workspace,
+                                                                      tmp_path: Path) -> None:
+    """Word keeps a placeholder a template author edited in its glossary document."""
+    from docx.opc.constants import CONTENT_TYPE as CT
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    form = ws.registry.get("complaint")
+    doc = build_word_blank(form, ws.config)
+    glossary = Part(PackURI("/word/glossary/document.xml"), CT.WML_DOCUMENT_GLOSSARY,
+                    GLOSSARY_XML.encode(), doc.part.package)
+    doc.part.relate_to(glossary, RT.GLOSSARY_DOCUMENT)
+    for tag in ("customer", "customer_contact"):
+        sdt = _control(doc, tag)
+        pr = sdt.find(w("w:sdtPr"))
+        etree.SubElement(etree.SubElement(pr, w("w:placeholder")),
+                         w("w:docPart")).set(w("w:val"), "CustomerHint")
+        sdt.find(f".//{w('w:t')}").text = "请输入客户全称"
+    _control(doc, "customer_contact").find(f".//{w('w:t')}").text = "张三"
+    path = tmp_path / "edited.docx"
+    doc.save(str(path))
+    for source in (path, doc):
+        values, _, _ = extract_word(source, form)
+        assert "customer" not in values
+        assert values["customer_contact"] == "张三"

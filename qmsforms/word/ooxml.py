@@ -243,9 +243,34 @@ def prop(sdt: Any, name: str) -> str | None:
 
 
 def shows_placeholder(sdt: Any) -> bool:
-    """Whether Word marks the control as still showing its placeholder."""
+    """Whether the control carries Word's placeholder flag (``w:showingPlcHdr``).
+
+    Only a hint: a script that replaces a control's text can leave the flag on, and
+    LibreOffice drops it, so the reader decides by the text shown (see `placeholder_part`).
+    """
     pr = sdt.find(w("w:sdtPr"))
     return pr is not None and pr.find(w("w:showingPlcHdr")) is not None
+
+
+def placeholder_part(sdt: Any) -> str | None:
+    """The name of the glossary building block holding the control's own placeholder text.
+
+    Word writes ``w:placeholder/w:docPart`` when a template author edits a placeholder; our
+    blanks show one of `ALL_PLACEHOLDERS` instead and have none.
+    """
+    node = sdt.find(f"{w('w:sdtPr')}/{w('w:placeholder')}/{w('w:docPart')}")
+    return None if node is None else node.get(w("w:val"))
+
+
+def glossary_texts(root: Any) -> dict[str, str]:
+    """Building-block name -> its text, from a parsed ``w:glossaryDocument``."""
+    out: dict[str, str] = {}
+    for part in root.iter(w("w:docPart")):
+        name = part.find(f"{w('w:docPartPr')}/{w('w:name')}")
+        body = part.find(w("w:docPartBody"))
+        if name is not None and body is not None:
+            out.setdefault(name.get(w("w:val"), ""), content_text(body))
+    return out
 
 
 def content_text(node: Any, glued_lines: bool = False) -> str:
