@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -120,3 +121,65 @@ def soffice(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, str], P
         return produced
 
     return convert
+
+
+UNO_PYTHONS = ("/usr/bin/python3", "python3", "python")
+"""Where a Python with LibreOffice's ``uno`` module is looked for, in this order."""
+
+OfficeFn = Callable[[list[dict[str, Any]]], list[Path]]
+
+
+def _required(what: str) -> None:
+    if os.environ.get("QMSFORMS_REQUIRE_CLIENTS") or os.environ.get("QMSFORMS_REQUIRE_SOFFICE"):
+        pytest.fail(f"{what} is required here but not installed")
+    pytest.skip(f"{what} is not installed")
+
+
+def _uno_python() -> str | None:
+    for candidate in UNO_PYTHONS:
+        found = shutil.which(candidate)
+        if found is None:
+            continue
+        probe = subprocess.run([found, "-c", "import uno"], capture_output=True, timeout=60,
+                               check=False)
+        if probe.returncode == 0:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def office(tmp_path_factory: pytest.TempPathFactory) -> OfficeFn:
+    """Type into forms in a real LibreOffice: ``office(jobs)`` returns the files it saved.
+
+    Each job is ``{"open": path, "save": path, "steps": [...]}`` with the Calc or Writer
+    steps of `tests.clients.uno_office`; one call starts one soffice for all its jobs, with
+    the session's private zh-CN profile. Fails when soffice reports an error or a file it
+    should have saved is missing.
+    """
+    if _soffice() is None:
+        _required("LibreOffice (soffice)")
+    python = _uno_python()
+    if python is None:
+        _required("a Python with LibreOffice's uno module (python3-uno)")
+    assert python is not None
+    driver = Path(__file__).parent / "clients" / "uno_office.py"
+    profile = tmp_path_factory.mktemp("uno-profile")
+
+    def run(jobs: list[dict[str, Any]]) -> list[Path]:
+        request = {"profile": str(profile),
+                   "jobs": [{**job, "open": str(job["open"]), "save": str(job["save"])}
+                            for job in jobs]}
+        result = subprocess.run([str(python), str(driver)], input=json.dumps(request),
+                                capture_output=True, text=True, check=False,
+                                timeout=180 + 60 * len(jobs))
+        lines = result.stdout.strip().splitlines()
+        outcome = json.loads(lines[-1]) if lines else {"error": result.stderr[-2000:]}
+        if result.returncode or "error" in outcome:
+            raise AssertionError(f"LibreOffice session failed: {outcome.get('error')}")
+        saved = [Path(p) for p in outcome["saved"]]
+        missing = [p for p in saved if not p.is_file()]
+        if missing or len(saved) != len(jobs):
+            raise AssertionError(f"LibreOffice saved {saved}, missing {missing}")
+        return saved
+
+    return run
