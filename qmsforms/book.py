@@ -55,6 +55,11 @@ _CELL_END_RE = re.compile(rb"</(?:[\w.-]+:)?c>")
 _ROOT_PREFIX_RE = re.compile(rb"(?:\s|<\?[^>]*\?>|<!--.*?-->)*<([\w.-]+:)?worksheet\b", re.S)
 _LOOKBACK = 1024  # bytes before a <f> in which its <c ...> start tag must lie
 
+MAX_ROW = 1_048_576
+"""The last row of a worksheet (Excel 2007 and later)."""
+MAX_COL = 16_384
+"""The last column of a worksheet (``XFD``)."""
+
 
 class BookError(Exception):
     """The workbook's package is not what an .xlsx must be; carries the issue to report."""
@@ -97,14 +102,23 @@ class Cells:
 
     @classmethod
     def parse(cls, sheet: str, ref: str) -> Cells | None:
-        """The block an A1 reference (``$C$5:$D$5``) names; None for whole rows or columns."""
+        """The block an A1 reference (``$C$5:$D$5``) names.
+
+        None for whole rows or columns and for anything outside the sheet (row 0, a row past
+        1,048,576, a column past ``XFD``); corners given in reverse (``C5:C2``) are put in order.
+        """
         try:
-            min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+            bounds = range_boundaries(ref.replace("$", ""))
         except (ValueError, TypeError):
             return None
-        if None in (min_col, min_row, max_col, max_row):
+        if any(b is None for b in bounds):
             return None
-        return cls(sheet, min_row, min_col, max_row, max_col)  # type: ignore[arg-type]
+        col_a, row_a, col_b, row_b = (int(b) for b in bounds)  # type: ignore[arg-type]
+        min_row, max_row = sorted((row_a, row_b))
+        min_col, max_col = sorted((col_a, col_b))
+        if min_row < 1 or max_row > MAX_ROW or min_col < 1 or max_col > MAX_COL:
+            return None
+        return cls(sheet, min_row, min_col, max_row, max_col)
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,9 @@ class Source(Protocol):
 
     def defined_names(self) -> dict[str, str]:
         """Workbook-scoped defined names: name -> formula text (``'Sheet'!$C$5``)."""
+
+    def duplicate_names(self) -> set[str]:
+        """Names (case-folded) defined twice in one scope, or given to two tables."""
 
     def table_refs(self) -> dict[str, tuple[str, str]]:
         """Excel tables by name and by display name: -> (sheet, ref including the header)."""
@@ -154,6 +171,10 @@ class WorkbookSource:
     def defined_names(self) -> dict[str, str]:
         """Workbook-scoped defined names."""
         return {name: str(d.attr_text) for name, d in self.wb.defined_names.items()}
+
+    def duplicate_names(self) -> set[str]:
+        """None: an openpyxl workbook keeps one definition per name."""
+        return set()
 
     def table_refs(self) -> dict[str, tuple[str, str]]:
         """Excel tables by name and display name."""
@@ -265,9 +286,20 @@ class Book:
             if part:
                 self._sheet_parts[name] = part
         self._names: dict[str, str] = {}
+        self._duplicates: set[str] = set()
+        # Excel compares names without case, in the workbook scope or one sheet's scope
+        scopes: set[tuple[str, str | None]] = set()
         for defined in root.iter(f"{_MAIN}definedName"):
-            if defined.get("localSheetId") is None and defined.get("name"):
-                self._names[defined.get("name", "")] = (defined.text or "").strip()
+            name = defined.get("name")
+            if not name:
+                continue
+            scope = defined.get("localSheetId")
+            key = (name.casefold(), scope)
+            if key in scopes:
+                self._duplicates.add(key[0])
+            scopes.add(key)
+            if scope is None:
+                self._names[name] = (defined.text or "").strip()
 
     @property
     def sheetnames(self) -> list[str]:
@@ -278,9 +310,22 @@ class Book:
         """Workbook-scoped defined names: name -> formula text."""
         return dict(self._names)
 
+    def duplicate_names(self) -> set[str]:
+        """Names (case-folded) defined twice in one scope, or given to two tables.
+
+        Excel calls such a workbook corrupt; which definition a reader takes is arbitrary.
+        """
+        try:
+            return self._duplicates | self._tables[1]
+        except (KeyError, ElementTree.ParseError) as exc:
+            raise _corrupt(self.path, exc) from exc
+
     @cached_property
-    def _tables(self) -> dict[str, tuple[str, str]]:
+    def _tables(self) -> tuple[dict[str, tuple[str, str]], set[str]]:
+        """Tables by name and display name, and the names (case-folded) two tables share."""
         found: dict[str, tuple[str, str]] = {}
+        owner: dict[str, str] = {}
+        duplicates: set[str] = set()
         for sheet, part in self._sheet_parts.items():
             for target in self._rels(part).values():
                 if not target.startswith("xl/tables/"):
@@ -288,14 +333,18 @@ class Book:
                 table = ElementTree.fromstring(self._part(target))
                 ref = table.get("ref", "")
                 for name in (table.get("name"), table.get("displayName")):
-                    if name and ref:
+                    if not name:
+                        continue
+                    if owner.setdefault(name.casefold(), target) != target:
+                        duplicates.add(name.casefold())
+                    if ref:
                         found.setdefault(name, (sheet, ref))
-        return found
+        return found, duplicates
 
     def table_refs(self) -> dict[str, tuple[str, str]]:
         """Excel tables by name and display name: -> (sheet, ref including the header)."""
         try:
-            return dict(self._tables)
+            return dict(self._tables[0])
         except (KeyError, ElementTree.ParseError) as exc:
             raise _corrupt(self.path, exc) from exc
 

@@ -13,7 +13,14 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
 from qmsforms.binding import bind, workbook_names
-from qmsforms.book import Book, _may_have_special, _scan_special, as_book, open_book
+from qmsforms.book import (
+    Book,
+    Cells,
+    _may_have_special,
+    _scan_special,
+    as_book,
+    open_book,
+)
 from qmsforms.identity import read_identity
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
@@ -189,3 +196,16 @@ def test_a_formula_in_a_table_line_is_located(make_filled: FillFn, ws: Workspace
     report = validate_file(path, ws)
     found = [(i.code, i.cell) for i in report.errors]
     assert found == [("FORMULA_IN_INPUT", f"G{first}")]
+
+
+@pytest.mark.parametrize(("ref", "block"), [
+    ("$C$5", (5, 3, 5, 3)), ("$D$20:$H$20", (20, 4, 20, 8)), ("$D$14:$C$14", (14, 3, 14, 4)),
+    ("$XFD$1048576", (1048576, 16384, 1048576, 16384)),
+    ("$C$0", None), ("$C$0:$D$3", None), ("$C$1048577", None), ("$XFE$1", None),
+    ("$C:$C", None), ("$3:$3", None), ("#REF!", None),
+])
+def test_a_block_lies_inside_the_sheet(ref: str, block: tuple[int, int, int, int] | None) -> None:
+    cells = Cells.parse("S", ref)
+    found = None if cells is None else (cells.min_row, cells.min_col, cells.max_row,
+                                        cells.max_col)
+    assert found == block
