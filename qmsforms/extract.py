@@ -117,10 +117,14 @@ NORMALISERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
 def refusal(spec: FieldSpec, cell: Cell, sheet: str) -> Issue | None:
     """The issue that stops ``cell`` from being read for ``spec`` at all, if any.
 
-    A formula is refused whatever its cached result (the result is not what was typed), except
-    the ``=TRUE()`` / ``=FALSE()`` LibreOffice stores for a typed TRUE or FALSE in a yes/no or
-    tick cell.
+    A stored value the reader cannot take at its word is refused, and so is a formula whatever
+    its cached result (the result is not what was typed), except the ``=TRUE()`` /
+    ``=FALSE()`` LibreOffice stores for a typed TRUE or FALSE in a yes/no or tick cell.
     """
+    if cell.problem is not None:
+        return Issue.make(Code.CELL_UNREADABLE, field=spec.name, sheet=sheet,
+                          cell=cell.coordinate, value=cell.value, label=spec.labels,
+                          detail=cell.problem[0], detail_zh=cell.problem[1])
     if cell.formula is None:
         return None
     if spec.kind in ("bool", "ticks") and cell.formula in LO_BOOLEANS:
@@ -201,7 +205,7 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     sheet = table.sheet
     grid = book.rows(sheet)
     special = book.special(sheet)
-    odd = special.formulas.keys() | special.errors.keys()
+    odd = special.formulas.keys() | special.errors.keys() | special.problems.keys()
     if any(c.kind == "percent" for c in spec.columns):
         book.index_styles(sheet)
     columns = [(c, table.columns[c.name] - 1, c.kind, NORMALISERS[c.kind])

@@ -121,6 +121,11 @@ class Code(Enum):
                                "“{value}” in {label_en} is not a tick mark; tick with √.")
     MULTIPLE_TICKS = Detail("error", "{label}只能勾选一项,却勾了 {detail} 项。",
                             "{label_en} takes exactly one tick; found {detail}.")
+    CELL_UNREADABLE = Detail(
+        "error", "{label}所在单元格的存储内容无法可靠读取({detail_zh}),文件可能被其他软件改写或已损坏。请在 Excel 中重新输入该单元格并保存后再提交。",
+        "The cell of {label_en} is stored in a way that cannot be read reliably ({detail}); "
+        "the file may have been rewritten by other software or damaged. Type the cell again "
+        "in Excel, save and resubmit.")
     FORMULA_IN_INPUT = Detail("error", "{label}中填了公式 “{value}”,请直接填写数值。",
                               "{label_en} holds a formula “{value}”; type the value itself.")
     TOO_LONG = Detail("error", "{label}过长(最多 {detail} 个字符)。",

@@ -16,8 +16,6 @@ from qmsforms.binding import bind, workbook_names
 from qmsforms.book import (
     Book,
     Cells,
-    _may_have_special,
-    _scan_special,
     as_book,
     open_book,
 )
@@ -155,27 +153,6 @@ def test_cells_without_references_are_located_by_position(tmp_path: Path) -> Non
     with Book(path) as book:
         assert set(book.formulas("数据")) == {(3, 4), (8, 1)}
         assert book.value("数据", 3, 5) == "#N/A"
-
-
-def test_shared_and_prefixed_formulas_are_found() -> None:
-    data = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            b'<x:sheetData><x:row r="2"><x:c r="D2"><x:f t="shared" ref="D2:D3" si="0">B2*C2'
-            b'</x:f><x:v>1</x:v></x:c></x:row><x:row r="3"><x:c r="D3"><x:f t="shared" si="0"/>'
-            b'<x:v>2</x:v></x:c><x:c r="E3" t="b"><x:f>TRUE()</x:f><x:v>1</x:v></x:c></x:row>'
-            b"</x:sheetData></x:worksheet>")
-    found = _scan_special(data)
-    assert found.formulas == {(2, 4): "=B2*C2", (3, 4): "=B2*C2", (3, 5): "=TRUE()"}
-
-
-@pytest.mark.parametrize("data", [
-    b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><r><rPr><family val="2"/>'
-    b"</rPr><t>x</t></r></is></c></row></sheetData><dataValidations><dataValidation>"
-    b"<formula1>\"a,b\"</formula1></dataValidation></dataValidations></worksheet>",
-    b'<?xml version="1.0"?>\n<worksheet><sheetData/></worksheet>',
-])
-def test_drop_downs_and_rich_text_are_not_formulas(data: bytes) -> None:
-    assert not _may_have_special(data)
-    assert _scan_special(data).formulas == {}
 
 
 def test_a_broken_package_is_an_issue(tmp_path: Path) -> None:
