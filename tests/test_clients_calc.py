@@ -225,3 +225,49 @@ def test_a_formula_typed_in_a_tick_cell_is_refused_at_that_cell(
     report = validate_file(path, ws)
     assert report.flatten(["code", "field", "cell"]) == [
         [Code.FORMULA_IN_INPUT.name, "delivery", ref]]
+
+
+TYPED: dict[str, tuple[str, str, str, Any]] = {
+    # case: (field or lines column, typed, field read back, value read back or issue code)
+    "date-slashes": ("ship_date", "2026/11/3", "ship_date", "2026-11-03"),
+    "date-chinese": ("ship_date", "2026年11月3日", "ship_date", "2026-11-03"),
+    "date-iso": ("ship_date", "2026-11-03", "ship_date", "2026-11-03"),
+    "date-day-month": ("ship_date", "3/11/2026", "ship_date", Code.DATE_AMBIGUOUS),
+    "quantity-grouped": ("quantity", "1,200", "quantity", 1200),
+    "quantity-full-width": ("quantity", "３件", "quantity", 3),
+    "price-yuan": ("unit_price", "¥0.50", "unit_price", "0.50"),
+}
+"""What LibreOffice makes of what a clerk types (zh-CN), and what must be read."""
+
+
+@pytest.fixture(scope="module")
+def typed_values(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One shipping list per case, the rest of it typed plainly."""
+    folder = tmp_path_factory.mktemp("calc-values")
+    ws = Workspace(folder)
+    jobs = []
+    for case, (field, text, _read, _expected) in TYPED.items():
+        plain = {"doc_no": "FH-1", "customer": "华东汽车", "ship_date": "2026-11-03",
+                 "part_name": "螺栓", "batch_no": "B1", "quantity": "10", "unit_price": "0.5"}
+        plain[field] = text
+        steps = [{"name": name, "type": plain[name]}
+                 for name in ("doc_no", "customer", "ship_date")]
+        steps += [{"name": "lines_table", "offset": [1, TABLE_COLUMNS[name]], "type": plain[name]}
+                  for name in ("part_name", "batch_no", "quantity", "unit_price")]
+        jobs.append({"open": issue_blank(ws, "shipping-list", folder / f"{case}.xlsx"),
+                     "save": folder / f"{case}.typed.xlsx", "steps": steps})
+    return {path.name.removesuffix(".typed.xlsx"): path for path in office(jobs)}
+
+
+@pytest.mark.parametrize("case", sorted(TYPED))
+def test_typed_values_read_as_meant(typed_values: dict[str, Path], case: str) -> None:
+    path = typed_values[case]
+    _field, _text, read, expected = TYPED[case]
+    report = validate_file(path, Workspace(path.parent))
+    if isinstance(expected, Code):
+        assert [(i.code, i.field) for i in report.issues] == [(expected.name, read)]
+        return
+    assert report.valid, report.flatten(["code", "field", "cell"])
+    assert report.data is not None
+    data = report.data["lines"][0] if read in TABLE_COLUMNS else report.data
+    assert data[read] == expected
