@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -421,6 +422,36 @@ def test_unknown_form_and_revision_and_altered_template(ws: Workspace, tmp_path:
         write_word_identity(doc, identity)
         doc.save(str(path))
         assert _validate(path, ws).codes() == codes, name
+
+
+def _rewrite(path: Path, member: str, edit: Callable[[bytes], bytes]) -> None:
+    """Replace one part of a .docx by ``edit`` of it, keeping every other part as it was."""
+    with zipfile.ZipFile(path) as src:
+        parts = {info.filename: src.read(info.filename) for info in src.infolist()}
+    parts[member] = edit(parts[member])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+
+
+@pytest.mark.parametrize("inserted", [
+    b"<!-- edited by hand -->", b"<?editor keep?>", b"\n    <!-- a -->\n    ",
+    b'<x:note xmlns:x="urn:example">other</x:note>',
+])
+def test_what_an_editor_puts_inside_a_custom_property_is_skipped(ws: Workspace, tmp_path: Path,
+                                                                 inserted: bytes) -> None:
+    """A property's value is its vt: element, not whatever comes first inside it."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    identity = read_word_identity(path)
+
+    def edit(xml: bytes) -> bytes:
+        xml = re.sub(rb"(<property [^>]*>)", lambda m: m.group(1) + inserted, xml)
+        return xml.replace(b">complaint<", b">comp<!-- x -->laint<")
+
+    _rewrite(path, "docProps/custom.xml", edit)
+    assert read_word_identity(path) == identity
+    report = _validate(path, ws)
+    assert report.issues == [] and report.data == COMPLAINT_READ
 
 
 @pytest.mark.parametrize(("writer", "code"), [
