@@ -151,6 +151,12 @@ class Code(Enum):
         "请把它填写到该行对应列的输入框中。",
         "“{value}” in table {label_en} is in an input that belongs to no column and cannot "
         "be read; type it into the input of its column in that row.")
+    INPUT_REPLACED = Detail(
+        "error", "{label}的输入框被整个选中后用文字覆盖,输入框已不存在,无法确定填写内容的范围。"
+        "请在新发放的空白表单中填写:先点进输入框内部,再输入。",
+        "The input of {label_en} was selected as a whole and typed over, so it is gone and "
+        "where its value ends cannot be told. Fill in a freshly issued blank: click inside "
+        "the input, then type.")
     LINE_BREAKS_LOST = Detail(
         "warning", "文件经 LibreOffice 保存,{label}中的换行未能保留,多行内容已连成一段。",
         "The file was saved by LibreOffice, which does not keep the line breaks in "

@@ -1317,3 +1317,37 @@ def test_a_control_in_a_cell_no_column_has_is_refused(ws: Workspace, tmp_path: P
         assert report.flatten(["code", "field", "cell", "value"]) == [
             ["UNKNOWN_INPUT", "d6_actions", "table 9 row 2 column 6", "NG 复检"]]
     assert report.data is None
+
+
+# -- an input typed over from outside -----------------------------------------------------------
+
+def _typed_over(sdt: Any, inside: str, outside: str) -> None:
+    """Replace a control as LibreOffice saves an Input field selected from outside and typed
+    over (measured, see tests/test_clients_writer.py): plain runs, the bookmark holding the
+    first of them only."""
+    end = sdt.getnext()
+    assert end.tag == w("w:bookmarkEnd")
+    run = etree.Element(w("w:r"))
+    etree.SubElement(run, w("w:t")).text = inside
+    sdt.getparent().replace(sdt, run)
+    for text in outside.split("|") if outside else []:
+        after = etree.Element(w("w:r"))
+        t = etree.SubElement(after, w("w:t"))
+        t.text = text
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        end.addnext(after)
+        end = after
+
+
+def test_an_input_typed_over_from_outside_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    _typed_over(_control(doc, "root_cause"), "root", " cause |电流不稳")
+    _typed_over(_control(doc, "containment"), "隔离库存", "")
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.flatten(["code", "field", "cell", "value"]) == [
+        ["INPUT_REPLACED", "root_cause", "table 2 row 3 column 2", "root"]]
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert "root_cause" not in values
+    assert values["containment"] == "隔离库存"  # all of it inside the bookmark: read

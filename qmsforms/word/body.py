@@ -41,6 +41,8 @@ class Found:
     """The elements the value was read from: a control's pieces, a cell or a bookmark start."""
     lost_breaks: int = 0
     """Line breaks LibreOffice moved out of the control, in front of it."""
+    replaced: bool = False
+    """The control is gone and typed text runs beyond its bookmark (see `Body.overflows`)."""
 
 
 def nearest(node: Any, tag: str, self_too: bool = False) -> Any | None:
@@ -256,6 +258,24 @@ class Body:
         lo, hi = self._span(start)
         return "".join(t.text or "" for t in self.body.iter(w("w:t"))
                        if lo < self.order[t] < hi)
+
+    def overflows(self, start: Any) -> bool:
+        """Whether the cell (or paragraph) of a bookmark holds plain text outside the bookmark.
+
+        A person who selects a whole LibreOffice Input field from outside and types replaces
+        the field with plain text, and the bookmark keeps only part of it (measured with
+        LibreOffice 7.4): where the value ends can no longer be told. Text in other controls
+        is theirs, not this input's.
+        """
+        container = nearest(start, "w:tc")
+        if container is None:
+            container = nearest(start, "w:p")
+        if container is None:
+            return False
+        lo, hi = self._span(start)
+        return any((t.text or "").strip() for t in container.iter(w("w:t"))
+                   if not lo < self.order[t] < hi
+                   and not any(a.tag == w("w:sdt") for a in _until(t, container)))
 
     def text_value(self, node: Any, text: str, via: str) -> Found:
         """A value typed as plain text (no control): empty when it is a placeholder."""

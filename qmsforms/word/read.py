@@ -10,7 +10,8 @@ Every input is found by each of
 Every control found counts: when controls bound to one field show different values (a control
 a user copied, or one given another's tag) the field is refused at each of them
 (``FIELD_AMBIGUOUS``); the same value twice is that value. A bookmark whose control is gone
-is read as the text it holds.
+(typed over from outside in LibreOffice) is read as the text it holds, unless typed text runs
+beyond it (``INPUT_REPLACED``).
 
 A control is empty when its text is one of the placeholder texts qmsforms writes, or its own
 placeholder (the glossary building block Word keeps for a placeholder a template author
@@ -140,7 +141,9 @@ def _candidates(doc: Body, name: str) -> list[Found]:
                                     if lo < doc.order[br] < hi)
         add_candidate(out, found)
     elif start is not None:
-        add_candidate(out, doc.text_value(start, doc.bookmark_text(start), "bookmark"))
+        found = doc.text_value(start, doc.bookmark_text(start), "bookmark")
+        found.replaced = doc.overflows(start)
+        add_candidate(out, found)
     for group in doc.groups(doc.by_alias.get(name, [])):
         add_candidate(out, control_value(doc, group, "alias"))
     return out
@@ -196,6 +199,15 @@ def _read_field(doc: Body, spec: FieldSpec, out: WordExtraction) -> None:
         _unbound(spec, spec.name, out)
         return
     loc = (spec.name,)
+    replaced = next((f for f in candidates if f.replaced), None)
+    if replaced is not None:
+        out.where[loc] = (SHEET, replaced.position)
+        out.tags[replaced.position] = spec.name
+        out.failed.add(loc)
+        out.issues.append(Issue.make(Code.INPUT_REPLACED, field=spec.name, sheet=SHEET,
+                                     cell=replaced.position, value=replaced.raw,
+                                     label=spec.labels))
+        return
     found, clash = agree(candidates)
     if found is None:
         _ambiguous(spec, spec.name, loc, clash, out)
