@@ -1222,6 +1222,37 @@ def test_a_table_cell_with_a_renamed_tag_is_still_read(ws: Workspace, tmp_path: 
     assert where[("d6_actions", 0, "result")] == ("document", "table 9 row 2 column 5")
 
 
+@pytest.mark.parametrize(("control", "tag"), [
+    ("d7_actions.date", ""), ("d7_actions.date", "D7_ACTIONS.DOCUMENT"),
+    ("customer", "d3_actions.owner"), ("d1_owner", "d6_actions.result"),
+])
+def test_a_control_tagged_as_another_tables_column_is_read_where_it_is(
+        ws: Workspace, tmp_path: Path, control: str, tag: str) -> None:
+    """A table is the repeating table most of its controls name; a single field's control
+    tagged as a column does not make the grid it sits in a repeating table."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    _set_tag(_control(doc, control), tag)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == EIGHT_D
+
+
+def test_a_table_control_tagged_as_another_column_of_its_row_is_refused(
+        ws: Workspace, tmp_path: Path) -> None:
+    """The date control of D7's first row tagged ``d7_actions.document``: its bookmark still
+    reads it as the date, and the document column of that row now shows two things."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    _set_tag(_control(doc, "d7_actions.date"), "d7_actions.document")
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.flatten(["code", "field", "cell", "value"]) == [
+        ["FIELD_AMBIGUOUS", "d7_actions.document", "table 11 row 2 column 3", "fmea"],
+        ["FIELD_AMBIGUOUS", "d7_actions.document", "table 11 row 2 column 5", "2026-11-12"]]
+
+
 def _strip(doc: Any, tag: str, what: tuple[str, ...]) -> None:
     """Take tags, aliases and/or bookmarks off every control of a table column."""
     table, _, column = tag.partition(".")

@@ -225,7 +225,7 @@ def read_word(source: Any, form: FormDef) -> WordExtraction:
     out = WordExtraction(producer=app)
     tables = [spec for spec in form.fields if spec.kind == "table"]
     marks = rows.marks(doc, tables)
-    owners = rows.owners(marks)
+    owners = rows.owners(marks, tables)
     for spec in form.fields:
         if spec.kind == "table":
             _read_table(doc, spec, rows.read_table(doc, spec, marks, owners), out)

@@ -101,12 +101,26 @@ def marks(doc: Body, specs: list[FieldSpec]) -> list[Mark]:
     return out
 
 
-def owners(marks: list[Mark]) -> dict[Any, str]:
-    """``w:tbl`` -> the table field most of its marked controls belong to."""
+def owners(marks: list[Mark], specs: list[FieldSpec]) -> dict[Any, str]:
+    """``w:tbl`` -> the table field most of its marked controls belong to.
+
+    A table owned by a field names at least two of its columns (its only one, for a table of
+    one column): a single control tagged with a column, in a table of single fields, does not
+    make that table a repeating one.
+    """
+    needed = {s.name: min(2, len(s.columns)) for s in specs}
     votes: dict[Any, Counter[str]] = {}
+    named: dict[tuple[Any, str], set[str]] = {}
     for mark in marks:
-        votes.setdefault(nearest(mark.tr, "w:tbl"), Counter())[mark.table] += 1
-    return {tbl: counter.most_common(1)[0][0] for tbl, counter in votes.items()}
+        tbl = nearest(mark.tr, "w:tbl")
+        votes.setdefault(tbl, Counter())[mark.table] += 1
+        named.setdefault((tbl, mark.table), set()).add(mark.column)
+    out = {}
+    for tbl, counter in votes.items():
+        table = counter.most_common(1)[0][0]
+        if len(named[(tbl, table)]) >= needed[table]:
+            out[tbl] = table
+    return out
 
 
 def read_table(doc: Body, spec: FieldSpec, found: list[Mark],
