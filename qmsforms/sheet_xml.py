@@ -26,7 +26,7 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
 
-from openpyxl.utils import column_index_from_string
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 Key = tuple[int, int]
 """(row, column), 1-based."""
@@ -223,6 +223,15 @@ class _Patterns:
     cell_end: re.Pattern[bytes]
     formula: re.Pattern[bytes]
     value: re.Pattern[bytes]
+    row_or_cell: re.Pattern[bytes]
+    prefix: bytes
+    """The alternation of the main-namespace prefixes, for patterns built later."""
+
+    def styled_cell(self, letters: bytes, digits: bytes) -> re.Pattern[bytes]:
+        """The start tag of the cell at column ``letters``, row ``digits`` (attributes in
+        group 1), its reference written with or without ``$``, in either case."""
+        return re.compile(rb"<" + self.prefix + rb"c(" + _ATTR + rb"*?\s+r\s*=\s*[\"']\$?(?i:"
+                          + letters + rb")\$?" + digits + rb"[\"']" + _ATTR + rb"*)\s*/?>")
 
 
 @functools.lru_cache(maxsize=8)
@@ -256,6 +265,8 @@ def _patterns(prefixes: tuple[bytes, ...]) -> _Patterns:
         cell_end=re.compile(rb"</" + p + rb"c\s*>"),
         formula=re.compile(rb"<" + p + rb"f(" + a + rb"*)\s*(?:/>|>([^<]*)</" + p + rb"f\s*>)"),
         value=re.compile(v_open + rb"([^<]*)</" + p + rb"v\s*>"),
+        row_or_cell=re.compile(rb"<(" + p + rb"(?:row|c))(?=[\s/>])(" + a + rb"*)\s*/?>"),
+        prefix=p,
     )
 
 
@@ -327,6 +338,57 @@ def _scan_fast(data: bytes, start: int, end: int, pats: _Patterns) -> Scan | Non
     return out
 
 
+# -- cell styles ------------------------------------------------------------------------------
+
+
+def style_of(data: bytes, row: int, col: int) -> int:
+    """The style index (``s``) of the cell at (row, col); 0 when it has none.
+
+    A plainly spelled sheet is searched for the cell's reference; a cell written without
+    one, or any other spelling, is found by indexing the sheet (`cell_styles`).
+    """
+    plan = _plan(data)
+    if plan is not None:
+        prefixes, start, end = plan
+        cell = _patterns(prefixes).styled_cell(get_column_letter(col).encode(), str(row).encode())
+        tag = cell.search(data, start, end)
+        if tag is not None:
+            style = attributes(tag.group(1)).get("s", "")
+            return int(style) if style.isdigit() else 0
+    return cell_styles(data).get((row, col), 0)
+
+
+def cell_styles(data: bytes) -> dict[Key, int]:
+    """(row, col) -> style index of every styled cell, cells without ``r`` by position.
+
+    Rows and cells are located as `scan_exact` locates them; a sheet that is not plainly
+    spelled is parsed whole. Raises `SheetXmlError` when its XML is not well formed.
+    """
+    plan = _plan(data)
+    if plan is None:
+        return _Exact(data, styles=True).run_styles()
+    prefixes, start, end = plan
+    out: dict[Key, int] = {}
+    row = col = 0
+    for tag in _patterns(prefixes).row_or_cell.finditer(data, start, end):
+        attrs = attributes(tag.group(2))
+        if tag.group(1).endswith(b"row"):
+            ref = attrs.get("r", "")
+            row = int(ref) if ref.isdigit() else row + 1
+            col = 0
+            continue
+        key = _key(attrs.get("r"))
+        if key is None:
+            col += 1
+            key = (row, col)
+        else:
+            row, col = key
+        style = attrs.get("s", "")
+        if style.isdigit():
+            out[key] = int(style)
+    return out
+
+
 def _text(raw: bytes | None) -> str:
     return html.unescape(raw.decode("utf-8", "replace")) if raw else ""
 
@@ -346,9 +408,11 @@ class _Exact:
     ``f``, ``v`` or ``is`` of another namespace, is unreadable (calamine would still read it).
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, styles: bool = False) -> None:
         self.data = data
         self.out = Scan()
+        self.collect_styles = styles
+        self.styles: dict[Key, int] = {}
         self.parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
         self.stack: list[tuple[str, bool]] = []
         self.row = 0
@@ -402,6 +466,10 @@ class _Exact:
         if key in self.seen:
             self.out.problems[key] = PROBLEMS["twice"]
         self.seen.add(key)
+        if self.collect_styles:
+            style = attrs.get("s", "")
+            if style.isdigit():
+                self.styles[key] = int(style)
 
     def _cell_child(self, local: str, main: bool, attrs: dict[str, str]) -> None:
         if local in ("f", "v", "is") and not main:
@@ -486,6 +554,11 @@ class _Exact:
         for key, si in self.pending:
             self.out.formulas[key] = self.shared.get(si, "=")
         return self.out
+
+    def run_styles(self) -> dict[Key, int]:
+        """Parse the sheet for the style of every cell (see `run`)."""
+        self.run()
+        return self.styles
 
 
 def scan_exact(data: bytes) -> Scan:
