@@ -470,10 +470,15 @@ class Book:
         if found is None:
             try:
                 found = self._special[sheet] = scan(self._sheet_xml(sheet),
-                                                    self._has_shared_strings)
+                                                    self._has_shared_strings, self._filled(sheet))
             except ValueError as exc:  # not well-formed XML
                 raise _corrupt(self.path, exc) from exc
         return found
+
+    def _filled(self, sheet: str) -> int:
+        """How many cells of a sheet calamine read a value for."""
+        grid = self.rows(sheet)
+        return sum(map(len, grid)) - sum(row.count("") for row in grid)
 
     def formulas(self, sheet: str) -> dict[tuple[int, int], str]:
         """(row, col) -> ``=formula`` for every formula cell of a sheet."""
