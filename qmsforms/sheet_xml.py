@@ -12,10 +12,11 @@ namespace, every namespace prefix declared on the root (so a prefix means the sa
 everywhere), no comment, CDATA section or processing instruction inside the sheet data, and
 no suspicious value spelling. Then byte searches find the few cells that matter (most sheets
 have none). Anything else goes to `scan_exact`, a namespace-aware parse of the whole sheet
-with expat, which is slower but takes XML as XML. Both find the same formulas, errors and the
-misreads above; the exact scan, which sees every cell anyway, also refuses a few spellings
-only damaged files have and the fast one does not search for (a cell written twice, two
-values in a cell, text in a number cell).
+with expat, which is slower but takes XML as XML. Both find the same formulas, errors and
+unreadable cells: the fast path checks that every value is plainly written and ends its cell
+and that inline-text cells are exactly their text, and counts the values the XML writes
+against the values calamine read (given as ``filled``), so a cell written twice with a value,
+two values in a cell or text in a number cell sends the sheet to the exact scan.
 """
 
 from __future__ import annotations
