@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import io
 import posixpath
-import re
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,24 +26,20 @@ from typing import Any, Protocol
 
 from defusedxml import ElementTree
 from openpyxl.styles.numbers import BUILTIN_FORMATS
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
 from .issues import Code, Issue
-from .sheet_xml import Scan, attributes, scan
+from .parts import Parts, PartsError
+from .sheet_xml import Scan, cell_styles, scan, style_of
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 _VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
-
-_CELL_TAG_RE = re.compile(
-    rb"""<(?:[\w.-]+:)?c((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>""")
-_REF_RE = re.compile(rb"\br\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
-_STYLE_RE = re.compile(rb"\bs\s*=\s*[\"']([0-9]+)[\"']")
 
 MAX_ROW = 1_048_576
 """The last row of a worksheet (Excel 2007 and later)."""
@@ -218,8 +213,21 @@ class Book:
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise _corrupt(self.path, exc) from exc
         try:
-            self._calamine = (CalamineWorkbook.from_path(str(self.path)) if data is None
-                              else CalamineWorkbook.from_filelike(io.BytesIO(data)))
+            self._parts = Parts(self._zip, self.path.name)
+            copy = self._parts.utf8_package()
+        except PartsError as error:
+            self._zip.close()
+            raise BookError(error.issue) from error
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            self._zip.close()
+            raise _corrupt(self.path, exc) from exc
+        try:
+            if copy is not None:
+                self._calamine = CalamineWorkbook.from_filelike(io.BytesIO(copy))
+            elif data is None:
+                self._calamine = CalamineWorkbook.from_path(str(self.path))
+            else:
+                self._calamine = CalamineWorkbook.from_filelike(io.BytesIO(data))
         except (CalamineError, OSError, ValueError) as exc:
             self._zip.close()
             raise _corrupt(self.path, exc) from exc
@@ -228,6 +236,7 @@ class Book:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             raise _corrupt(self.path, exc) from exc
+        del copy
         self._sheets: dict[str, Any] = {}
         self._grids: dict[str, list[list[Any]]] = {}
         self._xml: dict[str, bytes] = {}
@@ -239,6 +248,9 @@ class Book:
         except BookError:
             self.close()
             raise
+        except PartsError as error:
+            self.close()
+            raise BookError(error.issue) from error
         except (KeyError, ElementTree.ParseError, ValueError) as exc:
             self.close()
             raise _corrupt(self.path, exc) from exc
@@ -246,18 +258,24 @@ class Book:
     # -- package structure ---------------------------------------------------------------------
 
     def _part(self, name: str) -> bytes:
-        return self._zip.read(name)
+        """The bytes of a part (name in any case), XML in UTF-8; `KeyError` when missing."""
+        return self._parts.read(name)
+
+    def _relationships(self, part: str) -> list[tuple[str, str, str]]:
+        """(id, type, target part name) of each internal relationship of the part ``part``."""
+        name = rels_part(part)
+        if name not in self._parts:
+            return []
+        out = []
+        for rel in ElementTree.fromstring(self._part(name)).iter(f"{_PKG_REL}Relationship"):
+            if rel.get("TargetMode") != "External":
+                out.append((rel.get("Id", ""), rel.get("Type", ""),
+                            resolve_target(part, rel.get("Target", ""))))
+        return out
 
     def _rels(self, part: str) -> dict[str, str]:
         """Relationship id -> target part name, for the part ``part``."""
-        name = rels_part(part)
-        if name not in self._zip.namelist():
-            return {}
-        out = {}
-        for rel in ElementTree.fromstring(self._part(name)).iter(f"{_PKG_REL}Relationship"):
-            if rel.get("TargetMode") != "External":
-                out[rel.get("Id", "")] = resolve_target(part, rel.get("Target", ""))
-        return out
+        return {rid: target for rid, _, target in self._relationships(part)}
 
     def _read_workbook_part(self) -> None:
         root = ElementTree.fromstring(self._part("xl/workbook.xml"))
@@ -268,8 +286,14 @@ class Book:
             name = sheet.get("name", "")
             self._sheetnames.append(name)
             part = rels.get(sheet.get(f"{_REL}id", ""))
-            if part:
-                self._sheet_parts[name] = part
+            if not part or part not in self._parts:
+                raise BookError(Issue.make(Code.CORRUPT_FILE, value=self.path.name,
+                                           detail=f"sheet {name!r} has no part"[:160]))
+            self._sheet_parts[name] = part
+        if list(self._calamine.sheet_names) != self._sheetnames:
+            # the values and the structure must come from the same sheets
+            raise BookError(Issue.make(Code.CORRUPT_FILE, value=self.path.name,
+                                       detail="the sheets listed differ between readers"))
         self._names: dict[str, str] = {}
         self._duplicates: set[str] = set()
         # Excel compares names without case, in the workbook scope or one sheet's scope
@@ -312,8 +336,8 @@ class Book:
         owner: dict[str, str] = {}
         duplicates: set[str] = set()
         for sheet, part in self._sheet_parts.items():
-            for target in self._rels(part).values():
-                if not target.startswith("xl/tables/"):
+            for _, kind, target in self._relationships(part):
+                if not (kind.endswith("/table") or target.casefold().startswith("xl/tables/")):
                     continue
                 table = ElementTree.fromstring(self._part(target))
                 ref = table.get("ref", "")
@@ -337,14 +361,14 @@ class Book:
     def _has_shared_strings(self) -> bool:
         """Whether the workbook has a shared-string table (Excel's way of storing text)."""
         rels = self._rels("xl/workbook.xml")
-        return any(part.endswith("sharedStrings.xml") for part in rels.values()) or any(
-            name.lower().endswith("sharedstrings.xml") for name in self._zip.namelist())
+        return any(part.casefold().endswith("sharedstrings.xml") for part in rels.values()) or any(
+            name.casefold().endswith("sharedstrings.xml") for name in self._parts.names())
 
     @cached_property
     def custom_properties(self) -> dict[str, str]:
         """Custom document properties (name -> text), as the identity is stored."""
         name = "docProps/custom.xml"
-        if name not in self._zip.namelist():
+        if name not in self._parts:
             return {}
         try:
             root = ElementTree.fromstring(self._part(name))
@@ -362,7 +386,7 @@ class Book:
     def _number_formats(self) -> list[str]:
         """Number format of each cell style (``cellXfs`` index)."""
         name = "xl/styles.xml"
-        if name not in self._zip.namelist():
+        if name not in self._parts:
             return []
         root = ElementTree.fromstring(self._part(name))
         custom = {int(f.get("numFmtId", "-1")): f.get("formatCode", "")
@@ -448,10 +472,15 @@ class Book:
         if found is None:
             try:
                 found = self._special[sheet] = scan(self._sheet_xml(sheet),
-                                                    self._has_shared_strings)
+                                                    self._has_shared_strings, self._filled(sheet))
             except ValueError as exc:  # not well-formed XML
                 raise _corrupt(self.path, exc) from exc
         return found
+
+    def _filled(self, sheet: str) -> int:
+        """How many cells of a sheet calamine read a value for."""
+        grid = self.rows(sheet)
+        return sum(map(len, grid)) - sum(row.count("") for row in grid)
 
     def formulas(self, sheet: str) -> dict[tuple[int, int], str]:
         """(row, col) -> ``=formula`` for every formula cell of a sheet."""
@@ -460,8 +489,8 @@ class Book:
     def number_format(self, sheet: str, row: int, col: int) -> str:
         """The number format of one cell (``General`` when it has no style).
 
-        One lookup searches the sheet's XML for the cell; `number_formats` indexes a sheet
-        for many lookups.
+        One lookup searches the sheet's XML for the cell; `index_styles` indexes a sheet
+        for many lookups. Cells written without a reference are located by position.
         """
         formats = self._number_formats
         if not formats:
@@ -470,19 +499,22 @@ class Book:
         if styles is not None:
             index = styles.get((row, col), 0)
         else:
-            ref = f"{get_column_letter(col)}{row}".encode()
-            tag = re.search(rb"<(?:[\w.-]+:)?c((?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*?"
-                            rb"\s+r\s*=\s*[\"']" + ref + rb"[\"']"
-                            rb"(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>",
-                            self._sheet_xml(sheet))
-            style = attributes(tag.group(0)).get("s", "") if tag else ""
-            index = int(style) if style.isdigit() else 0
+            try:
+                index = style_of(self._sheet_xml(sheet), row, col)
+            except ValueError as exc:  # not well-formed XML
+                raise _corrupt(self.path, exc) from exc
         return formats[index] if index < len(formats) else "General"
 
     def index_styles(self, sheet: str) -> None:
         """Index the style of every cell of a sheet, before many `number_format` lookups."""
         if sheet not in self._styles and self._number_formats:
-            self._styles[sheet] = _scan_styles(self._sheet_xml(sheet))
+            self._styles[sheet] = self._cell_styles(sheet)
+
+    def _cell_styles(self, sheet: str) -> dict[tuple[int, int], int]:
+        try:
+            return cell_styles(self._sheet_xml(sheet))
+        except ValueError as exc:  # not well-formed XML
+            raise _corrupt(self.path, exc) from exc
 
     def release(self) -> None:
         """Drop the cached values and sheet XML (they are read again if needed)."""
@@ -529,19 +561,6 @@ def plain(value: Any) -> Any:
 def _corrupt(path: Path, exc: BaseException) -> BookError:
     return BookError(Issue.make(Code.CORRUPT_FILE, value=path.name,
                                 detail=f"{type(exc).__name__}: {exc}"[:160]))
-
-
-def _scan_styles(data: bytes) -> dict[tuple[int, int], int]:
-    """(row, col) -> cell style index, for every styled cell that carries its reference."""
-    out = {}
-    for tag in _CELL_TAG_RE.finditer(data):
-        attrs = tag.group(1)
-        style = _STYLE_RE.search(attrs)
-        ref = _REF_RE.search(attrs) if style else None
-        if ref is not None and style is not None:
-            out[int(ref.group(2)), column_index_from_string(ref.group(1).decode())] = int(
-                style.group(1))
-    return out
 
 
 def open_book(path: str | Path) -> tuple[Book | None, list[Issue]]:

@@ -31,7 +31,7 @@ _OLE2_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _SUFFIX_KIND: dict[str, Kind] = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".docm": "docx"}
 _KIND_NAME = {"xlsx": "Excel", "docx": "Word"}
 _MACRO_SUFFIXES = (".xlsm", ".docm")
-_SHEET_RE = re.compile(r"xl/worksheets/[^/]+\.xml")
+_SHEET_RE = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
 _DIMENSION_RE = re.compile(r"<(?:[\w.-]+:)?dimension\s+ref\s*=\s*[\"']([^\"']*)[\"']")
 _CELL_RE = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
@@ -194,23 +194,26 @@ def _check_members(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> N
         if ("\\" in member or ".." in parts or member.startswith("/")
                 or _DRIVE_RE.match(member) or "\x00" in member):
             raise _Refuse(Code.CORRUPT_FILE, member, detail="unsafe member name")
-        if member in seen:
+        # part names compare without case (ECMA-376 Part 2, 9.1.1.1): which of two a reader
+        # takes would be arbitrary
+        if member.casefold() in seen:
             raise _Refuse(Code.CORRUPT_FILE, member, detail="duplicate member name")
         if info.flag_bits & _BAD_FLAGS:
             raise _Refuse(Code.CORRUPT_FILE, member, detail="unsupported zip feature")
-        seen.add(member)
+        seen.add(member.casefold())
 
 
 def _check_kind(fh: BinaryIO, zf: zipfile.ZipFile, name: str, suffix: str,
                 expect: Kind | None) -> Kind:
     """Steps 5 and 6: content types, document kind against ``expect``, macros."""
-    names = set(zf.namelist())
-    if "[Content_Types].xml" not in names:
-        raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="no [Content_Types].xml")
+    # the Excel reader finds parts without regard to case, as OPC says; the Word reader does not
+    stored = {member.casefold(): member for member in zf.namelist()}
     kind: Kind
-    if "xl/workbook.xml" in names:
+    if "xl/workbook.xml" in stored and "[content_types].xml" in stored:
         kind = "xlsx"
-    elif "word/document.xml" in names:
+    elif "[Content_Types].xml" not in stored.values():
+        raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="no [Content_Types].xml")
+    elif "word/document.xml" in stored.values():
         kind = "docx"
     else:
         raise _Refuse(Code.NOT_AN_OFFICE_FILE, name, detail="neither workbook nor document")
@@ -219,10 +222,10 @@ def _check_kind(fh: BinaryIO, zf: zipfile.ZipFile, name: str, suffix: str,
         raise _Refuse(Code.WRONG_FILE_KIND, name, found=_KIND_NAME[kind], suffix=shown)
     if suffix in _MACRO_SUFFIXES:
         raise _Refuse(Code.MACRO_FILE, name)
-    for member in names:
-        if member.lower().endswith("vbaproject.bin"):
+    for key, member in stored.items():
+        if key.endswith("vbaproject.bin"):
             raise _Refuse(Code.MACRO_FILE, member)
-    info = zf.getinfo("[Content_Types].xml")
+    info = zf.getinfo(stored["[content_types].xml"])
     zf.open(info).close()  # let zipfile validate the local header as the parsers will
     head = next(_member_chunks(fh, info, _MiB), b"")
     text = head.decode(_sniff_encoding(head), "replace").lower()

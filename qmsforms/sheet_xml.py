@@ -12,10 +12,11 @@ namespace, every namespace prefix declared on the root (so a prefix means the sa
 everywhere), no comment, CDATA section or processing instruction inside the sheet data, and
 no suspicious value spelling. Then byte searches find the few cells that matter (most sheets
 have none). Anything else goes to `scan_exact`, a namespace-aware parse of the whole sheet
-with expat, which is slower but takes XML as XML. Both find the same formulas, errors and the
-misreads above; the exact scan, which sees every cell anyway, also refuses a few spellings
-only damaged files have and the fast one does not search for (a cell written twice, two
-values in a cell, text in a number cell).
+with expat, which is slower but takes XML as XML. Both find the same formulas, errors and
+unreadable cells: the fast path checks that every value is plainly written and ends its cell
+and that inline-text cells are exactly their text, and counts the values the XML writes
+against the values calamine read (given as ``filled``), so a cell written twice with a value,
+two values in a cell or text in a number cell sends the sheet to the exact scan.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
 
-from openpyxl.utils import column_index_from_string
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 Key = tuple[int, int]
 """(row, column), 1-based."""
@@ -74,18 +75,22 @@ PROBLEMS: dict[str, tuple[str, str]] = {
 """Why a cell is unreadable, by key: (English, Chinese), for the issue's detail."""
 
 
-def scan(data: bytes, shared_strings: bool = True) -> Scan:
+def scan(data: bytes, shared_strings: bool = True, filled: int | None = None) -> Scan:
     """Formula, error and unreadable cells of a sheet's XML, by the cheapest certain way.
 
     ``shared_strings`` False says the workbook has no shared-string table (calamine then
-    refuses any shared-string cell itself), which spares one search.
+    refuses any shared-string cell itself), which spares one search. ``filled`` is how many
+    cells of the sheet calamine read a value for: when the XML writes exactly that many
+    values, no cell with a value is written twice, which the byte search cannot see by
+    itself; without it a sheet with any value goes to the exact scan.
     """
     plan = _plan(data)
     if plan is None:
         return scan_exact(data)
     prefixes, start, end = plan
     pats = _patterns(prefixes)
-    if _trouble(data, start, end, pats, shared_strings):
+    written = _trouble(data, start, end, pats, shared_strings)
+    if written is None or (written and written != filled):
         return scan_exact(data)
     if not _has_special(data, start, end, pats):
         return Scan()
@@ -94,50 +99,84 @@ def scan(data: bytes, shared_strings: bool = True) -> Scan:
 
 
 def may_have_special(data: bytes) -> bool:
-    """Whether a sheet might hold a formula, error or unreadable cell (False is certain)."""
+    """Whether a sheet might hold a formula, error or unreadable cell (False is certain).
+
+    A cell written twice is not looked for (`scan` needs calamine's count of values for it).
+    """
     plan = _plan(data)
     if plan is None:
         return True
     prefixes, start, end = plan
     pats = _patterns(prefixes)
-    return _trouble(data, start, end, pats) or _has_special(data, start, end, pats)
+    return _trouble(data, start, end, pats) is None or _has_special(data, start, end, pats)
 
 
 def _trouble(data: bytes, start: int, end: int, pats: _Patterns,
-             shared_strings: bool = True) -> bool:
-    """Whether the sheet data holds a spelling only the exact scan reads right.
+             shared_strings: bool = True) -> int | None:
+    """How many values (``<v>`` and ``<is>``) the sheet data writes, or None when it holds
+    a spelling only the exact scan reads right.
 
-    On a 50,000-line sheet every pass over the bytes costs about as much as a tenth of the
-    whole validation, so each check is a literal search first, and its pattern is searched
-    only where the literal is found (which in most sheets it is not).
+    Plainly written, every ``<v>`` holds a number (or text its cell type allows) and is
+    directly followed by the end of its cell, every ``<is>`` is the first child of a cell
+    typed ``inlineStr`` and every such cell starts with one. Then each value element
+    counted is one value calamine reads, unless two share a cell (a cell written twice, a
+    ``<v>`` beside inline text however spaced), which the caller's count of values read
+    shows. Character references, CDATA and odd spellings of a value go to the exact scan.
+    On a 50,000-line sheet each pass over the bytes costs about a twentieth of a second
+    on a small machine, so the checks are as few passes as they can be: a pattern with a
+    literal start searched once, counts, and single-byte searches as gates.
     """
     if pats.colon and _foreign_prefix(data, start, end):
-        return True
-    if _entity_in_value(data, start, end, pats):
-        return True
+        return None
+    quote = data.find(b"'", start, end) != -1
     for gate, pattern in pats.trouble:
         if gate and gate[0] == b'"s"' and not shared_strings:
             continue  # without a shared-string table calamine refuses any shared cell
-        if all(data.find(g, start, end) == -1 for g in gate):
+        if all(data.find(g, start, end) == -1 for g in gate if quote or b"'" not in g):
             continue
         if pattern.search(data, start, end):
-            return True
-    return False
+            return None
+    values = 0
+    for one in pats.each:
+        for seen, match in enumerate(one.value_check.finditer(data, start, end)):
+            if seen >= _MAX_ODD or not _plain_value_cell(data, start, end, one,
+                                                         match.start()):
+                return None
+        values += data.count(one.value_end, start, end)
+    inline = data.count(b"inlineStr", start, end)
+    opened = sum(data.count(one.is_open, start, end) for one in pats.each)
+    if opened != inline or (inline and sum(
+            data.count(one.inline_cell, start, end) for one in pats.each) != inline):
+        return None  # text in a number cell, or an inline-text cell not spelled plainly
+    return values + inline
 
 
-def _entity_in_value(data: bytes, start: int, end: int, pats: _Patterns) -> bool:
-    """Whether a ``<v>`` holds a character or entity reference (``&`` in text is common)."""
-    pos = data.find(b"&", start, end)
-    seen = 0
-    while pos != -1:
-        seen += 1
-        if seen > 1000:
-            return pats.entity.search(data, start, end) is not None
-        opener = data.rfind(b"<", start, pos)
-        if opener != -1 and pats.entity.match(data, opener, pos + 1):
-            return True
-        pos = data.find(b"&", pos + 1, end)
-    return False
+_MAX_ODD = 2000
+"""Values spelled other than plainly that are checked one by one before the exact scan."""
+
+
+def _plain_value_cell(data: bytes, start: int, end: int, one: _OnePrefix, pos: int) -> bool:
+    """Whether the ``<v>`` at ``pos`` is its cell's only value, plainly written, of a kind
+    its cell type allows (a formula's cached result, error text, a date, a number)."""
+    starts = list(one.cell_start.finditer(data, max(start, pos - _LOOKBACK), pos))
+    if not starts:
+        return False
+    tag = one.cell_tag.match(data, starts[-1].start())
+    if tag is None or tag.group(2) or tag.end() > pos:
+        return False
+    close = data.find(one.value_end, pos, end)
+    if close == -1:
+        return False
+    body = one.cell_body.fullmatch(data, tag.end(), close + one.value_close)
+    if body is None:
+        return False
+    kind = attributes(tag.group(1)).get("t", "n")
+    value = body.group(2).decode("utf-8", "replace")
+    if body.group(1) is not None or kind in ("str", "b", "d", "e"):
+        return True
+    if kind == "s":
+        return _SHARED_INDEX_RE.fullmatch(value) is not None
+    return kind == "n" and _NUMBER_RE.fullmatch(value) is not None
 
 
 def _foreign_prefix(data: bytes, start: int, end: int) -> bool:
@@ -166,7 +205,9 @@ def _has_special(data: bytes, start: int, end: int, pats: _Patterns) -> bool:
                                                                  b">", b"/"):
                 return True
             pos = data.find(opener, pos + len(opener), end)
-    return any(data.find(q, start, end) != -1 for q in (b'"e"', b"'e'"))
+    if data.find(b'"e"', start, end) != -1:
+        return True
+    return data.find(b"'", start, end) != -1 and data.find(b"'e'", start, end) != -1
 
 
 # -- the fast, byte-search scan ---------------------------------------------------------------
@@ -199,10 +240,11 @@ def _plan(data: bytes) -> tuple[tuple[bytes, ...], int, int] | None:
     last = max(closers)
     if last < tag.end():
         return None
-    for marker in (b"<!", b"<?", b"xmlns"):
+    for gate, marker in ((b"!", b"<!"), (b"?", b"<?"), (b"xmlns", b"xmlns")):
         # a comment or CDATA section could hide or fake a tag, and a prefix declared below
-        # the root may mean anything where it is declared
-        if data.find(marker, body, last) != -1:
+        # the root may mean anything where it is declared; "!" and "?" are rare, and a
+        # one-byte search costs a tenth of a longer one
+        if data.find(gate, body, last) != -1 and data.find(marker, body, last) != -1:
             return None
     return main, tag.end(), last
 
@@ -218,11 +260,56 @@ class _Patterns:
     special: re.Pattern[bytes]
     trouble: tuple[tuple[tuple[bytes, ...], re.Pattern[bytes]], ...]
     """(literal gates, pattern): the pattern is searched only where a gate is found."""
+    each: tuple[_OnePrefix, ...]
+    """The per-prefix patterns and literals, one for each main-namespace prefix."""
     cell_start: re.Pattern[bytes]
     cell_tag: re.Pattern[bytes]
     cell_end: re.Pattern[bytes]
     formula: re.Pattern[bytes]
     value: re.Pattern[bytes]
+    row_or_cell: re.Pattern[bytes]
+    prefix: bytes
+    """The alternation of the main-namespace prefixes, for patterns built later."""
+
+    def styled_cell(self, letters: bytes, digits: bytes) -> re.Pattern[bytes]:
+        """The start tag of the cell at column ``letters``, row ``digits`` (attributes in
+        group 1), its reference written with or without ``$``, in either case."""
+        return re.compile(rb"<" + self.prefix + rb"c(" + _ATTR + rb"*?\s+r\s*=\s*[\"']\$?(?i:"
+                          + letters + rb")\$?" + digits + rb"[\"']" + _ATTR + rb"*)\s*/?>")
+
+
+@dataclass(frozen=True)
+class _OnePrefix:
+    """Patterns and literals for the elements of one main-namespace prefix (often none)."""
+
+    value_check: re.Pattern[bytes]
+    """A ``<v`` that does not hold a plain number and end its cell right after it."""
+    value_end: bytes
+    is_open: bytes
+    inline_cell: bytes
+    cell_start: re.Pattern[bytes]
+    cell_tag: re.Pattern[bytes]
+    value_close: int
+    """The length of ``</v>`` (with the prefix)."""
+    cell_body: re.Pattern[bytes]
+
+
+def _one_prefix(prefix: bytes) -> _OnePrefix:
+    p = prefix + b":" if prefix else b""
+    q = re.escape(p)
+    return _OnePrefix(
+        # the common numbers only: anything else is looked at one by one
+        value_check=re.compile(rb"<" + q + rb"v(?!>-?[0-9]+(?:\.[0-9]+)?</" + q + rb"v></"
+                               + q + rb"c>)"),
+        value_end=b"</" + p + b"v></" + p + b"c>",
+        is_open=b"<" + p + b"is",
+        inline_cell=b' t="inlineStr"><' + p + b"is>",
+        cell_start=re.compile(rb"<" + q + rb"c[\s>/]"),
+        cell_tag=re.compile(rb"<" + q + rb"c(" + _ATTR + rb"*)\s*(/?)>"),
+        value_close=len(b"</" + p + b"v>"),
+        cell_body=re.compile(rb"(<" + q + rb"f(?:" + _ATTR + rb"*)\s*(?:/>|>[^<]*</" + q
+                             + rb"f>))?<" + q + rb"v>([^<&]*)</" + q + rb"v>"),
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -245,17 +332,15 @@ def _patterns(prefixes: tuple[bytes, ...]) -> _Patterns:
             # a shared-string index that is not a plain whole number
             ((b'"s"', b"'s'"), re.compile(rb"""(?:"s"|'s')""" + a + rb"*\s*>\s*" + v_open
                                          + rb"(?![0-9]{1,9}</" + p + rb"v\s*>)")),
-            # an inline-text cell with a <v> before or after its text (plainly spelled:
-            # the exact scan also sees them spelled with spaces or attributes)
-            ((b'"inlineStr"><v', b"'inlineStr'><v", b"</is><v"),
-             re.compile(rb"inlineStr[\"']" + a + rb"*\s*>\s*<" + p + rb"v[\s>/]|</" + p
-                        + rb"is\s*>\s*<" + p + rb"v[\s>/]")),
         ),
+        each=tuple(_one_prefix(x) for x in prefixes),
         cell_start=re.compile(rb"<" + p + rb"c[\s>/]"),
         cell_tag=re.compile(rb"<" + p + rb"c(" + a + rb"*)\s*(/?)>"),
         cell_end=re.compile(rb"</" + p + rb"c\s*>"),
         formula=re.compile(rb"<" + p + rb"f(" + a + rb"*)\s*(?:/>|>([^<]*)</" + p + rb"f\s*>)"),
         value=re.compile(v_open + rb"([^<]*)</" + p + rb"v\s*>"),
+        row_or_cell=re.compile(rb"<(" + p + rb"(?:row|c))(?=[\s/>])(" + a + rb"*)\s*/?>"),
+        prefix=p,
     )
 
 
@@ -300,6 +385,8 @@ def _scan_fast(data: bytes, start: int, end: int, pats: _Patterns) -> Scan | Non
         if tag.group(2):
             if pos >= tag.end():  # the match lies beyond an empty cell: not inside a cell
                 return None
+            if attrs.get("t") == "e":
+                out.errors[key] = "#VALUE!"
             continue
         close = pats.cell_end.search(data, tag.end(), end)
         if close is None or close.start() < pos:
@@ -327,6 +414,57 @@ def _scan_fast(data: bytes, start: int, end: int, pats: _Patterns) -> Scan | Non
     return out
 
 
+# -- cell styles ------------------------------------------------------------------------------
+
+
+def style_of(data: bytes, row: int, col: int) -> int:
+    """The style index (``s``) of the cell at (row, col); 0 when it has none.
+
+    A plainly spelled sheet is searched for the cell's reference; a cell written without
+    one, or any other spelling, is found by indexing the sheet (`cell_styles`).
+    """
+    plan = _plan(data)
+    if plan is not None:
+        prefixes, start, end = plan
+        cell = _patterns(prefixes).styled_cell(get_column_letter(col).encode(), str(row).encode())
+        tag = cell.search(data, start, end)
+        if tag is not None:
+            style = attributes(tag.group(1)).get("s", "")
+            return int(style) if style.isdigit() else 0
+    return cell_styles(data).get((row, col), 0)
+
+
+def cell_styles(data: bytes) -> dict[Key, int]:
+    """(row, col) -> style index of every styled cell, cells without ``r`` by position.
+
+    Rows and cells are located as `scan_exact` locates them; a sheet that is not plainly
+    spelled is parsed whole. Raises `SheetXmlError` when its XML is not well formed.
+    """
+    plan = _plan(data)
+    if plan is None:
+        return _Exact(data, styles=True).run_styles()
+    prefixes, start, end = plan
+    out: dict[Key, int] = {}
+    row = col = 0
+    for tag in _patterns(prefixes).row_or_cell.finditer(data, start, end):
+        attrs = attributes(tag.group(2))
+        if tag.group(1).endswith(b"row"):
+            ref = attrs.get("r", "")
+            row = int(ref) if ref.isdigit() else row + 1
+            col = 0
+            continue
+        key = _key(attrs.get("r"))
+        if key is None:
+            col += 1
+            key = (row, col)
+        else:
+            row, col = key
+        style = attrs.get("s", "")
+        if style.isdigit():
+            out[key] = int(style)
+    return out
+
+
 def _text(raw: bytes | None) -> str:
     return html.unescape(raw.decode("utf-8", "replace")) if raw else ""
 
@@ -346,9 +484,11 @@ class _Exact:
     ``f``, ``v`` or ``is`` of another namespace, is unreadable (calamine would still read it).
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, styles: bool = False) -> None:
         self.data = data
         self.out = Scan()
+        self.collect_styles = styles
+        self.styles: dict[Key, int] = {}
         self.parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
         self.stack: list[tuple[str, bool]] = []
         self.row = 0
@@ -399,9 +539,10 @@ class _Exact:
         path = [local for local, _ in self.stack]
         self.foreign = (path != ["worksheet", "sheetData", "row", "c"]
                         or not all(main for _, main in self.stack))
-        if key in self.seen:
-            self.out.problems[key] = PROBLEMS["twice"]
-        self.seen.add(key)
+        if self.collect_styles:
+            style = attrs.get("s", "")
+            if style.isdigit():
+                self.styles[key] = int(style)
 
     def _cell_child(self, local: str, main: bool, attrs: dict[str, str]) -> None:
         if local in ("f", "v", "is") and not main:
@@ -437,6 +578,12 @@ class _Exact:
 
     def _cell_done(self) -> None:
         key, kind, values = self.key, self.kind, self.values
+        if values or self.inline or self.formula is not None or kind == "e":
+            # two copies of a cell that say something: which one a reader takes is arbitrary
+            # (an empty copy beside one with a value changes nothing)
+            if key in self.seen:
+                self.out.problems[key] = PROBLEMS["twice"]
+            self.seen.add(key)
         if self.formula is not None:
             si, parts = self.formula
             text = "".join(parts)
@@ -486,6 +633,11 @@ class _Exact:
         for key, si in self.pending:
             self.out.formulas[key] = self.shared.get(si, "=")
         return self.out
+
+    def run_styles(self) -> dict[Key, int]:
+        """Parse the sheet for the style of every cell (see `run`)."""
+        self.run()
+        return self.styles
 
 
 def scan_exact(data: bytes) -> Scan:

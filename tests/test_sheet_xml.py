@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from qmsforms.sheet_xml import may_have_special, scan, scan_exact
+from qmsforms.book import Book, BookError
+from qmsforms.sheet_xml import Scan, may_have_special, scan, scan_exact
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
@@ -16,6 +18,7 @@ from .test_validate import table_cell
 from .xlsx_parts import (
     MAIN,
     SHEET,
+    cell_xml,
     named_cell,
     replace_cell,
     rewrite,
@@ -27,7 +30,7 @@ _X = f'xmlns:x="{MAIN}"'
 
 
 def _found(report: object) -> list[list[object]]:
-    return report.flatten(["code", "field", "cell"])  # type: ignore[attr-defined]
+    return report.flatten(["code", "field", "cell"])
 
 
 # -- unit: both scanners agree ------------------------------------------------------------------
@@ -214,3 +217,74 @@ def test_a_table_cell_spelled_oddly_is_refused_at_that_cell(make_filled: FillFn,
     ref = table_cell(path, "quantity", 0)
     replace_cell(path, ref, f'<c r="{ref}" s="{style_of(path, ref)}"><v>7&#48;</v></c>')
     assert _found(validate_file(path, ws)) == [["CELL_UNREADABLE", "quantity", ref]]
+
+
+# -- the fast path and the exact scan agree, whatever the spelling --------------------------------
+
+_RESPELLINGS = {
+    "plain number": '<c r="{ref}" s="{s}"><v>70</v></c>',
+    "spaced number": '<c r="{ref}" s="{s}"><v> 70 </v></c>',
+    "number, tags spaced": '<c r="{ref}" s="{s}">\n  <v>70</v>\n</c>',
+    "written twice": '<c r="{ref}" s="{s}"><v>1</v></c><c r="{ref}" s="{s}"><v>70</v></c>',
+    "twice, first empty": '<c r="{ref}" s="{s}"/><c r="{ref}" s="{s}"><v>70</v></c>',
+    "two values": '<c r="{ref}" s="{s}"><v>1</v><v>70</v></c>',
+    "two values spaced": '<c r="{ref}" s="{s}"><v>1</v>\n<v>70</v></c>',
+    "text in a number cell": '<c r="{ref}" s="{s}"><is><t>70</t></is></c>',
+    "empty text in a number cell": '<c r="{ref}" s="{s}"><is/></c>',
+    "word in a number cell": '<c r="{ref}" s="{s}"><v>abc</v></c>',
+    "inline with value spaced": '<c r="{ref}" s="{s}" t="inlineStr">\n<is><t>70</t></is>\n'
+                                "<v>70</v></c>",
+    "inline value first": '<c r="{ref}" s="{s}" t="inlineStr"><v>1</v> <is><t>70</t></is></c>',
+    "inline, value only": '<c r="{ref}" s="{s}" t="inlineStr"><v>70</v></c>',
+    "inline, type first": '<c t="inlineStr" r="{ref}" s="{s}"><is><t>70</t></is></c>',
+    "empty inline beside text": '<c r="{ref}" s="{s}" t="inlineStr"/><c r="ZZ1"><is><t>x</t>'
+                                "</is></c>",
+    "exponent": '<c r="{ref}" s="{s}"><v>7E1</v></c>',
+    "bad exponent": '<c r="{ref}" s="{s}"><v>7E1E1</v></c>',
+    "character reference": '<c r="{ref}" s="{s}"><v>7&#48;</v></c>',
+    "error cell, numeric": '<c r="{ref}" s="{s}" t="e"><v>7</v></c>',
+    "error cell, empty": '<c r="{ref}" s="{s}" t="e"/>',
+    "date text": '<c r="{ref}" s="{s}" t="d"><v>2026-01-03T00:00:00</v></c>',
+    "formula": '<c r="{ref}" s="{s}"><f>60+10</f><v>70</v></c>',
+}
+
+
+def _key(ref: str) -> tuple[int, int]:
+    letters, row = coordinate_from_string(ref)
+    return row, column_index_from_string(letters)
+
+
+def _special_both_ways(path: Path) -> tuple[Scan, Scan]:
+    with Book(path) as book:
+        sheet = book.sheetnames[0]
+        fast = book.special(sheet)
+        exact = scan_exact(book._sheet_xml(sheet))
+    return fast, exact
+
+
+@pytest.mark.parametrize("case", sorted(_RESPELLINGS))
+def test_fast_and_exact_scans_agree(make_filled: FillFn, ws: Workspace, case: str) -> None:
+    path = make_filled("complaint", qty_returned=1)
+    ref = named_cell(path, "qty_returned")
+    replace_cell(path, ref, _RESPELLINGS[case].format(ref=ref, s=style_of(path, ref)))
+    try:
+        fast, exact = _special_both_ways(path)
+    except BookError:  # calamine refuses the sheet: the whole file is refused, not misread
+        assert validate_file(path, ws).codes() == ["CORRUPT_FILE"]
+        return
+    assert fast == exact
+    found = _found(validate_file(path, ws))
+    unreadable = ["CELL_UNREADABLE", "qty_returned", ref]
+    assert (unreadable in found) is (_key(ref) in exact.problems)
+
+
+def test_fast_and_exact_scans_agree_on_a_long_table(make_filled: FillFn) -> None:
+    line = VALID["shipping-list"]["lines"][0]
+    path = make_filled("shipping-list", lines=[{**line, "batch_no": f"B{i}"} for i in range(40)])
+    ref = table_cell(path, "quantity", 3)
+    other = table_cell(path, "quantity", 7)
+    rewrite(path, SHEET, lambda data: data.replace(
+        cell_xml(data, other), cell_xml(data, other) + cell_xml(data, ref).replace(
+            b"<v>", b"<v>9", 1), 1))
+    fast, exact = _special_both_ways(path)
+    assert fast == exact and exact.problems
