@@ -62,14 +62,38 @@ def _column_aliases(column: FieldSpec) -> set[str]:
                                column.label_zh + column.label_en)}
 
 
-def bind_table(wb: Workbook | Source, spec: FieldSpec) -> tuple[TableBinding | None, list[Issue]]:
-    """Find the Excel table of a table field and map its header cells to column fields."""
+def table_area_name(spec: FieldSpec) -> str:
+    """The defined name over a lines table (header and rows), kept beside the table itself.
+
+    Some clients (Gnumeric's ``ssconvert``) drop the table part on a re-save but keep the
+    defined names; the lines are then found through this name.
+    """
+    return f"{spec.name}_table"
+
+
+def product_formula(row: int, factors: tuple[str, str]) -> str:
+    """A computed cell: the product of two cells of its row, blank until both are numbers."""
+    a, b = (f"{letter}{row}" for letter in factors)
+    return f'=IF(COUNT({a},{b})=2,{a}*{b},"")'
+
+
+def bind_table(wb: Workbook | Source, spec: FieldSpec, *, table_part: bool = False
+               ) -> tuple[TableBinding | None, list[Issue]]:
+    """Find the Excel table of a table field and map its header cells to column fields.
+
+    The table named after the field is taken first; a returned workbook whose table part a
+    client dropped is bound through the defined name `table_area_name` over the same cells.
+    With ``table_part`` (checking a template) only the table itself will do.
+    """
     src = source(wb)
     found = src.table_refs().get(spec.name)
-    if found is None:
-        return None, [Issue.make(Code.TABLE_NOT_FOUND, field=spec.name, label=spec.labels)]
-    sheet, ref = found
-    table = Cells.parse(sheet, ref)
+    table: Cells | None = None
+    if found is not None:
+        sheet, ref = found
+        table = Cells.parse(sheet, ref)
+    elif not table_part:
+        table = names_of(src).get(table_area_name(spec))
+        sheet = table.sheet if table is not None else ""
     if table is None:
         return None, [Issue.make(Code.TABLE_NOT_FOUND, field=spec.name, label=spec.labels)]
     issues: list[Issue] = []
@@ -100,15 +124,19 @@ def expected_shape(spec: FieldSpec) -> int:
     return len(spec.levels) if spec.kind == "ticks" else 1
 
 
-def bind(wb: Workbook | Source, form: FormDef) -> tuple[Binding, list[Issue]]:
-    """Resolve every field of ``form`` in ``wb``; issues for unbound or misshapen fields."""
+def bind(wb: Workbook | Source, form: FormDef, *, table_part: bool = False
+         ) -> tuple[Binding, list[Issue]]:
+    """Resolve every field of ``form`` in ``wb``; issues for unbound or misshapen fields.
+
+    ``table_part`` requires each lines table to be an Excel table (see `bind_table`).
+    """
     src = source(wb)
     names = names_of(src)
     binding = Binding()
     issues: list[Issue] = []
     for spec in form.fields:
         if spec.kind == "table":
-            table, found = bind_table(src, spec)
+            table, found = bind_table(src, spec, table_part=table_part)
             issues.extend(found)
             if table is not None:
                 binding.tables[spec.name] = table

@@ -21,6 +21,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .binding import product_formula, table_area_name
 from .fields import FieldSpec
 from .identity import Identity, identity_for, write_identity
 from .registry import FormDef
@@ -31,6 +32,8 @@ WIDTHS = (10.0, 19.0, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5)
 TABLE_WIDTHS = {"text": 15.0, "int": 9.0, "decimal": 11.0, "date": 11.0, "choice": 12.0}
 FONT = "Microsoft YaHei"
 TABLE_ROWS = 25
+MAX_ROW = 1_048_576
+"""The last row of a worksheet."""
 TICK = "√"
 
 _thin = Side(style="thin", color="808080")
@@ -46,7 +49,7 @@ NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
     "decimal": "#,##0.00",
-    "percent": "0.0",
+    "percent": "General",  # "95%" typed then shows as 95%, "95" as 95; both read as 95
     "int": "0",
     "score": "0",
     "month": "@",
@@ -341,10 +344,16 @@ def _choice_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
 
 
 def _table(s: _Sheet, spec: FieldSpec) -> int:
-    """The lines as an Excel table named after the field; returns the header row."""
+    """The lines as an Excel table named after the field; returns the header row.
+
+    The table is the last block of the sheet. Below it the table's columns stay unlocked on
+    the protected sheet (a column style, no cells), so a clerk types as many lines as the
+    shipment has, straight under the table; the reader takes those lines too.
+    """
     _heading(s, spec.labels)
     header_row = s.row
     columns = spec.columns[:COLUMNS]
+    letters = {column.name: get_column_letter(c) for c, column in enumerate(columns, start=1)}
     for c, column in enumerate(columns, start=1):
         cell = s.ws.cell(row=s.row, column=c, value=column.one_line_label(s.lang))
         cell.fill, cell.font, cell.alignment = HEAD_FILL, _font(9, True), CENTER
@@ -353,16 +362,30 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
     for r in range(s.row + 1, s.row + 1 + TABLE_ROWS):
         for c, column in enumerate(columns, start=1):
             cell = s.ws.cell(row=r, column=c)
-            cell.protection, cell.border, cell.font = UNLOCKED, BORDER, _font(9)
+            cell.border, cell.font = BORDER, _font(9)
             cell.number_format = NUMBER_FORMATS.get(column.kind, "General")
+            if column.product:
+                cell.value = product_formula(r, (letters[column.product[0]],
+                                                 letters[column.product[1]]))
+            else:
+                cell.protection = UNLOCKED
     last = s.row + TABLE_ROWS
     ref = f"A{s.row}:{get_column_letter(len(columns))}{last}"
     table = Table(displayName=spec.name, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
     s.ws.add_table(table)
+    s.bind(table_area_name(spec), ref)
     for c, column in enumerate(columns, start=1):
         letter = get_column_letter(c)
         s.validate(column, f"{letter}{s.row + 1}:{letter}{last}")
+        below = s.ws.column_dimensions[letter]
+        below.protection, below.font = UNLOCKED, _font(9)
+        below.number_format = NUMBER_FORMATS.get(column.kind, "General")
+    for r in range(1, header_row):  # cells above keep the sheet's lock, not the column's
+        for c in range(1, len(columns) + 1):
+            cell = s.ws.cell(row=r, column=c)
+            if not cell.has_style:  # a styled cell is written, and so keeps the sheet's lock
+                cell.font = _font(10)
     s.row = last + 1
     return header_row
 
@@ -399,7 +422,12 @@ def _page_setup(ws: Worksheet, form: FormDef, config: Config, last_row: int,
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
     ws.page_margins.header, ws.page_margins.footer = 0.3, 0.3
-    ws.print_area = f"A1:{get_column_letter(COLUMNS)}{last_row}"
+    if title_row:
+        # Whole columns: the page grows with the lines typed under the table, and Excel and
+        # LibreOffice print only down to the last row that holds something.
+        ws.print_area = f"A1:{get_column_letter(COLUMNS)}{MAX_ROW}"
+    else:
+        ws.print_area = f"A1:{get_column_letter(COLUMNS)}{last_row}"
     if title_row:
         ws.print_title_rows = f"{title_row}:{title_row}"
     ws.oddFooter.left.text = f"{control.document_no}  Rev. {form.revision}"

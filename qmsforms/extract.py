@@ -8,6 +8,7 @@ the data handed to pydantic, so it is reported once, not twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from . import normalize as nz
-from .binding import Binding, TableBinding
+from .binding import Binding, TableBinding, product_formula
 from .book import Book, Cell, Cells, plain
 from .fields import FieldSpec
 from .issues import Code, Issue
@@ -185,7 +186,9 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     rows: list[dict[str, Any]] = []
     source_rows: list[int] = []
     first = table.first_row
-    for row, values in enumerate(grid[first - 1:table.last_row], start=first):
+    # Lines typed under the table (its columns stay unlocked there) are lines too: read on to
+    # the last row of the sheet, never stopping at the table's end.
+    for row, values in enumerate(grid[first - 1:], start=first):
         line: dict[str, Any] = {}
         filled = False
         for column, index, kind, normalise in columns:
@@ -194,10 +197,16 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
             if value == "" and not special_cell:
                 continue
             if special_cell:
-                filled = True
                 loc: Loc = (spec.name, len(rows), column.name)
                 cell = book.cell(sheet, row, index + 1, number_format=kind == "percent")
-                value = read_value(column, cell, sheet, out, loc)
+                if column.product and cell.formula is not None:
+                    value = _read_product(column, cell, table, row, sheet, out, loc)
+                    if value is None:
+                        continue  # the blank's own formula: computed from the line
+                    filled = True
+                else:
+                    filled = True
+                    value = read_value(column, cell, sheet, out, loc)
             elif value.__class__ is str and kind in _TEXT_KINDS:
                 value = value.strip(nz.SPACE) or None
                 filled = filled or value is not None
@@ -222,6 +231,43 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     out.where.add_table(spec.name, table, source_rows)
     out.where[(spec.name,)] = (sheet, row_ref(table, table.header_row))
     return rows
+
+
+def _products(column: FieldSpec, table: TableBinding, row: int) -> set[str]:
+    """The spellings of "this line's quantity × unit price" that need no evaluating."""
+    assert column.product is not None
+    if not all(name in table.columns for name in column.product):
+        return set()
+    a, b = (f"{get_column_letter(table.columns[name])}{row}" for name in column.product)
+    return {f"{a}*{b}", f"{b}*{a}", f'IFERROR({a}*{b},"")', f'IFERROR({b}*{a},"")',
+            product_formula(row, (a[:-len(str(row))], b[:-len(str(row))])).lstrip("=")}
+
+
+def _read_product(column: FieldSpec, cell: Cell, table: TableBinding, row: int, sheet: str,
+                  out: Extraction, loc: Loc) -> Any:
+    """A formula in a computed column (the amount): what it shows, or None to recompute.
+
+    The value it shows (its cached result) is taken as what the clerk saw, and the form model
+    checks it against quantity × unit price. A formula that shows nothing (a script wrote it,
+    or a factor is still empty) is recomputed by the model, but only when it is exactly the
+    product of this line's two cells; any other formula is refused, since nothing here
+    evaluates formulas.
+    """
+    shown = cell.value
+    if not nz.is_blank(shown) and not (isinstance(shown, str) and shown.startswith("#")):
+        try:
+            return nz.to_decimal(shown)
+        except nz.NormalizeError as exc:
+            out.issues.append(_normalize_issue(exc, column, sheet, cell.coordinate, shown))
+            out.failed.add(loc)
+            return None
+    assert column.product is not None and cell.formula is not None
+    if re.sub(r"[\s$]+", "", cell.formula).upper().lstrip("=") in _products(column, table, row):
+        return None
+    out.issues.append(Issue.make(Code.FORMULA_IN_INPUT, field=column.name, sheet=sheet,
+                                 cell=cell.coordinate, value=cell.formula, label=column.labels))
+    out.failed.add(loc)
+    return None
 
 
 def row_ref(table: TableBinding, row: int) -> str:

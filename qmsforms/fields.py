@@ -50,6 +50,9 @@ class FieldSpec:
     columns: tuple[FieldSpec, ...] = ()
     weight: float | None = None
     section: tuple[str, str] | None = None
+    product: tuple[str, str] | None = None
+    """A computed table column: the product of these two columns of the same line (the blank
+    writes the formula; the reader recomputes it and checks what the cell shows)."""
 
     def label(self, lang: str) -> str:
         """The caption in ``zh``, ``en`` or ``both`` (Chinese over English)."""
@@ -96,6 +99,7 @@ def input_field(
     levels: Sequence[tuple[int | str, str, str]] = (),
     weight: float | None = None,
     section: tuple[str, str] | None = None,
+    product: tuple[str, str] | None = None,
     **constraints: Any,
 ) -> Any:
     """Declare a pydantic field that is also an input on the form.
@@ -121,6 +125,8 @@ def input_field(
         extra["x-weight"] = weight
     if section is not None:
         extra["x-section"] = list(section)
+    if product is not None:
+        extra["x-product"] = list(product)
     return Field(default, title=en, description=zh, json_schema_extra=extra, **constraints)
 
 
@@ -182,6 +188,7 @@ def spec_of(name: str, info: FieldInfo) -> FieldSpec:
         columns=columns,
         weight=extra.get("x-weight"),  # type: ignore[arg-type]
         section=tuple(extra["x-section"]) if "x-section" in extra else None,  # type: ignore[arg-type]
+        product=tuple(extra["x-product"]) if "x-product" in extra else None,  # type: ignore[arg-type]
     )
 
 

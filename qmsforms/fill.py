@@ -32,6 +32,8 @@ def cell_value(spec: FieldSpec, value: Any, lang: str = "both") -> Any:
         return zh if lang == "zh" else en if lang == "en" else f"{zh} {en}"
     if spec.kind == "bool" and isinstance(value, bool):
         return YES_NO[lang][0 if value else 1]
+    if spec.kind == "percent" and not isinstance(value, str) and 0 < value <= 1:
+        return f"{value}%"  # a bare 0.5 would be ambiguous: 50 % or 0.5 %
     if spec.kind in ("decimal", "percent") and not isinstance(value, (str, int, float)):
         return float(value)
     return value

@@ -95,6 +95,10 @@ class Code(Enum):
                           "{label_en} must be {detail}; found “{value}”.")
     NOT_A_DATE = Detail("error", "{label}应填写日期,如 2026-11-03,填的是 “{value}”。",
                         "{label_en} must be a date such as 2026-11-03; found “{value}”.")
+    RATE_AMBIGUOUS = Detail(
+        "error", "{label}填的 “{value}” 有歧义(95% 还是 {value}%?),请填写百分数,如 95 或 95%。",
+        "“{value}” in {label_en} is ambiguous (95 % or {value} %?); type the percentage, "
+        "as 95 or 95%.")
     DATE_AMBIGUOUS = Detail(
         "error", "{label}的日期 “{value}” 有歧义(日/月还是月/日?),请写成 2026-11-03 或 2026年11月3日。",
         "The date “{value}” in {label_en} is ambiguous (day/month or month/day?); write "

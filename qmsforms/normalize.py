@@ -197,15 +197,39 @@ def to_decimal(value: object) -> decimal.Decimal | None:
     return _decimal(value, currency=True)
 
 
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+"""Literal text, escaped characters and [colour]/[locale] sections of a number format."""
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether a number format shows its value times 100 with ``%`` (``0%``, ``0.0%``).
+
+    A ``%`` inside quotes (``0.0"%"``) or escaped (``0.0\\%``) is literal text: the value is
+    shown as it is.
+    """
+    return bool(number_format) and "%" in _QUOTED.sub("", number_format or "")
+
+
 def to_percent(value: object, *, number_format: str | None = None) -> decimal.Decimal | None:
-    """A rate on the 0-100 scale: ``"95 %"`` and ``95`` give 95, as does 0.95 in a ``0%`` cell."""
+    """A rate on the 0-100 scale, as the person meant it.
+
+    ``95``, ``"95"``, ``"95%"``, ``"95 %"`` and ``"９５％"`` give 95, and so does 0.95 in a
+    cell formatted as a percentage (what Excel and LibreOffice store for a typed ``95%``; the
+    cell then shows ``95%``). A number above 0 and up to 1 *without* a percent sign or format
+    is refused as ``RATE_AMBIGUOUS``: 0.95 may be 95 % written as a fraction or 0.95 %, and
+    LibreOffice stores a typed ``95%`` as 0.95 in a cell whose fixed format it keeps.
+    """
     if is_blank(value):
         return BLANK
     number = _decimal(value, percent=True)
-    if _is_number(value) and number_format and "%" in number_format:
+    if _is_number(value) and is_percent_format(number_format):
         number = (number * 100).normalize()
         if number.as_tuple().exponent > 0:  # type: ignore[operator]
             number = number.quantize(decimal.Decimal(1))
+        return number
+    explicit = isinstance(value, str) and "%" in _folded(value)
+    if not explicit and 0 < number <= 1:
+        raise NormalizeError("RATE_AMBIGUOUS")
     return number
 
 

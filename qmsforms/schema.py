@@ -33,6 +33,36 @@ def json_schema(form: FormDef) -> dict[str, Any]:
     return schema
 
 
+_MEANINGFUL = frozenset({
+    "type", "properties", "required", "items", "prefixItems", "anyOf", "oneOf", "allOf",
+    "enum", "const", "format", "pattern", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems", "$ref", "$defs",
+    "$id", "title", "description", "default", "additionalProperties",
+})
+
+
+def essentials(schema: Any) -> Any:
+    """What a JSON Schema says about the data, without one pydantic release's spelling.
+
+    Keeps the keywords that constrain or describe data, and every ``x-`` annotation; drops
+    pydantic's own additions that vary between its releases, such as the ``pattern`` it puts
+    on the string spelling of a decimal (a number *or* a numeric string). Two schemas with
+    equal essentials accept the same documents and bind the same names.
+    """
+    if isinstance(schema, list):
+        return [essentials(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kept = {key: essentials(value) for key, value in schema.items()
+            if key in _MEANINGFUL or key.startswith("x-")}
+    alternatives = kept.get("anyOf")
+    if isinstance(alternatives, list) and {"type": "number"} in alternatives:
+        for alternative in alternatives:
+            if isinstance(alternative, dict) and alternative.get("type") == "string":
+                alternative.pop("pattern", None)
+    return kept
+
+
 def export_schemas(forms: list[FormDef], out_dir: Path) -> list[Path]:
     """Write ``<form>.schema.json`` for each form; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)

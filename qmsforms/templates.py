@@ -183,7 +183,7 @@ def _check_book(book: Book, workspace: Workspace, report: Report) -> Report:
     form: FormDef = workspace.registry.get(identity.form)
     if identity.fingerprint != fingerprint(form, identity.revision):
         report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
-    report.add(bind(book, form)[1])
+    report.add(bind(book, form, table_part=True)[1])
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -118,5 +119,82 @@ def soffice(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, str], P
         if not produced.is_file():
             raise AssertionError(f"soffice produced nothing: {result.stdout} {result.stderr}")
         return produced
+
+    return convert
+
+
+Office = Callable[[list[dict[str, Any]]], list[Path]]
+"""Run jobs in one LibreOffice session through UNO; returns the saved paths."""
+
+CLIENTS = Path(__file__).resolve().parent / "clients"
+
+
+def _require_clients() -> bool:
+    return bool(os.environ.get("QMSFORMS_REQUIRE_CLIENTS")
+                or os.environ.get("QMSFORMS_REQUIRE_SOFFICE"))
+
+
+def _uno_python() -> str | None:
+    """A Python that can ``import uno``: Debian's python3-uno lives with /usr/bin/python3."""
+    for candidate in ("/usr/bin/python3", shutil.which("python3")):
+        if candidate and Path(candidate).exists() and subprocess.run(
+                [candidate, "-c", "import uno"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
+    """Type into forms in a real LibreOffice Calc or Writer, as a person does.
+
+    ``office([{"open": path, "save": path, "steps": [...]}])`` runs the jobs in one soffice
+    (see ``tests/clients/uno_office.py`` for the steps) with a private zh-CN profile kept for
+    the session.
+    """
+    python = _uno_python()
+    if _soffice() is None or python is None:
+        if _require_clients():
+            pytest.fail("LibreOffice with python3-uno is required here but not installed")
+        pytest.skip("LibreOffice with python3-uno is not installed")
+    profile = tmp_path_factory.mktemp("uno-profile")
+
+    def run(jobs: list[dict[str, Any]]) -> list[Path]:
+        request = {"profile": str(profile),
+                   "jobs": [{**job, "open": str(job["open"]), "save": str(job["save"])}
+                            for job in jobs]}
+        result = subprocess.run([python, str(CLIENTS / "uno_office.py")],
+                                input=json.dumps(request), capture_output=True, text=True,
+                                timeout=300, check=False)
+        lines = result.stdout.strip().splitlines()
+        outcome = json.loads(lines[-1]) if lines else {"error": result.stderr}
+        if "saved" not in outcome:
+            raise AssertionError(f"LibreOffice session failed: {outcome.get('error')}\n"
+                                 f"{result.stderr[-3000:]}")
+        return [Path(p) for p in outcome["saved"]]
+
+    return run
+
+
+Gnumeric = Callable[[Path], Path]
+"""Re-save a workbook with Gnumeric's ssconvert; returns the new file."""
+
+
+@pytest.fixture(scope="session")
+def gnumeric(tmp_path_factory: pytest.TempPathFactory) -> Gnumeric:
+    """``gnumeric(path)`` re-saves an .xlsx through Gnumeric (``ssconvert``), a real writer."""
+    binary = shutil.which("ssconvert")
+    if binary is None:
+        if _require_clients():
+            pytest.fail("Gnumeric (ssconvert) is required here but not installed")
+        pytest.skip("Gnumeric (ssconvert) is not installed")
+
+    def convert(path: Path) -> Path:
+        out = tmp_path_factory.mktemp("gnumeric") / path.name
+        result = subprocess.run([binary, "--export-type=Gnumeric_Excel:xlsx2", str(path),
+                                 str(out)], capture_output=True, text=True, timeout=120,
+                                check=False, env={**os.environ, "HOME": str(out.parent)})
+        if not out.is_file():
+            raise AssertionError(f"ssconvert produced nothing: {result.stderr}")
+        return out
 
     return convert

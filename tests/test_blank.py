@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 
-from qmsforms.binding import bind, workbook_names
+from qmsforms.binding import bind, table_area_name, workbook_names
 from qmsforms.identity import IDENTITY_SHEET, fingerprint, read_identity
 from qmsforms.templates import issue_blank
 from qmsforms.workspace import Workspace
@@ -59,18 +61,41 @@ def test_shipping_lines_are_an_excel_table(blank) -> None:  # type: ignore[no-un
 def test_inputs_unlocked_everything_else_locked(blank, form_id: str) -> None:  # type: ignore[no-untyped-def]
     wb = blank(form_id)
     ws = wb.worksheets[0]
+    form = Workspace().registry.get(form_id)
     assert ws.protection.sheet and not ws.protection.password
-    inputs = set()
-    for cells in workbook_names(wb).values():
-        inputs.update(cells.coordinates())
-    for table in ws.tables.values():
-        from openpyxl.utils.cell import range_boundaries
-
-        c1, r1, c2, r2 = range_boundaries(table.ref)
-        inputs.update((r, c) for r in range(r1 + 1, r2 + 1) for c in range(c1, c2 + 1))
+    tables = {table_area_name(spec) for spec in form.fields if spec.kind == "table"}
+    inputs, computed = set(), set()
+    for name, cells in workbook_names(wb).items():
+        if name not in tables:
+            inputs.update(cells.coordinates())
+    for spec in (f for f in form.fields if f.kind == "table"):
+        c1, r1, c2, r2 = range_boundaries(ws.tables[spec.name].ref)
+        for c, column in zip(range(c1, c2 + 1), spec.columns, strict=False):
+            (computed if column.product else inputs).update((r, c) for r in range(r1 + 1, r2 + 1))
     for (row, col) in inputs:
         assert ws.cell(row=row, column=col).protection.locked is False
+    for (row, col) in computed:
+        assert ws.cell(row=row, column=col).protection.locked is True
+        assert str(ws.cell(row=row, column=col).value).startswith("=IF(COUNT(")
     assert ws["A1"].protection.locked is True
+
+
+@pytest.mark.parametrize("form_id", [f for f in FORMS if f == "shipping-list"])
+def test_lines_can_be_typed_under_the_table(blank, form_id: str) -> None:  # type: ignore[no-untyped-def]
+    """The table's columns are unlocked below it; the cells above keep the sheet's lock."""
+    wb = blank(form_id)
+    ws = wb.worksheets[0]
+    c1, r1, c2, r2 = range_boundaries(ws.tables["lines"].ref)
+    inputs = {rc for name, cells in workbook_names(wb).items() if name != "lines_table"
+              for rc in cells.coordinates()}
+    for c in range(c1, c2 + 1):
+        assert ws.column_dimensions[get_column_letter(c)].protection.locked is False
+        for r in range(1, r1):
+            assert (r, c) in ws._cells
+            assert ws.cell(row=r, column=c).protection.locked is ((r, c) not in inputs)
+    assert ws.print_area == f"'{ws.title}'!$A$1:${get_column_letter(c2)}$1048576"
+    area = workbook_names(wb)["lines_table"]
+    assert (area.min_row, area.min_col, area.max_row, area.max_col) == (r1, c1, r2, c2)
 
 
 def _validation_for(ws, ref: str):  # type: ignore[no-untyped-def]

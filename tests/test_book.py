@@ -184,8 +184,8 @@ def test_a_formula_in_a_table_line_is_located(make_filled: FillFn, ws: Workspace
     wb = load_workbook(path)
     table = wb.worksheets[0].tables["lines"]
     first = int(re.sub(r"[A-Z]", "", table.ref.split(":")[0])) + 2
-    wb.worksheets[0][f"G{first}"] = f"=D{first}*F{first}"
+    wb.worksheets[0][f"F{first}"] = "=0.25*2"
     wb.save(path)
     report = validate_file(path, ws)
     found = [(i.code, i.cell) for i in report.errors]
-    assert found == [("FORMULA_IN_INPUT", f"G{first}")]
+    assert found == [("FORMULA_IN_INPUT", f"F{first}")]

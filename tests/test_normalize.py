@@ -16,6 +16,7 @@ from qmsforms.issues import Code
 from qmsforms.normalize import (
     BLANK,
     NormalizeError,
+    is_percent_format,
     is_tick,
     to_bool,
     to_choice,
@@ -195,14 +196,18 @@ def test_to_decimal_rejects(value):
         ("95%", None, Decimal(95)),
         ("９５％", None, Decimal(95)),
         ("95", None, Decimal(95)),
-        ("0.95", None, Decimal("0.95")),
-        ("0.95", "0%", Decimal("0.95")),  # text is never rescaled
+        ("0.95%", None, Decimal("0.95")),  # a percent sign says what is meant
+        ("0.5 %", "0.0", Decimal("0.5")),
         (95, None, Decimal(95)),
-        (0.95, None, Decimal("0.95")),
+        (95, "0.0", Decimal(95)),
         (0.95, "0%", Decimal(95)),
         (0.955, "0.0%", Decimal("95.5")),
+        (0.95, "0.00%;[Red]-0.00%", Decimal(95)),
         (1, "0%", Decimal(100)),
-        (0.95, "General", Decimal("0.95")),
+        (95, "0.0%", Decimal(9500)),  # shown as 9500 %: refused by the range check
+        (0, None, Decimal(0)),
+        (0, "General", Decimal(0)),
+        (1.5, None, Decimal("1.5")),
         (120, None, Decimal(120)),  # no range check here
     ],
 )
@@ -215,6 +220,27 @@ def test_to_percent(value, number_format, expected):
 @pytest.mark.parametrize("value", ["abc", "95 pcs", "¥95", True, "95%%"])
 def test_to_percent_rejects(value):
     assert code_of(to_percent, value) == "NOT_A_NUMBER"
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format"),
+    [(0.95, None), (0.95, "General"), (0.95, "0.0"), (0.95, '0.0"%"'), (0.95, "0.0\\%"),
+     ("0.95", None), ("0.95", "0%"), (1, None), ("1", "@"), (0.001, None)],
+)
+def test_to_percent_refuses_a_fraction_without_a_percent(value, number_format):
+    """0.95 with no % anywhere may be 95 % or 0.95 %: LibreOffice stores a typed 95% so."""
+    with pytest.raises(NormalizeError) as caught:
+        to_percent(value, number_format=number_format)
+    assert caught.value.code == "RATE_AMBIGUOUS"
+
+
+@pytest.mark.parametrize(
+    ("number_format", "expected"),
+    [("0%", True), ("0.0%", True), ("#,##0.00%;[Red]-0.00%", True), ('0.0"%"', False),
+     ("0.0\\%", False), ("General", False), ("", False), (None, False), ("[$%-804]0", False)],
+)
+def test_is_percent_format(number_format, expected):
+    assert is_percent_format(number_format) is expected
 
 
 # -- dates -------------------------------------------------------------------------------------

@@ -137,6 +137,78 @@ class TestShippingLines:
             ["NOT_WHOLE", "quantity", table_cell(path, "quantity", 3)],
         ])
 
+    def test_amount_mismatch_names_the_value_shown(self, make_filled: FillFn,
+                                                   ws: Workspace) -> None:
+        lines = [{"part_name": "A", "batch_no": "B", "quantity": 100, "unit_price": 0.5,
+                  "amount": 450}]
+        path = make_filled("shipping-list", lines=lines)
+        report = validate_file(path, ws)
+        assert [(i.code, i.cell, i.value) for i in report.errors] == [
+            ("AMOUNT_MISMATCH", table_cell(path, "amount", 0), "450")]
+
+    def test_amount_is_computed_by_the_blank_and_by_the_reader(
+            self, make_filled: FillFn, ws: Workspace) -> None:
+        lines = [{"part_name": "A", "batch_no": "B", "quantity": 100, "unit_price": 0.5},
+                 {"part_name": "C", "batch_no": "D", "quantity": 3}]
+        path = make_filled("shipping-list", lines=lines)
+        cell = load_workbook(path).worksheets[0][table_cell(path, "amount", 0)]
+        assert cell.value == '=IF(COUNT(D21,F21)=2,D21*F21,"")'.replace("21", str(cell.row))
+        report = validate_file(path, ws)
+        assert report.valid and report.data is not None
+        assert [line["amount"] for line in report.data["lines"]] == ["50.00", None]
+
+    @pytest.mark.parametrize(("formula", "code"), [
+        ("=D{r}*F{r}", None), ("= $F${r} * $D${r}", None), ('=IFERROR(D{r}*F{r},"")', None),
+        ("=D{r}*F{r}*0.9", "FORMULA_IN_INPUT"), ("=D{r}*F{q}", "FORMULA_IN_INPUT"),
+        ("=SUM(D{r}:F{r})", "FORMULA_IN_INPUT")])
+    def test_an_amount_formula_with_no_result_is_recomputed_only_if_it_is_the_product(
+            self, make_filled: FillFn, ws: Workspace, formula: str, code: str | None) -> None:
+        """A script writes formulas without results; only quantity × price is evaluated."""
+        lines = [{"part_name": "A", "batch_no": "B", "quantity": 100, "unit_price": 0.5}]
+        path = make_filled("shipping-list", lines=lines)
+        ref = table_cell(path, "amount", 0)
+        wb = load_workbook(path)
+        row = wb.worksheets[0][ref].row
+        wb.worksheets[0][ref] = formula.format(r=row, q=row + 1)
+        wb.save(path)
+        report = validate_file(path, ws)
+        if code is None:
+            assert report.valid and report.data is not None
+            assert report.data["lines"][0]["amount"] == "50.00"
+        else:
+            assert report.flatten(["code", "cell"]) == [[code, ref]]
+
+    def test_lines_under_the_table_are_read(self, make_filled: FillFn, ws: Workspace) -> None:
+        path = make_filled("shipping-list")
+        wb = load_workbook(path)
+        sheet = wb.worksheets[0]
+        last = int(sheet.tables["lines"].ref.split(":")[1].lstrip("ABCDEFGH"))
+        sheet[f"A{last + 1}"], sheet[f"C{last + 1}"], sheet[f"D{last + 1}"] = "垫圈", "B2", 5
+        sheet[f"A{last + 4}"], sheet[f"D{last + 4}"] = "螺母", 7  # after a gap, no batch
+        wb.save(path)
+        report = validate_file(path, ws)
+        assert report.flatten(["code", "field", "cell"]) == [
+            ["REQUIRED", "batch_no", f"C{last + 4}"]]
+        sheet[f"C{last + 4}"] = "B3"
+        wb.save(path)
+        report = validate_file(path, ws)
+        assert report.valid and report.data is not None
+        assert [line["part_name"] for line in report.data["lines"]] == ["螺栓 M8", "垫圈", "螺母"]
+
+    def test_lines_are_bound_by_name_when_the_table_part_is_gone(
+            self, make_filled: FillFn, ws: Workspace) -> None:
+        path = make_filled("shipping-list")
+        expected = validate_file(path, ws).data
+        wb = load_workbook(path)
+        del wb.worksheets[0].tables["lines"]
+        wb.save(path)
+        report = validate_file(path, ws)
+        assert report.valid and report.data == expected
+        del wb.defined_names["lines_table"]
+        wb.save(path)
+        assert validate_file(path, ws).codes() == ["TABLE_NOT_FOUND", "TEMPLATE_ALTERED",
+                                                   "REQUIRED"]
+
     def test_amount_within_a_cent_passes(self, make_filled: FillFn, ws: Workspace) -> None:
         lines = [{"part_name": "A", "batch_no": "B", "quantity": 3, "unit_price": 0.333,
                   "amount": 1.0}]

@@ -34,19 +34,23 @@ class ShippingLine(FormModel):
     quantity: int = input_field("数量", "Quantity", kind="int", default=REQUIRED, gt=0)
     unit: str | None = input_field("单位", "Unit", kind="text", max_length=20)
     unit_price: Decimal | None = input_field("单价", "Unit price", kind="decimal", ge=0)
-    amount: Decimal | None = input_field("金额", "Amount", kind="decimal", ge=0)
+    amount: Decimal | None = input_field("金额", "Amount", kind="decimal", ge=0,
+                                         product=("quantity", "unit_price"))
     remarks: str | None = input_field("备注", "Remarks", kind="text", max_length=500)
 
     @model_validator(mode="after")
     def _amount_is_quantity_times_price(self) -> ShippingLine:
-        if self.unit_price is not None and self.amount is not None:
-            exact = self.unit_price * self.quantity
-            if abs(self.amount - exact) <= _SURELY_WITHIN:
-                return self
-            expected = exact.quantize(_CENT)
-            if abs(self.amount - expected) > AMOUNT_TOLERANCE:
-                raise form_error("AMOUNT_MISMATCH", "amount != quantity x unit price",
-                                 field="amount", detail=str(expected))
+        """The amount is quantity × unit price: computed when left blank, checked when shown."""
+        if self.unit_price is None:
+            return self
+        exact = self.unit_price * self.quantity
+        expected = exact.quantize(_CENT)
+        if self.amount is None:
+            self.amount = expected
+        elif abs(self.amount - exact) > _SURELY_WITHIN and (
+                abs(self.amount - expected) > AMOUNT_TOLERANCE):
+            raise form_error("AMOUNT_MISMATCH", "amount != quantity x unit price",
+                             field="amount", detail=str(expected), value=str(self.amount))
         return self
 
 
