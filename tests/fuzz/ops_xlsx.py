@@ -16,6 +16,8 @@ from decimal import Decimal
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, range_boundaries
 
+from qmsforms.workspace import Workspace
+
 from . import package as pk
 from .mutation import Expect, Mutation, operator
 from .seeds import SST_PART, Seed
@@ -40,6 +42,8 @@ class InputCell:
     part: str
     ref: str
     field: str
+    computed: bool = False
+    """A computed table column (the amount): a formula there is checked, not refused."""
 
 
 class Workbook:
@@ -54,6 +58,9 @@ class Workbook:
                        for s in self.workbook.iter(m("sheet"))}
         self.fields = set(seed.oracle)
         self.kinds = seed.kinds
+        form = Workspace().registry.get(seed.form)
+        self.computed = {spec.name: [bool(c.product) for c in spec.columns]
+                         for spec in form.fields if spec.kind == "table"}
         self.parts: dict[str, object] = {}
 
     def part(self, name: str) -> pk.etree._Element:
@@ -91,7 +98,7 @@ class Workbook:
         out = []
         for name in self.names():
             where = _destination(name.text or "")
-            if where is None or where[0] not in self.sheets:
+            if where is None or where[0] not in self.sheets or name.get("name") not in self.kinds:
                 continue
             min_col, min_row, max_col, max_row = range_boundaries(where[1])
             cols = range(min_col, max_col + 1) if self._ticks(name) else [min_col]
@@ -100,7 +107,9 @@ class Workbook:
         for sheet_part, table_part in self.tables():
             table = self.part(table_part)
             min_col, min_row, max_col, max_row = range_boundaries(table.get("ref", ""))
-            out += [InputCell(sheet_part, f"{get_column_letter(c)}{r}", table.get("name", ""))
+            computed = self.computed.get(table.get("name", ""), [])
+            out += [InputCell(sheet_part, f"{get_column_letter(c)}{r}", table.get("name", ""),
+                              c - min_col < len(computed) and computed[c - min_col])
                     for r in range(min_row + 1, max_row + 1)
                     for c in range(min_col, max_col + 1)]
         return out
@@ -376,8 +385,8 @@ def formula_insert(rng: random.Random, seed: Seed) -> Mutation:
         data = _respell_formula(data, cell.get("r", ""), spelling)
     book.parts.pop(found.part)
     book.members = pk.put(book.members, found.part, data)
-    return Mutation(book.build(), Expect.REFUSE,
-                    f"{found.field} {found.ref}: ={expr} ({spelling})")
+    expect = Expect.KEEP if found.computed else Expect.REFUSE
+    return Mutation(book.build(), expect, f"{found.field} {found.ref}: ={expr} ({spelling})")
 
 
 def _respell_formula(data: bytes, ref: str, spelling: str) -> bytes:
@@ -430,7 +439,8 @@ def type_flip(rng: random.Random, seed: Seed) -> Mutation | None:
 def number_spelling(rng: random.Random, seed: Seed) -> Mutation | None:
     """A number cell written another way (``95.0``, ``9.5E1``, no ``t``): the same number."""
     book = Workbook(seed)
-    cells = [(f, c) for f, c in book.filled() if c.get("t") in (None, "n")]
+    cells = [(f, c) for f, c in book.filled()
+             if c.get("t") in (None, "n") and c.find(m("f")) is None]
     if not cells:
         return None
     found, cell = rng.choice(cells)
