@@ -377,7 +377,7 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
     s.bind(table_area_name(spec), ref)
     for c, column in enumerate(columns, start=1):
         letter = get_column_letter(c)
-        s.validate(column, f"{letter}{s.row + 1}:{letter}{last}")
+        s.validate(column, f"{letter}{s.row + 1}:{letter}{MAX_ROW}")  # lines under it too
         below = s.ws.column_dimensions[letter]
         below.protection, below.font = UNLOCKED, _font(9)
         below.number_format = NUMBER_FORMATS.get(column.kind, "General")

@@ -123,70 +123,80 @@ def soffice(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, str], P
     return convert
 
 
-Office = Callable[[list[dict[str, Any]]], list[Path]]
-"""Run jobs in one LibreOffice session through UNO; returns the saved paths."""
+UNO_PYTHONS = ("/usr/bin/python3", "python3", "python")
+"""Where a Python with LibreOffice's ``uno`` module is looked for, in this order."""
 
-CLIENTS = Path(__file__).resolve().parent / "clients"
+OfficeFn = Callable[[list[dict[str, Any]]], list[Path]]
 
 
-def _require_clients() -> bool:
-    return bool(os.environ.get("QMSFORMS_REQUIRE_CLIENTS")
-                or os.environ.get("QMSFORMS_REQUIRE_SOFFICE"))
+def _required(what: str) -> None:
+    if os.environ.get("QMSFORMS_REQUIRE_CLIENTS") or os.environ.get("QMSFORMS_REQUIRE_SOFFICE"):
+        pytest.fail(f"{what} is required here but not installed")
+    pytest.skip(f"{what} is not installed")
 
 
 def _uno_python() -> str | None:
-    """A Python that can ``import uno``: Debian's python3-uno lives with /usr/bin/python3."""
-    for candidate in ("/usr/bin/python3", shutil.which("python3")):
-        if candidate and Path(candidate).exists() and subprocess.run(
-                [candidate, "-c", "import uno"], capture_output=True, check=False).returncode == 0:
-            return candidate
+    for candidate in UNO_PYTHONS:
+        found = shutil.which(candidate)
+        if found is None:
+            continue
+        probe = subprocess.run([found, "-c", "import uno"], capture_output=True, timeout=60,
+                               check=False)
+        if probe.returncode == 0:
+            return found
     return None
 
 
 @pytest.fixture(scope="session")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
-    """Type into forms in a real LibreOffice Calc or Writer, as a person does.
+def office(tmp_path_factory: pytest.TempPathFactory) -> OfficeFn:
+    """Type into forms in a real LibreOffice: ``office(jobs)`` returns the files it saved.
 
-    ``office([{"open": path, "save": path, "steps": [...]}])`` runs the jobs in one soffice
-    (see ``tests/clients/uno_office.py`` for the steps) with a private zh-CN profile kept for
-    the session.
+    Each job is ``{"open": path, "save": path, "steps": [...]}`` with the Calc or Writer
+    steps of `tests.clients.uno_office`; one call starts one soffice for all its jobs, with
+    the session's private zh-CN profile. Fails when soffice reports an error or a file it
+    should have saved is missing.
     """
+    if _soffice() is None:
+        _required("LibreOffice (soffice)")
     python = _uno_python()
-    if _soffice() is None or python is None:
-        if _require_clients():
-            pytest.fail("LibreOffice with python3-uno is required here but not installed")
-        pytest.skip("LibreOffice with python3-uno is not installed")
+    if python is None:
+        _required("a Python with LibreOffice's uno module (python3-uno)")
+    assert python is not None
+    driver = Path(__file__).parent / "clients" / "uno_office.py"
     profile = tmp_path_factory.mktemp("uno-profile")
 
     def run(jobs: list[dict[str, Any]]) -> list[Path]:
         request = {"profile": str(profile),
                    "jobs": [{**job, "open": str(job["open"]), "save": str(job["save"])}
                             for job in jobs]}
-        result = subprocess.run([python, str(CLIENTS / "uno_office.py")],
-                                input=json.dumps(request), capture_output=True, text=True,
-                                timeout=300, check=False)
+        result = subprocess.run([str(python), str(driver)], input=json.dumps(request),
+                                capture_output=True, text=True, check=False,
+                                timeout=180 + 60 * len(jobs))
         lines = result.stdout.strip().splitlines()
-        outcome = json.loads(lines[-1]) if lines else {"error": result.stderr}
-        if "saved" not in outcome:
+        outcome = json.loads(lines[-1]) if lines else {"error": result.stderr[-2000:]}
+        if result.returncode or "error" in outcome:
             raise AssertionError(f"LibreOffice session failed: {outcome.get('error')}\n"
                                  f"{result.stderr[-3000:]}")
-        return [Path(p) for p in outcome["saved"]]
+        saved = [Path(p) for p in outcome["saved"]]
+        missing = [p for p in saved if not p.is_file()]
+        if missing or len(saved) != len(jobs):
+            raise AssertionError(f"LibreOffice saved {saved}, missing {missing}")
+        return saved
 
     return run
 
 
-Gnumeric = Callable[[Path], Path]
+GnumericFn = Callable[[Path], Path]
 """Re-save a workbook with Gnumeric's ssconvert; returns the new file."""
 
 
 @pytest.fixture(scope="session")
-def gnumeric(tmp_path_factory: pytest.TempPathFactory) -> Gnumeric:
+def gnumeric(tmp_path_factory: pytest.TempPathFactory) -> GnumericFn:
     """``gnumeric(path)`` re-saves an .xlsx through Gnumeric (``ssconvert``), a real writer."""
     binary = shutil.which("ssconvert")
     if binary is None:
-        if _require_clients():
-            pytest.fail("Gnumeric (ssconvert) is required here but not installed")
-        pytest.skip("Gnumeric (ssconvert) is not installed")
+        _required("Gnumeric (ssconvert)")
+    assert binary is not None
 
     def convert(path: Path) -> Path:
         out = tmp_path_factory.mktemp("gnumeric") / path.name

@@ -22,7 +22,7 @@ from qmsforms.templates import issue_blank
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import Office
+from .conftest import OfficeFn
 from .test_print import Convert, is_a4_portrait, page_text, pdf_pages
 
 pytestmark = pytest.mark.libreoffice
@@ -52,7 +52,7 @@ def _blank(ws: Workspace, folder: Path, name: str, number_format: str | None) ->
 
 
 @pytest.fixture(scope="module")
-def typed(office: Office, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def typed(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every case typed in one LibreOffice session; case -> saved file."""
     folder = tmp_path_factory.mktemp("calc-typed")
     ws = Workspace(folder)
@@ -122,7 +122,7 @@ def _line_steps(i: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def shipping(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shipping(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A shipping list with 30 lines typed in LibreOffice, the sheet never unprotected."""
     folder = tmp_path_factory.mktemp("calc-shipping")
     blank = issue_blank(Workspace(folder), "shipping-list", folder / "ship.xlsx")

@@ -837,3 +837,207 @@ def test_8d_from_complaint_with_template_syntax_in_config_and_data(ws: Workspace
     header = docx.Document(str(path)).sections[0].header._element
     text = "".join(t.text or "" for t in header.iter(w("w:t")))
     assert "{{ 公司 }} {% if x %}" in text
+
+
+# -- multi-line text as LibreOffice 7.4 writes it ----------------------------------------------
+
+MULTI_LINE = "焊缝开裂 crack\n第二行 A & B <x>\nthird 三"
+MULTI_LINE_PORTIONS = ["焊缝开裂 ", "crack\n", "第二行 ", "A & B <x>\nthird ", "三"]
+"""MULTI_LINE cut where LibreOffice cuts it into pieces (script runs), as measured."""
+
+
+def _as_libreoffice_writes(sdt: Any, value: str, portions: list[str] | None) -> None:
+    """Replace a control by what LibreOffice 7.4 saves for ``value`` typed in Writer.
+
+    As measured (tests/test_clients_writer.py types it for real): no tag and no placeholder
+    flag; a piece holding the value alone, one piece per portion showing it (line breaks as
+    ``w:br``) followed by the value, and the value alone again; the value is one ``w:t`` per
+    line with nothing between them. Text in one script (``portions`` None) is one piece.
+    """
+    pr = sdt.find(w("w:sdtPr"))
+    for node in [*pr.findall(w("w:tag")), *pr.findall(w("w:showingPlcHdr"))]:
+        pr.remove(node)
+
+    def piece(shown: str) -> Any:
+        new = deepcopy(sdt)
+        content = new.find(w("w:sdtContent"))
+        for child in list(content):
+            content.remove(child)
+        run = etree.SubElement(content, w("w:r"))
+        for i, part in enumerate(shown.split("\n") if shown else []):
+            if i:
+                etree.SubElement(run, w("w:br"))
+            if part:
+                etree.SubElement(run, w("w:t")).text = part
+        for line in value.split("\n"):
+            etree.SubElement(run, w("w:t")).text = line
+        return new
+
+    shown = [] if portions is None else ["", *portions, ""]
+    pieces = [piece(p) for p in shown] if shown else [piece("")]
+    for new in reversed(pieces):
+        sdt.addnext(new)
+    sdt.getparent().remove(sdt)
+
+
+def _control(doc: Any, tag: str, index: int = 0) -> Any:
+    return [s for s in doc.element.body.iter(w("w:sdt"))
+            if s.find(f"{w('w:sdtPr')}/{w('w:tag')}") is not None
+            and s.find(f"{w('w:sdtPr')}/{w('w:tag')}").get(w("w:val")) == tag][index]
+
+
+def test_every_line_libreoffice_writes_is_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    _as_libreoffice_writes(_control(doc, "description"), MULTI_LINE, MULTI_LINE_PORTIONS)
+    _as_libreoffice_writes(_control(doc, "containment"), "abc\ndef\n  ghi\tx", None)
+    _as_libreoffice_writes(_control(doc, "root_cause"), "电流不稳\n第二行",
+                           ["电流不稳", "\n", "第二行"])
+    _as_libreoffice_writes(_control(doc, "customer"), TEXT, ["华东汽车 ", "<select> A & B"])
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == {**COMPLAINT_READ, "description": MULTI_LINE,
+                           "containment": "abc\ndef\n  ghi\tx", "root_cause": "电流不稳\n第二行"}
+
+
+def test_every_line_of_a_libreoffice_table_cell_is_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "8d-report", {"d3_actions": [{"action": "x", "owner": "王五"}]})
+    doc = docx.Document(str(path))
+    _as_libreoffice_writes(_control(doc, "d3_actions.action"), "全检\n隔离", ["全检", "\n", "隔离"])
+    _as_libreoffice_writes(_control(doc, "team_members"), MULTI_LINE, MULTI_LINE_PORTIONS)
+    for tag in list(doc.element.body.iter(w("w:tag"))):  # LibreOffice drops every tag
+        tag.getparent().remove(tag)
+    doc.save(str(path))
+    values, where, issues = extract_word(path, ws.registry.get("8d-report"))
+    assert issues == []
+    assert values["d3_actions"] == [{"action": "全检\n隔离", "owner": "王五"}]
+    assert values["team_members"] == MULTI_LINE
+    assert where[("d3_actions", 0, "action")] == ("document", "table 5 row 2 column 2")
+
+
+def test_multi_line_text_reads_the_same_from_every_client(ws: Workspace, tmp_path: Path,
+                                                          make_filled: Callable[..., Path]
+                                                          ) -> None:
+    """Excel keeps the lines of a cell with ``\\n``; Word, a script and Writer must agree."""
+    from qmsforms.validate import validate_file
+
+    data = {**VALID["complaint"], "description": MULTI_LINE}
+    excel = validate_file(make_filled("complaint", data), ws)
+    word = _validate(_issue(ws, tmp_path, "complaint", data), ws)
+    path = _issue(ws, tmp_path, "complaint", data, name="writer.docx")
+    doc = docx.Document(str(path))
+    _as_libreoffice_writes(_control(doc, "description"), MULTI_LINE, MULTI_LINE_PORTIONS)
+    doc.save(str(path))
+    writer = _validate(path, ws)
+    assert excel.valid and word.valid and writer.valid
+    assert excel.data["description"] == MULTI_LINE  # type: ignore[index]
+    assert word.data == writer.data
+    assert word.data["description"] == MULTI_LINE  # type: ignore[index]
+
+
+# -- a script that leaves the placeholder flag on ----------------------------------------------
+
+def _script_fill(path: Path, data: dict[str, Any]) -> None:
+    """Fill controls the way a python-docx script does: find the control by tag, replace the
+    text of its run(s), tick a check box; ``w:showingPlcHdr`` is left where it was."""
+    from docx.text.run import Run
+
+    doc = docx.Document(str(path))
+    for name, value in data.items():
+        rows = value if isinstance(value, list) else [{None: value}]
+        for index, row in enumerate(rows):
+            for column, cell in row.items():
+                if cell is None:
+                    continue
+                sdt = _control(doc, name if column is None else f"{name}.{column}", index)
+                checkbox = sdt.find(f"{w('w:sdtPr')}/{w('w14:checkbox')}/{w('w14:checked')}")
+                if checkbox is not None:
+                    checkbox.set(w("w14:val"), "1" if cell else "0")
+                    cell = "\u2612" if cell else "\u2610"
+                runs = sdt.find(w("w:sdtContent")).findall(w("w:r"))
+                Run(runs[0], None).text = str(cell)
+                for run in runs[1:]:
+                    run.getparent().remove(run)
+    doc.save(str(path))
+
+
+def _flags(path: Path) -> int:
+    return len(_xml(path).xpath("//w:sdtPr/w:showingPlcHdr", namespaces=NS))
+
+
+def test_a_script_leaving_the_placeholder_flag_on_is_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint")
+    flags = _flags(path)
+    data = {**COMPLAINT, "channel": "邮件 E-mail", "category": "产品质量 Product quality",
+            "closed_date": "2026-11-25"}
+    _script_fill(path, data)
+    assert _flags(path) == flags  # every flag still on
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == COMPLAINT_READ
+
+
+def test_a_script_leaving_the_flag_on_in_an_8d_is_read(ws: Workspace, tmp_path: Path) -> None:
+    data = deepcopy(EIGHT_D)
+    data["team_members"] = "李四 QA\n王五 PE"
+    data["d7_actions"][0]["document"] = "FMEA FMEA"
+    data["d7_actions"][1]["document"] = "类似产品横向展开 Similar products"
+    path = _issue(ws, tmp_path, "8d-report")
+    _script_fill(path, data)
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == {**EIGHT_D, "team_members": "李四 QA\n王五 PE"}
+
+
+@pytest.mark.parametrize("lang", ["both", "zh", "en"])
+def test_placeholder_text_with_the_flag_on_is_empty(ws: Workspace, tmp_path: Path,
+                                                    lang: str) -> None:
+    """What a script writes back unchanged, in any language's placeholder, stays empty."""
+    path = _issue(ws, tmp_path, "complaint", lang=lang)
+    _script_fill(path, {"ticket_no": "TS-1", "customer": "点击填写 / Enter",
+                        "description": " Enter ", "received_at": "yyyy-mm-dd hh:mm",
+                        "category": "请选择", "due_date": "Pick a date"})
+    report = _validate(path, ws)
+    assert report.flatten(["code", "field", "cell"]) == [
+        ["REQUIRED", "customer", "table 1 row 2 column 2"],
+        ["REQUIRED", "received_at", "table 1 row 4 column 2"],
+        ["REQUIRED", "filed_at", "table 1 row 4 column 4"],
+        ["REQUIRED", "category", "table 1 row 5 column 4"],
+        ["REQUIRED", "description", "table 2 row 1 column 2"],
+    ]
+
+
+GLOSSARY_XML = (
+    '<w:glossaryDocument xmlns:w="{ns}"><w:docParts><w:docPart><w:docPartPr>'
+    '<w:name w:val="CustomerHint"/></w:docPartPr><w:docPartBody><w:p><w:r>'
+    '<w:t>请输入客户全称</w:t></w:r></w:p></w:docPartBody></w:docPart></w:docParts>'
+    '</w:glossaryDocument>').format(ns=NS["w"])
+
+
+def test_a_placeholder_edited_in_word_is_empty_and_other_text_a_value(ws: Workspace,
+                                                                      tmp_path: Path) -> None:
+    """Word keeps a placeholder a template author edited in its glossary document."""
+    from docx.opc.constants import CONTENT_TYPE as CT
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    form = ws.registry.get("complaint")
+    doc = build_word_blank(form, ws.config)
+    glossary = Part(PackURI("/word/glossary/document.xml"), CT.WML_DOCUMENT_GLOSSARY,
+                    GLOSSARY_XML.encode(), doc.part.package)
+    doc.part.relate_to(glossary, RT.GLOSSARY_DOCUMENT)
+    for tag in ("customer", "customer_contact"):
+        sdt = _control(doc, tag)
+        pr = sdt.find(w("w:sdtPr"))
+        etree.SubElement(etree.SubElement(pr, w("w:placeholder")),
+                         w("w:docPart")).set(w("w:val"), "CustomerHint")
+        sdt.find(f".//{w('w:t')}").text = "请输入客户全称"
+    _control(doc, "customer_contact").find(f".//{w('w:t')}").text = "张三"
+    path = tmp_path / "edited.docx"
+    doc.save(str(path))
+    for source in (path, doc):
+        values, _, _ = extract_word(source, form)
+        assert "customer" not in values
+        assert values["customer_contact"] == "张三"

@@ -243,17 +243,49 @@ def prop(sdt: Any, name: str) -> str | None:
 
 
 def shows_placeholder(sdt: Any) -> bool:
-    """Whether Word marks the control as still showing its placeholder."""
+    """Whether the control carries Word's placeholder flag (``w:showingPlcHdr``).
+
+    Only a hint: a script that replaces a control's text can leave the flag on, and
+    LibreOffice drops it, so the reader decides by the text shown (see `placeholder_part`).
+    """
     pr = sdt.find(w("w:sdtPr"))
     return pr is not None and pr.find(w("w:showingPlcHdr")) is not None
 
 
-def content_text(node: Any) -> str:
-    """The text under ``node`` as the user sees it: breaks and paragraphs as ``\\n``."""
+def placeholder_part(sdt: Any) -> str | None:
+    """The name of the glossary building block holding the control's own placeholder text.
+
+    Word writes ``w:placeholder/w:docPart`` when a template author edits a placeholder; our
+    blanks show one of `ALL_PLACEHOLDERS` instead and have none.
+    """
+    node = sdt.find(f"{w('w:sdtPr')}/{w('w:placeholder')}/{w('w:docPart')}")
+    return None if node is None else node.get(w("w:val"))
+
+
+def glossary_texts(root: Any) -> dict[str, str]:
+    """Building-block name -> its text, from a parsed ``w:glossaryDocument``."""
+    out: dict[str, str] = {}
+    for part in root.iter(w("w:docPart")):
+        name = part.find(f"{w('w:docPartPr')}/{w('w:name')}")
+        body = part.find(w("w:docPartBody"))
+        if name is not None and body is not None:
+            out.setdefault(name.get(w("w:val"), ""), content_text(body))
+    return out
+
+
+def content_text(node: Any, glued_lines: bool = False) -> str:
+    """The text under ``node`` as the user sees it: breaks and paragraphs as ``\\n``.
+
+    With ``glued_lines``, a ``w:t`` directly after another ``w:t`` of the same run starts a
+    new line: LibreOffice 7.4 writes each line of a control's value that way (see
+    `split_value`).
+    """
     parts: list[str] = []
     paragraphs = 0
     for item in node.iter(w("w:t"), w("w:br"), w("w:cr"), w("w:tab"), w("w:p")):
         if item.tag == w("w:t"):
+            if glued_lines and _glued(item):
+                parts.append("\n")
             parts.append(item.text or "")
         elif item.tag == w("w:tab"):
             parts.append("\t")
@@ -266,26 +298,68 @@ def content_text(node: Any) -> str:
     return "".join(parts)
 
 
-def last_text(sdt: Any) -> str | None:
-    """The text of the last ``w:t`` in a control (see `split_value`)."""
-    found = sdt.findall(f".//{w('w:t')}")
-    return (found[-1].text or "") if found else None
+def _glued(t: Any) -> bool:
+    before = t.getprevious()
+    return before is not None and before.tag == w("w:t")
+
+
+_Item = tuple[str, str]
+
+
+def _items(content: Any) -> list[tuple[_Item, bool]]:
+    """((kind, text), glued) for each text, break, tab and new paragraph of a control."""
+    out: list[tuple[_Item, bool]] = []
+    if content is None:
+        return out
+    paragraphs = 0
+    for item in content.iter(w("w:t"), w("w:br"), w("w:cr"), w("w:tab"), w("w:p")):
+        if item.tag == w("w:t"):
+            out.append((("t", item.text or ""), _glued(item)))
+        elif item.tag == w("w:tab"):
+            out.append((("tab", "\t"), False))
+        elif item.tag == w("w:p"):
+            if paragraphs:
+                out.append((("p", "\n"), False))
+            paragraphs += 1
+        elif item.get(w("w:type")) in (None, "textWrapping"):
+            out.append((("br", "\n"), False))
+    return out
+
+
+def _joined(items: list[tuple[_Item, bool]]) -> str:
+    parts: list[str] = []
+    for i, ((_, text), glued) in enumerate(items):
+        if i and glued:
+            parts.append("\n")
+        parts.append(text)
+    return "".join(parts)
 
 
 def split_value(pieces: list[Any]) -> str:
-    """The text of one plain-text control that LibreOffice 7.4 split into ``pieces``.
+    """The text of one plain-text control that LibreOffice 7.4 wrote as ``pieces``.
 
-    LibreOffice writes one control per script run (Chinese / Latin) and appends the whole
-    control's text as the last text of every piece: ``[华东 A&B] [华东 ][华东 A&B] [A&B][华东
-    A&B]``. When every piece ends with the same text, that text is the value (measured also
-    after editing the text in LibreOffice); otherwise the pieces are joined.
+    A control that still has its ``w:tag`` was not written by LibreOffice 7.4 (which drops
+    every tag) and reads as Word shows it. Otherwise LibreOffice has written one control per
+    script run (Chinese / Latin), each piece showing its part of the text and then the whole
+    value once more, one ``w:t`` per line with nothing between them (its writer drops the
+    line feed, a control character): for ``华东 A&B`` / ``第二行`` the pieces are
+    ``[华东 A&B|第二行] [华东 |华东 A&B|第二行] [A&B<br/>|华东 A&B|第二行] …`` (measured on
+    text typed in Writer, with Enter and with Shift+Enter alike). That repeated value, the
+    longest ending all pieces share (the whole first piece), is read with a new line at each
+    ``w:t`` that directly follows another. Pieces that share no ending are joined.
     """
-    if len(pieces) == 1:
-        return content_text(pieces[0].find(w("w:sdtContent")))
-    tails = {last_text(p) for p in pieces}
-    if len(tails) == 1 and None not in tails:
-        return tails.pop() or ""
-    return "".join(content_text(p.find(w("w:sdtContent"))) for p in pieces)
+    contents = [p.find(w("w:sdtContent")) for p in pieces]
+    if prop(pieces[0], "w:tag"):
+        return content_text(contents[0]) if contents[0] is not None else ""
+    sequences = [_items(c) for c in contents]
+    shortest = min(len(s) for s in sequences)
+    common = 0
+    while common < shortest and len({s[-1 - common][0] for s in sequences}) == 1:
+        common += 1
+    if common or len(pieces) == 1:
+        first = sequences[0]
+        return _joined(first[len(first) - common:])
+    return "".join(content_text(c, glued_lines=True) for c in contents if c is not None)
 
 
 def checkbox_state(sdt: Any) -> bool:

@@ -7,10 +7,12 @@ Every input is found, in this order of trust, by
    bookmarks; it moves a bookmark's start into the control, which is still found);
 3. the control's ``w:alias`` (LibreOffice keeps it on plain-text controls only).
 
-A control still showing its placeholder is empty — by the ``w:showingPlcHdr`` flag, or, since
-LibreOffice drops the flag, by its text being one of the placeholder texts qmsforms writes.
-A plain-text control LibreOffice split into several pieces is read once (see
-`qmsforms.word.ooxml.split_value`). Repeating tables are read row by row; rows without any
+A control is empty when its text is one of the placeholder texts qmsforms writes, or its own
+placeholder (the glossary building block Word keeps for a placeholder a template author
+edited); any other text is a value. The ``w:showingPlcHdr`` flag decides nothing: LibreOffice
+drops it from blanks, and a script that replaces a control's text can leave it on.
+A plain-text control LibreOffice split into several pieces is read once, every line of it
+(see `qmsforms.word.ooxml.split_value`). Repeating tables are read row by row; rows without any
 value are ignored, and rows a user added (copies of an issued row) are read too.
 
 Each value's location is ``("document", "table 2 row 3 column 4")`` (or ``"paragraph 14"``),
@@ -20,7 +22,9 @@ and the content-control tag is kept beside it, so issues name the tag as their f
 from __future__ import annotations
 
 import io
+import logging
 import os
+import posixpath
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,9 +46,10 @@ from .ooxml import (
     content_text,
     control_kind,
     dropdown_items,
+    glossary_texts,
     iter_sdts,
+    placeholder_part,
     prop,
-    shows_placeholder,
     split_value,
     w,
 )
@@ -54,6 +59,11 @@ SHEET = "document"
 """What `Issue.sheet` says for a location in a Word document."""
 
 MAX_DOCUMENT_BYTES = 64 * 2**20
+GLOSSARY = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+            "glossaryDocument")
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,24 +93,60 @@ class _Found:
 
 def document_xml(source: Any) -> tuple[Any, str]:
     """The parsed ``word/document.xml`` root and the producing application of a .docx."""
+    root, app, _ = _parts(source)
+    return root, app
+
+
+def _parts(source: Any) -> tuple[Any, str, dict[str, str]]:
+    """``document.xml`` root, producing application and glossary texts of a .docx."""
     if isinstance(source, DocxDocument):
         blob = etree.tostring(source.element)
-        return etree.fromstring(blob, PARSER), ""
+        glossary = next((rel.target_part.blob for rel in source.part.rels.values()
+                         if rel.reltype == GLOSSARY and not rel.is_external), None)
+        return etree.fromstring(blob, PARSER), "", _glossary(glossary)
     data = source if isinstance(source, bytes) else None
     handle = io.BytesIO(data) if data is not None else os.fspath(source)
     with zipfile.ZipFile(handle) as zf:
-        info = zf.getinfo("word/document.xml")
-        if info.file_size > MAX_DOCUMENT_BYTES:
-            raise ValueError("word/document.xml is too large")
-        blob = zf.read(info)
+        blob = _member(zf, "word/document.xml")
+        glossary = _glossary_part(zf)
     root = etree.fromstring(blob, PARSER)
-    return root, producer(data if data is not None else handle)
+    return root, producer(data if data is not None else handle), _glossary(glossary)
+
+
+def _member(zf: zipfile.ZipFile, name: str) -> bytes:
+    info = zf.getinfo(name)
+    if info.file_size > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"{name} is too large")
+    return zf.read(info)
+
+
+def _glossary_part(zf: zipfile.ZipFile) -> bytes | None:
+    """The glossary document (Word's building blocks, placeholders among them), if any."""
+    try:
+        rels = etree.fromstring(_member(zf, "word/_rels/document.xml.rels"), PARSER)
+    except KeyError:
+        return None
+    for rel in rels.iter(f"{{{PACKAGE_RELS}}}Relationship"):
+        if rel.get("Type") == GLOSSARY and rel.get("TargetMode") != "External":
+            target = rel.get("Target", "")
+            name = (target.lstrip("/") if target.startswith("/")
+                    else posixpath.normpath(posixpath.join("word", target)))
+            try:
+                return _member(zf, name)
+            except KeyError:
+                log.warning("the glossary part %s named by the document is missing", name)
+    return None
+
+
+def _glossary(blob: bytes | None) -> dict[str, str]:
+    return glossary_texts(etree.fromstring(blob, PARSER)) if blob else {}
 
 
 class _Document:
     """Index of one document body: positions, tags, aliases and bookmarks."""
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, glossary: dict[str, str] | None = None) -> None:
+        self.glossary = glossary or {}
         body = root.find(w("w:body"))
         self.body = body if body is not None else root
         self.order = {node: i for i, node in enumerate(self.body.iter())}
@@ -186,6 +232,11 @@ class _Document:
                 return inner, start
         return None, start
 
+    def placeholders(self, sdt: Any) -> frozenset[str]:
+        """The texts that mean the control is empty: ours, and its own placeholder."""
+        own = self.glossary.get(placeholder_part(sdt) or "")
+        return ALL_PLACEHOLDERS | {own.strip()} if own and own.strip() else ALL_PLACEHOLDERS
+
     def bookmark_text(self, start: Any) -> str:
         end = self.ends.get(start.get(w("w:id"), ""))
         lo, hi = self.order[start], self.order.get(end, self.order[start])
@@ -207,15 +258,14 @@ def _value(doc: _Document, pieces: list[Any], via: str) -> _Found:
     position = doc.position(first)
     if kind == "checkbox":
         return _Found(checkbox_state(first), position, kind, via)
-    if shows_placeholder(first):
-        return _Found(None, position, kind, via)
+    placeholders = doc.placeholders(first)
     content = first.find(w("w:sdtContent"))
     text = content_text(content) if content is not None else ""
     if kind == "dropdown":
         shown = text.strip()
         items = dropdown_items(first)
         value = next((v for v, s in items if s.strip() == shown), shown)
-        if shown in ALL_PLACEHOLDERS or not value:
+        if shown in placeholders or not value:
             return _Found(None, position, kind, via)
         return _Found(value, position, kind, via)
     if kind == "date":
@@ -223,10 +273,9 @@ def _value(doc: _Document, pieces: list[Any], via: str) -> _Found:
             picker = first.find(f"{w('w:sdtPr')}/{w('w:date')}")
             full = picker.get(w("w:fullDate")) if picker is not None else None
             text = (full or "")[:10]
-        return _Found(text if text.strip() not in ALL_PLACEHOLDERS else None, position, kind,
-                      via)
+        return _Found(text if text.strip() not in placeholders else None, position, kind, via)
     text = split_value(pieces)
-    return _Found(None if text.strip() in ALL_PLACEHOLDERS else text, position, kind, via)
+    return _Found(None if text.strip() in placeholders else text, position, kind, via)
 
 
 def _find(doc: _Document, name: str) -> _Found | None:
@@ -333,8 +382,8 @@ def _line_breaks(spec: FieldSpec, found: _Found, out: WordExtraction) -> None:
 
 def read_word(source: Any, form: FormDef) -> WordExtraction:
     """Read and normalise every field of ``form`` from a .docx (path, bytes or `Document`)."""
-    root, app = document_xml(source)
-    doc = _Document(root)
+    root, app, glossary = _parts(source)
+    doc = _Document(root, glossary)
     out = WordExtraction(producer=app)
     for spec in form.fields:
         if spec.kind == "table":

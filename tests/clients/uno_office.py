@@ -16,9 +16,12 @@ percentages exactly as when a person types them, in the profile's zh-CN locale):
 
 Writer steps:
 
-- ``{"control": "description", "lines": ["first", "second"]}``: the content control whose
-  tag or alias (or bookmark) is ``description`` is clicked (its placeholder selected, as
-  LibreOffice does on a click) and the lines typed, each after the first with Enter.
+- ``{"control": "description", "lines": ["first", "second"]}``: the input named
+  ``description`` (the one inside the bookmark of that name, else the one whose tag or alias
+  is that) is clicked, the text it shows selected, and the lines typed; between lines the
+  key ``"newline"`` names is pressed: ``"enter"`` (the default, ``.uno:InsertPara``) or
+  ``"shift+enter"`` (``.uno:InsertLinebreak``). LibreOffice 7.4 opens our plain-text
+  controls as Input fields, where both keys put a line feed into the field.
 
 Prints one JSON object: ``{"saved": [...]}``, or ``{"error": "..."}`` and exits 1.
 """
@@ -158,35 +161,6 @@ def calc_step(office: Office, doc: Any, step: dict[str, Any]) -> None:
     office.dispatch(doc, ".uno:EnterString", StringName=step["type"])
 
 
-def _find_control(doc: Any, key: str) -> Any:
-    """The text range of the content control whose tag, alias or bookmark is ``key``."""
-    if doc.getBookmarks().hasByName(key):
-        anchor = doc.getBookmarks().getByName(key).getAnchor()
-        found = _controls_in(anchor.getText(), key, anchor)
-        if found is not None:
-            return found
-    found = _controls_in(doc.getText(), key, None)
-    if found is None:
-        raise LookupError(f"no content control {key!r}")
-    return found
-
-
-def _controls_in(text: Any, key: str, near: Any) -> Any:
-    """Walk paragraphs (and table cells) for a content control matching ``key``."""
-    for para in _paragraphs(text):
-        for portion in para.createEnumeration() if hasattr(para, "createEnumeration") else ():
-            if portion.TextPortionType != "ContentControl":
-                continue
-            control = portion.ContentControl
-            names = {getattr(control, "Tag", ""), getattr(control, "Alias", "")}
-            if key in names:
-                return control
-            if near is not None and text.compareRegionStarts(near, control.getAnchor()) >= 0 \
-                    and text.compareRegionEnds(near, control.getAnchor()) <= 0:
-                return control
-    return None
-
-
 def _paragraphs(text: Any) -> Any:
     """Every paragraph of a text, descending into tables."""
     enum = text.createEnumeration()
@@ -199,18 +173,84 @@ def _paragraphs(text: Any) -> Any:
             yield element
 
 
+def _inputs(doc: Any) -> Any:
+    """``(portion, bookmarks open there)`` for every input: an Input field or content control.
+
+    LibreOffice 7.4 imports a plain-text content control as an Input field (whose grab bag
+    keeps the ``w:alias``) and drop-downs, dates and check boxes as content controls without
+    Tag or Alias properties (those came in 7.5); the bookmark around each of our controls
+    survives the import, so it is what names them here.
+    """
+    for para in _paragraphs(doc.getText()):
+        open_marks: list[str] = []
+        for portion in para.createEnumeration():
+            kind = portion.TextPortionType
+            if kind == "Bookmark":
+                name = portion.Bookmark.getName()
+                if portion.IsStart:
+                    open_marks.append(name)
+                elif name in open_marks:
+                    open_marks.remove(name)
+            elif kind == "ContentControl" or (
+                    kind == "TextField"
+                    and portion.TextField.supportsService("com.sun.star.text.TextField.Input")):
+                yield portion, tuple(open_marks)
+
+
+def _names(portion: Any) -> set[str]:
+    """The tag and alias an input carries, where this LibreOffice keeps them."""
+    if portion.TextPortionType == "ContentControl":
+        control = portion.ContentControl
+        info = control.getPropertySetInfo()
+        return {control.getPropertyValue(n) for n in ("Tag", "Alias") if info.hasPropertyByName(n)}
+    grab = {p.Name: p.Value for p in portion.TextField.InteropGrabBag}
+    return {str(grab[n]) for n in ("ooxml:CT_SdtPr_alias", "ooxml:CT_SdtPr_tag") if n in grab}
+
+
+def _find_input(doc: Any, key: str) -> Any:
+    """The Input field or content control in the bookmark ``key``, or tagged or titled so."""
+    named = None
+    for portion, marks in _inputs(doc):
+        if key in marks:
+            return portion
+        if named is None and key in _names(portion):
+            named = portion
+    if named is None:
+        raise LookupError(f"no input {key!r}")
+    return named
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+NEWLINES = {"enter": ".uno:InsertPara", "shift+enter": ".uno:InsertLinebreak"}
+
+
 def writer_step(office: Office, doc: Any, step: dict[str, Any]) -> None:
-    """Click into a content control (its text selected) and type lines, Enter between."""
-    control = _find_control(doc, step["control"])
+    """Click into an input, select what it shows and type the lines, a key press between.
+
+    ``"newline"`` is the key pressed between lines: ``"enter"`` (the default) or
+    ``"shift+enter"``. In an Input field the cursor goes inside the field and its whole text
+    is selected, as a person selects the grey placeholder before typing over it.
+    """
+    portion = _find_input(doc, step["control"])
     view = doc.getCurrentController().getViewCursor()
-    anchor = control.getAnchor()
-    cursor = anchor.getText().createTextCursorByRange(anchor)
-    view.gotoRange(cursor.getStart(), False)
-    view.gotoRange(cursor.getEnd(), True)
+    if portion.TextPortionType == "ContentControl":
+        anchor = portion.ContentControl.getAnchor()
+        view.gotoRange(anchor.getStart(), False)
+        view.gotoRange(anchor.getEnd(), True)
+    else:
+        field = portion.TextField
+        view.gotoRange(field.getAnchor().getStart(), False)
+        view.goRight(1, False)  # over the field's start: now inside it
+        view.goRight(_utf16_len(field.Content), True)
+    newline = NEWLINES[step.get("newline", "enter")]
     for i, line in enumerate(step["lines"]):
         if i:
-            office.dispatch(doc, ".uno:InsertPara")
-        office.dispatch(doc, ".uno:InsertText", Text=line)
+            office.dispatch(doc, newline)
+        if line:
+            office.dispatch(doc, ".uno:InsertText", Text=line)
 
 
 def run(job: dict[str, Any], office: Office) -> str:
