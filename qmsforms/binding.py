@@ -132,9 +132,14 @@ def bind(wb: Workbook | Source, form: FormDef, *, table_part: bool = False
     """
     src = source(wb)
     names = names_of(src)
+    duplicates = src.duplicate_names()
     binding = Binding()
     issues: list[Issue] = []
     for spec in form.fields:
+        if spec.name.casefold() in duplicates:
+            issues.append(Issue.make(Code.NAME_DUPLICATED, field=spec.name, value=spec.name,
+                                     label=spec.labels))
+            continue
         if spec.kind == "table":
             table, found = bind_table(src, spec, table_part=table_part)
             issues.extend(found)
@@ -143,7 +148,13 @@ def bind(wb: Workbook | Source, form: FormDef, *, table_part: bool = False
             continue
         cells = names.get(spec.name)
         if cells is None:
-            issues.append(Issue.make(Code.FIELD_NOT_BOUND, field=spec.name, label=spec.labels))
+            text = src.defined_names().get(spec.name)
+            if text is None:
+                issues.append(Issue.make(Code.FIELD_NOT_BOUND, field=spec.name,
+                                         label=spec.labels))
+            else:
+                issues.append(Issue.make(Code.FIELD_NAME_INVALID, field=spec.name, value=text,
+                                         label=spec.labels))
             continue
         want = expected_shape(spec)
         in_one_line = cells.min_row == cells.max_row or cells.min_col == cells.max_col

@@ -7,8 +7,8 @@ values, and the number format of percent cells. openpyxl builds a Python object 
 and style, which on a large sheet costs seconds and hundreds of megabytes. A `Book` takes the
 values from calamine (Rust) as plain lists, reads the little structure it needs from the
 workbook, relationship, table, styles and custom-property parts with defusedxml, and finds
-formula and error cells by scanning each sheet's XML once. openpyxl remains the tool for
-writing: blanks, record copies, annotated rejections.
+formula, error and unreadable cells by scanning each sheet's XML once (`qmsforms.sheet_xml`).
+openpyxl remains the tool for writing: blanks, record copies, annotated rejections.
 
 Call `open_book` only on a file that passed `qmsforms.safety.inspect_file`.
 """
@@ -16,7 +16,6 @@ Call `open_book` only on a file that passed `qmsforms.safety.inspect_file`.
 from __future__ import annotations
 
 import contextlib
-import html
 import io
 import posixpath
 import re
@@ -29,31 +28,27 @@ from typing import Any, Protocol
 from defusedxml import ElementTree
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
 from .issues import Code, Issue
+from .sheet_xml import Scan, attributes, scan
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 
-# A formula element, or an error-typed cell; both must be seen as what they are, not as the
-# cached value calamine hands back (an error even comes back empty).
-_SPECIAL_RE = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]|\st\s*=\s*[\"']e[\"']")
-_CELL_START_RE = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
-_CELL_TAG_RE = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*?)(/?)>")
+_CELL_TAG_RE = re.compile(
+    rb"""<(?:[\w.-]+:)?c((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>""")
 _REF_RE = re.compile(rb"\br\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
 _STYLE_RE = re.compile(rb"\bs\s*=\s*[\"']([0-9]+)[\"']")
-_TYPE_RE = re.compile(rb"\bt\s*=\s*[\"']([a-zA-Z]+)[\"']")
-_F_RE = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
-_SI_RE = re.compile(rb"\bsi\s*=\s*[\"']([0-9]+)[\"']")
-_V_RE = re.compile(rb"<(?:[\w.-]+:)?v>(.*?)</(?:[\w.-]+:)?v>", re.S)
-_CELL_END_RE = re.compile(rb"</(?:[\w.-]+:)?c>")
-_ROOT_PREFIX_RE = re.compile(rb"(?:\s|<\?[^>]*\?>|<!--.*?-->)*<([\w.-]+:)?worksheet\b", re.S)
-_LOOKBACK = 1024  # bytes before a <f> in which its <c ...> start tag must lie
+
+MAX_ROW = 1_048_576
+"""The last row of a worksheet (Excel 2007 and later)."""
+MAX_COL = 16_384
+"""The last column of a worksheet (``XFD``)."""
 
 
 class BookError(Exception):
@@ -97,14 +92,23 @@ class Cells:
 
     @classmethod
     def parse(cls, sheet: str, ref: str) -> Cells | None:
-        """The block an A1 reference (``$C$5:$D$5``) names; None for whole rows or columns."""
+        """The block an A1 reference (``$C$5:$D$5``) names.
+
+        None for whole rows or columns and for anything outside the sheet (row 0, a row past
+        1,048,576, a column past ``XFD``); corners given in reverse (``C5:C2``) are put in order.
+        """
         try:
-            min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+            bounds = range_boundaries(ref.replace("$", ""))
         except (ValueError, TypeError):
             return None
-        if None in (min_col, min_row, max_col, max_row):
+        if any(b is None for b in bounds):
             return None
-        return cls(sheet, min_row, min_col, max_row, max_col)  # type: ignore[arg-type]
+        col_a, row_a, col_b, row_b = (int(b) for b in bounds)  # type: ignore[arg-type]
+        min_row, max_row = sorted((row_a, row_b))
+        min_col, max_col = sorted((col_a, col_b))
+        if min_row < 1 or max_row > MAX_ROW or min_col < 1 or max_col > MAX_COL:
+            return None
+        return cls(sheet, min_row, min_col, max_row, max_col)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ class Cell:
     formula: str | None = None
     """``=SUM(D21:D30)`` when the cell holds a formula (its cached value is then ignored)."""
     number_format: str = "General"
+    problem: tuple[str, str] | None = None
+    """Why the stored value cannot be read reliably (English, Chinese); None when it can."""
 
 
 class Source(Protocol):
@@ -128,6 +134,9 @@ class Source(Protocol):
 
     def defined_names(self) -> dict[str, str]:
         """Workbook-scoped defined names: name -> formula text (``'Sheet'!$C$5``)."""
+
+    def duplicate_names(self) -> set[str]:
+        """Names (case-folded) defined twice in one scope, or given to two tables."""
 
     def table_refs(self) -> dict[str, tuple[str, str]]:
         """Excel tables by name and by display name: -> (sheet, ref including the header)."""
@@ -154,6 +163,10 @@ class WorkbookSource:
     def defined_names(self) -> dict[str, str]:
         """Workbook-scoped defined names."""
         return {name: str(d.attr_text) for name, d in self.wb.defined_names.items()}
+
+    def duplicate_names(self) -> set[str]:
+        """None: an openpyxl workbook keeps one definition per name."""
+        return set()
 
     def table_refs(self) -> dict[str, tuple[str, str]]:
         """Excel tables by name and display name."""
@@ -188,14 +201,6 @@ def destination(text: str) -> tuple[str, str] | None:
     return found[0] if len(found) == 1 else None
 
 
-class _Special:
-    """Formula and error cells of one sheet: (row, col) -> (formula or None, error text)."""
-
-    def __init__(self) -> None:
-        self.formulas: dict[tuple[int, int], str] = {}
-        self.errors: dict[tuple[int, int], str] = {}
-
-
 class Book:
     """A workbook opened for reading (see the module docstring). Use as a context manager."""
 
@@ -225,7 +230,7 @@ class Book:
         self._sheets: dict[str, Any] = {}
         self._grids: dict[str, list[list[Any]]] = {}
         self._xml: dict[str, bytes] = {}
-        self._special: dict[str, _Special] = {}
+        self._special: dict[str, Scan] = {}
         self._merged: dict[str, list[Cells]] = {}
         self._styles: dict[str, dict[tuple[int, int], int]] = {}
         try:
@@ -265,9 +270,20 @@ class Book:
             if part:
                 self._sheet_parts[name] = part
         self._names: dict[str, str] = {}
+        self._duplicates: set[str] = set()
+        # Excel compares names without case, in the workbook scope or one sheet's scope
+        scopes: set[tuple[str, str | None]] = set()
         for defined in root.iter(f"{_MAIN}definedName"):
-            if defined.get("localSheetId") is None and defined.get("name"):
-                self._names[defined.get("name", "")] = (defined.text or "").strip()
+            name = defined.get("name")
+            if not name:
+                continue
+            scope = defined.get("localSheetId")
+            key = (name.casefold(), scope)
+            if key in scopes:
+                self._duplicates.add(key[0])
+            scopes.add(key)
+            if scope is None:
+                self._names[name] = (defined.text or "").strip()
 
     @property
     def sheetnames(self) -> list[str]:
@@ -278,9 +294,22 @@ class Book:
         """Workbook-scoped defined names: name -> formula text."""
         return dict(self._names)
 
+    def duplicate_names(self) -> set[str]:
+        """Names (case-folded) defined twice in one scope, or given to two tables.
+
+        Excel calls such a workbook corrupt; which definition a reader takes is arbitrary.
+        """
+        try:
+            return self._duplicates | self._tables[1]
+        except (KeyError, ElementTree.ParseError) as exc:
+            raise _corrupt(self.path, exc) from exc
+
     @cached_property
-    def _tables(self) -> dict[str, tuple[str, str]]:
+    def _tables(self) -> tuple[dict[str, tuple[str, str]], set[str]]:
+        """Tables by name and display name, and the names (case-folded) two tables share."""
         found: dict[str, tuple[str, str]] = {}
+        owner: dict[str, str] = {}
+        duplicates: set[str] = set()
         for sheet, part in self._sheet_parts.items():
             for target in self._rels(part).values():
                 if not target.startswith("xl/tables/"):
@@ -288,16 +317,27 @@ class Book:
                 table = ElementTree.fromstring(self._part(target))
                 ref = table.get("ref", "")
                 for name in (table.get("name"), table.get("displayName")):
-                    if name and ref:
+                    if not name:
+                        continue
+                    if owner.setdefault(name.casefold(), target) != target:
+                        duplicates.add(name.casefold())
+                    if ref:
                         found.setdefault(name, (sheet, ref))
-        return found
+        return found, duplicates
 
     def table_refs(self) -> dict[str, tuple[str, str]]:
         """Excel tables by name and display name: -> (sheet, ref including the header)."""
         try:
-            return dict(self._tables)
+            return dict(self._tables[0])
         except (KeyError, ElementTree.ParseError) as exc:
             raise _corrupt(self.path, exc) from exc
+
+    @cached_property
+    def _has_shared_strings(self) -> bool:
+        """Whether the workbook has a shared-string table (Excel's way of storing text)."""
+        rels = self._rels("xl/workbook.xml")
+        return any(part.endswith("sharedStrings.xml") for part in rels.values()) or any(
+            name.lower().endswith("sharedstrings.xml") for name in self._zip.namelist())
 
     @cached_property
     def custom_properties(self) -> dict[str, str]:
@@ -375,9 +415,11 @@ class Book:
                 row, col = block.min_row, block.min_col
                 break
         coordinate = f"{get_column_letter(col)}{row}"
-        formula = self.special(sheet).formulas.get((row, col))
+        special = self.special(sheet)
+        formula = special.formulas.get((row, col))
         fmt = self.number_format(sheet, row, col) if number_format else "General"
-        return Cell(self.value(sheet, row, col), coordinate, formula, fmt)
+        return Cell(self.value(sheet, row, col), coordinate, formula, fmt,
+                    special.problems.get((row, col)))
 
     def merged(self, sheet: str) -> list[Cells]:
         """The merged blocks of a sheet."""
@@ -398,11 +440,15 @@ class Book:
             self._xml[sheet] = data
         return data
 
-    def special(self, sheet: str) -> _Special:
-        """Formula and error cells of a sheet, found by one scan of its XML."""
+    def special(self, sheet: str) -> Scan:
+        """Formula, error and unreadable cells of a sheet, found by one scan of its XML."""
         found = self._special.get(sheet)
         if found is None:
-            found = self._special[sheet] = _scan_special(self._sheet_xml(sheet))
+            try:
+                found = self._special[sheet] = scan(self._sheet_xml(sheet),
+                                                    self._has_shared_strings)
+            except ValueError as exc:  # not well-formed XML
+                raise _corrupt(self.path, exc) from exc
         return found
 
     def formulas(self, sheet: str) -> dict[tuple[int, int], str]:
@@ -423,10 +469,12 @@ class Book:
             index = styles.get((row, col), 0)
         else:
             ref = f"{get_column_letter(col)}{row}".encode()
-            tag = re.search(rb"<(?:[\w.-]+:)?c\b[^>]*?\br\s*=\s*[\"']" + ref + rb"[\"'][^>]*>",
+            tag = re.search(rb"<(?:[\w.-]+:)?c((?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*?"
+                            rb"\s+r\s*=\s*[\"']" + ref + rb"[\"']"
+                            rb"(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>",
                             self._sheet_xml(sheet))
-            style = _STYLE_RE.search(tag.group(0)) if tag else None
-            index = int(style.group(1)) if style else 0
+            style = attributes(tag.group(0)).get("s", "") if tag else ""
+            index = int(style) if style.isdigit() else 0
         return formats[index] if index < len(formats) else "General"
 
     def index_styles(self, sheet: str) -> None:
@@ -481,69 +529,6 @@ def _corrupt(path: Path, exc: BaseException) -> BookError:
                                 detail=f"{type(exc).__name__}: {exc}"[:160]))
 
 
-def _text(raw: bytes | None) -> str:
-    return html.unescape(raw.decode("utf-8", "replace")) if raw else ""
-
-
-def _may_have_special(data: bytes) -> bool:
-    """Rule out formula and error cells with a few substring searches (most sheets have none).
-
-    A sheet without ``<f `` / ``<f>`` / ``<f/>`` (or the prefixed form) and without ``t="e"``
-    has neither; ``<formula1>`` of a drop-down or ``<family>`` of rich text do not count.
-    """
-    root = _ROOT_PREFIX_RE.match(data, 0, 4096)
-    opener = b"<" + (root.group(1) or b"" if root else b"") + b"f"
-    step = len(opener)
-    pos = data.find(opener)
-    while pos != -1:
-        if data[pos + step:pos + step + 1] in b" \t\r\n>/":
-            return True
-        pos = data.find(opener, pos + step)
-    return b't="e"' in data or b"t='e'" in data or (root is None and b":f" in data)
-
-
-def _scan_special(data: bytes) -> _Special:
-    """Find the formula and error cells of a sheet's XML without parsing all of it."""
-    out = _Special()
-    if not _may_have_special(data):
-        return out
-    shared: dict[bytes, str] = {}
-    pending: list[tuple[tuple[int, int], bytes]] = []
-    for match in _SPECIAL_RE.finditer(data):
-        pos = match.start()
-        window_start = max(0, pos - _LOOKBACK)
-        starts = list(_CELL_START_RE.finditer(data, window_start, pos + 1))
-        if not starts:
-            return _scan_positional(data)
-        start = starts[-1].start()
-        tag = _CELL_TAG_RE.match(data, start)
-        if tag is None:
-            return _scan_positional(data)
-        ref = _REF_RE.search(tag.group(1))
-        if ref is None:
-            return _scan_positional(data)
-        key = (int(ref.group(2)), column_index_from_string(ref.group(1).decode()))
-        end = _CELL_END_RE.search(data, tag.end()) if not tag.group(2) else None
-        body = data[tag.end():end.start()] if end else b""
-        kind = _TYPE_RE.search(tag.group(1))
-        if kind and kind.group(1) == b"e":
-            value = _V_RE.search(body)
-            out.errors[key] = _text(value.group(1)) if value else "#VALUE!"
-        formula = _F_RE.search(body)
-        if formula is not None:
-            attrs, text = formula.group(1), formula.group(2)
-            si = _SI_RE.search(attrs)
-            if text:
-                out.formulas[key] = "=" + _text(text)
-                if si:
-                    shared.setdefault(si.group(1), out.formulas[key])
-            else:
-                pending.append((key, si.group(1) if si else b""))
-    for key, si in pending:
-        out.formulas[key] = shared.get(si, "=")
-    return out
-
-
 def _scan_styles(data: bytes) -> dict[tuple[int, int], int]:
     """(row, col) -> cell style index, for every styled cell that carries its reference."""
     out = {}
@@ -554,44 +539,6 @@ def _scan_styles(data: bytes) -> dict[tuple[int, int], int]:
         if ref is not None and style is not None:
             out[int(ref.group(2)), column_index_from_string(ref.group(1).decode())] = int(
                 style.group(1))
-    return out
-
-
-def _scan_positional(data: bytes) -> _Special:
-    """The slow, exact scan for sheets whose cells carry no ``r`` reference."""
-    out = _Special()
-    shared: dict[str, str] = {}
-    pending: list[tuple[tuple[int, int], str]] = []
-    row = col = 0
-    key = (0, 0)
-    kind = None
-    for event, el in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
-        tag = el.tag.rsplit("}", 1)[-1]
-        if event == "start" and tag == "row":
-            row = int(el.get("r") or row + 1)
-            col = 0
-        elif event == "start" and tag == "c":
-            ref = el.get("r")
-            if ref:
-                letters, number = coordinate_from_string(ref)
-                row, col = number, column_index_from_string(letters)
-            else:
-                col += 1
-            key, kind = (row, col), el.get("t")
-        elif event == "end" and tag == "f":
-            si = el.get("si") or ""
-            if el.text:
-                out.formulas[key] = "=" + el.text
-                if si:
-                    shared.setdefault(si, out.formulas[key])
-            else:
-                pending.append((key, si))
-        elif event == "end" and tag == "v" and kind == "e":
-            out.errors[key] = el.text or "#VALUE!"
-        elif event == "end" and tag == "row":
-            el.clear()
-    for key, si in pending:
-        out.formulas[key] = shared.get(si, "=")
     return out
 
 

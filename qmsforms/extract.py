@@ -115,17 +115,40 @@ NORMALISERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
 }
 
 
+def refusal(spec: FieldSpec, cell: Cell, sheet: str) -> Issue | None:
+    """The issue that stops ``cell`` from being read for ``spec`` at all, if any.
+
+    A stored value the reader cannot take at its word is refused, and so is a formula whatever
+    its cached result (the result is not what was typed), except the ``=TRUE()`` /
+    ``=FALSE()`` LibreOffice stores for a typed TRUE or FALSE in a yes/no or tick cell.
+    """
+    if cell.problem is not None:
+        return Issue.make(Code.CELL_UNREADABLE, field=spec.name, sheet=sheet,
+                          cell=cell.coordinate, value=cell.value, label=spec.labels,
+                          detail=cell.problem[0], detail_zh=cell.problem[1])
+    if cell.formula is None:
+        return None
+    if spec.kind in ("bool", "ticks") and cell.formula in LO_BOOLEANS:
+        return None
+    return Issue.make(Code.FORMULA_IN_INPUT, field=spec.name, sheet=sheet,
+                      cell=cell.coordinate, value=cell.formula, label=spec.labels)
+
+
+def _typed(cell: Cell) -> Any:
+    """The value a cell holds as typed: a LibreOffice boolean formula is its boolean."""
+    return LO_BOOLEANS.get(cell.formula or "", cell.value)
+
+
 def read_value(spec: FieldSpec, cell: Cell, sheet: str, out: Extraction, loc: Loc) -> Any:
     """Normalise one cell for ``spec``; on failure record the issue and return None."""
     out.where[loc] = (sheet, cell.coordinate)
-    if cell.formula is not None and spec.kind == "bool" and cell.formula in LO_BOOLEANS:
-        return LO_BOOLEANS[cell.formula]
-    if cell.formula is not None:
-        out.issues.append(Issue.make(Code.FORMULA_IN_INPUT, field=spec.name, sheet=sheet,
-                                     cell=cell.coordinate, value=cell.formula,
-                                     label=spec.labels))
+    refused = refusal(spec, cell, sheet)
+    if refused is not None:
+        out.issues.append(refused)
         out.failed.add(loc)
         return None
+    if cell.formula is not None:
+        return _typed(cell)
     try:
         return NORMALISERS[spec.kind](spec, cell.value, cell.number_format)
     except nz.NormalizeError as exc:
@@ -147,8 +170,13 @@ def _read_ticks(spec: FieldSpec, book: Book, cells: Cells, out: Extraction) -> A
     bad = False
     for index, (row, col) in enumerate(cells.coordinates()):
         cell = book.cell(cells.sheet, row, col)
+        refused = refusal(spec, cell, cells.sheet)
+        if refused is not None:
+            bad = True
+            out.issues.append(refused)
+            continue
         try:
-            if nz.is_tick(cell.value):
+            if nz.is_tick(_typed(cell)):
                 ticked.append(index)
         except nz.NormalizeError as exc:
             bad = True
@@ -178,7 +206,7 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     sheet = table.sheet
     grid = book.rows(sheet)
     special = book.special(sheet)
-    odd = special.formulas.keys() | special.errors.keys()
+    odd = special.formulas.keys() | special.errors.keys() | special.problems.keys()
     if any(c.kind == "percent" for c in spec.columns):
         book.index_styles(sheet)
     columns = [(c, table.columns[c.name] - 1, c.kind, NORMALISERS[c.kind])

@@ -75,6 +75,14 @@ class Code(Enum):
         "template); fill in an unaltered blank.")
     FIELD_NOT_BOUND = Detail("error", "模板中缺少字段 {field} 的定义名称。",
                              "The template has no defined name for field {field}.")
+    FIELD_NAME_INVALID = Detail(
+        "error", "字段 {field} 的定义名称指向 “{value}”,不是本工作簿中的有效单元格(行 1–1048576,列 A–XFD)。请使用未经改动的空白表单重新填写。",
+        "The defined name for field {field} points at “{value}”, which is not a cell of this "
+        "workbook (rows 1–1048576, columns A–XFD); fill in an unaltered blank.")
+    NAME_DUPLICATED = Detail(
+        "error", "名称 {value} 在工作簿中定义了不止一次(Excel 视之为损坏),无法确定字段 {field} 在哪个单元格。请使用未经改动的空白表单重新填写。",
+        "The name {value} is defined more than once in the workbook (Excel treats this as "
+        "damage), so the cell of field {field} is ambiguous; fill in an unaltered blank.")
     FIELD_SHAPE = Detail("error", "字段 {field} 的定义名称应覆盖 {detail}。",
                          "The defined name for field {field} should cover {detail}.")
     TABLE_NOT_FOUND = Detail("error", "模板中缺少名为 {field} 的 Excel 表格。",
@@ -117,6 +125,11 @@ class Code(Enum):
                                "“{value}” in {label_en} is not a tick mark; tick with √.")
     MULTIPLE_TICKS = Detail("error", "{label}只能勾选一项,却勾了 {detail} 项。",
                             "{label_en} takes exactly one tick; found {detail}.")
+    CELL_UNREADABLE = Detail(
+        "error", "{label}所在单元格的存储内容无法可靠读取({detail_zh}),文件可能被其他软件改写或已损坏。请在 Excel 中重新输入该单元格并保存后再提交。",
+        "The cell of {label_en} is stored in a way that cannot be read reliably ({detail}); "
+        "the file may have been rewritten by other software or damaged. Type the cell again "
+        "in Excel, save and resubmit.")
     FORMULA_IN_INPUT = Detail("error", "{label}中填了公式 “{value}”,请直接填写数值。",
                               "{label_en} holds a formula “{value}”; type the value itself.")
     TOO_LONG = Detail("error", "{label}过长(最多 {detail} 个字符)。",

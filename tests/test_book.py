@@ -13,7 +13,12 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
 from qmsforms.binding import bind, workbook_names
-from qmsforms.book import Book, _may_have_special, _scan_special, as_book, open_book
+from qmsforms.book import (
+    Book,
+    Cells,
+    as_book,
+    open_book,
+)
 from qmsforms.identity import read_identity
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
@@ -150,27 +155,6 @@ def test_cells_without_references_are_located_by_position(tmp_path: Path) -> Non
         assert book.value("数据", 3, 5) == "#N/A"
 
 
-def test_shared_and_prefixed_formulas_are_found() -> None:
-    data = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            b'<x:sheetData><x:row r="2"><x:c r="D2"><x:f t="shared" ref="D2:D3" si="0">B2*C2'
-            b'</x:f><x:v>1</x:v></x:c></x:row><x:row r="3"><x:c r="D3"><x:f t="shared" si="0"/>'
-            b'<x:v>2</x:v></x:c><x:c r="E3" t="b"><x:f>TRUE()</x:f><x:v>1</x:v></x:c></x:row>'
-            b"</x:sheetData></x:worksheet>")
-    found = _scan_special(data)
-    assert found.formulas == {(2, 4): "=B2*C2", (3, 4): "=B2*C2", (3, 5): "=TRUE()"}
-
-
-@pytest.mark.parametrize("data", [
-    b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><r><rPr><family val="2"/>'
-    b"</rPr><t>x</t></r></is></c></row></sheetData><dataValidations><dataValidation>"
-    b"<formula1>\"a,b\"</formula1></dataValidation></dataValidations></worksheet>",
-    b'<?xml version="1.0"?>\n<worksheet><sheetData/></worksheet>',
-])
-def test_drop_downs_and_rich_text_are_not_formulas(data: bytes) -> None:
-    assert not _may_have_special(data)
-    assert _scan_special(data).formulas == {}
-
-
 def test_a_broken_package_is_an_issue(tmp_path: Path) -> None:
     path = _sample(tmp_path / "s.xlsx")
     _rewrite(path, "xl/workbook.xml", lambda data: data[: len(data) // 2])
@@ -189,3 +173,16 @@ def test_a_formula_in_a_table_line_is_located(make_filled: FillFn, ws: Workspace
     report = validate_file(path, ws)
     found = [(i.code, i.cell) for i in report.errors]
     assert found == [("FORMULA_IN_INPUT", f"F{first}")]
+
+
+@pytest.mark.parametrize(("ref", "block"), [
+    ("$C$5", (5, 3, 5, 3)), ("$D$20:$H$20", (20, 4, 20, 8)), ("$D$14:$C$14", (14, 3, 14, 4)),
+    ("$XFD$1048576", (1048576, 16384, 1048576, 16384)),
+    ("$C$0", None), ("$C$0:$D$3", None), ("$C$1048577", None), ("$XFE$1", None),
+    ("$C:$C", None), ("$3:$3", None), ("#REF!", None),
+])
+def test_a_block_lies_inside_the_sheet(ref: str, block: tuple[int, int, int, int] | None) -> None:
+    cells = Cells.parse("S", ref)
+    found = None if cells is None else (cells.min_row, cells.min_col, cells.max_row,
+                                        cells.max_col)
+    assert found == block
