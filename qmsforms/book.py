@@ -39,6 +39,7 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
 
 _CELL_TAG_RE = re.compile(
     rb"""<(?:[\w.-]+:)?c((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>""")
@@ -351,9 +352,10 @@ class Book:
             return {}
         out = {}
         for prop in root.iter(f"{_CUSTOM}property"):
-            value = next((child.text for child in prop), None)
+            # the value is the first vt: element; anything else an editor put there is not
+            value = next((child for child in prop if child.tag.startswith(_VT)), None)
             if prop.get("name") and value is not None:
-                out[prop.get("name", "")] = value
+                out[prop.get("name", "")] = "".join(value.itertext())
         return out
 
     @cached_property

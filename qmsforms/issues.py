@@ -157,6 +157,23 @@ class Code(Enum):
                               "{label_en} must be filled in before {detail} is marked done.")
     CLOSURE_INCOMPLETE = Detail("error", "8D 不能结案:{detail_zh}尚未完成。",
                                 "The 8D cannot be closed: {detail} not done yet.")
+    FIELD_AMBIGUOUS = Detail(
+        "error", "{label}有多个输入框且内容不同(此处为 “{value}”,另见 {detail_zh}),无法确定以哪个为准。"
+        "请删除多余的副本,只在一个输入框中填写后重新提交。",
+        "{label_en} is in more than one input, with different contents (“{value}” here, see "
+        "also {detail}), so which one is meant cannot be told. Delete the extra copies, fill "
+        "in one input only and resubmit.")
+    UNKNOWN_INPUT = Detail(
+        "error", "{label}表格中的 “{value}” 所在的输入框不属于任何一列,无法读取。"
+        "请把它填写到该行对应列的输入框中。",
+        "“{value}” in table {label_en} is in an input that belongs to no column and cannot "
+        "be read; type it into the input of its column in that row.")
+    INPUT_REPLACED = Detail(
+        "error", "{label}的输入框被整个选中后用文字覆盖,输入框已不存在,无法确定填写内容的范围。"
+        "请在新发放的空白表单中填写:先点进输入框内部,再输入。",
+        "The input of {label_en} was selected as a whole and typed over, so it is gone and "
+        "where its value ends cannot be told. Fill in a freshly issued blank: click inside "
+        "the input, then type.")
     LINE_BREAKS_LOST = Detail(
         "warning", "文件经 LibreOffice 保存,{label}中的换行未能保留,多行内容已连成一段。",
         "The file was saved by LibreOffice, which does not keep the line breaks in "

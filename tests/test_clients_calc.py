@@ -122,24 +122,35 @@ def _line_steps(i: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def shipping(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A shipping list with 30 lines typed in LibreOffice, the sheet never unprotected."""
+def shipping(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Shipping lists typed in LibreOffice, the sheet never unprotected: ``long`` has 30
+    lines, ``mismatch`` one line under the table whose typed amount is not quantity × price."""
     folder = tmp_path_factory.mktemp("calc-shipping")
-    blank = issue_blank(Workspace(folder), "shipping-list", folder / "ship.xlsx")
-    area = workbook_names(load_workbook(blank))["lines_table"]
-    steps: list[dict[str, Any]] = [
+    ws = Workspace(folder)
+    header: list[dict[str, Any]] = [
         {"name": "doc_no", "type": "FH-2026-118"}, {"name": "customer", "type": "华东汽车"},
         {"name": "ship_date", "type": "2026-11-03"}]
+    long_blank = issue_blank(ws, "shipping-list", folder / "long.xlsx")
+    area = workbook_names(load_workbook(long_blank))["lines_table"]
+    steps = list(header)
     for i in range(LINES):
         for step in _line_steps(i):
             step["type"] = step["type"].format(row=area.min_row + i + 1)
             steps.append(step)
-    (saved,) = office([{"open": blank, "save": folder / "ship.typed.xlsx", "steps": steps}])
-    return saved
+    under = area.max_row - area.min_row + 1  # the first row under the table
+    mismatch = [*header, *({"name": "lines_table", "offset": [under, TABLE_COLUMNS[name]],
+                            "type": text} for name, text in (
+        ("part_name", "垫圈"), ("batch_no", "B9"), ("quantity", "100"), ("unit_price", "0.5"),
+        ("amount", "450")))]
+    jobs = [{"open": long_blank, "save": folder / "long.typed.xlsx", "steps": steps},
+            {"open": issue_blank(ws, "shipping-list", folder / "mismatch.xlsx"),
+             "save": folder / "mismatch.typed.xlsx", "steps": mismatch}]
+    return {path.name.removesuffix(".typed.xlsx"): path for path in office(jobs)}
 
 
-def test_lines_typed_under_the_table_are_read(shipping: Path) -> None:
-    report = validate_file(shipping, Workspace(shipping.parent))
+def test_lines_typed_under_the_table_are_read(shipping: dict[str, Path]) -> None:
+    path = shipping["long"]
+    report = validate_file(path, Workspace(path.parent))
     assert report.valid, report.flatten(["code", "field", "cell"])
     assert report.data is not None
     lines = report.data["lines"]
@@ -149,10 +160,114 @@ def test_lines_typed_under_the_table_are_read(shipping: Path) -> None:
     assert all(Decimal(line["amount"]) == (i + 1) * 5 for i, line in enumerate(lines))
 
 
-def test_typed_list_prints_every_line_on_a4(shipping: Path, soffice: Convert) -> None:
-    pdf = soffice(shipping, "pdf")
+def test_a_typed_amount_that_is_not_the_product_is_refused_with_its_value(
+        shipping: dict[str, Path]) -> None:
+    path = shipping["mismatch"]
+    area = workbook_names(load_workbook(path))["lines_table"]
+    report = validate_file(path, Workspace(path.parent))
+    assert [(i.code, i.cell, i.value) for i in report.issues] == [
+        ("AMOUNT_MISMATCH", f"G{area.max_row + 1}", "450")]
+
+
+def test_typed_list_prints_every_line_on_a4(shipping: dict[str, Path], soffice: Convert) -> None:
+    pdf = soffice(shipping["long"], "pdf")
     pages = pdf_pages(pdf)
     assert all(is_a4_portrait(page) for page in pages)
     text = "\n".join(page_text(pdf, n) for n in range(1, len(pages) + 1))
     assert all(f"B{i + 1:02d}" in text for i in range(LINES))
     assert len(pages) <= 3  # the page grows with the lines, not down the whole column
+
+
+ANSWERS = {"product_quality": 5, "delivery": 4, "packaging": 4, "appearance": 3,
+           "service_attitude": 5, "response": 4, "complaint_handling": 3,
+           "technical_support": 4, "price": 3}
+
+
+def _tick_steps(ws: Workspace, formula_in: str | None) -> list[dict[str, Any]]:
+    """Tick each answer with a typed √; in ``formula_in`` the tick is a formula instead."""
+    form = ws.registry.get("satisfaction-survey")
+    steps: list[dict[str, Any]] = [{"name": "customer", "type": "华东汽车"},
+                                   {"name": "period", "type": "2026"}]
+    for field, level in ANSWERS.items():
+        column = [value for value, _zh, _en in form.field(field).levels].index(level)
+        typed = '=IF(1=1;"√";"")' if field == formula_in else "√"
+        steps.append({"name": field, "offset": [0, column], "type": typed})
+    return steps
+
+
+@pytest.fixture(scope="module")
+def surveys(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A survey ticked by hand, and one whose delivery tick is a typed formula."""
+    folder = tmp_path_factory.mktemp("calc-survey")
+    ws = Workspace(folder)
+    jobs = [{"open": issue_blank(ws, "satisfaction-survey", folder / f"{case}.xlsx"),
+             "save": folder / f"{case}.typed.xlsx", "steps": _tick_steps(ws, formula_in)}
+            for case, formula_in in (("ticked", None), ("formula", "delivery"))]
+    return {path.name.removesuffix(".typed.xlsx"): path for path in office(jobs)}
+
+
+def test_typed_ticks_are_read(surveys: dict[str, Path]) -> None:
+    path = surveys["ticked"]
+    report = validate_file(path, Workspace(path.parent))
+    assert report.valid, report.flatten(["code", "field", "cell"])
+    assert report.data is not None and report.scores is not None
+    assert {field: report.data[field] for field in ANSWERS} == ANSWERS
+
+
+def test_a_formula_typed_in_a_tick_cell_is_refused_at_that_cell(
+        surveys: dict[str, Path]) -> None:
+    path = surveys["formula"]
+    ws = Workspace(path.parent)
+    cells = workbook_names(load_workbook(path))["delivery"]
+    levels = [value for value, _zh, _en in ws.registry.get("satisfaction-survey")
+              .field("delivery").levels]
+    ref = f"{get_column_letter(cells.min_col + levels.index(4))}{cells.min_row}"
+    report = validate_file(path, ws)
+    assert report.flatten(["code", "field", "cell"]) == [
+        [Code.FORMULA_IN_INPUT.name, "delivery", ref]]
+
+
+TYPED: dict[str, tuple[str, str, str, Any]] = {
+    # case: (field or lines column, typed, field read back, value read back or issue code)
+    "date-slashes": ("ship_date", "2026/11/3", "ship_date", "2026-11-03"),
+    "date-chinese": ("ship_date", "2026年11月3日", "ship_date", "2026-11-03"),
+    "date-iso": ("ship_date", "2026-11-03", "ship_date", "2026-11-03"),
+    "date-day-month": ("ship_date", "3/11/2026", "ship_date", Code.DATE_AMBIGUOUS),
+    "quantity-grouped": ("quantity", "1,200", "quantity", 1200),
+    "quantity-full-width": ("quantity", "３件", "quantity", 3),
+    "price-yuan": ("unit_price", "¥0.50", "unit_price", "0.50"),
+}
+"""What LibreOffice makes of what a clerk types (zh-CN), and what must be read."""
+
+
+@pytest.fixture(scope="module")
+def typed_values(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One shipping list per case, the rest of it typed plainly."""
+    folder = tmp_path_factory.mktemp("calc-values")
+    ws = Workspace(folder)
+    jobs = []
+    for case, (field, text, _read, _expected) in TYPED.items():
+        plain = {"doc_no": "FH-1", "customer": "华东汽车", "ship_date": "2026-11-03",
+                 "part_name": "螺栓", "batch_no": "B1", "quantity": "10", "unit_price": "0.5"}
+        plain[field] = text
+        steps = [{"name": name, "type": plain[name]}
+                 for name in ("doc_no", "customer", "ship_date")]
+        steps += [{"name": "lines_table", "offset": [1, TABLE_COLUMNS[name]], "type": plain[name]}
+                  for name in ("part_name", "batch_no", "quantity", "unit_price")]
+        jobs.append({"open": issue_blank(ws, "shipping-list", folder / f"{case}.xlsx"),
+                     "save": folder / f"{case}.typed.xlsx", "steps": steps})
+    return {path.name.removesuffix(".typed.xlsx"): path for path in office(jobs)}
+
+
+@pytest.mark.parametrize("case", sorted(TYPED))
+def test_typed_values_read_as_meant(typed_values: dict[str, Path], case: str) -> None:
+    path = typed_values[case]
+    _field, _text, read, expected = TYPED[case]
+    report = validate_file(path, Workspace(path.parent))
+    if isinstance(expected, Code):
+        assert [(i.code, i.field) for i in report.issues] == [(expected.name, read)]
+        return
+    assert report.valid, report.flatten(["code", "field", "cell"])
+    assert report.data is not None
+    data = report.data["lines"][0] if read in TABLE_COLUMNS else report.data
+    assert data[read] == expected

@@ -45,12 +45,20 @@ EIGHT_D_STEPS: list[dict[str, Any]] = [
     {"control": "d3_actions_1_action", "lines": ["全检库存", "隔离 100%"]},
     {"control": "d3_actions_1_owner", "lines": ["王五"]},
 ]
+TYPED_OVER_STEPS: list[dict[str, Any]] = [
+    {"control": "ticket_no", "lines": ["TS-9"]},
+    {"control": "root_cause", "lines": ["root cause 电流不稳"], "select": "around"},
+    {"control": "containment", "lines": ["隔离库存"], "select": "around"},
+    {"control": "description", "lines": ["焊缝开裂", "第二行"], "select": "around"},
+]
+"""Inputs selected from outside and typed over: the Input field becomes plain text."""
 
 
 @pytest.fixture(scope="module")
 def typed(tmp_path_factory: pytest.TempPathFactory, office: OfficeFn,
           ) -> tuple[Workspace, dict[str, Path]]:
-    """One Writer session: the complaint typed with each newline key, and an 8D."""
+    """One Writer session: the complaint typed with each newline key, an 8D, and a complaint
+    whose inputs were typed over from outside."""
     root = tmp_path_factory.mktemp("writer")
     ws = init_workspace(root / "ws")
     jobs, names = [], []
@@ -63,6 +71,9 @@ def typed(tmp_path_factory: pytest.TempPathFactory, office: OfficeFn,
     blank = issue_word_blank(ws, "8d-report", root / "8d.docx")
     jobs.append({"open": blank, "save": root / "typed-8d.docx", "steps": EIGHT_D_STEPS})
     names.append("8d-report")
+    blank = issue_word_blank(ws, "complaint", root / "complaint-over.docx")
+    jobs.append({"open": blank, "save": root / "typed-over.docx", "steps": TYPED_OVER_STEPS})
+    names.append("complaint typed over")
     return ws, dict(zip(names, office(jobs), strict=True))
 
 
@@ -118,3 +129,19 @@ def test_lines_typed_into_an_8d_are_read(typed: tuple[Workspace, dict[str, Path]
     assert values["description"] == "\n".join(DESCRIPTION)
     assert values["d3_actions"] == [{"action": "全检库存\n隔离 100%", "owner": "王五"}]
     assert where[("d3_actions", 0, "action")] == ("document", "table 5 row 2 column 2")
+
+
+def test_an_input_typed_over_from_outside_is_read_or_refused(
+        typed: tuple[Workspace, dict[str, Path]]) -> None:
+    """Writer replaces the selected Input field by plain text and its bookmark keeps only the
+    first word (or paragraph) of it: the text is read when all of it is inside the bookmark,
+    and refused at the input when some runs beyond."""
+    ws, files = typed
+    path = files["complaint typed over"]
+    report = validate_word_file(path, ws, today=dt.date(2026, 12, 1))
+    assert [i for i in report.flatten(["code", "field", "cell"]) if i[0] != "REQUIRED"] == [
+        ["INPUT_REPLACED", "description", "table 2 row 1 column 2"],
+        ["INPUT_REPLACED", "root_cause", "table 2 row 3 column 2"]]
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert {k: v for k, v in values.items() if v is not False} == {
+        "ticket_no": "TS-9", "containment": "隔离库存"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -386,6 +388,27 @@ class TestIdentity:
         del wb["_qmsforms"]
         wb.save(path)
         assert validate_file(path, ws).valid
+
+    def test_comments_inside_custom_properties_are_skipped(self, make_filled: FillFn,
+                                                           ws: Workspace) -> None:
+        """The value of a property is its vt: element, whatever an editor put before it."""
+        path = make_filled("complaint")
+        wb = load_workbook(path)
+        del wb["_qmsforms"]
+        wb.save(path)
+        name = "docProps/custom.xml"
+        with zipfile.ZipFile(path) as src:
+            parts = {info.filename: src.read(info.filename) for info in src.infolist()}
+        parts[name] = re.sub(
+            rb"(<property [^>]*>)",
+            rb'\1<!-- note --><?editor x?>\n  <x:note xmlns:x="urn:example">other</x:note>',
+            parts[name])
+        assert parts[name].count(b"<!-- note -->") == 6
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for member, data in parts.items():
+                out.writestr(member, data)
+        report = validate_file(path, ws)
+        assert report.valid and report.form == "complaint"
 
 
 class TestRevisions:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -421,6 +422,36 @@ def test_unknown_form_and_revision_and_altered_template(ws: Workspace, tmp_path:
         write_word_identity(doc, identity)
         doc.save(str(path))
         assert _validate(path, ws).codes() == codes, name
+
+
+def _rewrite(path: Path, member: str, edit: Callable[[bytes], bytes]) -> None:
+    """Replace one part of a .docx by ``edit`` of it, keeping every other part as it was."""
+    with zipfile.ZipFile(path) as src:
+        parts = {info.filename: src.read(info.filename) for info in src.infolist()}
+    parts[member] = edit(parts[member])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+
+
+@pytest.mark.parametrize("inserted", [
+    b"<!-- edited by hand -->", b"<?editor keep?>", b"\n    <!-- a -->\n    ",
+    b'<x:note xmlns:x="urn:example">other</x:note>',
+])
+def test_what_an_editor_puts_inside_a_custom_property_is_skipped(ws: Workspace, tmp_path: Path,
+                                                                 inserted: bytes) -> None:
+    """A property's value is its vt: element, not whatever comes first inside it."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    identity = read_word_identity(path)
+
+    def edit(xml: bytes) -> bytes:
+        xml = re.sub(rb"(<property [^>]*>)", lambda m: m.group(1) + inserted, xml)
+        return xml.replace(b">complaint<", b">comp<!-- x -->laint<")
+
+    _rewrite(path, "docProps/custom.xml", edit)
+    assert read_word_identity(path) == identity
+    report = _validate(path, ws)
+    assert report.issues == [] and report.data == COMPLAINT_READ
 
 
 @pytest.mark.parametrize(("writer", "code"), [
@@ -1041,3 +1072,313 @@ def test_a_placeholder_edited_in_word_is_empty_and_other_text_a_value(ws: Worksp
         values, _, _ = extract_word(source, form)
         assert "customer" not in values
         assert values["customer_contact"] == "张三"
+
+
+# -- one input, several controls ----------------------------------------------------------------
+
+def _set_tag(sdt: Any, value: str | None) -> None:
+    """Give a control another tag (None: no tag), as Word's Properties dialog does."""
+    node = sdt.find(f"{w('w:sdtPr')}/{w('w:tag')}")
+    if value is None:
+        node.getparent().remove(node)
+    else:
+        node.set(w("w:val"), value)
+
+
+def _set_text(sdt: Any, text: str) -> None:
+    texts = sdt.find(w("w:sdtContent")).findall(f".//{w('w:t')}")
+    texts[0].text = text
+    for extra in texts[1:]:
+        extra.getparent().remove(extra)
+
+
+def _paragraph_with(doc: Any, sdt: Any, first: bool) -> int:
+    """Put ``sdt`` in a new paragraph at the start or the end of the body; its number."""
+    body = doc.element.body
+    paragraph = etree.Element(w("w:p"))
+    paragraph.append(sdt)
+    if first:
+        body.insert(0, paragraph)
+    else:
+        body.find(w("w:sectPr")).addprevious(paragraph)
+    return list(body.iterchildren(w("w:p"))).index(paragraph) + 1
+
+
+@pytest.mark.parametrize("where", ["same cell", "before", "after"])
+def test_a_copied_control_showing_other_text_is_refused_at_both(ws: Workspace, tmp_path: Path,
+                                                                where: str) -> None:
+    """A user copies the ticket number control and changes the copy: which one is meant?"""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    original = _control(doc, "ticket_no")
+    copy = deepcopy(original)
+    _set_text(copy, "副本 TS-2026-047")
+    if where == "same cell":
+        original.addnext(copy)
+        elsewhere = "table 1 row 1 column 2"
+    else:
+        elsewhere = f"paragraph {_paragraph_with(doc, copy, where == 'before')}"
+    doc.save(str(path))
+    report = _validate(path, ws)
+    located = sorted(report.flatten(["code", "field", "cell", "value"]), key=lambda i: i[3])
+    assert located == [["FIELD_AMBIGUOUS", "ticket_no", "table 1 row 1 column 2", "TS-2026-001"],
+                       ["FIELD_AMBIGUOUS", "ticket_no", elsewhere, "副本 TS-2026-047"]]
+    assert report.data is None
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert "ticket_no" not in values
+
+
+def test_a_copied_control_showing_the_same_text_is_that_value(ws: Workspace,
+                                                              tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    _paragraph_with(doc, deepcopy(_control(doc, "ticket_no")), first=True)
+    blank_copy = deepcopy(_control(doc, "customer"))
+    _set_text(blank_copy, "点击填写 / Enter")  # a copy left showing the placeholder
+    _paragraph_with(doc, blank_copy, first=False)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == COMPLAINT_READ
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_a_control_given_another_controls_tag_is_refused(ws: Workspace, tmp_path: Path,
+                                                         swap: bool) -> None:
+    """The contact's control tagged ``customer`` (and, swapped, the customer's ``contact``)."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    customer, contact = _control(doc, "customer"), _control(doc, "customer_contact")
+    _set_tag(contact, "customer")
+    if swap:
+        _set_tag(customer, "customer_contact")
+    doc.save(str(path))
+    report = _validate(path, ws)
+    customer_at, contact_at = "table 1 row 2 column 2", "table 1 row 3 column 2"
+    expected = [["FIELD_AMBIGUOUS", "customer", customer_at],
+                ["FIELD_AMBIGUOUS", "customer", contact_at]]
+    if swap:
+        expected += [["FIELD_AMBIGUOUS", "customer_contact", customer_at],
+                     ["FIELD_AMBIGUOUS", "customer_contact", contact_at]]
+    assert sorted(report.flatten(["code", "field", "cell"])) == expected
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert "customer" not in values
+    assert values.get("customer_contact") == (None if swap else COMPLAINT["customer_contact"])
+
+
+def test_a_copied_libreoffice_input_is_refused_and_its_pieces_are_not(ws: Workspace,
+                                                                      tmp_path: Path) -> None:
+    """LibreOffice keeps no tags: one control is several pieces with its alias, side by side;
+    a copy of it elsewhere, with other text, is a second control."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    _as_libreoffice_writes(_control(doc, "customer"), TEXT, ["华东汽车 ", "<select> A & B"])
+    for tag in list(doc.element.body.iter(w("w:tag"))):
+        tag.getparent().remove(tag)
+    doc.save(str(path))
+    assert _validate(path, ws).issues == []
+    pieces = [s for s in doc.element.body.iter(w("w:sdt"))
+              if s.find(f"{w('w:sdtPr')}/{w('w:alias')}").get(w("w:val")) == "customer"]
+    assert len(pieces) == 4
+    copy = deepcopy(pieces[0])
+    _set_text(copy, "华南汽车")
+    number = _paragraph_with(doc, copy, first=False)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert sorted(report.flatten(["code", "field", "cell"])) == [
+        ["FIELD_AMBIGUOUS", "customer", f"paragraph {number}"],
+        ["FIELD_AMBIGUOUS", "customer", "table 1 row 2 column 2"]]
+
+
+def test_two_controls_in_one_table_cell_showing_different_text_are_refused(
+        ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    owner = _control(doc, "d3_actions.owner", 1)
+    copy = deepcopy(owner)
+    _set_text(copy, "赵六")
+    owner.addnext(copy)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.flatten(["code", "field", "cell", "value"]) == [
+        ["FIELD_AMBIGUOUS", "d3_actions.owner", "table 5 row 3 column 3", "Li"],
+        ["FIELD_AMBIGUOUS", "d3_actions.owner", "table 5 row 3 column 3", "赵六"]]
+
+
+# -- table cells, whatever became of their tags ---------------------------------------------------
+
+@pytest.mark.parametrize("tag", ["", "D6_ACTIONS.RESULT", "d7_actions.date",
+                                 "D7_ACTIONS.DOCUMENT", None])
+def test_a_table_cell_with_a_renamed_tag_is_still_read(ws: Workspace, tmp_path: Path,
+                                                       tag: str | None) -> None:
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    _set_tag(_control(doc, "d6_actions.result"), tag)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == EIGHT_D
+    _, where, _ = extract_word(path, ws.registry.get("8d-report"))
+    assert where[("d6_actions", 0, "result")] == ("document", "table 9 row 2 column 5")
+
+
+@pytest.mark.parametrize(("control", "tag"), [
+    ("d7_actions.date", ""), ("d7_actions.date", "D7_ACTIONS.DOCUMENT"),
+    ("customer", "d3_actions.owner"), ("d1_owner", "d6_actions.result"),
+])
+def test_a_control_tagged_as_another_tables_column_is_read_where_it_is(
+        ws: Workspace, tmp_path: Path, control: str, tag: str) -> None:
+    """A table is the repeating table most of its controls name; a single field's control
+    tagged as a column does not make the grid it sits in a repeating table."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    _set_tag(_control(doc, control), tag)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.issues == []
+    assert report.data == EIGHT_D
+
+
+def test_a_table_control_tagged_as_another_column_of_its_row_is_refused(
+        ws: Workspace, tmp_path: Path) -> None:
+    """The date control of D7's first row tagged ``d7_actions.document``: its bookmark still
+    reads it as the date, and the document column of that row now shows two things."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    _set_tag(_control(doc, "d7_actions.date"), "d7_actions.document")
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.flatten(["code", "field", "cell", "value"]) == [
+        ["FIELD_AMBIGUOUS", "d7_actions.document", "table 11 row 2 column 3", "fmea"],
+        ["FIELD_AMBIGUOUS", "d7_actions.document", "table 11 row 2 column 5", "2026-11-12"]]
+
+
+def _strip(doc: Any, tag: str, what: tuple[str, ...]) -> None:
+    """Take tags, aliases and/or bookmarks off every control of a table column."""
+    table, _, column = tag.partition(".")
+    for sdt in [s for s in doc.element.body.iter(w("w:sdt"))
+                if s.find(f"{w('w:sdtPr')}/{w('w:tag')}").get(w("w:val")) == tag]:
+        pr = sdt.find(w("w:sdtPr"))
+        if "tags" in what:
+            pr.remove(pr.find(w("w:tag")))
+        if "aliases" in what:
+            pr.remove(pr.find(w("w:alias")))
+    if "bookmarks" in what:
+        for mark in list(doc.element.body.iter(w("w:bookmarkStart"))):
+            name = mark.get(w("w:name"))
+            if name.startswith(f"{table}_") and name.endswith(f"_{column}"):
+                ident = mark.get(w("w:id"))
+                mark.getparent().remove(mark)
+                for end in list(doc.element.body.iter(w("w:bookmarkEnd"))):
+                    if end.get(w("w:id")) == ident:
+                        end.getparent().remove(end)
+
+
+ROWS = [{"action": f"措施 {i}", "owner": f"员工 {i}", "date": f"2026-11-0{i + 1}",
+         "effectiveness": "有效" if i % 2 else None} for i in range(6)]
+"""Six lines of D3: rows 5 and 6 are copies of row 4 (no bookmarks), as Word adds rows."""
+
+
+@pytest.mark.parametrize("what", [("tags",), ("tags", "aliases"),
+                                  ("tags", "aliases", "bookmarks")])
+def test_a_column_left_without_tags_is_read(ws: Workspace, tmp_path: Path,
+                                            what: tuple[str, ...]) -> None:
+    """A partly tagged table: the owner column lost its tags (then aliases, then bookmarks);
+    its cells are found by bookmark, and by their place in the row."""
+    path = _issue(ws, tmp_path, "8d-report", {"d3_actions": ROWS})
+    doc = docx.Document(str(path))
+    _strip(doc, "d3_actions.owner", what)
+    doc.save(str(path))
+    values, where, issues = extract_word(path, ws.registry.get("8d-report"))
+    assert issues == []
+    assert values["d3_actions"] == [{k: v for k, v in row.items() if v is not None}
+                                    | {"date": dt.date.fromisoformat(row["date"])}
+                                    for row in ROWS]
+    assert where[("d3_actions", 5, "owner")] == ("document", "table 5 row 7 column 3")
+
+
+def test_a_cell_named_by_nothing_is_read_by_its_place(ws: Workspace, tmp_path: Path) -> None:
+    """On a row a user added (no bookmarks) the owner control's tag and alias were changed."""
+    path = _issue(ws, tmp_path, "8d-report", {"d3_actions": ROWS})
+    doc = docx.Document(str(path))
+    sdt = _control(doc, "d3_actions.owner", 5)
+    _set_tag(sdt, "负责人")
+    sdt.find(f"{w('w:sdtPr')}/{w('w:alias')}").set(w("w:val"), "负责人")
+    doc.save(str(path))
+    values, _, issues = extract_word(path, ws.registry.get("8d-report"))
+    assert issues == []
+    assert [row["owner"] for row in values["d3_actions"]] == [row["owner"] for row in ROWS]
+
+
+def test_a_column_found_nowhere_is_not_bound(ws: Workspace, tmp_path: Path) -> None:
+    """Every control of the owner column deleted, bookmarks and all: the table is altered."""
+    path = _issue(ws, tmp_path, "8d-report", {**EIGHT_D, "d3_actions": ROWS})
+    doc = docx.Document(str(path))
+    _strip(doc, "d3_actions.owner", ("bookmarks",))
+    for sdt in list(doc.element.body.iter(w("w:sdt"))):
+        if sdt.find(f"{w('w:sdtPr')}/{w('w:tag')}").get(w("w:val")) == "d3_actions.owner":
+            sdt.getparent().remove(sdt)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert _flat(report) == [("FIELD_NOT_BOUND", "d3_actions.owner"), ("TEMPLATE_ALTERED", None)]
+
+
+@pytest.mark.parametrize("tagged", [False, True])
+def test_a_control_in_a_cell_no_column_has_is_refused(ws: Workspace, tmp_path: Path,
+                                                      tagged: bool) -> None:
+    """A user adds a cell to a row with a copy of the result control and types into it."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = docx.Document(str(path))
+    result = _control(doc, "d6_actions.result")
+    cell = deepcopy(next(result.iterancestors(w("w:tc"))))
+    copy = cell.find(f".//{w('w:sdt')}")
+    _set_text(copy, "NG 复检")
+    if not tagged:
+        pr = copy.find(w("w:sdtPr"))
+        for node in [pr.find(w("w:tag")), pr.find(w("w:alias"))]:
+            pr.remove(node)
+    next(result.iterancestors(w("w:tr"))).append(cell)
+    doc.save(str(path))
+    report = _validate(path, ws)
+    if tagged:  # its tag binds it to the result of that row, which now says two things
+        assert report.flatten(["code", "field", "cell", "value"]) == [
+            ["FIELD_AMBIGUOUS", "d6_actions.result", "table 9 row 2 column 5", "OK"],
+            ["FIELD_AMBIGUOUS", "d6_actions.result", "table 9 row 2 column 6", "NG 复检"]]
+    else:
+        assert report.flatten(["code", "field", "cell", "value"]) == [
+            ["UNKNOWN_INPUT", "d6_actions", "table 9 row 2 column 6", "NG 复检"]]
+    assert report.data is None
+
+
+# -- an input typed over from outside -----------------------------------------------------------
+
+def _typed_over(sdt: Any, inside: str, outside: str) -> None:
+    """Replace a control as LibreOffice saves an Input field selected from outside and typed
+    over (measured, see tests/test_clients_writer.py): plain runs, the bookmark holding the
+    first of them only."""
+    end = sdt.getnext()
+    assert end.tag == w("w:bookmarkEnd")
+    run = etree.Element(w("w:r"))
+    etree.SubElement(run, w("w:t")).text = inside
+    sdt.getparent().replace(sdt, run)
+    for text in outside.split("|") if outside else []:
+        after = etree.Element(w("w:r"))
+        t = etree.SubElement(after, w("w:t"))
+        t.text = text
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        end.addnext(after)
+        end = after
+
+
+def test_an_input_typed_over_from_outside_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    doc = docx.Document(str(path))
+    _typed_over(_control(doc, "root_cause"), "root", " cause |电流不稳")
+    _typed_over(_control(doc, "containment"), "隔离库存", "")
+    doc.save(str(path))
+    report = _validate(path, ws)
+    assert report.flatten(["code", "field", "cell", "value"]) == [
+        ["INPUT_REPLACED", "root_cause", "table 2 row 3 column 2", "root"]]
+    values, _, _ = extract_word(path, ws.registry.get("complaint"))
+    assert "root_cause" not in values
+    assert values["containment"] == "隔离库存"  # all of it inside the bookmark: read

@@ -134,13 +134,13 @@ class SatisfactionMonitoring(FormModel):
     performance_rate: Decimal | None = input_field(
         "顾客要求的绩效达标率 (%)", "Customer-required performance met (%)", kind="percent",
         group="footer", ge=0, le=100,
-        help_zh="产品法规符合率、关键过程能力、退赔率、售后PPM、响应及时性等",
+        help_zh="产品法规符合率、关键过程能力、退赔率、售后PPM、响应及时性等;填 95 或 95%",
         help_en="regulatory conformity, key process capability, returns, field PPM, "
-                "responsiveness")
+                "responsiveness; type 95 or 95%")
     scorecard_pct: Decimal | None = input_field(
         "顾客积分卡得分 (%)", "Customer scorecard (%)", kind="percent", group="footer",
-        ge=0, le=100, help_zh="客户不打分时留空(计满分)",
-        help_en="leave blank when the customer gives no score (full marks)")
+        ge=0, le=100, help_zh="填 88 或 88%;客户不打分时留空(计满分)",
+        help_en="type 88 or 88%; leave blank when the customer gives no score (full marks)")
     remarks: str | None = input_field("说明", "Remarks", kind="longtext", group="footer",
                                       max_length=2000)
 

@@ -54,13 +54,21 @@ def custom_properties_xml(props: dict[str, str]) -> bytes:
 
 
 def parse_custom_properties(blob: bytes) -> dict[str, str]:
-    """Name -> text of every property in a ``docProps/custom.xml``."""
+    """Name -> text of every property in a ``docProps/custom.xml``.
+
+    A property's value is its first element in the ``vt:`` namespace; comments, processing
+    instructions and other elements an editor or a script put inside the property are skipped,
+    and so are comments inside the value's text.
+    """
     root = etree.fromstring(blob, PARSER)
     out: dict[str, str] = {}
     for prop in root.iter(f"{{{CUSTOM_NS}}}property"):
         name = prop.get("name")
-        if name and len(prop):
-            out[name] = (prop[0].text or "").strip()
+        value = next((child for child in prop
+                      if isinstance(child.tag, str) and child.tag.startswith(f"{{{VT_NS}}}")),
+                     None)
+        if name and value is not None:
+            out[name] = "".join(value.itertext()).strip()
     return out
 
 

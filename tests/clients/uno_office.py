@@ -22,6 +22,9 @@ Writer steps:
   key ``"newline"`` names is pressed: ``"enter"`` (the default, ``.uno:InsertPara``) or
   ``"shift+enter"`` (``.uno:InsertLinebreak``). LibreOffice 7.4 opens our plain-text
   controls as Input fields, where both keys put a line feed into the field.
+  With ``"select": "around"`` the input is not clicked into: the selection runs from before
+  it to after it (as a person drags across it, or presses Shift+Right on it), so what is
+  typed replaces the Input field itself (plain-text inputs only).
 
 Prints one JSON object: ``{"saved": [...]}``, or ``{"error": "..."}`` and exits 1.
 """
@@ -232,11 +235,17 @@ def writer_step(office: Office, doc: Any, step: dict[str, Any]) -> None:
 
     ``"newline"`` is the key pressed between lines: ``"enter"`` (the default) or
     ``"shift+enter"``. In an Input field the cursor goes inside the field and its whole text
-    is selected, as a person selects the grey placeholder before typing over it.
+    is selected, as a person selects the grey placeholder before typing over it; with
+    ``"select": "around"`` the field itself is selected, from outside.
     """
     portion = _find_input(doc, step["control"])
     view = doc.getCurrentController().getViewCursor()
-    if portion.TextPortionType == "ContentControl":
+    if step.get("select") == "around":
+        if portion.TextPortionType != "TextField":
+            raise ValueError(f"{step['control']!r} is not an Input field")
+        view.gotoRange(portion.TextField.getAnchor().getStart(), False)
+        view.goRight(1, True)  # the whole field, as one character
+    elif portion.TextPortionType == "ContentControl":
         anchor = portion.ContentControl.getAnchor()
         view.gotoRange(anchor.getStart(), False)
         view.gotoRange(anchor.getEnd(), True)
