@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
@@ -375,6 +376,11 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
     s.ws.add_table(table)
     s.bind(table_area_name(spec), ref)
+    # A line typed under the table gets the table's grid lines once it holds anything.
+    under = f"A{last + 1}:{get_column_letter(len(columns))}{MAX_ROW}"
+    s.ws.conditional_formatting.add(under, FormulaRule(
+        formula=[f"COUNTA($A{last + 1}:${get_column_letter(len(columns))}{last + 1})>0"],
+        border=BORDER, stopIfTrue=False))
     for c, column in enumerate(columns, start=1):
         letter = get_column_letter(c)
         s.validate(column, f"{letter}{s.row + 1}:{letter}{MAX_ROW}")  # lines under it too

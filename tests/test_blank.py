@@ -94,6 +94,10 @@ def test_lines_can_be_typed_under_the_table(blank, form_id: str) -> None:  # typ
             assert (r, c) in ws._cells
             assert ws.cell(row=r, column=c).protection.locked is ((r, c) not in inputs)
     assert ws.print_area == f"'{ws.title}'!$A$1:${get_column_letter(c2)}$1048576"
+    under = {str(rng.sqref): [rule.formula for rule in rules]
+             for rng, rules in ws.conditional_formatting._cf_rules.items()}
+    last = get_column_letter(c2)
+    assert under == {f"A{r2 + 1}:{last}1048576": [[f"COUNTA($A{r2 + 1}:${last}{r2 + 1})>0"]]}
     area = workbook_names(wb)["lines_table"]
     assert (area.min_row, area.min_col, area.max_row, area.max_col) == (r1, c1, r2, c2)
 
