@@ -211,6 +211,15 @@ class TestShippingLines:
         assert validate_file(path, ws).codes() == ["TABLE_NOT_FOUND", "TEMPLATE_ALTERED",
                                                    "REQUIRED"]
 
+    @pytest.mark.parametrize("price", [1e30, 1e13])
+    def test_an_absurd_unit_price_is_refused_at_its_cell(self, make_filled: FillFn,
+                                                        ws: Workspace, price: float) -> None:
+        lines = [{"part_name": "A", "batch_no": "B", "quantity": 100, "unit_price": price}]
+        path = make_filled("shipping-list", lines=lines)
+        report = validate_file(path, ws)
+        assert report.flatten(["code", "field", "cell"]) == [
+            ["OUT_OF_RANGE", "unit_price", table_cell(path, "unit_price", 0)]]
+
     def test_amount_within_a_cent_passes(self, make_filled: FillFn, ws: Workspace) -> None:
         lines = [{"part_name": "A", "batch_no": "B", "quantity": 3, "unit_price": 0.333,
                   "amount": 1.0}]

@@ -18,6 +18,8 @@ SHIP_METHODS = {
 }
 
 AMOUNT_TOLERANCE = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 15
+"""A line's amount stays below a quadrillion: beyond it a figure is a typing error."""
 _CENT = Decimal("0.01")
 _SURELY_WITHIN = Decimal("0.005")  # |amount - exact| <= this is within tolerance of the rounded
 
@@ -44,6 +46,11 @@ class ShippingLine(FormModel):
         if self.unit_price is None:
             return self
         exact = self.unit_price * self.quantity
+        if exact >= MAX_AMOUNT:  # also keeps the cent rounding below within decimal's precision
+            raise form_error("OUT_OF_RANGE", "quantity x unit price is too large",
+                             field="unit_price", value=str(self.unit_price),
+                             detail=f"such that quantity × price < {MAX_AMOUNT:,}",
+                             detail_zh=f"使数量 × 单价小于 {MAX_AMOUNT:,}")
         expected = exact.quantize(_CENT)
         if self.amount is None:
             self.amount = expected
