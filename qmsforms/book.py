@@ -190,9 +190,11 @@ def source(wb: Workbook | Source) -> Source:
 
 def destination(text: str) -> tuple[str, str] | None:
     """The one (sheet, ref) a defined name's formula points at; None for anything else."""
+    if not text or not text.strip():
+        return None  # an empty name points nowhere (openpyxl's tokenizer fails on it)
     try:
         found = list(DefinedName(name="_", attr_text=text).destinations)
-    except (ValueError, TypeError, AttributeError, KeyError):
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
         return None
     return found[0] if len(found) == 1 else None
 

@@ -33,6 +33,16 @@ def test_a_name_outside_the_sheet_is_not_bound(make_filled: FillFn, ws: Workspac
     assert report.data is None
 
 
+@pytest.mark.parametrize("text", [b"", b"   "])
+def test_an_empty_name_is_not_bound(make_filled: FillFn, ws: Workspace, text: bytes) -> None:
+    path = make_filled("complaint", qty_returned=7)
+    rewrite(path, WORKBOOK, lambda data: re.sub(
+        rb'(<definedName name="qty_returned">)[^<]*', rb"\g<1>" + text, data, count=1))
+    report = validate_file(path, ws)
+    assert report.flatten(["code", "field"]) == [["FIELD_NAME_INVALID", "qty_returned"],
+                                                 ["TEMPLATE_ALTERED", None]]
+
+
 def test_corners_in_reverse_name_the_same_block(make_filled: FillFn, ws: Workspace) -> None:
     path = make_filled("complaint", qty_returned=7)
     rewrite(path, WORKBOOK, lambda data: _redefine(data, "qty_returned", "$D$14:$C$14"))
