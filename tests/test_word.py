@@ -1382,3 +1382,18 @@ def test_an_input_typed_over_from_outside_is_refused(ws: Workspace, tmp_path: Pa
     values, _, _ = extract_word(path, ws.registry.get("complaint"))
     assert "root_cause" not in values
     assert values["containment"] == "隔离库存"  # all of it inside the bookmark: read
+
+
+@pytest.mark.parametrize("broken", ["w:tr", "w:tbl"])
+def test_a_table_cell_outside_a_row_or_table_is_a_corrupt_file(
+        ws: Workspace, tmp_path: Path, broken: str) -> None:
+    """Word calls such a file damaged; the reader refuses it instead of failing."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    tag = broken.encode()
+
+    def unwrap(xml: bytes) -> bytes:
+        xml = re.sub(rb"<" + tag + rb"\b([^>]*)>", rb"<w:customXml\1>", xml, count=1)
+        return xml.replace(b"</" + tag + b">", b"</w:customXml>", 1)
+
+    _rewrite(path, "word/document.xml", unwrap)
+    assert [i.code for i in _validate(path, ws).issues] == ["CORRUPT_FILE"]

@@ -108,6 +108,10 @@ class Body:
         body = root.find(w("w:body"))
         self.body = body if body is not None else root
         self.order = {node: i for i, node in enumerate(self.body.iter())}
+        for tc in self.body.iter(w("w:tc")):
+            tr = nearest(tc, "w:tr")
+            if tr is None or nearest(tr, "w:tbl") is None:
+                raise ValueError("a table cell outside a table row or table")
         self.tables = {t: i for i, t in enumerate(self.body.iter(w("w:tbl")), start=1)}
         self.paragraphs = {p: i for i, p in enumerate(self.body.iterchildren(w("w:p")),
                                                          start=1)}
