@@ -19,18 +19,12 @@ import re
 import zipfile
 
 from .issues import Code, Issue
-from .safety import Limits
+from .safety import Limits, sniff_encoding
 
 log = logging.getLogger(__name__)
 
 _DECL_RE = re.compile(r"""^(<\?xml[^>]*?\sencoding\s*=\s*)(["'])([^"']*)\2""")
 _UTF8 = frozenset({"utf-8", "ascii"})
-_WIDE = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
-    (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"),
-)
 _HEAD = 512
 
 
@@ -52,9 +46,9 @@ def xml_encoding(head: bytes) -> str | None:
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    for prefix, wide in _WIDE:
-        if head.startswith(prefix):
-            return wide
+    wide = sniff_encoding(head)
+    if wide != "utf-8":
+        return wide
     text = head.decode("latin-1").lstrip(" \t\r\n")
     if not text.startswith("<"):
         return None

@@ -228,7 +228,7 @@ def _check_kind(fh: BinaryIO, zf: zipfile.ZipFile, name: str, suffix: str,
     info = zf.getinfo(stored["[content_types].xml"])
     zf.open(info).close()  # let zipfile validate the local header as the parsers will
     head = next(_member_chunks(fh, info, _MiB), b"")
-    text = head.decode(_sniff_encoding(head), "replace").lower()
+    text = head.decode(sniff_encoding(head), "replace").lower()
     if "macroenabled" in text or "vbaproject" in text:
         raise _Refuse(Code.MACRO_FILE, name)
     if "types" not in text:
@@ -272,7 +272,7 @@ def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
                 raise _Refuse(Code.ZIP_BOMB, member, detail=f"more than {_human(total)}")
             if first:
                 first = False
-                encoding = _sniff_encoding(chunk)
+                encoding = sniff_encoding(chunk)
                 head = chunk[:4096].decode(encoding, "replace").lstrip("\ufeff \t\r\n")
                 if head.startswith("<") and not member.lower().endswith(".svg"):
                     needles = tuple(m.encode(encoding) for m in _DTD_MARKERS)
@@ -359,12 +359,18 @@ def _text_decoder(head: str) -> codecs.IncrementalDecoder | None:
     return codecs.getincrementaldecoder(declared.group(1))("replace")
 
 
-def _sniff_encoding(head: bytes) -> str:
-    """The encoding of an XML entity from its first bytes (XML 1.0 appendix F)."""
-    for prefix, encoding in ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-                             (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-                             (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
-                             (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le")):
+_WIDE = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+    (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"),
+)
+
+
+def sniff_encoding(head: bytes) -> str:
+    """The encoding of an XML entity from its first bytes (XML 1.0 appendix F): a UTF-16 or
+    UTF-32 spelling by its byte-order mark or its ``<``, else ``utf-8``."""
+    for prefix, encoding in _WIDE:
         if head.startswith(prefix):
             return encoding
     return "utf-8"
