@@ -8,6 +8,7 @@ work, 2 usage error. ``--json`` prints exactly the data the library returns.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import unicodedata
@@ -338,6 +339,10 @@ def score(ctx: click.Context, files: tuple[Path, ...], as_json: bool, year: int 
 
 
 def _echo_outcome(outcome: Outcome) -> None:
+    click.echo(_outcome_line(outcome))
+
+
+def _outcome_line(outcome: Outcome) -> str:
     mark = {"record": "REC", "rejected": "REJ", "duplicate": "DUP"}[outcome.outcome]
     extra = ""
     if outcome.supersedes:
@@ -346,7 +351,7 @@ def _echo_outcome(outcome: Outcome) -> None:
         extra = "  " + " ".join(outcome.codes)
     if outcome.notes:
         extra += "  [" + ", ".join(outcome.notes) + "]"
-    click.echo(f"{mark} {outcome.name} -> outbox/{outcome.location}{extra}")
+    return f"{mark} {outcome.name} -> outbox/{outcome.location}{extra}"
 
 
 def _interactive() -> bool:
@@ -367,6 +372,7 @@ def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: 
     from .intake import Intake, candidates
 
     ws = _workspace(ctx)
+    _log_to_stderr(timestamps=False)
     with Intake(ws, settle=settle, quiet=settle) as intake:
         paths = list(files) or candidates(ws.inbox)
         if _interactive() and not as_json and paths:
@@ -382,9 +388,28 @@ def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: 
             _echo_outcome(outcome)
         for path in result.waiting:
             click.echo(f"WAIT {path.name} (still changing or open in an editor)")
+        for name, why in result.left.items():
+            click.echo(f"LEFT {name} (left alone: {why})")
+        for claim_id, error in result.failed.items():
+            click.echo(f"KEPT {claim_id} (could not be finished, kept for the next pass: "
+                       f"{error})")
+        if result.blocked:
+            click.echo(f"BLOCKED 已暂停,文件保留原处 / stopped, files stay where they are: "
+                       f"{result.blocked}")
         click.echo(f"{result.count('record')} records, {result.count('rejected')} rejected, "
                    f"{result.count('duplicate')} duplicates; outbox: {ws.outbox}")
-    ctx.exit(1 if result.count("rejected") else 0)
+    trouble = result.count("rejected") or result.blocked or result.failed or result.left
+    ctx.exit(1 if trouble else 0)
+
+
+def _log_to_stderr(timestamps: bool) -> None:
+    """Show the library's log on stderr (``watch``: with timestamps)."""
+    handler = logging.StreamHandler(sys.stderr)
+    fmt = "%(asctime)s %(levelname)s %(message)s" if timestamps else "%(levelname)s %(message)s"
+    handler.setFormatter(logging.Formatter(fmt, "%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger("qmsforms")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if timestamps else logging.WARNING)
 
 
 @cli.command()
@@ -401,11 +426,14 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float) 
     from .intake.watch import Watcher
 
     ws = _workspace(ctx)
-    watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan, on_outcome=_echo_outcome)
+    _log_to_stderr(timestamps=True)
+    log = logging.getLogger("qmsforms.watch")
+    watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan,
+                      on_outcome=lambda o: log.info("%s", _outcome_line(o)))
     mode = f"polling every {poll:g} s" if poll else "native file events"
-    click.echo(f"watching {ws.inbox} ({mode}); Ctrl-C to stop", err=True)
+    log.info("watching %s (%s); Ctrl-C to stop", ws.inbox, mode)
     watcher.run()
-    click.echo(f"stopped; {watcher.processed} files processed", err=True)
+    log.info("stopped; %d files processed", watcher.processed)
 
 
 @cli.command()

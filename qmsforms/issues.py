@@ -53,6 +53,33 @@ class Code(Enum):
     ABSURD_DIMENSIONS = Detail("error", "工作表 {sheet} 的范围 {detail} 过大,不像是一张表单。",
                                "Sheet {sheet} claims an absurd size ({detail}); not a form.")
     UNREADABLE = Detail("error", "无法读取文件:{detail}。", "The file cannot be read: {detail}.")
+    READ_TIMEOUT = Detail(
+        "error", "读取此文件超过 {detail} 秒仍未完成,已尝试 {attempts} 次后退回。请在 Excel/Word 中打开,"
+        "只保留表单内容另存为新文件后重新提交。",
+        "Reading this file took longer than {detail} s, {attempts} attempt(s); it was "
+        "refused. Open it in Excel/Word, save a clean copy of the form and resubmit.")
+    READ_MEMORY = Detail(
+        "error", "读取此文件需要的内存超过上限({detail}),已尝试 {attempts} 次后退回。请只保留表单内容另存为新文件后重新提交。",
+        "Reading this file needs more memory than allowed ({detail}), {attempts} attempt(s); "
+        "it was refused. Save a clean copy of the form and resubmit.")
+    READER_CRASHED = Detail(
+        "error", "读取此文件时读取程序异常终止({detail}),已尝试 {attempts} 次后退回。请另存为新文件后重新提交;"
+        "如仍失败,请把文件交给质量部管理员。",
+        "The reader stopped abnormally on this file ({detail}), {attempts} attempt(s); it "
+        "was refused. Save it again as a new file and resubmit; if that fails, give the file "
+        "to the qmsforms administrator.")
+    PROCESSING_FAILED = Detail(
+        "error", "处理此文件失败 {attempts} 次(最后一次:{detail}),已退回以免阻塞其他文件。请把文件交给质量部管理员。",
+        "Processing this file failed {attempts} time(s) (last: {detail}); it was set aside "
+        "so that it does not block other files. Give the file to the qmsforms administrator.")
+    LINK_NOT_FOLLOWED = Detail(
+        "error", "这是一个链接(快捷方式),不是文件本身;qmsforms 不会读取收件箱以外的文件。请把文件本身复制到收件箱。",
+        "This is a link (shortcut), not the file itself; qmsforms never reads files outside "
+        "the inbox. Copy the file itself into the inbox.")
+    NOT_A_FILE = Detail(
+        "error", "这不是普通文件({detail}),无法作为表单读取。请把表单文件本身复制到收件箱。",
+        "This is not a regular file ({detail}) and cannot be read as a form. Copy the form "
+        "file itself into the inbox.")
 
     # -- identity and template -------------------------------------------------------------
     NO_IDENTITY = Detail(
@@ -316,6 +343,16 @@ class Report:
             "data": self.data,
             "scores": self.scores,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """The report `to_dict` gave (as stored with a rejection in the ledger)."""
+        keys = ("code", "severity", "field", "sheet", "cell", "value", "message_zh",
+                "message_en")
+        return cls(path=data.get("path", ""), form=data.get("form"),
+                   revision=data.get("revision"), instance_id=data.get("instance_id"),
+                   issues=[Issue(**{k: i.get(k) for k in keys}) for i in data.get("issues", [])],
+                   data=data.get("data"), scores=data.get("scores"))
 
     def to_json(self) -> str:
         """``to_dict`` as indented JSON (dates and decimals as strings)."""

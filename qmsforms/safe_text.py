@@ -40,9 +40,24 @@ def safe_cell_text(value: Any) -> Any:
     return value
 
 
-def safe_filename(text: str, fallback: str = "file", max_length: int = 80) -> str:
-    """A file-name component from untrusted text: no separators, ``..``, colons or controls."""
+def safe_filename(text: str, fallback: str = "file", max_length: int = 80,
+                  max_bytes: int = 150) -> str:
+    """A file-name component from untrusted text: no separators, ``..``, colons or controls.
+
+    At most ``max_length`` characters and ``max_bytes`` bytes of UTF-8 (file systems limit a
+    name to 255 bytes; 70 Chinese characters are already 210), keeping the extension.
+    """
     cleaned = unicodedata.normalize("NFC", str(text))
+    cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")  # lone surrogates
     cleaned = _UNSAFE_NAME.sub("_", cleaned).strip(" ._")
     cleaned = re.sub(r"\.{2,}", ".", cleaned)
-    return cleaned[:max_length] or fallback
+    cleaned = cleaned[:max_length]
+    if len(cleaned.encode("utf-8")) > max_bytes:
+        stem, dot, ext = cleaned.rpartition(".")
+        if not dot or len(ext) > 8:
+            stem, ext = cleaned, ""
+        tail = f".{ext}" if ext else ""
+        budget = max_bytes - len(tail.encode("utf-8"))
+        stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" ._")
+        cleaned = stem + tail
+    return cleaned or fallback

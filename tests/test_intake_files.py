@@ -14,8 +14,8 @@ from qmsforms.intake.files import (
     candidates,
     claim,
     is_ignored,
+    claim_folders,
     is_locked,
-    pending_claims,
 )
 
 
@@ -115,4 +115,4 @@ def test_claim_moves_the_file_once(tmp_path: Path) -> None:
     assert first is not None and first.path.read_bytes() and not path.exists()
     assert first.folder.parent == work and first.name == "f.xlsx"
     assert claim(path, work) is None                          # the other watcher lost
-    assert [c.claim_id for c in pending_claims(work)] == [first.claim_id]
+    assert claim_folders(work) == ([first.folder], [])

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from qmsforms.intake.outputs import RECORD_SHEET, RECORD_TITLE, add_record_sheet
-from qmsforms.intake.pipeline import _write_record_copy
+from qmsforms.intake.outputs import write_record_sheet_copy as _write_record_copy
 from qmsforms.intake.record_copy import Unsupported, write_record_copy
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace

@@ -16,22 +16,29 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 import uuid
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 WORK_DIR = ".qmsforms-work"
+MAX_DEPTH = 4  # folder levels looked into below the inbox
+CLAIM_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{12}$")
 
 _TEMP = re.compile(r"(^~\$)|(^\.~lock\..*#$)|(\.tmp$)|(^~.*\.TMP$)|(\.(part|crdownload)$)",
                    re.IGNORECASE)
 
 
+# Files Windows and macOS drop into any folder people look at.
+_SYSTEM = {"thumbs.db", "desktop.ini", "ehthumbs.db", "icon\r"}
+
+
 def is_ignored(name: str) -> bool:
-    """Lock, temp and hidden files, and names without an extension (Excel's save temp)."""
-    if not name or name.startswith(".") or _TEMP.search(name):
+    """Lock, temp, hidden and system files, and names without an extension (Excel's save
+    temp)."""
+    if not name or name.startswith(".") or _TEMP.search(name) or name.lower() in _SYSTEM:
         return True
     stem, dot, ext = name.rpartition(".")
     return not dot or not stem or not ext
@@ -47,34 +54,108 @@ def lock_files(path: Path) -> tuple[Path, ...]:
 
 def is_locked(path: Path) -> bool:
     """Whether an editor holds ``path`` open (its lock file is beside it)."""
-    return any(p.exists() for p in lock_files(path))
+    for lock in lock_files(path):
+        try:
+            os.lstat(lock)
+            return True
+        except OSError:  # absent, or a name too long to exist
+            continue
+    return False
 
 
-def candidates(inbox: Path) -> list[Path]:
-    """Files in the inbox that may be forms (not recursive; ignored names left out)."""
+def display_name(name: str) -> str:
+    """A file name as people read it.
+
+    A name that is not valid UTF-8 (GBK names from zips made on Chinese Windows) arrives with
+    surrogate escapes; it is decoded as GB18030 where it can be, else its bad bytes are shown
+    as ``\\xNN``. The file on disk keeps its name; only the ledger and the outbox use this.
+    """
+    raw = os.fsencode(name)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def candidates(inbox: Path, depth: int = MAX_DEPTH) -> list[Path]:
+    """Entries of the inbox that may be forms, oldest path first.
+
+    Folders are looked into (a clerk copies a folder of returned forms into the inbox), up to
+    ``depth`` levels, without following links; hidden entries and ignored names are left out.
+    Links, pipes and devices are returned too, never followed or opened: they are refused.
+    """
+    out: list[Path] = []
     try:
         entries = list(os.scandir(inbox))
-    except FileNotFoundError:
+    except OSError:
         return []
-    out = []
     for entry in entries:
         if is_ignored(entry.name):
             continue
         try:
-            if entry.is_file(follow_symlinks=False):
-                out.append(Path(entry.path))
+            if entry.is_dir(follow_symlinks=False):
+                if depth > 0:
+                    out.extend(candidates(Path(entry.path), depth - 1))
+                continue
         except OSError:
             continue
+        out.append(Path(entry.path))
     return sorted(out)
 
 
-def _openable(path: Path) -> bool:
+def is_regular(path: Path) -> bool:
+    """Whether ``path`` itself (not what a link points at) is a regular file."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            zf.infolist()
-        return True
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
         return False
+
+
+def kind_of(path: Path) -> str | None:
+    """``None`` for a regular file, else what it is: ``link``, ``pipe``, ``socket``, ``device``,
+    ``folder`` (or ``missing``)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "missing"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
+
+
+_EOCD = b"PK\x05\x06"
+_TAIL = 22 + 65535  # end-of-central-directory record plus the longest comment
+
+
+def _openable(path: Path) -> bool:
+    """Whether the file ends like a complete zip (its end-of-central-directory record).
+
+    Only the tail is read, so a huge or hostile file costs nothing here; whether the zip
+    really opens is the reader's business. Never opens anything but a regular file, and never
+    blocks (``O_NONBLOCK``): a pipe named ``x.xlsx`` cannot hang the intake.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        start = max(0, st.st_size - _TAIL)
+        os.lseek(fd, start, os.SEEK_SET)
+        tail = os.read(fd, st.st_size - start)
+    finally:
+        os.close(fd)
+    return _EOCD in tail
 
 
 @dataclass
@@ -89,15 +170,17 @@ class Settler:
 
     ``look`` is called with the current candidates, every ``interval`` seconds or so; it
     returns the files that are ready. A file is ready when two looks in a row saw the same
-    size and mtime (at least ``interval`` apart), no editor lock is beside it, and it opens
-    as a zip, or when it stayed unchanged for ``quiet`` seconds without opening (it will be
-    rejected with the reason).
+    size and mtime (at least ``interval`` apart), no editor lock is beside it, and it ends as
+    a zip, or when it stayed unchanged for ``quiet`` seconds without that (it will be rejected
+    with the reason). Links, pipes and devices are ready at once (they are refused unread). A
+    file that cannot be read (share permissions) is left where it is, in `unreadable`.
     """
 
     def __init__(self, interval: float = 0.5, quiet: float = 5.0) -> None:
         self.interval = interval
         self.quiet = quiet
         self._seen: dict[Path, _Look] = {}
+        self.unreadable: dict[Path, str] = {}
 
     def look(self, paths: Iterable[Path], now: float | None = None) -> list[Path]:
         """Look at ``paths`` once; returns those complete now."""
@@ -107,9 +190,14 @@ class Settler:
         for path in paths:
             current.add(path)
             try:
-                st = path.stat()
+                st = os.lstat(path)
             except OSError:
                 self._seen.pop(path, None)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                ready.append(path)
                 continue
             before = self._seen.get(path)
             if before is None or (before.size, before.mtime_ns) != (st.st_size, st.st_mtime_ns):
@@ -117,16 +205,25 @@ class Settler:
                 continue
             if now - before.since < self.interval or is_locked(path):
                 continue
-            if _openable(path) or now - before.since >= self.quiet:
+            try:
+                complete = _openable(path)
+            except OSError as exc:
+                self.unreadable[path] = exc.strerror or type(exc).__name__
+                continue
+            self.unreadable.pop(path, None)
+            if complete or now - before.since >= self.quiet:
                 ready.append(path)
                 del self._seen[path]
         for gone in set(self._seen) - current:
             del self._seen[gone]
+        for gone in set(self.unreadable) - current:
+            del self.unreadable[gone]
         return ready
 
     def forget(self, path: Path) -> None:
         """Stop tracking a file (it was claimed or removed)."""
         self._seen.pop(path, None)
+        self.unreadable.pop(path, None)
 
     @property
     def waiting(self) -> int:
@@ -136,7 +233,11 @@ class Settler:
 
 @dataclass(frozen=True)
 class Claim:
-    """A file taken from the inbox into the work folder, under a unique claim id."""
+    """A file taken from the inbox into the work folder, under a unique claim id.
+
+    ``name`` is the name people read (its path below the inbox, decoded for display);
+    ``path`` is where the claimed file now is.
+    """
 
     claim_id: str
     name: str
@@ -145,12 +246,59 @@ class Claim:
     @property
     def folder(self) -> Path:
         """The claim's own folder in the work folder."""
-        return self.path if self.path.is_dir() else self.path.parent
+        return self.path.parent
+
+
+def claim_folders(work: Path) -> tuple[list[Path], list[Path]]:
+    """The claim folders in the work folder (oldest first) and anything else found there.
+
+    Only folders named like a claim id were made by the intake; everything else in the work
+    folder was put there by someone else and is never deleted.
+    """
+    try:
+        entries = sorted(work.iterdir())
+    except OSError:
+        return [], []
+    claims: list[Path] = []
+    strays: list[Path] = []
+    for entry in entries:
+        if CLAIM_ID.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+            claims.append(entry)
+        else:
+            strays.append(entry)
+    return claims, strays
+
+
+def claim_entries(folder: Path) -> list[Path]:
+    """What a claim folder holds, except the intake's own hidden files."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith(".~part-")
+                      and not p.name.startswith(".annotated"))
+    except OSError:
+        return []
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem (2).ext`` and so on if that exists already."""
+    target = folder / name
+    n = 2
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    while os.path.lexists(target):
+        target = folder / (f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})")
+        n += 1
+    return target
+
+
+def new_claim_id() -> str:
+    """A claim id: UTC time to the second and 48 random bits (sorts by claim time)."""
+    return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:12]}"
 
 
 def claim(path: Path, work: Path) -> Claim | None:
     """Move ``path`` into its own folder under ``work``; None if another process took it."""
-    claim_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+    claim_id = new_claim_id()
     folder = work / claim_id
     folder.mkdir(parents=True)
     target = folder / path.name
@@ -159,25 +307,4 @@ def claim(path: Path, work: Path) -> Claim | None:
     except FileNotFoundError:
         folder.rmdir()
         return None
-    return Claim(claim_id, path.name, target)
-
-
-def pending_claims(work: Path) -> list[Claim]:
-    """Claims found in the work folder, oldest first (an empty one has ``path`` = its folder).
-
-    Some may belong to a run that is still working on them; take each one's lock first.
-    """
-    out = []
-    try:
-        folders = sorted(p for p in work.iterdir() if p.is_dir())
-    except FileNotFoundError:
-        return []
-    for folder in folders:
-        try:
-            files = [p for p in folder.iterdir()
-                     if p.is_file() and not p.name.startswith(".")]
-        except FileNotFoundError:
-            continue
-        path = files[0] if len(files) == 1 else folder
-        out.append(Claim(folder.name, path.name, path))
-    return out
+    return Claim(claim_id, display_name(path.name), target)

@@ -79,6 +79,18 @@ MIGRATIONS: tuple[str, ...] = (
         detail       TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: read attempts per claim (poison files), the report kept with a rejection
+    """
+    CREATE TABLE attempts (
+        claim_id     TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        count        INTEGER NOT NULL DEFAULT 0,
+        first_at     TEXT NOT NULL,
+        last_at      TEXT NOT NULL,
+        last_error   TEXT NOT NULL DEFAULT ''
+    );
+    ALTER TABLE files ADD COLUMN report TEXT;
+    """,
 )
 
 
@@ -136,6 +148,7 @@ class FileRow:
     record_id: str | None = None
     form: str | None = None
     codes: tuple[str, ...] = ()
+    report: dict[str, Any] | None = None
 
 
 def _key(values: dict[str, Any]) -> str:
@@ -161,6 +174,7 @@ def _file(row: sqlite3.Row) -> FileRow:
         received_at=row["received_at"], processed_at=row["processed_at"],
         outcome=row["outcome"], location=row["location"], record_id=row["record_id"],
         form=row["form"], codes=tuple(json.loads(row["codes"])),
+        report=json.loads(row["report"]) if row["report"] else None,
     )
 
 
@@ -338,9 +352,56 @@ class Ledger:
         """Record the outcome of a claimed file."""
         db.execute(
             "INSERT INTO files (claim_id, name, sha256, size, received_at, processed_at,"
-            " outcome, record_id, form, codes, location) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " outcome, record_id, form, codes, location, report)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (row.claim_id, row.name, row.sha256, row.size, row.received_at, row.processed_at,
-             row.outcome, row.record_id, row.form, json.dumps(list(row.codes)), row.location))
+             row.outcome, row.record_id, row.form, json.dumps(list(row.codes)), row.location,
+             json.dumps(row.report, ensure_ascii=False, default=str) if row.report else None))
+
+    # -- read attempts (poison files) -----------------------------------------------------
+
+    def begin_attempt(self, claim_id: str, name: str) -> int:
+        """Count a read of a claimed file about to start; returns the reads counted so far.
+
+        A read that ends (`end_attempt`) is taken off again; one that fails (`fail_attempt`)
+        or never ends (the process died) stays counted, so a file that keeps killing its
+        reader is refused after a bounded number of reads.
+        """
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO attempts (claim_id, name, count, first_at, last_at)"
+                " VALUES (?, ?, 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+                " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+                " ON CONFLICT(claim_id) DO UPDATE SET count = count + 1,"
+                " last_at = excluded.last_at", (claim_id, name))
+            return int(db.execute("SELECT count FROM attempts WHERE claim_id = ?",
+                                  (claim_id,)).fetchone()[0])
+
+    def end_attempt(self, claim_id: str) -> None:
+        """A read finished (whatever it found): it does not count against the file."""
+        with self.transaction() as db:
+            db.execute("UPDATE attempts SET count = max(count - 1, 0) WHERE claim_id = ?",
+                       (claim_id,))
+
+    def fail_attempt(self, claim_id: str, error: str) -> None:
+        """A read failed (the reader died, ran out of memory or time, or raised)."""
+        with self.transaction() as db:
+            db.execute("UPDATE attempts SET last_error = ? WHERE claim_id = ?",
+                       (error, claim_id))
+
+    def attempt(self, claim_id: str) -> dict[str, Any] | None:
+        """The attempts counted for one claim."""
+        row = self.db.execute("SELECT * FROM attempts WHERE claim_id = ?",
+                              (claim_id,)).fetchone()
+        return dict(row) if row else None
+
+    def open_attempts(self) -> list[dict[str, Any]]:
+        """Claims with failed or unfinished reads and no outcome yet."""
+        rows = self.db.execute(
+            "SELECT a.* FROM attempts a LEFT JOIN files f ON f.claim_id = a.claim_id"
+            " WHERE f.claim_id IS NULL AND (a.count > 0 OR a.last_error != '')"
+            " ORDER BY a.first_at")
+        return [dict(r) for r in rows]
 
     def log(self, kind: str, claim_id: str | None = None, detail: str = "",
             db: sqlite3.Connection | None = None) -> None:

@@ -17,10 +17,13 @@ import re
 import shutil
 import time
 import uuid
+import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
 
@@ -50,7 +53,8 @@ def fsync_dir(folder: Path) -> None:
 def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` for a hidden part file beside ``target``, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{PART_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{target.name}")
+    tail = target.name.encode("utf-8", "surrogateescape")[-160:].decode("utf-8", "ignore")
+    tmp = target.with_name(f"{PART_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{tail}")
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
@@ -219,3 +223,25 @@ def report_text(report: Report, name: str) -> str:
         lines.append(f"   {issue.message_zh}")
         lines.append(f"   {issue.message_en}")
     return "\n".join(lines) + "\n"
+
+
+def write_record_sheet_copy(source: Path, target: Path, record: dict[str, Any]) -> None:
+    """The filled workbook with its record sheet first: added to the package directly, or by
+    openpyxl for a package shape that needs it, or the file as it came if neither can."""
+    from .record_copy import Unsupported, write_record_copy
+
+    try:
+        atomic_write(target, lambda tmp: write_record_copy(
+            source, tmp, record_rows(record), RECORD_SHEET, RECORD_TITLE))
+        return
+    except (Unsupported, zipfile.BadZipFile, KeyError, ValueError):
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(source)
+    except Exception:
+        copy_file(source, target)
+        return
+    add_record_sheet(wb, record)
+    save_workbook(wb, target)

@@ -5,43 +5,75 @@ events (inotify and friends) where they work, watchdog's polling observer for ne
 (SMB/NFS deliver no native events), and a full rescan at start and every ``rescan`` seconds
 because events can be lost either way. SIGINT and SIGTERM stop the loop after the file in
 hand; a SIGKILL loses nothing either, because claims and ledger decisions are recovered.
+
+A file share comes and goes. The watcher notices when the inbox disappears or is replaced by
+another folder, and when its observer died (watchdog's polling emitter stops for good when the
+folder it watches vanishes); it waits for the inbox, restarts the observer and rescans. When
+the surroundings block the intake (disk full, a read-only outbox, an unwritable ledger) it
+claims nothing new, says so, and retries with a growing pause until the cause is gone.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from ..workspace import Workspace
-from .files import candidates, is_ignored
-from .pipeline import Intake, Outcome
+from .files import WORK_DIR, candidates, is_ignored
+from .pipeline import Blocked, Intake, Outcome
+from .reader import ReadLimits
+
+log = logging.getLogger(__name__)
+
+_BACKOFF = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between retries while blocked
+_RETRY = 10.0  # seconds before a claim kept after an error is tried again
 
 
 class _Inbox(FileSystemEventHandler):
-    """Collects paths in the inbox that events point at."""
+    """Collects paths in the inbox (and its folders) that events point at."""
 
-    def __init__(self, inbox: Path, pending: set[Path], lock: threading.Lock) -> None:
+    def __init__(self, inbox: Path, pending: set[Path], lock: threading.Lock,
+                 rescan: threading.Event) -> None:
         self.inbox = inbox
         self.pending = pending
         self.lock = lock
+        self.rescan = rescan
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if not raw:
                 continue
-            path = Path(raw if isinstance(raw, str) else raw.decode())
-            if path.parent == self.inbox and not is_ignored(path.name):
+            path = Path(raw if isinstance(raw, str) else os.fsdecode(raw))
+            try:
+                parts = path.relative_to(self.inbox).parts
+            except ValueError:
+                continue
+            if not parts or any(p.startswith(".") for p in parts) or is_ignored(parts[-1]):
+                continue
+            if event.is_directory:
+                self.rescan.set()  # a folder copied in: look into it
+            else:
                 with self.lock:
                     self.pending.add(path)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 class Watcher:
@@ -49,18 +81,24 @@ class Watcher:
 
     def __init__(self, workspace: Workspace, *, poll: float | None = None,
                  settle: float = 0.5, quiet: float | None = None, rescan: float = 300.0,
+                 limits: ReadLimits | None = None,
                  on_outcome: Callable[[Outcome], None] | None = None) -> None:
         self.ws = workspace
         self.poll = poll
         self.rescan = rescan
         self.on_outcome = on_outcome
         self.stopping = threading.Event()
-        self.intake = Intake(workspace, settle=settle, quiet=quiet)
+        self.intake = Intake(workspace, settle=settle, quiet=quiet, limits=limits)
         self.interval = min(settle, poll) if poll else settle
         self._pending: set[Path] = set()
         self._lock = threading.Lock()
+        self._rescan_now = threading.Event()
+        self._observer: Any = None
+        self._watched: tuple[int, int] | None = None
         self.processed = 0
         self.failures = 0
+        self.restarts = 0  # observer restarts (the inbox vanished, was replaced, or died)
+        self.blocked: str | None = None
 
     def stop(self, *_: object) -> None:
         """Ask the loop to stop after the file in hand."""
@@ -89,44 +127,115 @@ class Watcher:
         with self._lock:
             self._pending.update(found)
 
+    # -- the observer -----------------------------------------------------------------------
+
+    def _start_observer(self) -> bool:
+        inbox = self.ws.inbox
+        identity = _identity(inbox)
+        if identity is None:
+            return False
+        observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
+        observer.schedule(_Inbox(inbox.resolve(), self._pending, self._lock, self._rescan_now),
+                          str(inbox.resolve()), recursive=True)
+        observer.start()
+        self._observer, self._watched = observer, identity
+        return True
+
+    def _stop_observer(self) -> None:
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout=5)
+
+    def _observer_healthy(self) -> bool:
+        observer = self._observer
+        if observer is None or not observer.is_alive():
+            return False
+        return all(emitter.is_alive() for emitter in list(observer.emitters))
+
+    def _check_inbox(self) -> bool:
+        """Whether the inbox is there; restarts the observer when it went or was replaced."""
+        identity = _identity(self.ws.inbox)
+        if identity is None:
+            if self._observer is not None:
+                log.error("the inbox %s is gone (share unavailable?); waiting for it",
+                          self.ws.inbox)
+                self._stop_observer()
+            return False
+        if identity != self._watched or not self._observer_healthy():
+            was_running = self._observer is not None
+            self._stop_observer()
+            if was_running:
+                self.restarts += 1
+                log.warning("the inbox %s is back or was replaced, or its observer stopped; "
+                            "watching it again", self.ws.inbox)
+            if not self._start_observer():
+                return False
+            self._rescan_now.set()
+        return True
+
+    # -- the loop ------------------------------------------------------------------------------
+
     def run(self) -> None:
         """Watch until stopped."""
         self._signals()
-        inbox = self.ws.inbox.resolve()
-        observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
-        observer.schedule(_Inbox(inbox, self._pending, self._lock), str(inbox),
-                          recursive=False)
-        observer.start()
+        next_scan = 0.0
+        retry_at = 0.0
+        backoff = 0
         try:
-            self._scan()
-            last_scan = time.monotonic()
+            self._check_inbox()
+            self._rescan_now.set()
             while not self.stopping.is_set():
-                if time.monotonic() - last_scan >= self.rescan:
-                    self._scan()
-                    last_scan = time.monotonic()
-                with self._lock:
-                    pending = [p for p in self._pending if p.exists()]
-                    self._pending.intersection_update(pending)
-                for path in self.intake.settler.look(pending):
-                    if self.stopping.is_set():
-                        break
-                    with self._lock:
-                        self._pending.discard(path)
-                    try:
-                        self._emit(self.intake.take(path))
-                    except Exception as exc:  # one file never stops the watcher
-                        self.failures += 1
-                        print(f"ERROR {path.name}: {type(exc).__name__}: {exc} (its claim is "
-                              "retried at the next rescan)", file=sys.stderr, flush=True)
+                try:
+                    now = time.monotonic()
+                    if not self._check_inbox():
+                        self.stopping.wait(max(self.interval, 1.0))
+                        continue
+                    if self.blocked is not None:
+                        if now < retry_at:
+                            self.stopping.wait(min(1.0, retry_at - now))
+                            continue
+                        self._rescan_now.set()
+                    if self._rescan_now.is_set() or now >= next_scan:
+                        self._rescan_now.clear()
+                        self._scan()
+                        next_scan = time.monotonic() + self.rescan
+                        if self.intake.failed:  # kept claims are tried again soon
+                            next_scan = min(next_scan, time.monotonic() + _RETRY)
+                        if self.blocked is not None:
+                            log.warning("the intake resumes: %s is resolved", self.blocked)
+                            self.blocked, backoff = None, 0
+                    self._take_ready()
+                except Blocked as blocked:
+                    if str(blocked) != self.blocked:
+                        log.error("the intake is blocked: %s; files stay where they are and "
+                                  "it retries by itself", blocked)
+                    self.blocked = str(blocked)
+                    retry_at = time.monotonic() + _BACKOFF[min(backoff, len(_BACKOFF) - 1)]
+                    backoff += 1
+                except Exception:  # the watcher never stops on an error
+                    self.failures += 1
+                    log.exception("unexpected error in the watch loop; it goes on")
+                    self.stopping.wait(1.0)
                 self.stopping.wait(self.interval)
         finally:
-            observer.stop()
-            observer.join(timeout=5)
+            self._stop_observer()
             self.intake.close()
 
-
-def watch(workspace: Workspace, **options: object) -> Watcher:
-    """Build a `Watcher` and run it until stopped; returns it (for its counters)."""
-    watcher = Watcher(workspace, **options)  # type: ignore[arg-type]
-    watcher.run()
-    return watcher
+    def _take_ready(self) -> None:
+        with self._lock:
+            pending = [p for p in self._pending if os.path.lexists(p)]
+            self._pending.intersection_update(pending)
+        for path in self.intake.settler.look(pending):
+            if self.stopping.is_set():
+                break
+            with self._lock:
+                self._pending.discard(path)
+            try:
+                self._emit(self.intake.take(path))
+            except Blocked:
+                raise
+            except Exception:  # one file never stops the watcher
+                self.failures += 1
+                log.exception("%s could not be finished; its claim is kept in %s and tried "
+                              "again in %g s", path.name, WORK_DIR, _RETRY)
