@@ -429,7 +429,7 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float) 
     _log_to_stderr(timestamps=True)
     log = logging.getLogger("qmsforms.watch")
     watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan,
-                      on_outcome=lambda o: log.info("%s", _outcome_line(o)))
+                      on_outcome=_echo_outcome)
     mode = f"polling every {poll:g} s" if poll else "native file events"
     log.info("watching %s (%s); Ctrl-C to stop", ws.inbox, mode)
     watcher.run()

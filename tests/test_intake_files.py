@@ -13,8 +13,8 @@ from qmsforms.intake.files import (
     Settler,
     candidates,
     claim,
-    is_ignored,
     claim_folders,
+    is_ignored,
     is_locked,
 )
 

@@ -3,28 +3,32 @@
 A returned file is untrusted input read by native code (python-calamine is Rust, lxml is C).
 A file that makes a reader abort, allocate without bound or loop must cost one rejection, not
 the watcher. So the intake never reads a returned file in its own process: a `ReaderProcess`
-keeps one child (started with ``spawn``, so it shares no threads or locks with the watcher)
-that validates, annotates and writes record copies. The child runs under ``RLIMIT_AS``; the
-parent waits for each answer at most ``timeout`` seconds. A child that dies, runs out of memory
-or takes too long is replaced by a fresh one, and the caller gets a `ReadFailed` carrying the
-code of the rejection to give if the file keeps failing.
+keeps one child (a fresh interpreter running `serve`, so it shares no
+threads, locks or ``__main__`` with the caller) that validates, annotates and writes record
+copies. The child runs under ``RLIMIT_AS``; the parent waits for each answer at most
+``timeout`` seconds. A child that dies, runs out of memory or takes too long is replaced by a
+fresh one, and the caller gets a `ReadFailed` carrying the code of the rejection to give if
+the file keeps failing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import logging
-import multiprocessing
 import os
+import pickle
+import select
 import signal
+import struct
+import subprocess
 import sys
 import tempfile
 import traceback
 from dataclasses import dataclass
 from datetime import date
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 from ..issues import Code, Report
 
@@ -89,23 +93,47 @@ def _op_record_copy(ws: Any, source: str, target: str, record: dict[str, Any]) -
     write_record_sheet_copy(Path(source), Path(target), record)
 
 
+_CHILD = ("import sys; from qmsforms.intake.reader import serve; "
+          "serve(sys.argv[1], int(sys.argv[2]))")
 _OPS = {"validate": _op_validate, "annotate": _op_annotate, "record_copy": _op_record_copy}
 
 
-def _serve(conn: Connection, root: str, memory_mb: int, stderr_path: str) -> None:
-    """The child's loop: one request in, one answer out, until the pipe closes."""
+def _send(fh: BinaryIO, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(struct.pack("!Q", len(data)) + data)
+    fh.flush()
+
+
+def _receive(fh: BinaryIO) -> Any:
+    head = fh.read(8)
+    if len(head) < 8:
+        raise EOFError("the pipe closed")
+    (size,) = struct.unpack("!Q", head)
+    data = fh.read(size)
+    if len(data) < size:
+        raise EOFError("the pipe closed mid-message")
+    return pickle.loads(data)
+
+
+def serve(root: str, memory_mb: int) -> None:
+    """The child's loop: one request in, one answer out, until the parent closes the pipe.
+
+    Requests come on stdin and answers go out on the original stdout; anything the readers
+    print goes to stderr, which the parent keeps for the crash message.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    with contextlib.suppress(OSError):
-        fd = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
-        os.dup2(fd, 2)
-        os.close(fd)
+    if hasattr(faulthandler, "register"):  # SIGUSR1 prints where a stalled read is
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    requests = os.fdopen(os.dup(0), "rb")
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     from ..workspace import Workspace
 
     ws = Workspace(root)
     _limit_memory(memory_mb)
     while True:
         try:
-            op, args = conn.recv()
+            op, args = _receive(requests)
         except (EOFError, OSError):
             return
         try:
@@ -116,9 +144,9 @@ def _serve(conn: Connection, root: str, memory_mb: int, stderr_path: str) -> Non
             traceback.print_exc(file=sys.stderr)
             answer = ("failed", Code.READER_CRASHED.name, f"{type(exc).__name__}: {exc}"[:300])
         try:
-            conn.send(answer)
+            _send(answers, answer)
         except MemoryError:
-            conn.send(("failed", Code.READ_MEMORY.name, f"{memory_mb} MB"))
+            _send(answers, ("failed", Code.READ_MEMORY.name, f"{memory_mb} MB"))
         if answer[0] == "failed" and answer[1] == Code.READ_MEMORY.name:
             return  # start clean after running out of memory
 
@@ -134,9 +162,8 @@ class ReaderProcess:
     def __init__(self, root: Path, limits: ReadLimits | None = None) -> None:
         self.root = Path(root)
         self.limits = limits or ReadLimits()
-        self._proc: Any = None
-        self._conn: Connection | None = None
-        self._stderr: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
         self.started = 0  # children started; a test and `status` read it
 
     def __enter__(self) -> ReaderProcess:
@@ -145,51 +172,57 @@ class ReaderProcess:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self) -> Connection:
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
-            return self._conn
+    def _start(self) -> subprocess.Popen[bytes]:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            return proc
         self._stop()
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        fd, name = tempfile.mkstemp(prefix="qmsforms-reader-", suffix=".log")
-        os.close(fd)
-        self._stderr = Path(name)
-        proc = ctx.Process(target=_serve, name="qmsforms-reader", daemon=True,
-                           args=(child, str(self.root), self.limits.memory_mb, name))
-        proc.start()
-        child.close()
-        self._proc, self._conn = proc, parent
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
+        env = dict(os.environ, PYTHONIOENCODING="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(self.root), str(self.limits.memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
+            close_fds=True)
+        self._proc = proc
         self.started += 1
-        return parent
+        return proc
 
     def _stop(self) -> None:
-        conn, proc = self._conn, self._proc
-        self._conn = self._proc = None
-        if conn is not None:
-            conn.close()
+        proc, self._proc = self._proc, None
         if proc is not None:
-            proc.join(timeout=5)
-            if proc.is_alive():
+            with contextlib.suppress(OSError):
+                assert proc.stdin is not None
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join(timeout=5)
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
         if self._stderr is not None:
-            self._stderr.unlink(missing_ok=True)
+            self._stderr.close()
             self._stderr = None
 
     def close(self) -> None:
         """Stop the child process."""
         self._stop()
 
-    def _crash_detail(self) -> tuple[Code, str]:
-        proc = self._proc
-        exitcode = None if proc is None else proc.exitcode
+    def _crash_detail(self, proc: subprocess.Popen[bytes]) -> tuple[Code, str]:
+        try:
+            exitcode = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            exitcode = proc.wait()
         tail = ""
         if self._stderr is not None:
             with contextlib.suppress(OSError):
-                tail = self._stderr.read_bytes()[-2000:].decode("utf-8", "replace")
+                self._stderr.seek(0, os.SEEK_END)
+                self._stderr.seek(max(0, self._stderr.tell() - 4000))
+                tail = self._stderr.read().decode("utf-8", "replace")
         if "memory allocation of" in tail or "MemoryError" in tail:
             return Code.READ_MEMORY, f"{self.limits.memory_mb} MB"
-        if exitcode is not None and exitcode < 0:
+        if exitcode < 0:
             try:
                 what = signal.Signals(-exitcode).name
             except ValueError:
@@ -198,24 +231,22 @@ class ReaderProcess:
         return Code.READER_CRASHED, f"exit {exitcode}"
 
     def _call(self, op: str, *args: Any) -> Any:
-        conn = self._start()
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
         try:
-            conn.send((op, args))
-            ready = conn.poll(self.limits.timeout)
-        except (BrokenPipeError, EOFError, OSError):
-            ready = True
+            _send(proc.stdin, (op, args))
+            ready, _, _ = select.select([proc.stdout], [], [], self.limits.timeout)
+        except OSError:  # the child is gone already
+            ready = [proc.stdout]
         if not ready:
-            assert self._proc is not None
-            self._proc.kill()
-            self._proc.join(timeout=5)
+            proc.kill()
+            proc.wait()
             self._stop()
             raise ReadFailed(Code.READ_TIMEOUT, f"{self.limits.timeout:g}")
         try:
-            answer = conn.recv()
-        except (EOFError, OSError):
-            assert self._proc is not None
-            self._proc.join(timeout=5)
-            code, detail = self._crash_detail()
+            answer = _receive(proc.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            code, detail = self._crash_detail(proc)
             self._stop()
             raise ReadFailed(code, detail) from None
         if answer[0] == "ok":
@@ -237,3 +268,4 @@ class ReaderProcess:
     def record_copy(self, source: Path, target: Path, record: dict[str, Any]) -> None:
         """Write the record copy of a validated workbook (the form with its record sheet)."""
         self._call("record_copy", str(source), str(target), record)
+

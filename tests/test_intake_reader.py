@@ -1,0 +1,106 @@
+"""The reader process: real files read under real memory and time limits (SPEC §7).
+
+The limits are set low enough that a real, valid but large shipping list exceeds them; the
+child is killed or runs out of memory, and the parent goes on with a fresh child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qmsforms.intake.reader import ReaderProcess, ReadFailed, ReadLimits
+from qmsforms.workspace import Workspace
+
+from .conftest import VALID
+
+LINES = 20_000
+
+
+@pytest.fixture(scope="module")
+def big_list(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
+    """A valid shipping list of LINES lines (a few seconds to read, some hundred MB)."""
+    from benchmarks.run import make_large
+    from qmsforms.workspace import init_workspace
+
+    root = tmp_path_factory.mktemp("reader")
+    ws = init_workspace(root / "ws")
+    path = root / "big.xlsx"
+    make_large(ws, path, LINES)
+    return ws, path
+
+
+def test_a_form_is_validated_in_the_child(ws: Workspace, make_filled: Any) -> None:
+    path = make_filled("shipping-list")
+    with ReaderProcess(ws.root) as reader:
+        first = reader.validate(path, "清单.xlsx")
+        second = reader.validate(path, "again.xlsx")
+    assert first.valid and first.form == "shipping-list" and first.path == "清单.xlsx"
+    assert first.data is not None and first.data["doc_no"] == VALID["shipping-list"]["doc_no"]
+    assert second.to_dict() | {"path": "清单.xlsx"} == first.to_dict()
+    assert reader.started == 1  # one child for both files
+
+
+def test_a_read_past_the_time_limit_is_stopped(big_list: tuple[Workspace, Path],
+                                               make_filled: Any) -> None:
+    ws, path = big_list
+    with ReaderProcess(ws.root, ReadLimits(timeout=0.2)) as reader:
+        with pytest.raises(ReadFailed) as failed:
+            reader.validate(path, path.name)
+        assert failed.value.code.name == "READ_TIMEOUT"
+        # a fresh child takes the next file, with the full time it needs
+        reader.limits = ReadLimits(timeout=120)
+        assert reader.validate(make_filled("shipping-list"), "small.xlsx").valid
+        assert reader.started == 2
+
+
+def test_a_read_past_the_memory_limit_is_stopped(big_list: tuple[Workspace, Path],
+                                                 make_filled: Any) -> None:
+    ws, path = big_list
+    with ReaderProcess(ws.root, ReadLimits(memory_mb=100, timeout=60)) as reader:
+        with pytest.raises(ReadFailed) as failed:
+            reader.validate(path, path.name)
+        # where the allocation fails decides how: Python's MemoryError, a Rust abort, or a
+        # native panic that never returns (then the time limit ends it)
+        assert failed.value.code.name in {"READ_MEMORY", "READER_CRASHED", "READ_TIMEOUT"}
+        reader.limits = ReadLimits()
+        assert reader.validate(make_filled("shipping-list"), "small.xlsx").valid
+        assert reader.started == 2
+
+
+def test_a_child_killed_mid_read_is_a_crash_and_is_replaced(
+        big_list: tuple[Workspace, Path], make_filled: Any) -> None:
+    ws, path = big_list
+    with ReaderProcess(ws.root, ReadLimits(timeout=300)) as reader:
+        reader.validate(make_filled("shipping-list"), "warm.xlsx")  # child started
+        assert reader._proc is not None
+        pid = reader._proc.pid
+        killer = threading.Timer(0.5, os.kill, (pid, signal.SIGABRT))
+        killer.start()
+        try:
+            with pytest.raises(ReadFailed) as failed:
+                reader.validate(path, path.name)
+        finally:
+            killer.cancel()
+        assert failed.value.code.name == "READER_CRASHED"
+        assert failed.value.detail == "SIGABRT"
+        assert reader.validate(make_filled("shipping-list"), "after.xlsx").valid
+        assert reader._proc.pid != pid
+
+
+def test_closing_stops_the_child(ws: Workspace, make_filled: Any) -> None:
+    reader = ReaderProcess(ws.root)
+    reader.validate(make_filled("shipping-list"), "x.xlsx")
+    proc = reader._proc
+    assert proc is not None
+    reader.close()
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is not None
