@@ -226,10 +226,11 @@ class Book:
         try:
             if copy is not None:
                 self._calamine = CalamineWorkbook.from_filelike(io.BytesIO(copy))
-            elif data is None:
+            elif data is None and _utf8(str(self.path)):
                 self._calamine = CalamineWorkbook.from_path(str(self.path))
-            else:
-                self._calamine = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            else:  # calamine opens only UTF-8 paths: a GBK name from a zip is read here
+                self._calamine = CalamineWorkbook.from_filelike(
+                    io.BytesIO(self.path.read_bytes() if data is None else data))
         except (CalamineError, OSError, ValueError) as exc:
             self._zip.close()
             raise _corrupt(self.path, exc) from exc
@@ -558,6 +559,15 @@ def plain(value: Any) -> Any:
     if type(value) is float and value.is_integer():
         return int(value)
     return value
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (a file name that was not UTF-8 has surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _corrupt(path: Path, exc: BaseException) -> BookError:

@@ -250,9 +250,10 @@ class Issue:
     ) -> Issue:
         """Build an issue from the catalogue; ``label`` is the field's (zh, en) caption."""
         zh_label, en_label = label or (field or "", field or "")
-        shown = "" if value is None else str(value)
+        shown = "" if value is None else readable(str(value))
         if len(shown) > 80:
             shown = shown[:77] + "..."
+        context = {k: readable(v) if isinstance(v, str) else v for k, v in context.items()}
         ctx = _Blank(context, label=zh_label, label_en=en_label, value=shown, field=field or "",
                      sheet=sheet or "")
         ctx.setdefault("detail_zh", ctx.get("detail", ""))
@@ -281,8 +282,24 @@ class Issue:
         }
 
 
+def readable(text: str) -> str:
+    """``text`` as valid Unicode: bytes that were not UTF-8 (a GBK file name, which Python
+    carries as surrogates) decoded as GB18030 where they can be, else shown as ``\\xNN``."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
+
+
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, str):
+        return readable(value)
+    if value is None or isinstance(value, (int, float, bool)):
         return value
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]

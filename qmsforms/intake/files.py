@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..issues import readable
+
 WORK_DIR = ".qmsforms-work"
 MAX_DEPTH = 4  # folder levels looked into below the inbox
 CLAIM_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{12}$")
@@ -70,13 +72,7 @@ def display_name(name: str) -> str:
     surrogate escapes; it is decoded as GB18030 where it can be, else its bad bytes are shown
     as ``\\xNN``. The file on disk keeps its name; only the ledger and the outbox use this.
     """
-    raw = os.fsencode(name)
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", "backslashreplace")
+    return readable(name)
 
 
 def candidates(inbox: Path, depth: int = MAX_DEPTH) -> list[Path]:

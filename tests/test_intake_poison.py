@@ -1,0 +1,182 @@
+"""Poison files among good ones: each ends as one rejection (or a record, when it is a good
+form under an odd name) and every other file goes on (issue 13 §1–2, SPEC §7).
+
+Every case is a real file in a real folder: a FIFO, a symbolic link to a file outside the
+inbox, a name that is not UTF-8, names of 250 bytes and of 80 Chinese characters, a folder
+with a dot in its name, workbooks whose cells lie far outside any sheet. They are dropped
+among 50 good forms, then taken by ``process`` in this process and by a ``watch`` subprocess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qmsforms.intake import WORK_DIR, Intake, Ledger, candidates
+from qmsforms.intake.files import display_name
+from qmsforms.workspace import Workspace
+
+from .conftest import VALID
+from .test_intake_watch import WatchProcess, wait_for
+from .xlsx_parts import SHEET, rewrite
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symlinks")
+
+GOOD = 50
+SECRET = b"outside the inbox: never copied"
+GBK_NAME = "测试回执.xlsx".encode("gbk")  # as a zip made on Chinese Windows leaves it
+LONG_ASCII = "a" * 245 + ".xlsx"  # 250 bytes
+LONG_CHINESE = "客户满意度调查表回执" * 8 + ".xlsx"  # 80 characters, 245 bytes
+FOLDER = "2026.11 回执"
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _append_row(xml: bytes, row: bytes) -> bytes:
+    return xml.replace(b"</sheetData>", row + b"</sheetData>", 1)
+
+
+def stray_last_cell(data: bytes) -> bytes:
+    """One cell in the sheet's last cell, far outside its declared dimension."""
+    return _append_row(data, b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+
+
+def stray_giant_row(data: bytes) -> bytes:
+    """A row number past anything a sheet can hold."""
+    return _append_row(data, b'<row r="99999999999"><c r="A99999999999"><v>1</v></c></row>')
+
+
+def stray_long_column(data: bytes) -> bytes:
+    """A seven-letter column."""
+    return _append_row(data, b'<row r="70"><c r="ZZZZZZZ70"><v>1</v></c></row>')
+
+
+STRAYS: dict[str, Callable[[bytes], bytes]] = {
+    "stray-last-cell.xlsx": stray_last_cell, "stray-giant-row.xlsx": stray_giant_row,
+    "stray-long-column.xlsx": stray_long_column}
+
+
+class Drop:
+    """The files of one run: what went where, and what each must become."""
+
+    def __init__(self, ws: Workspace, make_filled: Any, outside: Path) -> None:
+        self.ws = ws
+        self.good: dict[str, str] = {}  # name people read -> sha256, each must be a record
+        self.rejected: dict[str, set[str]] = {}  # name -> codes any of which is right
+        inbox = ws.inbox
+        for n in range(GOOD):
+            path = make_filled("shipping-list", doc_no=f"FH-2026-{n:04d}")
+            self._put(path, inbox / f"发货单-{n:02d}.xlsx")
+        # good forms under names and in places that broke the intake
+        self._put(make_filled("shipping-list", doc_no="FH-GBK"),
+                  Path(os.fsdecode(os.path.join(os.fsencode(inbox), GBK_NAME))))
+        self._put(make_filled("shipping-list", doc_no="FH-LONG-A"), inbox / LONG_ASCII)
+        self._put(make_filled("shipping-list", doc_no="FH-LONG-ZH"), inbox / LONG_CHINESE)
+        (inbox / FOLDER).mkdir()
+        for n in range(2):
+            self._put(make_filled("shipping-list", doc_no=f"FH-DIR-{n}"),
+                      inbox / FOLDER / f"回执-{n}.xlsx")
+        # poison
+        os.mkfifo(inbox / "pipe.xlsx")
+        self.rejected["pipe.xlsx"] = {"NOT_A_FILE"}
+        secret = outside / "secret.xlsx"
+        secret.write_bytes(SECRET)
+        os.symlink(secret, inbox / "link.xlsx")
+        self.rejected["link.xlsx"] = {"LINK_NOT_FOLLOWED"}
+        for name, edit in STRAYS.items():
+            path = make_filled("shipping-list", doc_no=f"FH-{name}")
+            rewrite(path, SHEET, edit)
+            shutil.copyfile(path, inbox / name)
+            self.rejected[name] = {"ABSURD_DIMENSIONS", "CELL_OUT_OF_RANGE", "CORRUPT_FILE",
+                                   "READER_CRASHED", "READ_MEMORY", "READ_TIMEOUT"}
+        line = dict(VALID["shipping-list"]["lines"][0], unit_price=1e30)
+        line.pop("amount", None)
+        huge = make_filled("shipping-list", doc_no="FH-HUGE", lines=[line])
+        shutil.copyfile(huge, inbox / "price-1e30.xlsx")
+        self.rejected["price-1e30.xlsx"] = {"OUT_OF_RANGE"}
+
+    def _put(self, source: Path, target: Path) -> None:
+        shutil.copyfile(source, target)
+        rel = target.relative_to(self.ws.inbox)
+        self.good["/".join(display_name(p) for p in rel.parts)] = sha(source)
+
+    @property
+    def total(self) -> int:
+        return len(self.good) + len(self.rejected)
+
+    def check(self, outside: Path) -> None:
+        """Every good file one record with a byte-identical archive; every poison file one
+        rejection with a right code; inbox and work folder empty; nothing outside read."""
+        ws = self.ws
+        with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+            files = ledger.files()
+            assert sorted(f.name for f in files) == sorted([*self.good, *self.rejected])
+            for row in files:
+                if row.name in self.good:
+                    assert row.outcome == "record", (row.name, row.codes)
+                    assert row.sha256 == self.good[row.name]
+                    archive = list((ws.outbox / "archive").glob(f"*/{row.record_id}__*"))
+                    assert len(archive) == 1 and sha(archive[0]) == row.sha256
+                    assert len(archive[0].name.encode()) <= 255
+                else:
+                    assert row.outcome == "rejected", row.name
+                    assert set(row.codes) & self.rejected[row.name], (row.name, row.codes)
+            assert ledger.count("records") == len(self.good)
+        assert candidates(ws.inbox) == []
+        assert not any((ws.inbox / WORK_DIR).iterdir())
+        assert (ws.inbox / FOLDER).is_dir()  # the folder people made stays; its forms went
+        assert (outside / "secret.xlsx").read_bytes() == SECRET
+        for path in ws.outbox.rglob("*"):
+            if path.is_file():
+                assert SECRET not in path.read_bytes(), path
+        assert not any(p.is_symlink() for p in ws.outbox.rglob("*"))
+        report = next((ws.outbox / "rejected").glob("link__*.report.txt")).read_text("utf-8")
+        assert str(outside) not in report
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    return folder
+
+
+def test_process_takes_the_good_files_and_refuses_the_poison(
+        ws: Workspace, make_filled: Any, outside: Path) -> None:
+    dropped = Drop(ws, make_filled, outside)
+    with Intake(ws, settle=0.05) as intake:
+        result = intake.process()
+    assert result.blocked is None and not result.failed and not result.left
+    assert len(result.outcomes) == dropped.total
+    dropped.check(outside)
+
+
+@pytest.mark.parametrize("mode", [[], ["--poll", "0.2"]], ids=["native", "poll"])
+def test_watch_takes_the_good_files_and_refuses_the_poison(
+        ws: Workspace, make_filled: Any, outside: Path, tmp_path: Path, mode: list[str]) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    watcher = WatchProcess(ws, mode, logs, "watcher")
+    try:
+        watcher.wait_ready()
+        dropped = Drop(ws, make_filled, outside)
+        with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+            wait_for(lambda: ledger.count("files") >= dropped.total
+                     and not any((ws.inbox / WORK_DIR).iterdir()), 300,
+                     "every file decided", (watcher,))
+        dropped.check(outside)
+        assert watcher.proc.poll() is None  # alive
+        assert not re.search(r"^Traceback", watcher.stderr(), re.M)
+    finally:
+        if watcher.proc.poll() is None:
+            assert watcher.terminate() == 0
