@@ -14,8 +14,10 @@ from qmsforms.intake.files import (
     candidates,
     claim,
     claim_folders,
+    display_name,
     is_ignored,
     is_locked,
+    kind_of,
 )
 
 
@@ -33,13 +35,47 @@ def test_forms_and_other_files_are_candidates(name: str) -> None:
     assert not is_ignored(name)
 
 
-def test_candidates_skip_folders_and_ignored(tmp_path: Path) -> None:
+def test_candidates_look_into_folders_and_skip_ignored(tmp_path: Path) -> None:
     (tmp_path / "a.xlsx").write_bytes(b"x")
     (tmp_path / "~$a.xlsx").write_bytes(b"x")
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.xlsx").write_bytes(b"x")
-    assert [p.name for p in candidates(tmp_path)] == ["a.xlsx"]
+    for folder in ("sub", "2026.11 回执", ".qmsforms-work", "1/2/3/4", "1/2/3/4/5"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "b.xlsx").write_bytes(b"x")
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    os.symlink(tmp_path / "a.xlsx", tmp_path / "link.xlsx")
+    os.symlink(tmp_path / "sub", tmp_path / "linked-folder")
+    found = [p.relative_to(tmp_path).as_posix() for p in candidates(tmp_path)]
+    assert found == ["1/2/3/4/b.xlsx", "2026.11 回执/b.xlsx", "a.xlsx", "link.xlsx",
+                     "pipe.xlsx", "sub/b.xlsx"]  # five levels down is too deep
     assert candidates(tmp_path / "missing") == []
+
+
+def test_what_an_entry_is_comes_from_lstat(tmp_path: Path) -> None:
+    (tmp_path / "a.xlsx").write_bytes(b"x")
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    os.symlink(tmp_path / "a.xlsx", tmp_path / "link.xlsx")
+    assert kind_of(tmp_path / "a.xlsx") is None
+    assert kind_of(tmp_path / "pipe.xlsx") == "pipe"
+    assert kind_of(tmp_path / "link.xlsx") == "link"
+    assert kind_of(tmp_path) == "folder" and kind_of(tmp_path / "gone") == "missing"
+
+
+def test_a_pipe_is_ready_at_once_and_never_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.xlsx")  # opening it for reading would block forever
+    assert Settler(interval=1, quiet=10).look([tmp_path / "pipe.xlsx"], now=0) == [
+        tmp_path / "pipe.xlsx"]
+
+
+def test_names_that_are_not_utf8_are_shown_decoded() -> None:
+    assert display_name(os.fsdecode("测试回执.xlsx".encode("gbk"))) == "测试回执.xlsx"
+    assert display_name(os.fsdecode(b"\xff\xfe.xlsx")) == "\\xff\\xfe.xlsx"
+    assert display_name("plain.xlsx") == "plain.xlsx"
+
+
+def test_a_lock_name_too_long_to_exist_is_no_lock(tmp_path: Path) -> None:
+    path = tmp_path / ("a" * 245 + ".xlsx")
+    path.write_bytes(b"x")
+    assert not is_locked(path)
 
 
 def zip_file(path: Path) -> Path:

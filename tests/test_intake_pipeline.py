@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +320,110 @@ def test_leftover_part_files_are_removed(ws: Workspace) -> None:
     part.write_text("{")
     Intake(ws).close()
     assert not part.exists()
+
+
+# -- the work folder: never delete what the intake did not make ---------------------------------
+
+def claim_folder(ws: Workspace, claim_id: str = "20261201T080000Z-0123456789ab") -> Path:
+    folder = ws.inbox / ".qmsforms-work" / claim_id
+    folder.mkdir(parents=True)
+    return folder
+
+
+def test_a_claim_open_in_excel_waits_and_keeps_everything(ws: Workspace,
+                                                          make_filled: Any) -> None:
+    source = make_filled("shipping-list")
+    folder = claim_folder(ws)
+    shutil.copyfile(source, folder / "发货单.xlsx")
+    owner = folder / "~$发货单.xlsx"  # Excel's owner file: someone opened the claim
+    owner.write_bytes(b"\x05user")
+    with Intake(ws, settle=0.05) as intake:
+        result = intake.process()
+    assert result.outcomes == [] and list(result.left) == [f".qmsforms-work/{folder.name}"]
+    assert (folder / "发货单.xlsx").read_bytes() == source.read_bytes() and owner.exists()
+    owner.unlink()  # Excel closed
+    (outcome,) = process(ws)
+    assert outcome.outcome == "record" and outcome.name == "发货单.xlsx"
+    assert not folder.exists()
+
+
+def test_a_stale_owner_file_left_after_the_claim_goes_back_to_the_inbox(
+        ws: Workspace, make_filled: Any) -> None:
+    folder = claim_folder(ws)
+    shutil.copyfile(make_filled("shipping-list"), folder / "a.xlsx")
+    (folder / "~$other.xlsx").write_bytes(b"\x05user")  # not this file's: no wait
+    (outcome,) = process(ws)
+    assert outcome.outcome == "record"
+    assert (ws.inbox / "~$other.xlsx").read_bytes() == b"\x05user"  # kept, and ignored there
+    assert not folder.exists()
+
+
+def test_files_someone_put_into_a_claim_go_back_to_the_inbox(ws: Workspace,
+                                                            make_filled: Any) -> None:
+    folder = claim_folder(ws)
+    first = make_filled("shipping-list", doc_no="FH-1")
+    second = make_filled("shipping-list", doc_no="FH-2")
+    shutil.copyfile(first, folder / "one.xlsx")
+    shutil.copyfile(second, folder / "two.xlsx")
+    (folder / "sub").mkdir()
+    shutil.copyfile(second, folder / "sub" / "three.xlsx")
+    outcomes = process(ws)
+    # nothing decided for that claim: all of it was claimed afresh from the inbox
+    assert sorted((o.name, o.outcome) for o in outcomes) == [
+        ("one.xlsx", "record"), ("sub/three.xlsx", "record"), ("two.xlsx", "duplicate")]
+    assert not folder.exists()
+    assert (ws.inbox / "sub").is_dir()
+
+
+def test_strays_in_the_work_folder_are_returned_not_deleted(ws: Workspace,
+                                                           make_filled: Any) -> None:
+    work = ws.inbox / ".qmsforms-work"
+    work.mkdir(parents=True)
+    shutil.copyfile(make_filled("shipping-list"), work / "lost.xlsx")
+    (work / "someone's folder").mkdir()
+    (work / "someone's folder" / "note.txt").write_text("keep me")
+    (work / "Thumbs.db").write_bytes(b"thumbs")
+    outcomes = process(ws)
+    assert sorted((o.name, o.outcome) for o in outcomes) == [
+        ("lost.xlsx", "record"), ("someone's folder/note.txt", "rejected")]
+    assert (ws.inbox / "Thumbs.db").read_bytes() == b"thumbs"  # kept, and ignored there
+    assert (ws.inbox / "someone's folder").is_dir()
+
+
+def test_a_decided_claim_redoes_its_outputs_and_returns_the_rest(
+        ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = make_filled("shipping-list")
+    drop(ws, source, "a.xlsx")
+    monkeypatch.setattr(Intake, "_write_record", crash)
+    with pytest.raises(Crash):
+        process(ws)
+    monkeypatch.undo()
+    (folder,) = (ws.inbox / ".qmsforms-work").iterdir()
+    shutil.copyfile(make_filled("shipping-list", doc_no="FH-X"), folder / "x.xlsx")
+    outcomes = process(ws)
+    assert sorted((o.name, o.outcome) for o in outcomes) == [("a.xlsx", "record"),
+                                                            ("x.xlsx", "record")]
+    with ledger(ws) as led:
+        assert led.count("records") == 2 and led.count("files") == 2
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
+                    reason="needs root and setpriv to drop the right to read any file")
+def test_a_file_the_intake_cannot_read_is_left_alone_and_reported(
+        ws: Workspace, make_filled: Any) -> None:
+    good = drop(ws, make_filled("shipping-list", doc_no="FH-GOOD"), "good.xlsx")
+    secret = drop(ws, make_filled("shipping-list", doc_no="FH-ACL"), "acl.xlsx")
+    os.chown(secret, 65534, -1)  # another user's file, readable only by them
+    secret.chmod(0o600)
+    before = secret.read_bytes()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    run = subprocess.run(
+        ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
+         "qmsforms", "--root", str(ws.root), "process", "--json", "--settle", "0.05"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 1, run.stderr
+    result = json.loads(run.stdout)
+    assert [(o["name"], o["outcome"]) for o in result["outcomes"]] == [("good.xlsx", "record")]
+    assert list(result["left"]) == ["acl.xlsx"]
+    assert secret.read_bytes() == before and not good.exists()
+    assert "Traceback" not in run.stderr

@@ -88,16 +88,15 @@ def candidates(inbox: Path, depth: int = MAX_DEPTH) -> list[Path]:
     except OSError:
         return []
     for entry in entries:
-        if is_ignored(entry.name):
-            continue
         try:
-            if entry.is_dir(follow_symlinks=False):
-                if depth > 0:
-                    out.extend(candidates(Path(entry.path), depth - 1))
-                continue
+            folder = entry.is_dir(follow_symlinks=False)
         except OSError:
             continue
-        out.append(Path(entry.path))
+        if folder:  # any name: "2026.11 回执" and "回执" alike; hidden ones are not people's
+            if depth > 0 and not entry.name.startswith("."):
+                out.extend(candidates(Path(entry.path), depth - 1))
+        elif not is_ignored(entry.name):
+            out.append(Path(entry.path))
     return sorted(out)
 
 
