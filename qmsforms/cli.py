@@ -436,6 +436,48 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float) 
     log.info("stopped; %d files processed", watcher.processed)
 
 
+_STATE_LABEL = {
+    "waiting": "待处理 waiting", "open": "编辑中 open", "unreadable": "无法读取 unreadable",
+    "link": "链接 link", "pipe": "管道 pipe", "in_progress": "处理中 in progress",
+    "outputs_pending": "待写出 outputs pending", "failing": "读取失败 failing",
+    "claimed": "已认领 claimed", "stray": "不明文件 stray",
+    "record_json_missing": "缺记录文件 JSON missing",
+}
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """What the intake is doing and what needs a person.
+
+    Exit 0 when nothing needs a person, 1 otherwise (for a scheduler or monitoring).
+    """
+    from .intake.status import intake_status
+
+    ws = _workspace(ctx)
+    found = intake_status(ws)
+    if as_json:
+        _print_json(found.to_dict())
+        ctx.exit(1 if found.needs_person else 0)
+    click.echo(f"台账 Ledger: {found.ledger}; "
+               + (", ".join(f"{k} {v}" for k, v in found.counts.items()) or "not created yet")
+               + (f"; 最近记录 last record {found.last_record}" if found.last_record else ""))
+    for title, entries in (("收件箱 Inbox", found.inbox), ("认领 Claims", found.claims),
+                           ("发件箱 Outbox", found.outbox)):
+        click.echo(f"{title}: {len(entries) or '-'}")
+        for entry in entries:
+            mark = "!" if entry.person else " "
+            since = f" (since {entry.since})" if entry.since else ""
+            click.echo(f" {mark} {_STATE_LABEL.get(entry.state, entry.state)}  {entry.name}  "
+                       f"{entry.detail}{since}")
+    if found.needs_person:
+        click.echo("需要处理 Needs a person: the lines marked !")
+    else:
+        click.echo("正常 All well: nothing needs a person.")
+    ctx.exit(1 if found.needs_person else 0)
+
+
 @cli.command()
 @click.option("--form", "form_id", default=None, help="Only records of this form.")
 @click.option("--customer", default=None, help="Only records whose customer contains this.")
