@@ -234,15 +234,9 @@ def _echo_report(report: Report) -> None:
 def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
              annotate_dir: Path | None) -> None:
     """Validate filled FILES; exit 0 when all are valid, 1 otherwise."""
-    from .templates import annotate
-    from .validate import validate_files
+    from .intake.reader import validate_isolated
 
-    reports = validate_files(files, _workspace(ctx))
-    if annotate_dir is not None:
-        for report in reports:
-            if not report.valid:
-                annotate(report.path, report,
-                         annotate_dir / f"{Path(report.path).stem}.annotated.xlsx")
+    reports = validate_isolated(files, _workspace(ctx), annotate_dir=annotate_dir)
     if as_json:
         _print_json([r.to_dict() for r in reports])
     else:
@@ -312,11 +306,11 @@ def _echo_year(summary: YearSummary) -> None:
 @click.pass_context
 def score(ctx: click.Context, files: tuple[Path, ...], as_json: bool, year: int | None) -> None:
     """Validate and score filled FILES; exit 1 when any is invalid."""
+    from .intake.reader import validate_isolated
     from .scoring import split_results, year_summary
-    from .validate import validate_files
 
     ws = _workspace(ctx)
-    reports = validate_files(files, ws)
+    reports = validate_isolated(files, ws)
     summary = None
     if year is not None:
         monthly, surveys = split_results(

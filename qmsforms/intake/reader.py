@@ -25,12 +25,16 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
-from ..issues import Code, Report
+from ..issues import Code, Issue, Report
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -269,3 +273,35 @@ class ReaderProcess:
         """Write the record copy of a validated workbook (the form with its record sheet)."""
         self._call("record_copy", str(source), str(target), record)
 
+
+
+def failure_report(name: str, failed: ReadFailed, attempts: int = 1) -> Report:
+    """The report of a file its reader could not finish."""
+    report = Report(path=name)
+    report.add(Issue.make(failed.code, detail=failed.detail, attempts=attempts))
+    return report
+
+
+def validate_isolated(paths: Iterable[str | os.PathLike[str]], workspace: Workspace,
+                      limits: ReadLimits | None = None,
+                      annotate_dir: Path | None = None) -> list[Report]:
+    """Validate files in a reader process: one report each, in order, whatever the files do
+    to the reader (a crash, a stall or a giant allocation is that file's report).
+
+    With ``annotate_dir``, an annotated copy of each invalid workbook is written there.
+    """
+    reports: list[Report] = []
+    with ReaderProcess(workspace.root, limits) as reader:
+        for raw in paths:
+            path = Path(raw)
+            try:
+                report = reader.validate(path, str(raw))
+            except ReadFailed as failed:
+                reports.append(failure_report(str(raw), failed))
+                continue
+            reports.append(report)
+            if annotate_dir is not None and not report.valid:
+                out = annotate_dir / f"{path.stem}.annotated{path.suffix.lower()}"
+                with contextlib.suppress(ReadFailed):
+                    reader.annotate(path, report, out)
+    return reports
