@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from qmsforms.intake.reader import ReaderProcess, ReadFailed, ReadLimits
+from qmsforms.intake.reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits
 from qmsforms.workspace import Workspace
 
 from .conftest import VALID
@@ -104,3 +104,17 @@ def test_closing_stops_the_child(ws: Workspace, make_filled: Any) -> None:
     while proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is not None
+
+
+def test_a_stop_abandons_the_read_in_hand(big_list: tuple[Workspace, Path],
+                                          make_filled: Any) -> None:
+    ws, path = big_list
+    with ReaderProcess(ws.root, ReadLimits(timeout=300)) as reader:
+        reader.validate(make_filled("shipping-list"), "warm.xlsx")
+        reader.stop = threading.Event()
+        threading.Timer(0.1, reader.stop.set).start()
+        with pytest.raises(ReadInterrupted):
+            reader.validate(path, path.name)
+        reader.stop = None
+        assert reader.validate(path, path.name).valid  # read again in full, by a new child
+        assert reader.started == 2

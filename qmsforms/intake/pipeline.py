@@ -55,7 +55,7 @@ from .files import (
 from .ledger import FileRow, Ledger, LedgerError, RecordRow
 from .locks import ClaimLock
 from .outputs import copy_file, fsync_dir, remove_parts, report_text, write_bytes, write_json
-from .reader import ReaderProcess, ReadFailed, ReadLimits
+from .reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +359,9 @@ class Intake:
                 return _poison_report(claim.name, self.ledger.attempt(claim.claim_id))
             try:
                 report = self.reader.validate(claim.path, claim.name, self.today)
+            except ReadInterrupted:  # asked to stop: not the file's fault
+                self.ledger.end_attempt(claim.claim_id)
+                raise
             except ReadFailed as failed:
                 log.warning("%s: read %d of %d failed: %s %s", claim.name, count,
                             self.limits.attempts, failed.code.name, failed.detail)

@@ -24,6 +24,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,6 +50,11 @@ class ReadLimits:
     timeout: float = 120.0  # seconds for one file
     memory_mb: int = 3072  # address space of the reader process
     attempts: int = 2  # reads of one file before it is refused as a poison file
+
+
+class ReadInterrupted(BaseException):
+    """The caller asked to stop while a file was being read: the child was stopped and the
+    file is left as it was, to be read again (not counted against it)."""
 
 
 class ReadFailed(Exception):
@@ -168,6 +175,7 @@ class ReaderProcess:
         self.limits = limits or ReadLimits()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
+        self.stop: threading.Event | None = None  # set: a read in progress is abandoned
         self.started = 0  # children started; a test and `status` read it
 
     def __enter__(self) -> ReaderProcess:
@@ -191,8 +199,10 @@ class ReaderProcess:
         self.started += 1
         return proc
 
-    def _stop(self) -> None:
+    def _stop(self, kill: bool = False) -> None:
         proc, self._proc = self._proc, None
+        if proc is not None and kill:
+            proc.kill()
         if proc is not None:
             with contextlib.suppress(OSError):
                 assert proc.stdin is not None
@@ -234,14 +244,29 @@ class ReaderProcess:
             return Code.READER_CRASHED, what
         return Code.READER_CRASHED, f"exit {exitcode}"
 
+    def _wait(self, pipe: IO[bytes]) -> bool:
+        """Wait for the child's answer: False after the time limit; `ReadInterrupted` when
+        the caller asks to stop."""
+        deadline = time.monotonic() + self.limits.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            ready, _, _ = select.select([pipe], [], [], min(left, 0.25))
+            if ready:
+                return True
+            if self.stop is not None and self.stop.is_set():
+                self._stop(kill=True)
+                raise ReadInterrupted
+
     def _call(self, op: str, *args: Any) -> Any:
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:
             _send(proc.stdin, (op, args))
-            ready, _, _ = select.select([proc.stdout], [], [], self.limits.timeout)
+            ready = self._wait(proc.stdout)
         except OSError:  # the child is gone already
-            ready = [proc.stdout]
+            ready = True
         if not ready:
             proc.kill()
             proc.wait()

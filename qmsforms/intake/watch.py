@@ -32,7 +32,7 @@ from watchdog.observers.polling import PollingObserver
 from ..workspace import Workspace
 from .files import WORK_DIR, candidates, is_ignored
 from .pipeline import Blocked, Intake, Outcome
-from .reader import ReadLimits
+from .reader import ReadInterrupted, ReadLimits
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ class Watcher:
         self.on_outcome = on_outcome
         self.stopping = threading.Event()
         self.intake = Intake(workspace, settle=settle, quiet=quiet, limits=limits)
+        self.intake.reader.stop = self.stopping  # a stop does not wait for a slow read
         self.interval = min(settle, poll) if poll else settle
         self._pending: set[Path] = set()
         self._lock = threading.Lock()
@@ -213,6 +214,9 @@ class Watcher:
                     self.blocked = str(blocked)
                     retry_at = time.monotonic() + _BACKOFF[min(backoff, len(_BACKOFF) - 1)]
                     backoff += 1
+                except ReadInterrupted:
+                    log.info("stopping: the file being read is left for the next start")
+                    break
                 except Exception:  # the watcher never stops on an error
                     self.failures += 1
                     log.exception("unexpected error in the watch loop; it goes on")
