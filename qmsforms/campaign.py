@@ -426,14 +426,14 @@ class CampaignStatus:
 def campaign_status(workspace: Workspace, year: int | None = None,
                     as_of: date | None = None) -> CampaignStatus:
     """Match returned surveys to the campaign's blanks by instance id."""
-    from .intake.ledger import Ledger
+    from .intake.ledger import open_ledger
 
     plan = load_plan(workspace, year)
     blanks: dict[str, list[IssuedBlank]] = {}
     for blank in plan.issued:
         blanks.setdefault(blank.customer, []).append(blank)
     owner = {b.instance_id: b.customer for b in plan.issued}
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(workspace) as ledger:
         records = ledger.records(plan.form)
         known = {row["instance_id"] for row in ledger.issued(plan.form)}
     returned: dict[str, list[Any]] = {}

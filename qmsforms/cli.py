@@ -22,7 +22,7 @@ from .issues import QmsFormsError, Report, UsageError
 from .workspace import ConfigError, Workspace, init_workspace
 
 if TYPE_CHECKING:
-    from .intake import Outcome
+    from .intake import Ledger, Outcome
     from .scoring import YearSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -155,28 +155,28 @@ def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
         kinds = " or ".join(f".{f}" for f in definition.formats)
         raise click.UsageError(f"form {form} is issued as {kinds}, not .{fmt}")
     if fmt == "docx":
+        from .intake import open_ledger
         from .word.blank import issue_word_blank
 
-        path = issue_word_blank(ws, form, output, lang=lang, values=_parse_sets(sets))
-        _record_word_blank(ws, path, _parse_sets(sets))
+        with open_ledger(ws, write=True) as ledger:  # first: a blank never goes unrecorded
+            path = issue_word_blank(ws, form, output, lang=lang, values=_parse_sets(sets))
+            _record_word_blank(ledger, path, _parse_sets(sets))
     else:
         path = issue_blank(ws, form, output, lang=lang, values=_parse_sets(sets), record=True)
     click.echo(str(path))
 
 
-def _record_word_blank(ws: Workspace, path: Path, values: dict[str, str]) -> None:
+def _record_word_blank(ledger: Ledger, path: Path, values: dict[str, str]) -> None:
     from datetime import datetime, timezone
 
-    from .intake import Ledger
     from .word.props import read_word_identity
 
     identity = read_word_identity(path)
     if identity is None or not identity.instance_id:
         return
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
-        ledger.add_issued(identity.instance_id, identity.form, identity.revision,
-                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          values.get("customer"), str(path))
+    ledger.add_issued(identity.instance_id, identity.form, identity.revision,
+                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      values.get("customer"), str(path))
 
 
 @cli.group("8d")
@@ -194,12 +194,12 @@ def eight_d() -> None:
 def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
                 lang: str | None) -> None:
     """Write an 8D report pre-filled from a complaint record."""
-    from .intake import Ledger
+    from .intake import open_ledger
     from .safe_text import safe_filename
     from .word.prefill import render_8d_from_complaint
 
     ws = _workspace(ctx)
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         record = ledger.record(record_id)
     if record is None:
         raise click.UsageError(f"no record {record_id!r}; `qmsforms records --form complaint` "
@@ -208,8 +208,9 @@ def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
         raise click.UsageError(f"{record_id} is a {record.form} record, not a complaint")
     ticket = safe_filename(str(record.data.get("ticket_no") or record_id))
     out = output or Path(f"8D-{ticket}.docx")
-    path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
-    _record_word_blank(ws, path, {"customer": record.data.get("customer") or ""})
+    with open_ledger(ws, write=True) as ledger:
+        path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
+        _record_word_blank(ledger, path, {"customer": record.data.get("customer") or ""})
     click.echo(str(path))
 
 
@@ -418,12 +419,12 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float) 
 def records(ctx: click.Context, form_id: str | None, customer: str | None,
             all_revisions: bool, as_json: bool) -> None:
     """List the records in the ledger."""
-    from .intake import Ledger
+    from .intake import open_ledger
 
     ws = _workspace(ctx)
     if form_id is not None:
         ws.registry.get(form_id)
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         rows = ledger.records(form_id, customer, latest_only=not all_revisions)
         links = [ledger.links(r) for r in rows]
     if as_json:

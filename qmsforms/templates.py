@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
@@ -33,6 +33,9 @@ from .registry import FormDef
 from .safe_text import set_text
 from .validate import open_workbook
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .intake.ledger import Ledger
 
 LANGS = ("both", "zh", "en")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
@@ -139,25 +142,29 @@ def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] 
     path = Path(out) if out else Path(f"{form.id}-{read_identity(wb).instance_id[:8]}.xlsx")  # type: ignore[union-attr]
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"{path.name}: a blank of {form.id} is written as .xlsx")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    if record:
-        _record_issued(workspace, form, read_identity(wb), path, values)
+    if not record:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+        return path
+    from .intake.ledger import open_ledger
+
+    # the ledger first: a blank it cannot record is not written at all
+    with open_ledger(workspace, write=True) as ledger:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+        _record_issued(ledger, form, read_identity(wb), path, values)
     return path
 
 
-def _record_issued(workspace: Workspace, form: FormDef, identity: Identity | None, path: Path,
+def _record_issued(ledger: Ledger, form: FormDef, identity: Identity | None, path: Path,
                    values: Mapping[str, str] | None) -> None:
     from datetime import timezone
 
-    from .intake.ledger import Ledger
-
     if identity is None or not identity.instance_id:
         return
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
-        ledger.add_issued(identity.instance_id, form.id, identity.revision,
-                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          (values or {}).get("customer"), str(path))
+    ledger.add_issued(identity.instance_id, form.id, identity.revision,
+                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      (values or {}).get("customer"), str(path))
 
 
 def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report:

@@ -42,7 +42,7 @@ from ..safety import check_defusedxml
 from ..validate import WORD_SUFFIXES, validate_path
 from ..workspace import Workspace
 from .files import WORK_DIR, Claim, Settler, candidates, pending_claims
-from .ledger import FileRow, Ledger, RecordRow
+from .ledger import FileRow, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outputs import (
     RECORD_SHEET,
@@ -120,7 +120,7 @@ class Intake:
         self.locks.mkdir(parents=True, exist_ok=True)
         workspace.outbox.mkdir(parents=True, exist_ok=True)
         workspace.policies  # noqa: B018 - a bad policy stops the intake before any file moves
-        self.ledger = Ledger(workspace.state_dir / "ledger.sqlite")
+        self.ledger = open_ledger(workspace, write=True)
         remove_parts(workspace.outbox)
 
     def close(self) -> None:

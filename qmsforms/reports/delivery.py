@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..intake.ledger import Ledger, RecordRow
+from ..intake.ledger import RecordRow, open_ledger
 from ..safe_text import safe_filename
 from ..scoring.policy import MonitoringPolicy
 from ..scoring.rounding import rounded
@@ -151,7 +151,7 @@ def issue_monitoring_sheets(workspace: Workspace, month: str,
     """
     from ..templates import issue_blank
 
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(workspace) as ledger:
         rows = ledger.records(SHIPPING_FORM)
     by_customer = {d.customer: d for d in delivery_performance(rows)
                    if d.month == month}
