@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from qmsforms.fill import fill_workbook
-from qmsforms.intake import Intake, Ledger
+from qmsforms.intake import Intake, Ledger, LedgerError
 from qmsforms.intake.outputs import RECORD_SHEET
 from qmsforms.intake.pipeline import Outcome
 from qmsforms.issues import QmsFormsError
@@ -317,3 +317,27 @@ def test_leftover_part_files_are_removed(ws: Workspace) -> None:
     part.write_text("{")
     Intake(ws).close()
     assert not part.exists()
+
+
+# -- a lost ledger ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["deleted", "truncated"])
+def test_a_lost_ledger_stops_the_intake_before_a_file_is_recorded_again(
+        ws: Workspace, make_filled: Any, how: str) -> None:
+    source = make_filled("satisfaction-survey")
+    drop(ws, source, "s.xlsx")
+    (first,) = process(ws)
+    record_json = ws.outbox / first.location
+    before = record_json.read_bytes()
+    path = ws.state_dir / "ledger.sqlite"
+    if how == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(b"")
+    again = drop(ws, source, "s again.xlsx")
+    with pytest.raises(LedgerError) as err:
+        Intake(ws)
+    assert err.value.code == "LEDGER_MISSING"
+    assert again.exists() and record_json.read_bytes() == before
+    assert not list((ws.inbox / ".qmsforms-work").iterdir())
+    assert not path.exists() or path.stat().st_size == 0

@@ -325,12 +325,14 @@ def _damaged_error(path: Path, detail: str) -> LedgerError:
 def _readonly_error(path: Path, *, became: bool = False) -> LedgerError:
     zh_when = "在 qmsforms 打开它之后变成了" if became else "是"
     en_when = "became" if became else "is"
+    zh_what, en_what = ("台账文件夹", "the ledger's folder") if path.is_dir() else (
+        "台账文件", "the ledger file")
     return LedgerError(
         "LEDGER_READONLY",
-        f"台账文件 {path} {zh_when}只读或不可变(immutable),qmsforms 无法安全地使用台账。"
+        f"{zh_what} {path} {zh_when}只读或不可变(immutable),qmsforms 无法安全地使用台账。"
         f"请用 `lsattr` 查看属性,用 `chattr -i {path}` 去除不可变属性,或授予写权限"
         "(也检查 .qmsforms 文件夹及台账的 -wal、-shm 文件),然后重新启动。",
-        f"the ledger file {path} {en_when} read-only or immutable, so qmsforms cannot use the "
+        f"{en_what} {path} {en_when} read-only or immutable, so qmsforms cannot use the "
         f"ledger safely. Check with `lsattr`, remove the immutable flag with `chattr -i {path}` "
         "or grant write permission (check the .qmsforms folder and the ledger's -wal and -shm "
         "files too), then start again.")
