@@ -122,12 +122,14 @@ def _parse_set(form: FormDef, values: Mapping[str, str]) -> dict[str, Any]:
 
 def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] | None = None,
                 *, lang: str | None = None, values: Mapping[str, str] | None = None,
-                record: bool = False) -> Path:
+                record: bool = False, ledger: Ledger | None = None) -> Path:
     """Issue one blank of ``form_id``: the workspace template with a fresh instance id.
 
     ``values`` pre-fills fields (``customer`` for a personalised survey). Without a workspace
     template the blank is built from the form definition. ``record`` remembers the instance
-    id in the workspace ledger, so a returned copy is known to come from here.
+    id in the workspace ledger, so a returned copy is known to come from here; pass the
+    ledger, opened with ``open_ledger(workspace, write=True)``, when issuing many (opening
+    checks the whole ledger).
     """
     form = workspace.registry.get(form_id)
     lang = lang or workspace.config.defaults.language
@@ -146,13 +148,15 @@ def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] 
         path.parent.mkdir(parents=True, exist_ok=True)
         wb.save(path)
         return path
+    from contextlib import nullcontext
+
     from .intake.ledger import open_ledger
 
     # the ledger first: a blank it cannot record is not written at all
-    with open_ledger(workspace, write=True) as ledger:
+    with nullcontext(ledger) if ledger else open_ledger(workspace, write=True) as led:
         path.parent.mkdir(parents=True, exist_ok=True)
         wb.save(path)
-        _record_issued(ledger, form, read_identity(wb), path, values)
+        _record_issued(led, form, read_identity(wb), path, values)
     return path
 
 

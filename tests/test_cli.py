@@ -757,3 +757,14 @@ def test_ledger_rebuild_refuses_while_a_watcher_has_the_ledger_open(ws: Workspac
     with Intake(ws):
         assert refused(run(ws, "ledger", "rebuild", "--force"), "LEDGER_BUSY")
     assert run(ws, "ledger", "rebuild", "--force").exit_code == 0
+
+
+def test_new_writes_no_blank_it_cannot_record(ws: Workspace, make_filled: Any,
+                                              tmp_path: Path) -> None:
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    ledger_file(ws).unlink()
+    for name in ("s.xlsx", "c.docx"):
+        form = "complaint" if name.endswith(".docx") else "satisfaction-survey"
+        assert refused(run(ws, "new", form, "-o", str(tmp_path / name)), "LEDGER_MISSING")
+        assert not (tmp_path / name).exists()
