@@ -7,9 +7,12 @@ assertions look at exit codes, issue codes, cells and JSON keys, never at messag
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -768,3 +771,42 @@ def test_new_writes_no_blank_it_cannot_record(ws: Workspace, make_filled: Any,
         form = "complaint" if name.endswith(".docx") else "satisfaction-survey"
         assert refused(run(ws, "new", form, "-o", str(tmp_path / name)), "LEDGER_MISSING")
         assert not (tmp_path / name).exists()
+
+
+def test_a_watcher_survives_its_shm_made_immutable(ws: Workspace, make_filled: Any,
+                                                   immutable: Any, tmp_path: Path) -> None:
+    """Without a check before each query the watcher's next write through its -shm mapping
+    is a SIGBUS; with it the watcher reports LEDGER_READONLY and stops on SIGTERM."""
+    import threading
+    import time
+
+    err_log = tmp_path / "watch.err"
+    with err_log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "qmsforms", "--root", str(ws.root),
+                                 "watch", "--settle", "0.05"],
+                                stdout=subprocess.DEVNULL, stderr=err)
+
+    def until(condition: Callable[[], bool]) -> bool:
+        """Poll, with a generous guard against hangs (never a speed claim)."""
+        deadline = time.monotonic() + 300
+        while not condition():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            threading.Event().wait(0.1)
+        return True
+
+    try:
+        shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+        assert until(lambda: any((ws.outbox / "records").rglob("*.json")))
+        os.sync()  # written back: the next write through the mapping faults
+        shm = Path(f"{ledger_file(ws)}-shm")
+        assert shm.exists()
+        immutable(shm)
+        shutil.copyfile(make_filled("shipping-list", doc_no="FH-002"), ws.inbox / "b.xlsx")
+        assert until(lambda: "LEDGER_READONLY" in err_log.read_text(encoding="utf-8")), (
+            f"watcher ended with {proc.returncode}")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=300)
+    assert proc.returncode >= 0, f"killed by signal {-proc.returncode}"
