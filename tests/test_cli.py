@@ -810,3 +810,14 @@ def test_a_watcher_survives_its_shm_made_immutable(ws: Workspace, make_filled: A
             proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=300)
     assert proc.returncode >= 0, f"killed by signal {-proc.returncode}"
+
+
+def test_ledger_rebuild_moves_all_or_nothing(ws: Workspace, make_filled: Any, immutable: Any,
+                                            leave_wal: Any) -> None:
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    leave_wal(ledger_file(ws))
+    before = sorted(p.name for p in ws.state_dir.iterdir())
+    immutable(Path(f"{ledger_file(ws)}-wal"))
+    assert refused(run(ws, "ledger", "rebuild", "--force"), "LEDGER_READONLY")
+    assert sorted(p.name for p in ws.state_dir.iterdir()) == before

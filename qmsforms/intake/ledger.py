@@ -297,18 +297,24 @@ def _abandon(db: sqlite3.Connection) -> None:
 
 
 def _missing_error(path: Path, records: int, wal: bool) -> LedgerError:
-    zh_wal = (f"台账的 -wal 文件仍在({path.name}-wal),它只属于丢失的那个台账。" if wal else "")
-    en_wal = (f" Its -wal file ({path.name}-wal) is still there and belongs only to the lost "
-              "ledger." if wal else "")
+    zh_what, en_what = [], []
+    if records:
+        zh_what.append(f"而发件箱中已有 {records} 条记录")
+        en_what.append(f"while the outbox holds {records} records")
+    if wal:
+        zh_what.append(f"而它的 -wal 文件({path.name}-wal)仍在,只属于丢失的那个台账")
+        en_what.append(f"while its -wal file ({path.name}-wal), which belongs only to the lost "
+                       "ledger, is still there")
     return LedgerError(
         "LEDGER_MISSING",
-        f"台账 {path} 缺失或为空,而发件箱中已有 {records} 条记录。{zh_wal}为免重复记录或覆盖"
-        f"已有记录,qmsforms 不会新建台账。请从备份恢复 .qmsforms/{path.name}(连同其 -wal "
-        "文件),或运行 `qmsforms ledger rebuild` 从发件箱重建台账。",
-        f"the ledger {path} is missing or empty while the outbox holds {records} records."
-        f"{en_wal} qmsforms does not start a new ledger over them (files would be recorded "
-        f"again and their records overwritten). Restore .qmsforms/{path.name} (with its -wal "
-        "file) from a backup, or rebuild it from the outbox with `qmsforms ledger rebuild`.")
+        f"台账 {path} 缺失或为空,{';'.join(zh_what)}。为免重复记录或覆盖已有记录,qmsforms "
+        f"不会新建台账。请从备份恢复 .qmsforms/{path.name}(连同其 -wal 文件),或运行 "
+        "`qmsforms ledger rebuild` 从发件箱重建台账(原有文件会被移到一旁保留)。",
+        f"the ledger {path} is missing or empty {' and '.join(en_what)}. qmsforms does not "
+        "start a new ledger over them (files would be recorded again and their records "
+        f"overwritten). Restore .qmsforms/{path.name} (with its -wal file) from a backup, or "
+        "rebuild it from the outbox with `qmsforms ledger rebuild` (what is there is moved "
+        "aside and kept).")
 
 
 def _damaged_error(path: Path, detail: str) -> LedgerError:

@@ -37,6 +37,8 @@ from .ledger import (
     RecordRow,
     _is_busy,
     _key,
+    _readonly_error,
+    _unwritable,
     ledger_path,
     side_files,
 )
@@ -98,6 +100,13 @@ def _in_use(path: Path) -> bool:
         db.close()
 
 
+def _check_movable(path: Path) -> None:
+    """The ledger, its -wal and -shm all move aside, or none does."""
+    bad = _unwritable([*side_files(path), path.parent])
+    if bad is not None:
+        raise _readonly_error(bad)
+
+
 def _move_aside(path: Path) -> list[str]:
     """Rename the ledger and its -wal/-shm to ``<name>.bak-<timestamp>`` (kept together)."""
     base = path.with_name(f"{path.name}.bak-{_stamp()}")
@@ -105,11 +114,21 @@ def _move_aside(path: Path) -> list[str]:
     while any(Path(f"{base}{s}").exists() for s in ("", *SIDE_FILES)):
         n += 1
         base = path.with_name(f"{path.name}.bak-{_stamp()}-{n}")
-    moved = []
+    moved: list[str] = []
+    _check_movable(path)
     for source, suffix in zip(side_files(path), ("", *SIDE_FILES), strict=True):
         if source.exists():
             target = Path(f"{base}{suffix}")
-            os.rename(source, target)
+            try:
+                os.rename(source, target)
+            except OSError as exc:
+                raise LedgerError(
+                    "LEDGER_READONLY",
+                    f"无法把 {source} 移到一旁({exc.strerror});请检查它和 .qmsforms 文件夹的"
+                    f"属性与权限(`lsattr`、`chattr -i`)。已移走的文件:{moved or '无'}。",
+                    f"cannot move {source} aside ({exc.strerror}); check its and the .qmsforms "
+                    f"folder's attributes and permissions (`lsattr`, `chattr -i`). Moved "
+                    f"already: {moved or 'nothing'}.") from exc
             moved.append(str(target))
     fsync_dir(path.parent)
     return moved
@@ -227,6 +246,8 @@ def rebuild_ledger(workspace: Workspace, *, force: bool = False) -> dict[str, An
             f"台账 {path} 正被另一个进程使用(正在运行的 qmsforms watch?)。请先停止它再重建。",
             f"the ledger {path} is open in another process (a running `qmsforms watch`?). "
             "Stop it before rebuilding.")
+    if any(p.exists() for p in side_files(path)):
+        _check_movable(path)
     rows, sizes, skipped = _read_records(workspace)
     rows, adjusted = _chain(rows)
     rows.sort(key=lambda r: (r.processed_at, r.record_id))
