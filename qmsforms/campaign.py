@@ -298,6 +298,7 @@ def issue_campaign(workspace: Workspace, year: int | None = None, *,
     to customers added since (none, normally), so it is safe to repeat.
     """
     from .identity import read_identity
+    from .intake.ledger import open_ledger
     from .templates import issue_blank
 
     plan = load_plan(workspace, year)
@@ -305,23 +306,26 @@ def issue_campaign(workspace: Workspace, year: int | None = None, *,
     have = {i.customer for i in plan.issued}
     todo = [c for c in plan.chosen if c.customer not in have]
     issued: list[IssuedBlank] = []
-    for choice in todo:
-        values = {"customer": choice.customer, "period": str(plan.year)}
-        if choice.code:
-            values["customer_code"] = choice.code
-        name = safe_filename(f"{choice.code + ' ' if choice.code else ''}{choice.customer}",
-                             "customer", 70)
-        path = issue_blank(workspace, plan.form, folder / f"{name} {plan.year}.xlsx",
-                           lang=lang, values=values, record=True)
-        identity = read_identity(_open(path))
-        if identity is None or not identity.instance_id:  # pragma: no cover - defensive
-            raise CampaignError(f"{path}: the issued blank carries no instance id")
-        blank = IssuedBlank(choice.customer, identity.instance_id, str(path), _now())
-        issued.append(blank)
-        plan = replace(plan, issued=(*plan.issued, blank))
-        save_plan(workspace, plan)  # after each blank, so an interruption loses none
-        if progress:
-            progress(blank)
+    if not todo:
+        return plan, issued
+    with open_ledger(workspace, write=True) as ledger:
+        for choice in todo:
+            values = {"customer": choice.customer, "period": str(plan.year)}
+            if choice.code:
+                values["customer_code"] = choice.code
+            name = safe_filename(f"{choice.code + ' ' if choice.code else ''}"
+                                 f"{choice.customer}", "customer", 70)
+            path = issue_blank(workspace, plan.form, folder / f"{name} {plan.year}.xlsx",
+                               lang=lang, values=values, record=True, ledger=ledger)
+            identity = read_identity(_open(path))
+            if identity is None or not identity.instance_id:  # pragma: no cover - defensive
+                raise CampaignError(f"{path}: the issued blank carries no instance id")
+            blank = IssuedBlank(choice.customer, identity.instance_id, str(path), _now())
+            issued.append(blank)
+            plan = replace(plan, issued=(*plan.issued, blank))
+            save_plan(workspace, plan)  # after each blank, so an interruption loses none
+            if progress:
+                progress(blank)
     return plan, issued
 
 
@@ -426,14 +430,14 @@ class CampaignStatus:
 def campaign_status(workspace: Workspace, year: int | None = None,
                     as_of: date | None = None) -> CampaignStatus:
     """Match returned surveys to the campaign's blanks by instance id."""
-    from .intake.ledger import Ledger
+    from .intake.ledger import open_ledger
 
     plan = load_plan(workspace, year)
     blanks: dict[str, list[IssuedBlank]] = {}
     for blank in plan.issued:
         blanks.setdefault(blank.customer, []).append(blank)
     owner = {b.instance_id: b.customer for b in plan.issued}
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(workspace) as ledger:
         records = ledger.records(plan.form)
         known = {row["instance_id"] for row in ledger.issued(plan.form)}
     returned: dict[str, list[Any]] = {}

@@ -23,7 +23,7 @@ from .issues import QmsFormsError, Report, UsageError
 from .workspace import ConfigError, Workspace, init_workspace
 
 if TYPE_CHECKING:
-    from .intake import Outcome
+    from .intake import Ledger, Outcome
     from .scoring import YearSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -156,28 +156,28 @@ def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
         kinds = " or ".join(f".{f}" for f in definition.formats)
         raise click.UsageError(f"form {form} is issued as {kinds}, not .{fmt}")
     if fmt == "docx":
+        from .intake import open_ledger
         from .word.blank import issue_word_blank
 
-        path = issue_word_blank(ws, form, output, lang=lang, values=_parse_sets(sets))
-        _record_word_blank(ws, path, _parse_sets(sets))
+        with open_ledger(ws, write=True) as ledger:  # first: a blank never goes unrecorded
+            path = issue_word_blank(ws, form, output, lang=lang, values=_parse_sets(sets))
+            _record_word_blank(ledger, path, _parse_sets(sets))
     else:
         path = issue_blank(ws, form, output, lang=lang, values=_parse_sets(sets), record=True)
     click.echo(str(path))
 
 
-def _record_word_blank(ws: Workspace, path: Path, values: dict[str, str]) -> None:
+def _record_word_blank(ledger: Ledger, path: Path, values: dict[str, str]) -> None:
     from datetime import datetime, timezone
 
-    from .intake import Ledger
     from .word.props import read_word_identity
 
     identity = read_word_identity(path)
     if identity is None or not identity.instance_id:
         return
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
-        ledger.add_issued(identity.instance_id, identity.form, identity.revision,
-                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          values.get("customer"), str(path))
+    ledger.add_issued(identity.instance_id, identity.form, identity.revision,
+                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      values.get("customer"), str(path))
 
 
 @cli.group("8d")
@@ -195,12 +195,12 @@ def eight_d() -> None:
 def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
                 lang: str | None) -> None:
     """Write an 8D report pre-filled from a complaint record."""
-    from .intake import Ledger
+    from .intake import open_ledger
     from .safe_text import safe_filename
     from .word.prefill import render_8d_from_complaint
 
     ws = _workspace(ctx)
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         record = ledger.record(record_id)
     if record is None:
         raise click.UsageError(f"no record {record_id!r}; `qmsforms records --form complaint` "
@@ -209,8 +209,9 @@ def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
         raise click.UsageError(f"{record_id} is a {record.form} record, not a complaint")
     ticket = safe_filename(str(record.data.get("ticket_no") or record_id))
     out = output or Path(f"8D-{ticket}.docx")
-    path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
-    _record_word_blank(ws, path, {"customer": record.data.get("customer") or ""})
+    with open_ledger(ws, write=True) as ledger:
+        path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
+        _record_word_blank(ledger, path, {"customer": record.data.get("customer") or ""})
     click.echo(str(path))
 
 
@@ -482,12 +483,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
 def records(ctx: click.Context, form_id: str | None, customer: str | None,
             all_revisions: bool, as_json: bool) -> None:
     """List the records in the ledger."""
-    from .intake import Ledger
+    from .intake import open_ledger
 
     ws = _workspace(ctx)
     if form_id is not None:
         ws.registry.get(form_id)
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         rows = ledger.records(form_id, customer, latest_only=not all_revisions)
         links = [ledger.links(r) for r in rows]
     if as_json:
@@ -499,6 +500,52 @@ def records(ctx: click.Context, form_id: str | None, customer: str | None,
         click.echo(f"{r.record_id}  {r.form:<24} {_pad(key, 36)}{_status(r.scores, link)}"
                    + (f"  supersedes {r.supersedes}" if r.supersedes else ""))
     click.echo(f"{len(rows)} records")
+
+
+@cli.group("ledger")
+def ledger_group() -> None:
+    """The ledger (.qmsforms/ledger.sqlite): rebuild a lost one from the outbox.
+
+    \b
+    台账:丢失或为空时从发件箱重建。
+    """
+
+
+@ledger_group.command("rebuild")
+@click.option("--force", is_flag=True,
+              help="Rebuild even when a ledger with content exists: it is moved aside "
+                   "(ledger.sqlite.bak-<time>, with its -wal and -shm), never deleted.")
+@json_option
+@click.pass_context
+def ledger_rebuild(ctx: click.Context, force: bool, as_json: bool) -> None:
+    """Re-create a missing or empty ledger from the record JSON in the outbox.
+
+    Exit 0 when every record JSON was rebuilt, 1 when some were skipped (listed).
+    """
+    from .intake.rebuild import rebuild_ledger
+
+    result = rebuild_ledger(_workspace(ctx), force=force)
+    if as_json:
+        _print_json(result)
+    else:
+        n, latest, old = result["records"], result["latest"], result["superseded"]
+        click.echo(f"已从发件箱重建台账:{n} 条记录(最新版本 {latest} 条,已被修订取代 {old} 条)")
+        click.echo(f"rebuilt the ledger from the outbox: {n} records ({latest} latest, "
+                   f"{old} superseded by a revision)")
+        for form, count in sorted(result["forms"].items()):
+            click.echo(f"  {form}: {count}")
+        for item in result["skipped"]:
+            click.echo(f"SKIP outbox/{item['path']}  {item['reason']}")
+        for item in result["adjusted"]:
+            click.echo(f"NOTE {item['path']}  {item['reason']} {item['record_id']}")
+        for moved in result["moved_aside"]:
+            click.echo(f"原台账文件已移至 / previous ledger file moved to: {moved}")
+        click.echo("发件箱中没有的不会重建:拒收与重复文件的登记、已发放空白表单的登记"
+                   "(此后回收的表单会注明 not_issued_here)。")
+        click.echo("Not in the outbox, so not rebuilt: the rows of rejections and duplicates "
+                   "and the register of issued blanks (forms returned from now on are noted "
+                   "not_issued_here).")
+    ctx.exit(1 if result["skipped"] else 0)
 
 
 def _status(scores: dict[str, Any] | None, link: dict[str, Any]) -> str:

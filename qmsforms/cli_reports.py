@@ -122,11 +122,11 @@ def _echo_complaints(data: ComplaintReport) -> None:
 @click.pass_context
 def report_delivery(ctx: click.Context, year: int, as_json: bool) -> None:
     """On-time delivery per customer and month, from shipping lists with both dates."""
-    from .intake import Ledger
+    from .intake import open_ledger
     from .reports import delivery_performance
 
     ws = _workspace(ctx)
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         months = delivery_performance(ledger.records("shipping-list"), year)
     if as_json:
         _print_json([m.to_dict() for m in months])

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from .binding import workbook_names
 from .fill import fill_workbook
-from .intake import Intake, Ledger, Outcome
+from .intake import Intake, Outcome, open_ledger
 from .reports import save_complaints, save_satisfaction
 from .scoring import YearSummary, split_results, year_summary
 from .templates import issue_blank
@@ -183,7 +183,7 @@ def run_demo(root: str | os.PathLike[str] | None = None) -> DemoResult:
     _fill(ws, "satisfaction-monitoring", {"q_partial_return": 2}, november)
     with Intake(ws, settle=0.05, quiet=0.05) as intake:
         result.outcomes += intake.process().outcomes
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         rows = ledger.records()
     monthly, surveys = split_results((r.form, r.data, r.scores) for r in rows)
     result.year = year_summary(monthly, surveys, YEAR, ws.policies)

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
@@ -33,6 +33,9 @@ from .registry import FormDef
 from .safe_text import set_text
 from .validate import open_workbook
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .intake.ledger import Ledger
 
 LANGS = ("both", "zh", "en")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
@@ -119,12 +122,14 @@ def _parse_set(form: FormDef, values: Mapping[str, str]) -> dict[str, Any]:
 
 def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] | None = None,
                 *, lang: str | None = None, values: Mapping[str, str] | None = None,
-                record: bool = False) -> Path:
+                record: bool = False, ledger: Ledger | None = None) -> Path:
     """Issue one blank of ``form_id``: the workspace template with a fresh instance id.
 
     ``values`` pre-fills fields (``customer`` for a personalised survey). Without a workspace
     template the blank is built from the form definition. ``record`` remembers the instance
-    id in the workspace ledger, so a returned copy is known to come from here.
+    id in the workspace ledger, so a returned copy is known to come from here; pass the
+    ledger, opened with ``open_ledger(workspace, write=True)``, when issuing many (opening
+    checks the whole ledger).
     """
     form = workspace.registry.get(form_id)
     lang = lang or workspace.config.defaults.language
@@ -139,25 +144,31 @@ def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] 
     path = Path(out) if out else Path(f"{form.id}-{read_identity(wb).instance_id[:8]}.xlsx")  # type: ignore[union-attr]
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"{path.name}: a blank of {form.id} is written as .xlsx")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    if record:
-        _record_issued(workspace, form, read_identity(wb), path, values)
+    if not record:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+        return path
+    from contextlib import nullcontext
+
+    from .intake.ledger import open_ledger
+
+    # the ledger first: a blank it cannot record is not written at all
+    with nullcontext(ledger) if ledger else open_ledger(workspace, write=True) as led:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+        _record_issued(led, form, read_identity(wb), path, values)
     return path
 
 
-def _record_issued(workspace: Workspace, form: FormDef, identity: Identity | None, path: Path,
+def _record_issued(ledger: Ledger, form: FormDef, identity: Identity | None, path: Path,
                    values: Mapping[str, str] | None) -> None:
     from datetime import timezone
 
-    from .intake.ledger import Ledger
-
     if identity is None or not identity.instance_id:
         return
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
-        ledger.add_issued(identity.instance_id, form.id, identity.revision,
-                          datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          (values or {}).get("customer"), str(path))
+    ledger.add_issued(identity.instance_id, form.id, identity.revision,
+                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      (values or {}).get("customer"), str(path))
 
 
 def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
+import signal
 import subprocess
+import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +211,68 @@ def gnumeric(tmp_path_factory: pytest.TempPathFactory) -> GnumericFn:
         return out
 
     return convert
+
+
+# -- the ledger's files: damage, a writer killed with it open, chattr +i ----------------------
+
+@pytest.fixture
+def damage() -> Callable[[Path], None]:
+    """``damage(path)``: garbage over every page of an SQLite file from the third on (the
+    file must be checkpointed, i.e. closed by its last writer)."""
+
+    def overwrite(path: Path) -> None:
+        data = bytearray(path.read_bytes())
+        page = int.from_bytes(data[16:18], "big")
+        assert len(data) > 3 * page
+        rng = random.Random(13)
+        data[2 * page:] = bytes(rng.randrange(256) for _ in range(len(data) - 2 * page))
+        path.write_bytes(bytes(data))
+
+    return overwrite
+
+
+@pytest.fixture
+def leave_wal() -> Callable[[Path], None]:
+    """``leave_wal(ledger)``: a writer killed with the ledger open, its -wal and -shm left
+    behind (and mapped by no live process)."""
+
+    def leave(path: Path) -> None:
+        script = (
+            "import os, signal, sqlite3, sys\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('INSERT INTO events (kind) VALUES (\"left\")')\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+        result = subprocess.run([sys.executable, "-c", script, str(path)], check=False)
+        assert result.returncode == -signal.SIGKILL
+        assert Path(f"{path}-wal").exists() and Path(f"{path}-shm").exists()
+
+    return leave
+
+
+@pytest.fixture
+def immutable(tmp_path: Path) -> Iterator[Callable[..., None]]:
+    """``immutable(*paths)``: real ``chattr +i``, undone at teardown; skips where the file
+    system (or a user who is not root) does not allow it."""
+    probe = tmp_path / "chattr-probe"
+    probe.write_text("x")
+    try:
+        result = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, text=True,
+                                check=False)
+    except FileNotFoundError:
+        pytest.skip("chattr is not installed")
+    if result.returncode != 0:
+        pytest.skip(f"chattr +i does not work here: {result.stderr.strip()}")
+    try:
+        assert not os.access(probe, os.W_OK)  # even for root
+    finally:
+        subprocess.run(["chattr", "-i", str(probe)], check=True)
+    done: list[Path] = []
+
+    def set_immutable(*paths: Path) -> None:
+        for path in paths:
+            subprocess.run(["chattr", "+i", str(path)], check=True)
+            done.append(path)
+
+    yield set_immutable
+    for path in reversed(done):
+        subprocess.run(["chattr", "-i", str(path)], check=False)

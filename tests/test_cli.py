@@ -7,7 +7,12 @@ assertions look at exit codes, issue codes, cells and JSON keys, never at messag
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ from openpyxl.workbook.workbook import Workbook
 from qmsforms import __version__
 from qmsforms.cli import cli
 from qmsforms.identity import read_identity
+from qmsforms.intake import Ledger
 from qmsforms.templates import BAD_FILL
 from qmsforms.workspace import Workspace
 
@@ -598,8 +604,6 @@ def test_records_lists_the_ledger(ws: Workspace, make_filled: Any) -> None:
 
 
 def test_new_records_the_issued_instance(ws: Workspace, tmp_path: Path) -> None:
-    from qmsforms.intake import Ledger
-
     path = tmp_path / "s.xlsx"
     assert run(ws, "new", "satisfaction-survey", "-o", str(path),
                "--set", "customer=ACME").exit_code == 0
@@ -624,3 +628,214 @@ def test_validate_survives_a_file_that_kills_its_reader(ws: Workspace, make_fill
     assert [r["valid"] for r in reports] == [False, True]
     assert reports[0]["issues"][0]["code"] in {"ABSURD_DIMENSIONS", "CELL_OUT_OF_RANGE",
                                                "READER_CRASHED", "READ_MEMORY"}
+
+
+# -- the ledger: lost, damaged, immutable, rebuilt ---------------------------------------
+
+def ledger_file(ws: Workspace) -> Path:
+    return ws.state_dir / "ledger.sqlite"
+
+
+def refused(result: Result, code: str) -> bool:
+    """Exit 1 through click (no traceback), naming the ledger error's code."""
+    return (result.exit_code == 1 and isinstance(result.exception, SystemExit)
+            and "Traceback" not in result.output and code in result.output)
+
+
+@pytest.mark.parametrize("how", ["deleted", "truncated"])
+def test_records_and_process_refuse_a_lost_ledger(ws: Workspace, make_filled: Any,
+                                                  how: str) -> None:
+    source = make_filled("satisfaction-survey")
+    shutil.copyfile(source, ws.inbox / "s.xlsx")
+    result, out = run_json(ws, "process", "--settle", "0.05")
+    assert result.exit_code == 0
+    record_json = ws.outbox / out["outcomes"][0]["location"]
+    before = record_json.read_bytes()
+    if how == "deleted":
+        ledger_file(ws).unlink()
+    else:
+        ledger_file(ws).write_bytes(b"")
+    shutil.copyfile(source, ws.inbox / "s.xlsx")
+    assert refused(run(ws, "records"), "LEDGER_MISSING")
+    assert refused(run(ws, "process", "--settle", "0.05"), "LEDGER_MISSING")
+    assert refused(run(ws, "report", "satisfaction", "--year", "2026"), "LEDGER_MISSING")
+    assert (ws.inbox / "s.xlsx").exists() and record_json.read_bytes() == before
+
+
+def test_a_damaged_ledger_is_a_clean_error(ws: Workspace, make_filled: Any,
+                                           damage: Any) -> None:
+    for n, form in enumerate(("satisfaction-survey", "satisfaction-monitoring",
+                              "shipping-list", "complaint")):
+        shutil.copyfile(make_filled(form), ws.inbox / f"{n}.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    assert run(ws, "report", "satisfaction", "--year", "2026", "--json").exit_code == 0
+    damage(ledger_file(ws))
+    assert refused(run(ws, "records"), "LEDGER_DAMAGED")
+    assert refused(run(ws, "records", "--json"), "LEDGER_DAMAGED")
+    assert refused(run(ws, "report", "satisfaction", "--year", "2026"), "LEDGER_DAMAGED")
+    assert refused(run(ws, "process", "--settle", "0.05"), "LEDGER_DAMAGED")
+
+
+def cli_subprocess(ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command in its own process (a signal would show as a negative returncode)."""
+    return subprocess.run([sys.executable, "-m", "qmsforms", "--root", str(ws.root), *args],
+                          capture_output=True, text=True, check=False, timeout=600)
+
+
+@pytest.mark.parametrize("which", ["ledger", "-wal", "-shm"])
+def test_process_refuses_an_immutable_ledger_with_a_message(
+        ws: Workspace, make_filled: Any, immutable: Any, leave_wal: Any, which: str) -> None:
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    leave_wal(ledger_file(ws))
+    target = ledger_file(ws)
+    immutable(target if which == "ledger" else Path(f"{target}{which}"))
+    shutil.copyfile(make_filled("shipping-list", doc_no="FH-002"), ws.inbox / "b.xlsx")
+    result = cli_subprocess(ws, "process", "--settle", "0.05")
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert "LEDGER_READONLY" in result.stderr and "Traceback" not in result.stderr
+    assert (ws.inbox / "b.xlsx").exists()
+    listed = cli_subprocess(ws, "records", "--json")  # readers read what is there
+    assert listed.returncode == 0, listed.stderr
+    assert [r["data"]["doc_no"] for r in json.loads(listed.stdout)] == ["FH-001"]
+
+
+def records_state(ws: Workspace) -> list[tuple[Any, ...]]:
+    _, rows = run_json(ws, "records", "--all")
+    return sorted((r["record_id"], r["form"], r["latest"], r["supersedes"], r["sha256"],
+                   json.dumps(r["natural_key"], sort_keys=True), r["path"]) for r in rows)
+
+
+def test_ledger_rebuild_from_the_outbox(ws: Workspace, make_filled: Any,
+                                        bad_shipping_list: Path) -> None:
+    from qmsforms.fill import fill_workbook
+
+    monitoring = make_filled("satisfaction-monitoring")
+    originals = [make_filled("satisfaction-survey"), make_filled("shipping-list"),
+                 make_filled("complaint"), monitoring]
+    for n, path in enumerate(originals):
+        shutil.copyfile(path, ws.inbox / f"{n}.xlsx")
+    shutil.copyfile(bad_shipping_list, ws.inbox / "bad.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 1
+    revised = ws.root.parent / "monitoring-revised.xlsx"
+    wb = load_workbook(monitoring)
+    fill_workbook(wb, ws.registry.get("satisfaction-monitoring"), {"q_full_return": 1})
+    wb.save(revised)
+    shutil.copyfile(revised, ws.inbox / "revised.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    before = records_state(ws)
+    assert len(before) == 5 and sum(not r[2] for r in before) == 1
+
+    ledger_file(ws).unlink()
+    result, counts = run_json(ws, "ledger", "rebuild")
+    assert result.exit_code == 0
+    assert (counts["records"], counts["latest"], counts["superseded"], counts["files"]) == (
+        5, 4, 1, 5)
+    assert counts["skipped"] == []
+    # a reader (records) leaves the empty -wal and -shm it cannot remove: kept aside, not reused
+    assert all(p.endswith(("-wal", "-shm")) for p in counts["moved_aside"])
+    assert records_state(ws) == before
+    with Ledger(ledger_file(ws)) as led:
+        assert [e["kind"] for e in led.events()] == ["rebuilt"]
+        sizes = {f.record_id: f.size for f in led.files("record")}
+    assert sorted(sizes.values()) == sorted(p.stat().st_size for p in [*originals, revised])
+
+    shutil.copyfile(originals[0], ws.inbox / "again.xlsx")
+    result, out = run_json(ws, "process", "--settle", "0.05")
+    assert result.exit_code == 0 and [o["outcome"] for o in out["outcomes"]] == ["duplicate"]
+
+    assert refused(run(ws, "ledger", "rebuild"), "LEDGER_EXISTS")
+    result, counts = run_json(ws, "ledger", "rebuild", "--force")
+    assert result.exit_code == 0 and counts["records"] == 5
+    (aside,) = [Path(p) for p in counts["moved_aside"] if not p.endswith(("-wal", "-shm"))]
+    with Ledger(aside, readonly=True) as old:
+        assert old.count("records") == 5 and len(old.files("duplicate")) == 1
+    assert records_state(ws) == before
+
+
+def test_ledger_rebuild_skips_what_it_cannot_read(ws: Workspace, make_filled: Any) -> None:
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    folder = ws.outbox / "records" / "shipping-list"
+    (folder / "R-broken.json").write_text("{", encoding="utf-8")
+    (folder / "R-elsewhere.json").write_text(json.dumps({
+        "record_id": "R-other", "form": "shipping-list", "revision": "A", "data": {},
+        "source": {"sha256": "0" * 64}, "processed_at": "2026-01-01T00:00:00Z"}))
+    ledger_file(ws).write_bytes(b"")
+    result, counts = run_json(ws, "ledger", "rebuild")
+    assert result.exit_code == 1 and counts["records"] == 1
+    assert sorted(s["reason"] for s in counts["skipped"]) == ["misplaced", "unreadable"]
+    assert len(counts["moved_aside"]) == 1  # the empty file, kept
+    assert run(ws, "records").exit_code == 0
+
+
+def test_ledger_rebuild_refuses_while_a_watcher_has_the_ledger_open(ws: Workspace,
+                                                                    make_filled: Any) -> None:
+    from qmsforms.intake import Intake
+
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    with Intake(ws):
+        assert refused(run(ws, "ledger", "rebuild", "--force"), "LEDGER_BUSY")
+    assert run(ws, "ledger", "rebuild", "--force").exit_code == 0
+
+
+def test_new_writes_no_blank_it_cannot_record(ws: Workspace, make_filled: Any,
+                                              tmp_path: Path) -> None:
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    ledger_file(ws).unlink()
+    for name in ("s.xlsx", "c.docx"):
+        form = "complaint" if name.endswith(".docx") else "satisfaction-survey"
+        assert refused(run(ws, "new", form, "-o", str(tmp_path / name)), "LEDGER_MISSING")
+        assert not (tmp_path / name).exists()
+
+
+def test_a_watcher_survives_its_shm_made_immutable(ws: Workspace, make_filled: Any,
+                                                   immutable: Any, tmp_path: Path) -> None:
+    """Without a check before each query the watcher's next write through its -shm mapping
+    is a SIGBUS; with it the watcher reports LEDGER_READONLY and stops on SIGTERM."""
+    import threading
+    import time
+
+    err_log = tmp_path / "watch.err"
+    with err_log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "qmsforms", "--root", str(ws.root),
+                                 "watch", "--settle", "0.05"],
+                                stdout=subprocess.DEVNULL, stderr=err)
+
+    def until(condition: Callable[[], bool]) -> bool:
+        """Poll, with a generous guard against hangs (never a speed claim)."""
+        deadline = time.monotonic() + 300
+        while not condition():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            threading.Event().wait(0.1)
+        return True
+
+    try:
+        shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+        assert until(lambda: any((ws.outbox / "records").rglob("*.json")))
+        os.sync()  # written back: the next write through the mapping faults
+        shm = Path(f"{ledger_file(ws)}-shm")
+        assert shm.exists()
+        immutable(shm)
+        shutil.copyfile(make_filled("shipping-list", doc_no="FH-002"), ws.inbox / "b.xlsx")
+        assert until(lambda: "LEDGER_READONLY" in err_log.read_text(encoding="utf-8")), (
+            f"watcher ended with {proc.returncode}")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=300)
+    assert proc.returncode >= 0, f"killed by signal {-proc.returncode}"
+
+
+def test_ledger_rebuild_moves_all_or_nothing(ws: Workspace, make_filled: Any, immutable: Any,
+                                            leave_wal: Any) -> None:
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+    assert run(ws, "process", "--settle", "0.05").exit_code == 0
+    leave_wal(ledger_file(ws))
+    before = sorted(p.name for p in ws.state_dir.iterdir())
+    immutable(Path(f"{ledger_file(ws)}-wal"))
+    assert refused(run(ws, "ledger", "rebuild", "--force"), "LEDGER_READONLY")
+    assert sorted(p.name for p in ws.state_dir.iterdir()) == before

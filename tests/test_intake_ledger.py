@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from qmsforms.intake.ledger import MIGRATIONS, FileRow, Ledger, LedgerError, RecordRow
+from qmsforms.intake.ledger import (
+    MIGRATIONS,
+    FileRow,
+    Ledger,
+    LedgerError,
+    RecordRow,
+    ledger_path,
+    open_ledger,
+)
+from qmsforms.workspace import Workspace
 
 
 def record(n: int, **changes: object) -> RecordRow:
@@ -49,15 +64,18 @@ def test_reopening_keeps_rows_and_version(tmp_path: Path) -> None:
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     sqlite3.connect(path).execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}").connection.close()
-    with pytest.raises(LedgerError, match="newer"):
+    with pytest.raises(LedgerError) as err:
         Ledger(path)
+    assert err.value.code == "LEDGER_NEWER"
 
 
 def test_not_a_database_is_a_clean_error(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     path.write_bytes(b"not sqlite at all" * 100)
-    with pytest.raises(LedgerError):
-        Ledger(path)
+    for readonly in (False, True):
+        with pytest.raises(LedgerError) as err:
+            Ledger(path, readonly=readonly)
+        assert err.value.code == "LEDGER_DAMAGED"
 
 
 def test_one_record_per_content(ledger: Ledger) -> None:
@@ -140,3 +158,262 @@ def test_events(ledger: Ledger) -> None:
         ("duplicate", "c1")]
     with pytest.raises(ValueError):
         ledger.count("sqlite_master")
+
+
+# -- opening a workspace's ledger: readers, damage, lost and read-only files ------------------
+
+def _v1_ledger(path: Path) -> None:
+    """A ledger as qmsforms with only migration 1 left it, holding one rejection."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO files (claim_id, name, sha256, size, received_at, processed_at,"
+               " outcome, codes, location) VALUES ('c1', 'f.xlsx', ?, 1, 't', 't', 'rejected',"
+               " '[\"X\"]', 'rejected/f')", ("ab" * 32,))
+    db.close()
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another connection in the middle of a write transaction."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE IF NOT EXISTS scratch (x)")
+    holder.execute("INSERT INTO scratch VALUES (1)")
+    return holder
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Event, list[object]]:
+    """Run ``work`` in a thread; the event is set when it returned (result) or raised."""
+    done = threading.Event()
+    out: list[object] = []
+
+    def run() -> None:
+        try:
+            out.append(work())
+        except BaseException as exc:  # the test inspects it
+            out.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return done, out
+
+
+def test_a_reader_does_not_wait_for_a_write_lock(ws: Workspace) -> None:
+    with open_ledger(ws, write=True) as led, led.transaction() as db:
+        led.add_record(db, record(1))
+    holder = _hold_write_lock(ledger_path(ws))
+    try:
+        def read() -> list[str]:
+            with open_ledger(ws) as led:
+                return [r.record_id for r in led.records()]
+
+        done, out = _in_thread(read)
+        assert done.wait(timeout=300), "the reader waited for the write lock"
+        assert holder.in_transaction
+        assert out == [["R-1"]]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_reader_writes_nothing(ws: Workspace) -> None:
+    with open_ledger(ws, write=True) as led, led.transaction() as db:
+        led.add_record(db, record(1))
+    path = ledger_path(ws)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    with open_ledger(ws) as led:
+        assert led.readonly and led.records()[0].record_id == "R-1"
+        with pytest.raises(LedgerError) as err, led.transaction():
+            pass
+        assert err.value.code == "LEDGER_UNAVAILABLE"
+        with pytest.raises(sqlite3.OperationalError):
+            led.log("x")
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_a_fresh_workspace_reads_as_empty_and_a_writer_creates_the_ledger(ws: Workspace) -> None:
+    path = ledger_path(ws)
+    with open_ledger(ws) as led:
+        assert led.records() == [] and led.count("files") == 0 and led.open_attempts() == []
+    assert not path.exists()
+    with open_ledger(ws, write=True) as led:
+        assert led.version == len(MIGRATIONS)
+    assert path.stat().st_size > 0
+
+
+def test_a_schema_1_ledger_is_read_as_it_is_and_migrated_by_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    _v1_ledger(path)
+    holder = _hold_write_lock(path)
+    try:
+        def read() -> tuple[int, FileRow | None, object, object]:
+            with Ledger(path, readonly=True) as led:
+                return led.version, led.file("c1"), led.attempt("c1"), led.open_attempts()
+
+        done, out = _in_thread(read)
+        assert done.wait(timeout=300), "the reader of an old schema waited for the write lock"
+        ((version, row, attempt, attempts),) = out  # type: ignore[misc]
+        assert version == 1 and row.codes == ("X",) and row.report is None
+        assert attempt is None and attempts == []
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with Ledger(path) as led:
+        assert led.version == len(MIGRATIONS) == 2
+        assert led.file("c1").report is None and led.count("attempts") == 0
+        assert led.integrity() == "ok"
+
+
+def test_attempts_are_counted_until_the_claim_is_decided(ledger: Ledger) -> None:
+    assert ledger.begin_attempt("c1", "a.xlsx") == 1
+    assert ledger.begin_attempt("c1", "a.xlsx") == 2
+    ledger.fail_attempt("c1", "MemoryError: " + "x" * 5000)
+    ledger.begin_attempt("c2", "b.xlsx")
+    first = ledger.attempt("c1")
+    assert first["count"] == 2 and first["name"] == "a.xlsx"
+    assert first["last_error"].startswith("MemoryError") and len(first["last_error"]) == 2000
+    assert [a["claim_id"] for a in ledger.open_attempts()] == ["c1", "c2"]
+    with ledger.transaction() as db:
+        ledger.add_file(db, file_row("c1", "rejected", None))
+    assert [a["claim_id"] for a in ledger.open_attempts()] == ["c2"]
+    assert ledger.attempt("nope") is None
+    with pytest.raises(KeyError):
+        ledger.fail_attempt("nope", "boom")
+
+
+def test_a_rejection_keeps_its_report(ledger: Ledger) -> None:
+    report = {"path": "f.xlsx", "valid": False, "issues": [{"code": "X", "message_zh": "坏"}]}
+    with ledger.transaction() as db:
+        ledger.add_file(db, replace(file_row("c1", "rejected", None), report=report))
+        ledger.add_file(db, file_row("c2", "rejected", None))
+    assert ledger.file("c1").report == report and ledger.file("c2").report is None
+
+
+def test_a_damaged_ledger_is_refused_by_writers_and_readers(tmp_path: Path,
+                                                            damage: Callable[[Path], None]
+                                                            ) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as led, led.transaction() as db:
+        for n in range(40):
+            led.add_record(db, record(n))
+    damage(path)
+    for readonly in (False, True):
+        with pytest.raises(LedgerError) as err:
+            Ledger(path, readonly=readonly)
+        assert err.value.code == "LEDGER_DAMAGED"
+
+
+@pytest.mark.parametrize("how", ["deleted", "truncated", "no tables"])
+def test_a_lost_ledger_is_not_replaced_while_the_outbox_holds_records(
+        ws: Workspace, how: str) -> None:
+    record_json = ws.outbox / "records" / "satisfaction-survey" / "R-1.json"
+    record_json.parent.mkdir(parents=True)
+    record_json.write_text("{}")
+    path = ledger_path(ws)
+    path.parent.mkdir(exist_ok=True)
+    if how == "truncated":
+        path.write_bytes(b"")
+    elif how == "no tables":
+        sqlite3.connect(path).execute("PRAGMA journal_mode = WAL").connection.close()
+        assert path.stat().st_size > 0
+    for write in (True, False):
+        with pytest.raises(LedgerError) as err:
+            open_ledger(ws, write=write)
+        assert err.value.code == "LEDGER_MISSING"
+    assert how == "no tables" or not path.exists() or path.stat().st_size == 0
+
+
+def test_a_new_ledger_is_never_paired_with_a_lost_ones_wal(ws: Workspace) -> None:
+    path = ledger_path(ws)
+    path.parent.mkdir(exist_ok=True)
+    Path(f"{path}-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    with pytest.raises(LedgerError) as err:
+        open_ledger(ws, write=True)
+    assert err.value.code == "LEDGER_MISSING" and not path.exists()
+
+
+def test_a_ledger_error_pickles_with_its_code() -> None:
+    import pickle
+
+    err = pickle.loads(pickle.dumps(LedgerError("LEDGER_DAMAGED", "坏了", "damaged")))
+    assert (err.code, err.message_zh, err.message_en) == ("LEDGER_DAMAGED", "坏了", "damaged")
+
+
+# -- read-only and immutable ledger files (real chattr) ----------------------------------------
+
+@pytest.mark.parametrize("which", ["ledger", "-wal", "-shm", "folder"])
+def test_a_writer_refuses_an_immutable_ledger_file(ws: Workspace, immutable: Any,
+                                                   leave_wal: Any, which: str) -> None:
+    with open_ledger(ws, write=True) as led, led.transaction() as db:
+        led.add_record(db, record(1))
+    path = ledger_path(ws)
+    leave_wal(path)
+    target = {"ledger": path, "folder": path.parent}.get(which, Path(f"{path}{which}"))
+    immutable(target)
+    with pytest.raises(LedgerError) as err:
+        open_ledger(ws, write=True)
+    assert err.value.code == "LEDGER_READONLY" and str(target) in str(err.value)
+
+
+@pytest.mark.parametrize("which", ["ledger", "-wal", "-shm"])
+def test_a_reader_reads_an_immutable_ledger(ws: Workspace, immutable: Any, leave_wal: Any,
+                                            which: str, caplog: pytest.LogCaptureFixture
+                                            ) -> None:
+    with open_ledger(ws, write=True) as led, led.transaction() as db:
+        led.add_record(db, record(1))
+    path = ledger_path(ws)
+    leave_wal(path)
+    immutable(path if which == "ledger" else Path(f"{path}{which}"))
+    with caplog.at_level(logging.WARNING), open_ledger(ws) as led:
+        assert [r.record_id for r in led.records()] == ["R-1"]
+        assert [e["kind"] for e in led.events()] == ["left"]
+    assert caplog.records
+
+
+def test_a_reader_without_a_shm_in_an_immutable_folder_is_refused(ws: Workspace,
+                                                                  immutable: Any) -> None:
+    with open_ledger(ws, write=True) as led, led.transaction() as db:
+        led.add_record(db, record(1))
+    path = ledger_path(ws)
+    assert not Path(f"{path}-shm").exists()
+    immutable(path.parent)
+    with pytest.raises(LedgerError) as err:
+        open_ledger(ws)
+    assert err.value.code == "LEDGER_READONLY"
+
+
+OPEN_WRITER = """
+import os, sys
+from qmsforms.intake.ledger import LedgerError, open_ledger
+from qmsforms.workspace import Workspace
+
+led = open_ledger(Workspace(sys.argv[1]), write=True)
+led.log("before")
+os.sync()  # written back: the next write through the -shm mapping faults
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    led.records()
+    led.log("after")
+    print("no error", flush=True)
+except LedgerError as exc:
+    print(exc.code, flush=True)
+led.close()
+print("closed", flush=True)
+"""
+
+
+def test_a_shm_made_immutable_under_a_writer_is_an_error_not_sigbus(ws: Workspace,
+                                                                    immutable: Any) -> None:
+    with open_ledger(ws, write=True):
+        pass
+    proc = subprocess.Popen([sys.executable, "-c", OPEN_WRITER, str(ws.root)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout.readline().strip() == "ready"
+    immutable(Path(f"{ledger_path(ws)}-shm"))
+    out, _ = proc.communicate("go\n", timeout=300)
+    assert proc.returncode == 0, f"killed by signal {-proc.returncode}"
+    assert out.split() == ["LEDGER_READONLY", "closed"]

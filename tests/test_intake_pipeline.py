@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from qmsforms.fill import fill_workbook
-from qmsforms.intake import Intake, Ledger
+from qmsforms.intake import Intake, Ledger, LedgerError
 from qmsforms.intake.outputs import RECORD_SHEET
 from qmsforms.intake.pipeline import Outcome
 from qmsforms.issues import QmsFormsError
@@ -427,3 +427,27 @@ def test_a_file_the_intake_cannot_read_is_left_alone_and_reported(
     assert list(result["left"]) == ["acl.xlsx"]
     assert secret.read_bytes() == before and not good.exists()
     assert "Traceback" not in run.stderr
+
+
+# -- a lost ledger ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["deleted", "truncated"])
+def test_a_lost_ledger_stops_the_intake_before_a_file_is_recorded_again(
+        ws: Workspace, make_filled: Any, how: str) -> None:
+    source = make_filled("satisfaction-survey")
+    drop(ws, source, "s.xlsx")
+    (first,) = process(ws)
+    record_json = ws.outbox / first.location
+    before = record_json.read_bytes()
+    path = ws.state_dir / "ledger.sqlite"
+    if how == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(b"")
+    again = drop(ws, source, "s again.xlsx")
+    with pytest.raises(LedgerError) as err:
+        Intake(ws)
+    assert err.value.code == "LEDGER_MISSING"
+    assert again.exists() and record_json.read_bytes() == before
+    assert not list((ws.inbox / ".qmsforms-work").iterdir())
+    assert not path.exists() or path.stat().st_size == 0

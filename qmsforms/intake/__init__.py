@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .files import WORK_DIR, Settler, candidates, is_ignored
-from .ledger import FileRow, Ledger, LedgerError, RecordRow
+from .ledger import FileRow, Ledger, LedgerError, RecordRow, open_ledger
 from .pipeline import Intake, Outcome, ProcessResult
 
 __all__ = ["WORK_DIR", "FileRow", "Intake", "Ledger", "LedgerError", "Outcome", "ProcessResult",
-           "RecordRow", "Settler", "candidates", "is_ignored"]
+           "RecordRow", "Settler", "candidates", "is_ignored", "open_ledger"]

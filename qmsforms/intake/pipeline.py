@@ -52,7 +52,7 @@ from .files import (
     kind_of,
     new_claim_id,
 )
-from .ledger import FileRow, Ledger, LedgerError, RecordRow
+from .ledger import FileRow, LedgerError, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outputs import copy_file, fsync_dir, remove_parts, report_text, write_bytes, write_json
 from .reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits
@@ -169,7 +169,7 @@ class Intake:
         self.settler = Settler(settle, 10 * settle if quiet is None else quiet)
         self.limits = limits or ReadLimits()
         workspace.policies  # noqa: B018 - a bad policy stops the intake before any file moves
-        self.ledger = Ledger(workspace.state_dir / "ledger.sqlite")
+        self.ledger = open_ledger(workspace, write=True)
         self.reader = ReaderProcess(workspace.root, self.limits)
         self.waiting_claims: dict[str, str] = {}  # claim id -> why it waits
         self.failed: dict[str, str] = {}  # claim id -> the error of its last try

@@ -27,7 +27,7 @@ from .files import (
     kind_of,
     lock_files,
 )
-from .ledger import Ledger, LedgerError
+from .ledger import Ledger, LedgerError, open_ledger
 from .locks import ClaimLock
 
 
@@ -120,16 +120,12 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
     inbox = ws.inbox
     status.inbox = [_inbox_entry(inbox, p, now) for p in candidates(inbox)]
     ledger: Ledger | None = None
-    path = ws.state_dir / "ledger.sqlite"
-    if path.exists():
-        try:
-            ledger = Ledger(path)
-            check = ledger.db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                status.ledger = f"damaged: {check}"
-        except (LedgerError, Exception) as exc:  # reported, never raised
-            status.ledger = f"cannot be read: {exc}"
-            ledger = None
+    try:
+        ledger = open_ledger(ws)  # read-only; checked (quick_check) as it opens
+    except LedgerError as exc:
+        status.ledger = str(exc)
+    except Exception as exc:  # reported, never raised
+        status.ledger = f"cannot be read: {exc}"
     try:
         _claims(ws, status, ledger, locks or ws.state_dir / "locks")
         if ledger is not None:

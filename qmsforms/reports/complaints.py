@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..forms.complaint import CATEGORIES
-from ..intake.ledger import Ledger, RecordRow
+from ..intake.ledger import RecordRow, open_ledger
 from ..scoring.complaint import complaint_rules, eight_d_status
 from ..scoring.rounding import as_float, rounded
 from .common import months_of
@@ -462,6 +462,6 @@ def build_complaints(records: Iterable[RecordRow], year: int, month: int | None 
 def complaint_report(workspace: Workspace, year: int, month: int | None = None,
                      as_of: date | None = None) -> ComplaintReport:
     """The complaint report from the workspace's ledger."""
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(workspace) as ledger:
         rows = ledger.records(COMPLAINT_FORM) + ledger.records(EIGHT_D_FORM)
     return build_complaints(rows, year, month, as_of=as_of)

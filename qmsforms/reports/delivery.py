@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..intake.ledger import Ledger, RecordRow
+from ..intake.ledger import RecordRow, open_ledger
 from ..safe_text import safe_filename
 from ..scoring.policy import MonitoringPolicy
 from ..scoring.rounding import rounded
@@ -151,21 +151,25 @@ def issue_monitoring_sheets(workspace: Workspace, month: str,
     """
     from ..templates import issue_blank
 
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(workspace) as ledger:
         rows = ledger.records(SHIPPING_FORM)
     by_customer = {d.customer: d for d in delivery_performance(rows)
                    if d.month == month}
     chosen = list(dict.fromkeys(customers)) if customers else sorted(by_customer)
     folder = Path(out_dir) if out_dir else workspace.outbox / "monitoring" / month
-    issued = []
-    for customer in chosen:
-        policy = workspace.policies.monitoring(customer)
-        values = {"customer": customer, "month": month,
-                  **monitoring_prefill(by_customer.get(customer), policy)}
-        path = folder / f"{safe_filename(customer, 'customer', 60)} {month}.xlsx"
-        issue_blank(workspace, MONITORING_FORM, path, lang=lang, values=values, record=True)
-        sheet = IssuedSheet(customer, month, path, values)
-        issued.append(sheet)
-        if progress:
-            progress(sheet)
+    issued: list[IssuedSheet] = []
+    if not chosen:
+        return issued
+    with open_ledger(workspace, write=True) as ledger:
+        for customer in chosen:
+            policy = workspace.policies.monitoring(customer)
+            values = {"customer": customer, "month": month,
+                      **monitoring_prefill(by_customer.get(customer), policy)}
+            path = folder / f"{safe_filename(customer, 'customer', 60)} {month}.xlsx"
+            issue_blank(workspace, MONITORING_FORM, path, lang=lang, values=values,
+                        record=True, ledger=ledger)
+            sheet = IssuedSheet(customer, month, path, values)
+            issued.append(sheet)
+            if progress:
+                progress(sheet)
     return issued

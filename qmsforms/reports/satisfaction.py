@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..intake.ledger import Ledger, RecordRow
+from ..intake.ledger import RecordRow, open_ledger
 from ..scoring import Alert, AnnualScore, PolicySet, split_results, year_summary
 from ..scoring.policy import Band
 from ..scoring.rounding import as_float, rounded
@@ -248,7 +248,7 @@ def build_satisfaction(records: Iterable[RecordRow], year: int, policies: Policy
 def satisfaction_report(workspace: Workspace, year: int,
                         as_of: date | None = None) -> SatisfactionReport:
     """The satisfaction report of ``year`` from the workspace's ledger."""
-    with Ledger(workspace.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(workspace) as ledger:
         rows = ledger.records()
     flag = Decimal(80)
     if SURVEY_FORM in workspace.registry:
