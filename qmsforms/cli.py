@@ -456,7 +456,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         _print_json(found.to_dict())
         ctx.exit(1 if found.needs_person else 0)
     click.echo(f"台账 Ledger: {found.ledger}; "
-               + (", ".join(f"{k} {v}" for k, v in found.counts.items()) or "not created yet")
+               + ", ".join(f"{k} {v}" for k, v in found.counts.items())
                + (f"; 最近记录 last record {found.last_record}" if found.last_record else ""))
     for title, entries in (("收件箱 Inbox", found.inbox), ("认领 Claims", found.claims),
                            ("发件箱 Outbox", found.outbox)):

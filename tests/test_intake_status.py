@@ -99,4 +99,14 @@ def test_a_damaged_ledger_is_reported_not_raised(ws: Workspace, make_filled: Any
 
 def test_no_ledger_yet(ws: Workspace) -> None:
     code, found = run_status(ws)
-    assert code == 0 and found["ledger"] == "ok" and found["counts"] == {}
+    assert code == 0 and found["ledger"] == "ok" and found["counts"]["records"] == 0
+
+
+def test_a_lost_ledger_is_reported(ws: Workspace, make_filled: Any) -> None:
+    drop(ws, make_filled("shipping-list"), "a.xlsx")
+    with Intake(ws, settle=0.05) as intake:
+        intake.process()
+    for path in ws.state_dir.glob("ledger.sqlite*"):
+        path.unlink()
+    code, found = run_status(ws)
+    assert code == 1 and found["ledger"].startswith("LEDGER_MISSING")
