@@ -50,7 +50,7 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(target: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` for a hidden part file beside ``target``, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tail = target.name.encode("utf-8", "surrogateescape")[-160:].decode("utf-8", "ignore")

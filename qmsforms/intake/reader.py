@@ -27,11 +27,11 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
 from ..issues import Code, Issue, Report
 
@@ -106,16 +106,16 @@ def _op_record_copy(ws: Any, source: str, target: str, record: dict[str, Any]) -
 
 _CHILD = ("import sys; from qmsforms.intake.reader import serve; "
           "serve(sys.argv[1], int(sys.argv[2]))")
-_OPS = {"validate": _op_validate, "annotate": _op_annotate, "record_copy": _op_record_copy}
+_OPS: dict[str, Callable[..., Any]] = {"validate": _op_validate, "annotate": _op_annotate, "record_copy": _op_record_copy}
 
 
-def _send(fh: BinaryIO, message: Any) -> None:
+def _send(fh: IO[bytes], message: Any) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     fh.write(struct.pack("!Q", len(data)) + data)
     fh.flush()
 
 
-def _receive(fh: BinaryIO) -> Any:
+def _receive(fh: IO[bytes]) -> Any:
     head = fh.read(8)
     if len(head) < 8:
         raise EOFError("the pipe closed")
