@@ -106,7 +106,8 @@ def _op_record_copy(ws: Any, source: str, target: str, record: dict[str, Any]) -
 
 _CHILD = ("import sys; from qmsforms.intake.reader import serve; "
           "serve(sys.argv[1], int(sys.argv[2]))")
-_OPS: dict[str, Callable[..., Any]] = {"validate": _op_validate, "annotate": _op_annotate, "record_copy": _op_record_copy}
+_OPS: dict[str, Callable[..., Any]] = {
+    "validate": _op_validate, "annotate": _op_annotate, "record_copy": _op_record_copy}
 
 
 def _send(fh: IO[bytes], message: Any) -> None:
