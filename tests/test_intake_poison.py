@@ -180,3 +180,73 @@ def test_watch_takes_the_good_files_and_refuses_the_poison(
     finally:
         if watcher.proc.poll() is None:
             assert watcher.terminate() == 0
+
+
+# -- attempts are counted in the ledger ------------------------------------------------------------
+
+def test_a_file_past_the_read_limits_is_refused_after_its_attempts(
+        ws: Workspace, make_filled: Any, tmp_path: Path) -> None:
+    from benchmarks.run import make_large
+    from qmsforms.intake.reader import ReadLimits
+
+    big = tmp_path / "big.xlsx"
+    make_large(ws, big, 20_000)  # valid, but takes longer to read than this limit allows
+    shutil.copyfile(big, ws.inbox / "big.xlsx")
+    small = make_filled("shipping-list")
+    shutil.copyfile(small, ws.inbox / "small.xlsx")
+    with Intake(ws, settle=0.05, limits=ReadLimits(timeout=0.3, attempts=2)) as intake:
+        result = intake.process()
+        assert intake.reader.started >= 3  # a fresh child after each stalled read
+    outcomes = {o.name: o for o in result.outcomes}
+    assert outcomes["small.xlsx"].outcome == "record"
+    assert outcomes["big.xlsx"].outcome == "rejected"
+    assert outcomes["big.xlsx"].codes == ("READ_TIMEOUT",)
+    (original,) = (ws.outbox / "rejected").glob("big__*.xlsx")
+    assert sha(original) == sha(big)
+    assert not list((ws.outbox / "rejected").glob("*.annotated.xlsx"))
+    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        claim = ledger.files("rejected")[0].claim_id
+        attempt = ledger.attempt(claim)
+        assert attempt is not None and attempt["count"] == 3
+        assert attempt["last_error"].startswith("READ_TIMEOUT")
+
+
+class Died(BaseException):
+    """The whole intake process dying while a file is read (a SIGKILL, the OOM killer)."""
+
+
+def test_a_file_read_when_the_intake_died_twice_is_refused_the_third_time(
+        ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qmsforms.intake.reader import ReaderProcess
+
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+
+    def die(*_: object, **__: object) -> None:
+        raise Died
+
+    monkeypatch.setattr(ReaderProcess, "validate", die)
+    for _ in range(2):
+        with pytest.raises(Died), Intake(ws, settle=0.05) as intake:
+            intake.process()
+    monkeypatch.undo()
+    with Intake(ws, settle=0.05) as intake:
+        (outcome,) = intake.process().outcomes
+    assert (outcome.outcome, outcome.codes) == ("rejected", ("PROCESSING_FAILED",))
+
+
+def test_a_read_that_finished_does_not_count(ws: Workspace, make_filled: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
+
+    def die(*_: object, **__: object) -> None:
+        raise Died
+
+    monkeypatch.setattr(Intake, "_reject", die)  # dies after reading, before deciding
+    monkeypatch.setattr(Intake, "_write_record", die)
+    for _ in range(3):
+        with pytest.raises(Died), Intake(ws, settle=0.05) as intake:
+            intake.process()
+    monkeypatch.undo()
+    with Intake(ws, settle=0.05) as intake:
+        (outcome,) = intake.process().outcomes
+    assert outcome.outcome == "record"

@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from qmsforms.intake.reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits
+from qmsforms.intake.reader import (
+    ReaderProcess,
+    ReaderUnavailable,
+    ReadFailed,
+    ReadInterrupted,
+    ReadLimits,
+)
 from qmsforms.workspace import Workspace
 
 from .conftest import VALID
@@ -118,3 +124,24 @@ def test_a_stop_abandons_the_read_in_hand(big_list: tuple[Workspace, Path],
         reader.stop = None
         assert reader.validate(path, path.name).valid  # read again in full, by a new child
         assert reader.started == 2
+
+
+def test_a_reader_that_cannot_start_blocks_the_intake_and_refuses_nothing(
+        ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qmsforms.intake.reader as reader_module
+    from qmsforms.intake import Intake, Ledger
+
+    source = make_filled("shipping-list")
+    (ws.inbox / "a.xlsx").write_bytes(source.read_bytes())
+    monkeypatch.setattr(reader_module, "_CHILD", "import sys; sys.exit('broken install')")
+    with pytest.raises(ReaderUnavailable), ReaderProcess(ws.root) as reader:
+        reader.validate(source, "x.xlsx")
+    with Intake(ws, settle=0.05) as intake:
+        result = intake.process()
+    assert result.outcomes == [] and result.blocked and "broken install" in result.blocked
+    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        assert ledger.count("files") == 0
+    monkeypatch.undo()
+    with Intake(ws, settle=0.05) as intake:
+        (outcome,) = intake.process().outcomes
+    assert outcome.outcome == "record"

@@ -55,7 +55,7 @@ from .files import (
 from .ledger import FileRow, LedgerError, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outputs import copy_file, fsync_dir, remove_parts, report_text, write_bytes, write_json
-from .reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits
+from .reader import ReaderProcess, ReaderUnavailable, ReadFailed, ReadInterrupted, ReadLimits
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ def _blocked(exc: BaseException) -> Blocked | None:
     """The `Blocked` an error of the surroundings means, or None for any other error."""
     if isinstance(exc, Blocked):
         return exc
+    if isinstance(exc, ReaderUnavailable):
+        return Blocked(str(exc))
     if isinstance(exc, (LedgerError, sqlite3.OperationalError)):
         return Blocked(f"ledger: {exc}")
     if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT:

@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..issues import Code, Issue, Report
+from ..issues import Code, Issue, QmsFormsError, Report
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _MiB = 1024 * 1024
+_START_TIMEOUT = 120.0  # seconds for a new reader to import and say it is ready
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class ReadLimits:
 class ReadInterrupted(BaseException):
     """The caller asked to stop while a file was being read: the child was stopped and the
     file is left as it was, to be read again (not counted against it)."""
+
+
+class ReaderUnavailable(QmsFormsError):
+    """The reader process cannot start (a broken installation, or a memory limit too low
+    for Python itself): no file is to blame, so none is refused for it."""
 
 
 class ReadFailed(Exception):
@@ -143,6 +149,7 @@ def serve(root: str, memory_mb: int) -> None:
 
     ws = Workspace(root)
     _limit_memory(memory_mb)
+    _send(answers, ("ready",))  # the time limit counts from here, not from the imports
     while True:
         try:
             op, args = _receive(requests)
@@ -198,6 +205,22 @@ class ReaderProcess:
             close_fds=True)
         self._proc = proc
         self.started += 1
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], _START_TIMEOUT)
+        try:
+            if not ready:
+                raise EOFError(f"no answer in {_START_TIMEOUT:g} s")
+            hello = _receive(proc.stdout)
+            if hello != ("ready",):
+                raise EOFError(f"unexpected {hello!r}")
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            _code, detail = self._crash_detail(proc) if ready else (None, str(exc))
+            tail = self._stderr_tail()
+            self._stop(kill=True)
+            raise ReaderUnavailable(
+                f"读取进程无法启动 / the reader process cannot start ({detail}); check the "
+                f"installation and [limits] read_memory_mb in qmsforms.toml. {tail[-500:]}"
+            ) from exc
         return proc
 
     def _stop(self, kill: bool = False) -> None:
@@ -223,18 +246,23 @@ class ReaderProcess:
         """Stop the child process."""
         self._stop()
 
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        try:
+            self._stderr.seek(0, os.SEEK_END)
+            self._stderr.seek(max(0, self._stderr.tell() - 4000))
+            return self._stderr.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
     def _crash_detail(self, proc: subprocess.Popen[bytes]) -> tuple[Code, str]:
         try:
             exitcode = proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
             exitcode = proc.wait()
-        tail = ""
-        if self._stderr is not None:
-            with contextlib.suppress(OSError):
-                self._stderr.seek(0, os.SEEK_END)
-                self._stderr.seek(max(0, self._stderr.tell() - 4000))
-                tail = self._stderr.read().decode("utf-8", "replace")
+        tail = self._stderr_tail()
         if "memory allocation of" in tail or "MemoryError" in tail:
             return Code.READ_MEMORY, f"{self.limits.memory_mb} MB"
         if exitcode < 0:
