@@ -1397,3 +1397,53 @@ def test_a_table_cell_outside_a_row_or_table_is_a_corrupt_file(
 
     _rewrite(path, "word/document.xml", unwrap)
     assert [i.code for i in _validate(path, ws).issues] == ["CORRUPT_FILE"]
+
+
+def _drop_content(tag: str | None) -> Callable[[bytes], bytes]:
+    """Remove the ``w:sdtContent`` of the control tagged ``tag`` (of every control: None)."""
+    def edit(xml: bytes) -> bytes:
+        root = etree.fromstring(xml)
+        for sdt in root.iter(w("w:sdt")):
+            found = sdt.find(f"{w('w:sdtPr')}/{w('w:tag')}")
+            content = sdt.find(w("w:sdtContent"))
+            if content is not None and (tag is None or (
+                    found is not None and found.get(w("w:val")) == tag)):
+                sdt.remove(content)
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    return edit
+
+
+def test_a_control_without_content_is_read_as_empty(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    _rewrite(path, "word/document.xml", _drop_content("customer"))
+    assert _flat(_validate(path, ws)) == [("REQUIRED", "customer")]
+    _rewrite(path, "word/document.xml", _drop_content(None))  # ticks, dates, lists too
+    assert {code for code, _ in _flat(_validate(path, ws))} == {"REQUIRED"}
+
+
+def test_an_encoding_name_past_the_gates_look_ahead_is_refused(ws: Workspace,
+                                                               tmp_path: Path) -> None:
+    """It was a LookupError from the sheet scan, or whatever lxml made of it."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    _rewrite(path, "word/document.xml", lambda xml: re.sub(
+        rb"^<\?xml[^>]*\?>", b'<?xml version="1.0" encoding="' + b"x" * 5000 + b'"?>', xml))
+    assert _validate(path, ws).codes() == ["UNSAFE_XML"]
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "GB2312"])
+def test_parts_in_a_chinese_encoding_read_the_same(ws: Workspace, tmp_path: Path,
+                                                   encoding: str) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    expected = _validate(path, ws)
+    assert expected.valid
+
+    def declared(xml: bytes) -> bytes:
+        text = re.sub(r"^<\?xml[^>]*\?>", "", xml.decode())
+        return (f'<?xml version="1.0" encoding="{encoding}"?>' + text).encode(
+            encoding, "xmlcharrefreplace")
+
+    for member in ("word/document.xml", "docProps/custom.xml"):
+        _rewrite(path, member, declared)
+    report = _validate(path, ws)
+    assert report.issues == [] and report.data == expected.data
