@@ -432,7 +432,13 @@ class Book:
         """Every row of a sheet from A1 as calamine reads it (empty cells are ``""``)."""
         grid = self._grids.get(sheet)
         if grid is None:
-            grid = self._grids[sheet] = self._sheet(sheet).to_python(skip_empty_area=False)
+            found = self._sheet(sheet)
+            try:
+                grid = self._grids[sheet] = found.to_python(skip_empty_area=False)
+            except BaseException as exc:  # a CalamineError, or a panic (see _sheet)
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise _corrupt(self.path, exc) from exc
         return grid
 
     def _sheet(self, sheet: str) -> Any:
@@ -448,6 +454,10 @@ class Book:
                 if "error value" not in str(exc):
                     raise _corrupt(self.path, exc) from exc
                 found = self._without_error_types(sheet, exc)
+            except BaseException as exc:  # a panic in the Rust reader is a BaseException
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise _corrupt(self.path, exc) from exc
             self._sheets[sheet] = found
         return found
 
