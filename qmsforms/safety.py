@@ -76,6 +76,9 @@ class Limits:
     max_cells: int = 2_000_000
     """Rows × columns a sheet may use: 2,000,000 is 250,000 lines of eight columns, about
     100 MB to read."""
+    max_document_bytes: int = 16 * _MiB
+    """The main part of a Word document (``word/document.xml``), inflated: reading it takes
+    about 36 times its size in memory (a filled form's is well under 1 MB)."""
 
     def fits(self, rows: int, cols: int) -> bool:
         """Whether a sheet using rows 1..``rows`` and columns 1..``cols`` may be read."""
@@ -185,7 +188,7 @@ def _inspect_open(fh: BinaryIO, size: int, name: str, suffix: str, expect: Kind 
             infos = zf.infolist()
             _check_members(infos, name, limits)
             kind = _check_kind(fh, zf, name, suffix, expect)
-            _check_sizes(infos, name, limits)
+            _check_sizes(infos, name, limits, kind)
             _scan_members(fh, zf, infos, kind, limits, inflated)
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError,
             zlib.error, struct.error, KeyError, IndexError, OverflowError) as exc:
@@ -280,8 +283,10 @@ def _check_kind(fh: BinaryIO, zf: zipfile.ZipFile, name: str, suffix: str,
     return kind
 
 
-def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
-    """Step 7a: what the zip directory declares."""
+def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limits: Limits,
+                 kind: Kind = "xlsx") -> None:
+    """Step 7a: what the zip directory declares (a member inflating past its declared size
+    is refused while it is read)."""
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
     if total > limits.max_uncompressed_bytes:
@@ -291,6 +296,11 @@ def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> Non
                 info.file_size > _MiB
                 and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
             detail = f"{_human(info.file_size)} from {_human(info.compress_size)}"
+            raise _Refuse(Code.ZIP_BOMB, info.filename, detail=detail)
+        if (kind == "docx" and info.filename == "word/document.xml"
+                and info.file_size > limits.max_document_bytes):
+            detail = (f"{_human(info.file_size)}, more than the "
+                      f"{_human(limits.max_document_bytes)} read")
             raise _Refuse(Code.ZIP_BOMB, info.filename, detail=detail)
 
 

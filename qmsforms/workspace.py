@@ -85,7 +85,9 @@ class ReadLimits(_Config):
 
     A sheet is read as one rectangle from A1 to its last row and column, about 50 bytes a
     cell however few cells hold a value: a sheet using more rows, columns or cells than
-    these is refused (``SHEET_TOO_LARGE``, at its farthest cell) before its values are read.
+    these is refused (``SHEET_TOO_LARGE``, at its farthest cell) before its values are read;
+    a Word form whose main part is larger than ``max_document_mb`` is refused (``ZIP_BOMB``)
+    before it is parsed.
     """
 
     max_rows: int = Field(_READ.max_rows, ge=1, le=EXCEL_ROWS)
@@ -95,6 +97,9 @@ class ReadLimits(_Config):
     max_cells: int = Field(_READ.max_cells, ge=1)
     """Rows × columns a sheet may use: 2,000,000 by default, 250,000 lines of eight columns
     (a 50,000-line shipping list uses 400,000)."""
+    max_document_mb: int = Field(_READ.max_document_bytes // 2**20, ge=1, le=64)
+    """The main part of a returned Word form, in MB once inflated: reading it takes about
+    36 times that in memory (a filled form's is well under 1 MB)."""
     read_timeout_seconds: float = Field(120.0, gt=0)
     """Seconds the intake's reader process may take over one file before the file is
     rejected (a 50,000-line shipping list takes about two)."""
@@ -107,7 +112,7 @@ class ReadLimits(_Config):
     def reader_limits(self) -> Limits:
         """These bounds as the `Limits` of the safety gate and the workbook reader."""
         return replace(_READ, max_rows=self.max_rows, max_cols=self.max_cols,
-                       max_cells=self.max_cells)
+                       max_cells=self.max_cells, max_document_bytes=self.max_document_mb * 2**20)
 
 
 class Config(_Config):

@@ -121,6 +121,14 @@ def test_a_declared_dimension_is_held_to_the_sheet_limits(tmp_path: Path, ref: s
     assert [i.code for i in inspect_file(path)] == (["ABSURD_DIMENSIONS"] if refused else [])
 
 
+def test_a_word_document_too_large_to_read_is_refused(tmp_path: Path) -> None:
+    path = hostile.write_clean_docx(tmp_path)
+    size = len(dict(hostile.DOCX_MEMBERS)["word/document.xml"])
+    assert inspect_file(path, limits=Limits(max_document_bytes=size)) == []
+    refused = inspect_file(path, limits=Limits(max_document_bytes=size - 1))
+    assert [(i.code, i.value) for i in refused] == [("ZIP_BOMB", "word/document.xml")]
+
+
 def test_the_gate_hands_on_the_worksheets_it_inflated(tmp_path: Path) -> None:
     path = hostile.write_clean_xlsx(tmp_path)
     inflated: dict[str, bytes] = {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import subprocess
+import sys
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -1447,3 +1449,52 @@ def test_parts_in_a_chinese_encoding_read_the_same(ws: Workspace, tmp_path: Path
         _rewrite(path, member, declared)
     report = _validate(path, ws)
     assert report.issues == [] and report.data == expected.data
+
+
+def test_noted_sources_tell_what_same_source_tells(ws: Workspace, tmp_path: Path) -> None:
+    """`Sources` answers `same_source` against many values at once (for tables of thousands
+    of rows): the same answers, for controls, the cells holding them and their pieces."""
+    from qmsforms.word.body import Body, Sources, control_value, same_source
+
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = Body(_xml(path))
+    found = [control_value(doc, doc.pieces(sdt), "tag") for sdt in doc.sdts]
+    found += [f for tc in list(doc.body.iter(w("w:tc")))[::3]
+              for f in doc.cell_values(tc, "position")]
+    for i, value in enumerate(found):
+        others = found[:i] + found[i + 1:i + 40]
+        assert Sources(others).overlaps(value) == any(same_source(value, o) for o in others)
+
+
+_READ_APART = """
+import sys, datetime
+from qmsforms.word.validate import validate_word_file
+from qmsforms.workspace import Workspace
+report = validate_word_file(sys.argv[1], Workspace(sys.argv[2]), today=datetime.date(2026, 12, 1))
+print(" ".join(report.codes()))
+"""
+
+
+@pytest.mark.parametrize("copies", ["rows", "controls"])
+def test_thousands_of_rows_or_controls_are_read_in_one_pass(ws: Workspace, tmp_path: Path,
+                                                            copies: str) -> None:
+    """Each value was compared with every other (minutes for a few thousand rows); the
+    timeout only guards against a hang."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+
+    def copy(xml: bytes) -> bytes:
+        root = etree.fromstring(xml)
+        if copies == "rows":
+            row = root.findall(f".//{w('w:tbl')}")[-1].findall(w("w:tr"))[-1]
+            for _ in range(5000):
+                row.addnext(deepcopy(row))
+        else:
+            sdt = next(root.iter(w("w:sdt")))
+            for _ in range(15_000):
+                sdt.addnext(deepcopy(sdt))
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    _rewrite(path, "word/document.xml", copy)
+    done = subprocess.run([sys.executable, "-c", _READ_APART, str(path), str(ws.root)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
