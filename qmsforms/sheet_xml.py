@@ -86,16 +86,23 @@ EXCEL_ERRORS = frozenset({
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the sheet data of a plainly spelled sheet lies (computed once, used by `scan`
-    and `fits`); ``plan`` None when the sheet is not plainly spelled."""
+    """Where the sheet data of a plainly spelled sheet lies, and whether an element in it
+    has a prefix where the main namespace has none (found once, used by `scan` and `fits`)."""
 
     plan: tuple[tuple[bytes, ...], int, int] | None
-    """(prefixes of the main namespace, start, end of the sheet data)."""
+    """(prefixes of the main namespace, start, end of the sheet data); None when the sheet is
+    not plainly spelled."""
+    foreign: bool = False
+    """A prefixed element in the sheet data of a sheet whose main namespace is the default
+    one (only looked for then)."""
 
 
 def layout(data: bytes) -> Layout:
     """The `Layout` of a sheet's XML."""
-    return Layout(_plan(data))
+    plan = _plan(data)
+    if plan is None or plan[0] != (b"",):
+        return Layout(plan)
+    return Layout(plan, _foreign_prefix(data, plan[1], plan[2]))
 
 
 def scan(data: bytes, shared_strings: bool = True, filled: int | None = None,
@@ -109,12 +116,12 @@ def scan(data: bytes, shared_strings: bool = True, filled: int | None = None,
     itself; without it a sheet with any value goes to the exact scan. ``known`` is the
     sheet's `layout`, when it was already found.
     """
-    plan = known.plan if known is not None else _plan(data)
-    if plan is None:
+    known = known or layout(data)
+    if known.plan is None:
         return scan_exact(data)
-    prefixes, start, end = plan
+    prefixes, start, end = known.plan
     pats = _patterns(prefixes)
-    written = _trouble(data, start, end, pats, shared_strings)
+    written = _trouble(data, start, end, pats, shared_strings, known.foreign)
     if written is None or (written and written != filled):
         return scan_exact(data)
     if not _has_special(data, start, end, pats):
@@ -137,7 +144,7 @@ def may_have_special(data: bytes) -> bool:
 
 
 def _trouble(data: bytes, start: int, end: int, pats: _Patterns,
-             shared_strings: bool = True) -> int | None:
+             shared_strings: bool = True, foreign: bool | None = None) -> int | None:
     """How many values (``<v>`` and ``<is>``) the sheet data writes, or None when it holds
     a spelling only the exact scan reads right.
 
@@ -151,7 +158,7 @@ def _trouble(data: bytes, start: int, end: int, pats: _Patterns,
     on a small machine, so the checks are as few passes as they can be: a pattern with a
     literal start searched once, counts, and single-byte searches as gates.
     """
-    if pats.colon and _foreign_prefix(data, start, end):
+    if pats.colon and (foreign if foreign is not None else _foreign_prefix(data, start, end)):
         return None
     quote = data.find(b"'", start, end) != -1
     for gate, pattern in pats.trouble:
@@ -721,13 +728,13 @@ def fits(data: bytes, max_rows: int, max_cols: int, max_cells: int,
     sheet they cost about as much as one pass of the formula scan. ``known`` is the
     sheet's `layout`, when it was already found.
     """
-    plan = known.plan if known is not None else _plan(data)
-    if plan is None or plan[0] != (b"",):
+    known = known or layout(data)
+    if known.plan is None or known.plan[0] != (b"",):
         return False
-    _, start, end = plan
+    _, start, end = known.plan
     if start == end:
         return True
-    if _foreign_prefix(data, start, end):
+    if known.foreign:
         return False
     last = data.rfind(b'<c r="', start, end)
     found = _LAST_REF_RE.match(data, last + 6) if last != -1 else None
