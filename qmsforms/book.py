@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,7 +35,20 @@ from openpyxl.workbook.workbook import Workbook
 
 from .issues import Code, Issue
 from .parts import Parts, PartsError
-from .sheet_xml import Scan, cell_styles, scan, style_of
+from .safety import EXCEL_COLS, EXCEL_ROWS, Limits
+from .sheet_xml import (
+    Layout,
+    Scan,
+    cell_styles,
+    column_letters,
+    extent,
+    fits,
+    layout,
+    scan,
+    style_of,
+)
+
+log = logging.getLogger(__name__)
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -41,10 +56,13 @@ _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 _VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
 
-MAX_ROW = 1_048_576
+MAX_ROW = EXCEL_ROWS
 """The last row of a worksheet (Excel 2007 and later)."""
-MAX_COL = 16_384
+MAX_COL = EXCEL_COLS
 """The last column of a worksheet (``XFD``)."""
+_ERROR_TYPE_RE = re.compile(
+    rb"""(<(?:[\w.-]+:)?c(?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*?\s+t\s*=\s*)(["'])e\2""")
+"""The type attribute of an error cell (``t="e"``)."""
 
 
 class BookError(Exception):
@@ -202,20 +220,26 @@ def destination(text: str) -> tuple[str, str] | None:
 class Book:
     """A workbook opened for reading (see the module docstring). Use as a context manager."""
 
-    def __init__(self, path: str | Path, data: bytes | None = None) -> None:
+    def __init__(self, path: str | Path, data: bytes | None = None,
+                 limits: Limits | None = None,
+                 inflated: dict[str, bytes] | None = None) -> None:
         """Open ``path`` (or ``data``, the bytes of a file called ``path``).
 
-        Raises `BookError` when the package or a part cannot be read.
+        ``limits`` bounds the cells a sheet may use (`Limits.fits`); a sheet past them is
+        refused before its values are read. ``inflated``: parts the safety gate already
+        inflated (see `qmsforms.safety.inspect_file`). Raises `BookError` when the package
+        or a part cannot be read.
         """
         from python_calamine import CalamineError, CalamineWorkbook
 
         self.path = Path(path)
+        self.limits = limits or Limits()
         try:
             self._zip = zipfile.ZipFile(self.path if data is None else io.BytesIO(data))
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise _corrupt(self.path, exc) from exc
         try:
-            self._parts = Parts(self._zip, self.path.name)
+            self._parts = Parts(self._zip, self.path.name, self.limits, inflated)
             copy = self._parts.utf8_package()
         except PartsError as error:
             self._zip.close()
@@ -246,6 +270,8 @@ class Book:
         self._special: dict[str, Scan] = {}
         self._merged: dict[str, list[Cells]] = {}
         self._styles: dict[str, dict[tuple[int, int], int]] = {}
+        self._measured: set[str] = set()
+        self._layouts: dict[str, Layout] = {}
         try:
             self._read_workbook_part()
         except BookError:
@@ -407,20 +433,89 @@ class Book:
         """Every row of a sheet from A1 as calamine reads it (empty cells are ``""``)."""
         grid = self._grids.get(sheet)
         if grid is None:
-            grid = self._grids[sheet] = self._sheet(sheet).to_python(skip_empty_area=False)
+            found = self._sheet(sheet)
+            try:
+                grid = self._grids[sheet] = found.to_python(skip_empty_area=False)
+            except BaseException as exc:  # a CalamineError, or a panic (see _sheet)
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise _corrupt(self.path, exc) from exc
         return grid
 
     def _sheet(self, sheet: str) -> Any:
-        """The calamine sheet, parsed once."""
+        """The calamine sheet, parsed once, after its extent was found within the limits."""
         found = self._sheets.get(sheet)
         if found is None:
             from python_calamine import CalamineError
 
+            self._measure(sheet)
             try:
-                found = self._sheets[sheet] = self._calamine.get_sheet_by_name(sheet)
+                found = self._calamine.get_sheet_by_name(sheet)
             except CalamineError as exc:
+                if "error value" not in str(exc):
+                    raise _corrupt(self.path, exc) from exc
+                found = self._without_error_types(sheet, exc)
+            except BaseException as exc:  # a panic in the Rust reader is a BaseException
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
                 raise _corrupt(self.path, exc) from exc
+            self._sheets[sheet] = found
         return found
+
+    def _measure(self, sheet: str) -> None:
+        """Refuse a sheet whose cells reach past the grid of a worksheet or past the limits.
+
+        calamine reads a sheet into one rectangle from A1 to its farthest cell; the XML is
+        measured first (`sheet_xml.fits`, else `sheet_xml.extent`) so that no stray cell
+        can make it ask for gigabytes.
+        """
+        if sheet in self._measured:
+            return
+        data = self._sheet_xml(sheet)
+        limits = self.limits
+        if not fits(data, limits.max_rows, limits.max_cols, limits.max_cells,
+                    self._layout(sheet)):
+            try:
+                found = extent(data)
+            except ValueError as exc:  # not well-formed XML
+                raise _corrupt(self.path, exc) from exc
+            if found.outside is not None:
+                log.info("%s: sheet %s has a cell at %s, outside the grid", self.path.name,
+                         sheet, found.outside)
+                raise BookError(Issue.make(Code.CELL_OUT_OF_RANGE, sheet=sheet,
+                                           cell=found.outside, value=found.outside))
+            if not limits.fits(found.rows, found.cols):
+                en, zh = limits.exceeded(found.rows, found.cols)
+                far = found.last_row_cell
+                if found.cols / limits.max_cols > found.rows / limits.max_rows:
+                    far = found.last_col_cell
+                used = f"A1:{column_letters(found.cols)}{found.rows}"
+                log.info("%s: sheet %s uses %s, more than %s", self.path.name, sheet, used, en)
+                raise BookError(Issue.make(Code.SHEET_TOO_LARGE, sheet=sheet, cell=far,
+                                           value=far, detail=used, limit=en, limit_zh=zh))
+        self._measured.add(sheet)
+
+    def _without_error_types(self, sheet: str, exc: Exception) -> Any:
+        """The calamine sheet of a sheet holding an error value calamine does not know
+        (``#SPILL!``, or a damaged ``7``): read from a copy of the package in which error
+        cells are typed as text. The values of error cells are taken from the XML
+        (`special`), so what calamine makes of them is never used."""
+        from python_calamine import CalamineError, CalamineWorkbook
+
+        part = self._sheet_parts.get(sheet, "")
+        member = self._parts.member(part)
+        data, changed = _ERROR_TYPE_RE.subn(rb"\1\2str\2", self._sheet_xml(sheet))
+        if member is None or not changed:
+            raise _corrupt(self.path, exc)
+        log.info("%s: sheet %s read with its error cells typed as text (%s)", self.path.name,
+                 sheet, exc)
+        try:
+            copy = CalamineWorkbook.from_filelike(io.BytesIO(self._parts.package({member: data})))
+            return copy.get_sheet_by_name(sheet)
+        except PartsError as error:
+            raise BookError(error.issue) from error
+        except (CalamineError, OSError, ValueError) as again:
+            raise _corrupt(self.path, again) from again
 
     def value(self, sheet: str, row: int, col: int) -> Any:
         """The value at (row, col) as openpyxl would give it: None when empty, whole numbers
@@ -475,9 +570,17 @@ class Book:
         if found is None:
             try:
                 found = self._special[sheet] = scan(self._sheet_xml(sheet),
-                                                    self._has_shared_strings, self._filled(sheet))
+                                                    self._has_shared_strings, self._filled(sheet),
+                                                    self._layout(sheet))
             except ValueError as exc:  # not well-formed XML
                 raise _corrupt(self.path, exc) from exc
+        return found
+
+    def _layout(self, sheet: str) -> Layout:
+        """Where the sheet data of a sheet lies, found once."""
+        found = self._layouts.get(sheet)
+        if found is None:
+            found = self._layouts[sheet] = layout(self._sheet_xml(sheet))
         return found
 
     def _filled(self, sheet: str) -> int:
@@ -524,6 +627,7 @@ class Book:
         self._grids.clear()
         self._xml.clear()
         self._sheets.clear()
+        self._parts.drop_inflated()
 
     def close(self) -> None:
         """Release the file."""
@@ -575,10 +679,11 @@ def _corrupt(path: Path, exc: BaseException) -> BookError:
                                 detail=f"{type(exc).__name__}: {exc}"[:160]))
 
 
-def open_book(path: str | Path) -> tuple[Book | None, list[Issue]]:
+def open_book(path: str | Path, limits: Limits | None = None,
+              inflated: dict[str, bytes] | None = None) -> tuple[Book | None, list[Issue]]:
     """Open a file that passed the safety gate; a broken package becomes an issue."""
     try:
-        return Book(path), []
+        return Book(path, limits=limits, inflated=inflated), []
     except BookError as error:
         return None, [error.issue]
 

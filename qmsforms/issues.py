@@ -50,8 +50,25 @@ class Code(Enum):
                       "The file expands to an unsafe size ({detail}) and was refused.")
     UNSAFE_XML = Detail("error", "文件含有不安全的 XML 内容({detail}),已拒收。",
                         "The file contains unsafe XML ({detail}) and was refused.")
-    ABSURD_DIMENSIONS = Detail("error", "工作表 {sheet} 的范围 {detail} 过大,不像是一张表单。",
-                               "Sheet {sheet} claims an absurd size ({detail}); not a form.")
+    ABSURD_DIMENSIONS = Detail(
+        "error", "工作表 {sheet} 声明的范围 {detail} 过大,不像是一张表单。请在 Excel 中删除表单以外的内容,"
+        "另存为一份干净的副本后再提交。",
+        "Sheet {sheet} claims an absurd size ({detail}); not a form. Delete what lies outside "
+        "the form in Excel, save a clean copy and resubmit.")
+    CELL_OUT_OF_RANGE = Detail(
+        "error", "工作表 {sheet} 中有位于 {value} 的单元格,超出了 Excel 工作表的范围(最多 1048576 行、"
+        "16384 列,即到 XFD 列):文件不是由 Excel 正常保存的,或已损坏。请在 Excel 中打开,另存为一份干净的"
+        "副本(或在新发放的空白表单中重新填写)后再提交。",
+        "Sheet {sheet} has a cell at {value}, outside any Excel worksheet (at most 1,048,576 "
+        "rows and 16,384 columns, up to column XFD): the file was not saved normally by Excel "
+        "or is damaged. Open it in Excel and save a clean copy (or fill in a freshly issued "
+        "blank), then resubmit.")
+    SHEET_TOO_LARGE = Detail(
+        "error", "工作表 {sheet} 使用的范围达到 {detail}(最远的单元格在 {value}),超过了读取上限 "
+        "{limit_zh}。表单以外多半有误输入的单元格:请删除表单范围以外的内容,另存为一份干净的副本后再提交。",
+        "Sheet {sheet} uses cells up to {detail} (the farthest at {value}), more than the "
+        "{limit} that are read. There is probably a cell typed by mistake far outside the form: "
+        "delete what lies outside the form, save a clean copy and resubmit.")
     UNREADABLE = Detail("error", "无法读取文件:{detail}。", "The file cannot be read: {detail}.")
     READ_TIMEOUT = Detail(
         "error", "读取此文件超过 {detail} 秒仍未完成,已尝试 {attempts} 次后退回。请在 Excel/Word 中打开,"

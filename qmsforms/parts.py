@@ -19,13 +19,13 @@ import re
 import zipfile
 
 from .issues import Code, Issue
-from .safety import Limits, sniff_encoding
+from .safety import XML_HEAD, Limits, declared_encoding, sniff_encoding
 
 log = logging.getLogger(__name__)
 
 _DECL_RE = re.compile(r"""^(<\?xml[^>]*?\sencoding\s*=\s*)(["'])([^"']*)\2""")
 _UTF8 = frozenset({"utf-8", "ascii"})
-_HEAD = 512
+_HEAD = XML_HEAD
 
 
 class PartsError(Exception):
@@ -41,8 +41,9 @@ def xml_encoding(head: bytes) -> str | None:
 
     None for UTF-8 (or ASCII) without a byte-order mark and for anything that does not start
     like XML; the name of a Python codec otherwise (a UTF-8 byte-order mark gives
-    ``utf-8-sig``). Raises `LookupError` for an encoding Python does not know and
-    `ValueError` for a declaration the bytes contradict.
+    ``utf-8-sig``). ``head`` should be the part's first `XML_HEAD` bytes. Raises
+    `LookupError` for an encoding Python does not know and `ValueError` for a declaration
+    the bytes contradict or that does not end in ``head``.
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -52,14 +53,14 @@ def xml_encoding(head: bytes) -> str | None:
     text = head.decode("latin-1").lstrip(" \t\r\n")
     if not text.startswith("<"):
         return None
-    declared = _DECL_RE.match(text)
+    declared = declared_encoding(text)  # DeclarationError (a ValueError): no end in the head
     if declared is None:
         return None
-    name = codecs.lookup(declared.group(3)).name
+    name = codecs.lookup(declared).name
     if name in _UTF8:
         return None
     if name.startswith(("utf-16", "utf-32")):
-        raise ValueError(f"declared {declared.group(3)} but written in single bytes")
+        raise ValueError(f"declared {declared} but written in single bytes")
     "<".encode(name)  # LookupError for bytes-to-bytes codecs such as base64
     return name
 
@@ -78,15 +79,18 @@ def to_utf8(data: bytes, encoding: str) -> bytes:
 class Parts:
     """The members of an open package, by case-insensitive name, XML parts in UTF-8."""
 
-    def __init__(self, zf: zipfile.ZipFile, name: str, limits: Limits | None = None) -> None:
+    def __init__(self, zf: zipfile.ZipFile, name: str, limits: Limits | None = None,
+                 inflated: dict[str, bytes] | None = None) -> None:
         """Index ``zf`` (the package of the file called ``name``).
 
-        Raises `PartsError` when two member names differ only in case, or an XML part's
-        encoding cannot be read.
+        ``inflated`` holds members already inflated (by the safety gate), by stored name:
+        each is taken from there the first time it is read. Raises `PartsError` when two
+        member names differ only in case, or an XML part's encoding cannot be read.
         """
         self.zf = zf
         self.name = name
         self.limits = limits or Limits()
+        self._inflated = dict(inflated or {})
         self._members: dict[str, str] = {}
         for member in zf.namelist():
             key = member.casefold()
@@ -130,11 +134,11 @@ class Parts:
             raise KeyError(f"there is no part named {part!r} in the package")
         encoding = self._encodings.get(member)
         if encoding is None:
-            return self.zf.read(member)
+            return self._raw(member)
         found = self._converted.get(member)
         if found is None:
             try:
-                found = to_utf8(self.zf.read(member), encoding)
+                found = to_utf8(self._raw(member), encoding)
             except ValueError as exc:
                 raise self._corrupt(member, exc) from exc
             if len(found) > self.limits.max_member_bytes:
@@ -142,6 +146,15 @@ class Parts:
                                             detail=f"{len(found)} bytes once in UTF-8"))
             self._converted[member] = found
         return found
+
+    def drop_inflated(self) -> None:
+        """Forget the members inflated beforehand (they are read from the package again)."""
+        self._inflated.clear()
+
+    def _raw(self, member: str) -> bytes:
+        """The stored bytes of a member, inflated."""
+        found = self._inflated.pop(member, None)
+        return found if found is not None else self.zf.read(member)
 
     @property
     def transcoded(self) -> list[str]:
@@ -157,11 +170,22 @@ class Parts:
             return None
         log.info("%s: parts not in UTF-8 transcoded for reading: %s", self.name,
                  ", ".join(self.transcoded))
+        return self.package()
+
+    def package(self, replace: dict[str, bytes] | None = None) -> bytes:
+        """A copy of the package with every XML part in UTF-8 and the parts named in
+        ``replace`` (stored member names) replaced by the bytes given.
+
+        Held to the safety gate's bound on the uncompressed size of a package.
+        """
+        replace = replace or {}
         total = 0
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
             for info in self.zf.infolist():
-                data = self.read(info.filename)
+                data = replace.get(info.filename)
+                if data is None:
+                    data = self.read(info.filename)
                 total += len(data)
                 if total > self.limits.max_uncompressed_bytes:
                     raise PartsError(Issue.make(Code.ZIP_BOMB, value=self.name,

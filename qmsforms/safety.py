@@ -45,18 +45,53 @@ _BYTE_SEARCHABLE = {"utf-8", "ascii", "utf-16", "utf-16-le", "utf-16-be", "utf-3
 _BAD_FLAGS = 0x01 | 0x20 | 0x40
 
 
+EXCEL_ROWS = 1_048_576
+"""The last row of a worksheet (Excel 2007 and later)."""
+EXCEL_COLS = 16_384
+"""The last column of a worksheet (``XFD``)."""
+XML_HEAD = 4096
+"""Bytes of an XML part in which its declaration (``<?xml ... ?>``) must end."""
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Hard caps applied by `inspect_file`; the defaults suit shop-floor forms."""
+    """Hard caps on reading one returned file; the defaults suit shop-floor forms.
+
+    The size caps are applied by `inspect_file`. The sheet caps bound both what a sheet's
+    ``<dimension>`` declares (checked by `inspect_file`) and the cells it really uses, from
+    A1 to its last row and column (checked by the workbook reader before the values are
+    read): reading a sheet costs memory for every cell of that rectangle, about 50 bytes
+    each, however few of them hold a value.
+    """
 
     max_file_bytes: int = 50 * _MiB  # compressed file size
     max_uncompressed_bytes: int = 300 * _MiB  # sum of member sizes declared in the zip directory
     max_member_bytes: int = 200 * _MiB  # any single member
     max_ratio: float = 200.0  # uncompressed/compressed for any member over 1 MiB uncompressed
     max_members: int = 5000
-    max_rows: int = 1_048_576
-    max_cols: int = 16_384
-    max_cells: int = 20_000_000  # rows*cols from a sheet's <dimension ref="..."> declaration
+    max_rows: int = EXCEL_ROWS
+    """The last row a sheet may use."""
+    max_cols: int = EXCEL_COLS
+    """The last column a sheet may use (16,384 is ``XFD``)."""
+    max_cells: int = 2_000_000
+    """Rows × columns a sheet may use: 2,000,000 is 250,000 lines of eight columns, about
+    100 MB to read."""
+    max_document_bytes: int = 16 * _MiB
+    """The main part of a Word document (``word/document.xml``), inflated: reading it takes
+    about 36 times its size in memory (a filled form's is well under 1 MB)."""
+
+    def fits(self, rows: int, cols: int) -> bool:
+        """Whether a sheet using rows 1..``rows`` and columns 1..``cols`` may be read."""
+        return rows <= self.max_rows and cols <= self.max_cols and rows * cols <= self.max_cells
+
+    def exceeded(self, rows: int, cols: int) -> tuple[str, str]:
+        """Which cap a sheet of ``rows`` × ``cols`` passes: (English, Chinese)."""
+        if rows > self.max_rows:
+            return f"{self.max_rows:,} rows", f"{self.max_rows} 行"
+        if cols > self.max_cols:
+            return f"{self.max_cols:,} columns", f"{self.max_cols} 列"
+        return (f"{self.max_cells:,} cells (rows × columns)",
+                f"{self.max_cells} 个单元格(行数 × 列数)")
 
 
 class _Refuse(Exception):
@@ -79,30 +114,42 @@ def check_defusedxml() -> None:
         raise QmsFormsError("openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set?)")
 
 
+_KEEP_BYTES = 64 * _MiB
+"""Worksheet bytes `inspect_file` hands on to the reader at most (the rest is read again)."""
+
+
 def inspect_file(
     path: str | os.PathLike[str],
     *,
     expect: Kind | None = None,
     limits: Limits = Limits(),
+    inflated: dict[str, bytes] | None = None,
 ) -> list[Issue]:
     """Look at a file before opening it.
 
     Returns ``[]`` when it is safe to hand to openpyxl/python-docx, else the issues (one) saying
     why not. ``expect`` None means: decide from the suffix (.xlsx/.xlsm, .docx/.docm). Never
     raises for bad content; a missing or unreadable file is reported as an issue too.
+
+    ``inflated``, when given, receives the worksheet parts of a workbook that passes, as the
+    gate inflated and checked them (member name -> bytes, up to 64 MB in all), so that the
+    reader need not inflate them again.
     """
     p = Path(path)
     suffix = p.suffix.lower()
     if expect is None:
         expect = _SUFFIX_KIND.get(suffix)
     try:
-        _inspect(p, suffix, expect, limits)
+        _inspect(p, suffix, expect, limits, inflated)
     except _Refuse as refused:
+        if inflated is not None:
+            inflated.clear()
         return [refused.issue]
     return []
 
 
-def _inspect(p: Path, suffix: str, expect: Kind | None, limits: Limits) -> None:
+def _inspect(p: Path, suffix: str, expect: Kind | None, limits: Limits,
+             inflated: dict[str, bytes] | None = None) -> None:
     name = p.name
     try:
         size = p.stat().st_size
@@ -114,7 +161,7 @@ def _inspect(p: Path, suffix: str, expect: Kind | None, limits: Limits) -> None:
             mb = limits.max_file_bytes // _MiB
             raise _Refuse(Code.UNREADABLE, name, detail=f"larger than {mb} MB")
         with p.open("rb") as fh:
-            _inspect_open(fh, size, name, suffix, expect, limits)
+            _inspect_open(fh, size, name, suffix, expect, limits, inflated)
     except FileNotFoundError:
         raise _Refuse(Code.FILE_NOT_FOUND, name, path=str(p)) from None
     except OSError as exc:
@@ -122,7 +169,7 @@ def _inspect(p: Path, suffix: str, expect: Kind | None, limits: Limits) -> None:
 
 
 def _inspect_open(fh: BinaryIO, size: int, name: str, suffix: str, expect: Kind | None,
-                  limits: Limits) -> None:
+                  limits: Limits, inflated: dict[str, bytes] | None = None) -> None:
     magic = fh.read(8)
     if magic == _OLE2_MAGIC:
         if _contains(fh, _OLE2_ENCRYPTED):
@@ -141,8 +188,8 @@ def _inspect_open(fh: BinaryIO, size: int, name: str, suffix: str, expect: Kind 
             infos = zf.infolist()
             _check_members(infos, name, limits)
             kind = _check_kind(fh, zf, name, suffix, expect)
-            _check_sizes(infos, name, limits)
-            _scan_members(fh, zf, infos, kind, limits)
+            _check_sizes(infos, name, limits, kind)
+            _scan_members(fh, zf, infos, kind, limits, inflated)
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError,
             zlib.error, struct.error, KeyError, IndexError, OverflowError) as exc:
         detail = str(exc)[:120] or type(exc).__name__
@@ -236,8 +283,10 @@ def _check_kind(fh: BinaryIO, zf: zipfile.ZipFile, name: str, suffix: str,
     return kind
 
 
-def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
-    """Step 7a: what the zip directory declares."""
+def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limits: Limits,
+                 kind: Kind = "xlsx") -> None:
+    """Step 7a: what the zip directory declares (a member inflating past its declared size
+    is refused while it is read)."""
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
     if total > limits.max_uncompressed_bytes:
@@ -248,39 +297,54 @@ def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> Non
                 and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
             detail = f"{_human(info.file_size)} from {_human(info.compress_size)}"
             raise _Refuse(Code.ZIP_BOMB, info.filename, detail=detail)
+        if (kind == "docx" and info.filename == "word/document.xml"
+                and info.file_size > limits.max_document_bytes):
+            detail = (f"{_human(info.file_size)}, more than the "
+                      f"{_human(limits.max_document_bytes)} read")
+            raise _Refuse(Code.ZIP_BOMB, info.filename, detail=detail)
 
 
 def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: Kind,
-                  limits: Limits) -> None:
+                  limits: Limits, inflated: dict[str, bytes] | None = None) -> None:
     """Steps 7b-9: stream every member once; size and CRC first, then DTDs, then dimensions.
 
     Any member that looks like XML is searched whole (a parser follows relationships, not file
     names), except SVG pictures, which no parser here reads and which often carry a DOCTYPE.
+    Worksheets are kept in ``inflated`` when it is given (see `inspect_file`).
     """
     unsafe_xml: _Refuse | None = None
     absurd: _Refuse | None = None
-    total = 0
+    total = kept = 0
     for info in infos:
         member = info.filename
         zf.open(info).close()  # the local-header checks zipfile applies when a parser reads it
         needles: tuple[bytes, ...] = ()
         decoder: codecs.IncrementalDecoder | None = None
         carry, text_carry, first = b"", "", True
+        pieces: list[bytes] | None = None
+        if (inflated is not None and kind == "xlsx" and _SHEET_RE.fullmatch(member)
+                and kept + info.file_size <= _KEEP_BYTES):
+            pieces = []
+            kept += info.file_size
         for chunk in _member_chunks(fh, info, limits.max_member_bytes):
+            if pieces is not None:
+                pieces.append(chunk)
             total += len(chunk)
             if total > limits.max_uncompressed_bytes:
                 raise _Refuse(Code.ZIP_BOMB, member, detail=f"more than {_human(total)}")
             if first:
                 first = False
                 encoding = sniff_encoding(chunk)
-                head = chunk[:4096].decode(encoding, "replace").lstrip("\ufeff \t\r\n")
+                head = chunk[:XML_HEAD].decode(encoding, "replace").lstrip("\ufeff \t\r\n")
                 if head.startswith("<") and not member.lower().endswith(".svg"):
                     needles = tuple(m.encode(encoding) for m in _DTD_MARKERS)
                     try:
                         decoder = _text_decoder(head)
-                    except (LookupError, ValueError):
+                    except (LookupError, ValueError) as exc:
+                        detail = str(exc) if isinstance(exc, DeclarationError) else \
+                            "unknown XML encoding"
                         unsafe_xml = unsafe_xml or _Refuse(Code.UNSAFE_XML, member,
-                                                           detail="unknown XML encoding")
+                                                           detail=detail)
                 if kind == "xlsx" and absurd is None and _SHEET_RE.fullmatch(member):
                     absurd = _check_dimension(head, member, limits)
             if decoder is not None and unsafe_xml is None:
@@ -295,6 +359,8 @@ def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
                         n in chunk or n in window for n in needles):
                     unsafe_xml = _Refuse(Code.UNSAFE_XML, member, detail="DTD/entity declaration")
                 carry = chunk[-64:]
+        if pieces is not None and inflated is not None:
+            inflated[member] = b"".join(pieces)
     if unsafe_xml is not None:
         raise unsafe_xml
     if absurd is not None:
@@ -350,13 +416,33 @@ def _member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, max_bytes: int) -> Itera
         raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="CRC error")
 
 
+class DeclarationError(ValueError):
+    """An XML declaration that does not end within `XML_HEAD` bytes of its part."""
+
+
+def declared_encoding(head: str) -> str | None:
+    """The encoding name an XML declaration at the start of ``head`` gives, if any.
+
+    ``head`` is the part's first `XML_HEAD` bytes, decoded. Raises `DeclarationError` when a
+    declaration starts there but does not end (an encoding name of a thousand letters is no
+    encoding, and a reader that looks further ahead than this one would decide otherwise).
+    """
+    if not head.startswith("<?xml"):
+        return None
+    end = head.find("?>")
+    if end == -1:
+        raise DeclarationError(f"XML declaration not closed within {XML_HEAD} bytes")
+    declared = _XML_DECL_RE.match(head[:end + 2])
+    return declared.group(1) if declared is not None else None
+
+
 def _text_decoder(head: str) -> codecs.IncrementalDecoder | None:
     """A decoder for an XML part that declares an encoding the byte search cannot cover."""
-    declared = _XML_DECL_RE.match(head)
-    if declared is None or codecs.lookup(declared.group(1)).name in _BYTE_SEARCHABLE:
+    name = declared_encoding(head)
+    if name is None or codecs.lookup(name).name in _BYTE_SEARCHABLE:
         return None
-    "<".encode(declared.group(1))  # LookupError for bytes-to-bytes codecs such as base64
-    return codecs.getincrementaldecoder(declared.group(1))("replace")
+    "<".encode(name)  # LookupError for bytes-to-bytes codecs such as base64
+    return codecs.getincrementaldecoder(name)("replace")
 
 
 _WIDE = (

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from .safety import EXCEL_COLS, EXCEL_ROWS
+
 Key = tuple[int, int]
 """(row, column), 1-based."""
 
@@ -71,25 +73,55 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "twice": ("the cell is written twice", "该单元格被写入了两次"),
     "foreign": ("the cell is not written in the spreadsheet's own XML vocabulary",
                 "该单元格不是以电子表格的标准 XML 元素写入"),
+    "error": ("its error value is not one Excel writes", "其错误值不是 Excel 会写入的错误值"),
 }
 """Why a cell is unreadable, by key: (English, Chinese), for the issue's detail."""
 
+EXCEL_ERRORS = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+    "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!", "#PYTHON!",
+})
+"""The error values Excel stores in an error cell (``t="e"``); any other is unreadable."""
 
-def scan(data: bytes, shared_strings: bool = True, filled: int | None = None) -> Scan:
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the sheet data of a plainly spelled sheet lies, and whether an element in it
+    has a prefix where the main namespace has none (found once, used by `scan` and `fits`)."""
+
+    plan: tuple[tuple[bytes, ...], int, int] | None
+    """(prefixes of the main namespace, start, end of the sheet data); None when the sheet is
+    not plainly spelled."""
+    foreign: bool = False
+    """A prefixed element in the sheet data of a sheet whose main namespace is the default
+    one (only looked for then)."""
+
+
+def layout(data: bytes) -> Layout:
+    """The `Layout` of a sheet's XML."""
+    plan = _plan(data)
+    if plan is None or plan[0] != (b"",):
+        return Layout(plan)
+    return Layout(plan, _foreign_prefix(data, plan[1], plan[2]))
+
+
+def scan(data: bytes, shared_strings: bool = True, filled: int | None = None,
+         known: Layout | None = None) -> Scan:
     """Formula, error and unreadable cells of a sheet's XML, by the cheapest certain way.
 
     ``shared_strings`` False says the workbook has no shared-string table (calamine then
     refuses any shared-string cell itself), which spares one search. ``filled`` is how many
     cells of the sheet calamine read a value for: when the XML writes exactly that many
     values, no cell with a value is written twice, which the byte search cannot see by
-    itself; without it a sheet with any value goes to the exact scan.
+    itself; without it a sheet with any value goes to the exact scan. ``known`` is the
+    sheet's `layout`, when it was already found.
     """
-    plan = _plan(data)
-    if plan is None:
+    known = known or layout(data)
+    if known.plan is None:
         return scan_exact(data)
-    prefixes, start, end = plan
+    prefixes, start, end = known.plan
     pats = _patterns(prefixes)
-    written = _trouble(data, start, end, pats, shared_strings)
+    written = _trouble(data, start, end, pats, shared_strings, known.foreign)
     if written is None or (written and written != filled):
         return scan_exact(data)
     if not _has_special(data, start, end, pats):
@@ -112,7 +144,7 @@ def may_have_special(data: bytes) -> bool:
 
 
 def _trouble(data: bytes, start: int, end: int, pats: _Patterns,
-             shared_strings: bool = True) -> int | None:
+             shared_strings: bool = True, foreign: bool | None = None) -> int | None:
     """How many values (``<v>`` and ``<is>``) the sheet data writes, or None when it holds
     a spelling only the exact scan reads right.
 
@@ -126,7 +158,7 @@ def _trouble(data: bytes, start: int, end: int, pats: _Patterns,
     on a small machine, so the checks are as few passes as they can be: a pattern with a
     literal start searched once, counts, and single-byte searches as gates.
     """
-    if pats.colon and _foreign_prefix(data, start, end):
+    if pats.colon and (foreign if foreign is not None else _foreign_prefix(data, start, end)):
         return None
     quote = data.find(b"'", start, end) != -1
     for gate, pattern in pats.trouble:
@@ -395,6 +427,8 @@ def _scan_fast(data: bytes, start: int, end: int, pats: _Patterns) -> Scan | Non
         if attrs.get("t") == "e":
             value = pats.value.search(body)
             out.errors[key] = _text(value.group(1)) if value else "#VALUE!"
+            if out.errors[key] not in EXCEL_ERRORS:
+                out.problems.setdefault(key, PROBLEMS["error"])
         formula = pats.formula.search(body)
         if formula is None:
             if b"<" in body and re.search(rb"<[\w.-]*:?f[\s>/]", body):
@@ -598,6 +632,8 @@ class _Exact:
         problem = None
         if self.foreign:
             problem = "foreign"
+        elif kind == "e" and self.out.errors[key] not in EXCEL_ERRORS:
+            problem = "error"
         elif self.formula is not None or kind == "e":
             problem = None
         elif len(values) > 1:
@@ -648,3 +684,189 @@ def scan_exact(data: bytes) -> Scan:
     Raises `SheetXmlError` when the XML is not well formed or has a DTD.
     """
     return _Exact(data).run()
+
+
+# -- how far the cells reach ------------------------------------------------------------------
+#
+# python-calamine reads a sheet into one rectangle from its first to its last cell holding a
+# value (and the reader pads it from A1): one stray cell at XFD1048576 asks for 549 GB and the
+# native allocator aborts the process. The rectangle is therefore measured from the XML first,
+# as calamine places cells: by the last ``r`` attribute of a ``c`` element of any namespace in
+# the first ``sheetData``, a cell without one one column right of the cell before it, in the
+# row of its ``row`` element (or the row after the one before).
+
+_LAST_REF_RE = re.compile(rb'[A-Z]{1,3}([1-9][0-9]{0,6})"')
+_NO_REF_RE = re.compile(rb'<c(?! r=")[\s/>]')
+_ANY_REF_RE = re.compile(r"([A-Za-z]+)([0-9]+)")
+
+
+@dataclass(frozen=True)
+class Extent:
+    """How far the cells of a sheet reach, from A1 (1-based; 0 when no cell holds a value)."""
+
+    rows: int = 0
+    cols: int = 0
+    last_row_cell: str = ""
+    """A cell in the last row used."""
+    last_col_cell: str = ""
+    """A cell in the last column used."""
+    outside: str | None = None
+    """The first cell placed outside the grid of a worksheet (row 0, past row 1,048,576 or
+    column ``XFD``), as its reference is written; None when there is none."""
+
+
+def fits(data: bytes, max_rows: int, max_cols: int, max_cells: int,
+         known: Layout | None = None) -> bool:
+    """Whether every cell of a sheet certainly lies in a rectangle from A1 that fits the
+    bounds (rows, columns, rows × columns); False means only `extent` can tell.
+
+    Only a plainly written sheet is answered here: no namespace prefix in its sheet data and
+    every ``c`` element starting with its reference (``<c r="B7"``). Then two searches do:
+    every ``r`` attribute in the sheet data, of a cell or a row and in whatever spelling, must
+    be a plain reference no longer than the last cell's row in digits, in columns that keep
+    the rectangle within the bounds; and no ``c`` may lack its reference. On a 50,000-line
+    sheet they cost about as much as one pass of the formula scan. ``known`` is the
+    sheet's `layout`, when it was already found.
+    """
+    known = known or layout(data)
+    if known.plan is None or known.plan[0] != (b"",):
+        return False
+    _, start, end = known.plan
+    if start == end:
+        return True
+    if known.foreign:
+        return False
+    last = data.rfind(b'<c r="', start, end)
+    found = _LAST_REF_RE.match(data, last + 6) if last != -1 else None
+    row = found.group(1) if found is not None else b"1"
+    # rows up to the last cell's row with its first digit raised by one: 50040 -> 59999
+    first = int(row[:1])
+    rows = (first + 1) * 10 ** (len(row) - 1) - 1
+    cols = min(max_cols, max_cells // rows) if rows <= max_rows else 0
+    if cols < 1:
+        return False
+    if _attribute_beyond(cols, len(row), first).search(data, start, end):
+        return False
+    return _NO_REF_RE.search(data, start, end) is None
+
+
+@functools.lru_cache(maxsize=16)
+def _attribute_beyond(cols: int, digits: int, first: int) -> re.Pattern[bytes]:
+    """An ``r`` attribute that is not a plain reference, or not spelled ``r="..."``, or past
+    ``cols`` columns (at most two letters) or past the ``digits``-digit rows starting with
+    ``first`` or less."""
+    if cols >= 702:
+        letters = rb"[A-Z]{0,2}+"
+    elif cols >= 26:
+        letters = rb"[A-Z]?"
+    else:
+        letters = rb"[A-" + chr(64 + cols).encode() + rb"]?"
+    rows = rb"(?:[1-" + str(first).encode() + rb"][0-9]{%d}" % (digits - 1)
+    if digits > 1:
+        rows += rb"|[1-9][0-9]{0,%d}" % (digits - 2)
+    return re.compile(rb'r(?!="' + letters + rows + rb')")(?=\s*=)')
+
+
+def column_letters(col: int) -> str:
+    """``A`` for 1, ``XFD`` for 16,384, any positive column."""
+    out = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def extent(data: bytes) -> Extent:
+    """How far the cells of a sheet reach, read as calamine places them (see above).
+
+    The sheet is read as a stream of tags (comments, CDATA sections and processing
+    instructions skipped whole), several times faster than a parse on a large sheet. A cell
+    counts unless it is written empty (``<c .../>``); a cell placed outside the grid counts
+    either way. Raises `SheetXmlError` for a DTD.
+    """
+    rows = cols = 0
+    last_row_cell = last_col_cell = ""
+    outside: str | None = None
+    row = col = 0
+    inside = False
+    for token in _LEX_RE.finditer(data):
+        name, attrs = token.group("name", "attrs")
+        if name is None:
+            name, attrs = token.group("prefixed", "pattrs")
+        if name is None:
+            if token.group("decl") is not None:
+                raise SheetXmlError(f"worksheet XML: a declaration at byte {token.start()}")
+            if inside and token.group("end") is not None:
+                break  # the end of the first sheetData: calamine reads no further
+            continue
+        local = name.rpartition(b":")[2]
+        empty = attrs.rstrip().endswith(b"/")
+        if not inside:
+            if local == b"sheetData":
+                if empty:
+                    break
+                inside = True
+            continue
+        if local == b"row":
+            ref = _r_attribute(attrs)
+            row = _number(ref) if ref.isascii() and ref.isdigit() else row + 1
+            col = 0
+            continue
+        if local != b"c":
+            continue
+        ref = _r_attribute(attrs)
+        found = _ANY_REF_RE.fullmatch(ref)
+        if found is None:
+            at_row, at_col = max(row, 1), col + 1
+            ref = f"{column_letters(min(at_col, 10**6))}{at_row}"
+        else:
+            at_row, at_col = _number(found.group(2)), _column(found.group(1).upper())
+        if outside is None and not (1 <= at_row <= EXCEL_ROWS and at_col <= EXCEL_COLS):
+            outside = ref if len(ref) <= 40 else ref[:37] + "..."
+        # a cell without a reference after this one follows it; its row is the later of the
+        # two candidates, which is never before the one calamine takes
+        row, col = max(row, at_row), at_col
+        if empty:
+            continue
+        if at_row > rows:
+            rows, last_row_cell = at_row, ref
+        if at_col > cols:
+            cols, last_col_cell = at_col, ref
+    return Extent(rows, cols, last_row_cell, last_col_cell, outside)
+
+
+_TAG_ATTRS = rb"""[^>"']*+(?:(?:"[^"]*+"|'[^']*+')[^>"']*+)*+"""
+_LEX_RE = re.compile(
+    rb"<(?:(?P<name>c|row|sheetData)(?=[\s/>])(?P<attrs>" + _TAG_ATTRS + rb")>"
+    rb"|(?:!--.*?--|!\[CDATA\[.*?\]\]|\?.*?\?)>"
+    rb"|(?P<decl>!)"
+    rb"|(?P<end>/(?:[\w.-]+:)?sheetData\s*>)"
+    rb"|(?P<prefixed>[\w.-]+:(?:c|row|sheetData))(?=[\s/>])(?P<pattrs>" + _TAG_ATTRS
+    + rb")>)", re.S)
+"""Tags of interest, and what must be skipped whole (a ``<`` in a comment is no tag)."""
+_R_ATTR_RE = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([^"']*)""")
+
+
+def _r_attribute(attrs: bytes) -> str:
+    """The value of the last ``r`` attribute in a tag's attribute text ("" when none), as
+    written (calamine takes the last one and does not decode references in it)."""
+    found = _R_ATTR_RE.findall(attrs)
+    return found[-1].decode("latin-1") if found else ""
+
+
+_HUGE = 10**12
+"""A row or column number past any sheet (longer numbers are not parsed)."""
+
+
+def _number(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 12 else _HUGE
+
+
+def _column(letters: str) -> int:
+    if len(letters) > 4:
+        return _HUGE
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col

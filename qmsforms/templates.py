@@ -198,12 +198,20 @@ def _check_book(book: Book, workspace: Workspace, report: Report) -> Report:
     return report
 
 
+_TOO_LARGE = frozenset({Code.ZIP_BOMB.name, Code.ABSURD_DIMENSIONS.name,
+                        Code.CELL_OUT_OF_RANGE.name, Code.SHEET_TOO_LARGE.name})
+"""Refusals of a file too large to read: no annotated copy (openpyxl would read it all)."""
+
+
 def annotate(path: str | os.PathLike[str], report: Report,
              out: str | os.PathLike[str]) -> Path | None:
     """Write a copy of an invalid workbook with each bad cell highlighted and commented.
 
-    Returns None when the file cannot be opened at all (then only the report can be given).
+    Returns None when the file cannot be opened at all (then only the report can be given),
+    and for a file refused for its size: it is not opened again to be annotated.
     """
+    if any(i.code in _TOO_LARGE for i in report.issues):
+        return None
     try:
         wb = _load(Path(path))
     except Exception:

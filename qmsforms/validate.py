@@ -23,7 +23,7 @@ from .fields import FieldSpec
 from .identity import Identity, fingerprint, read_identity
 from .issues import Code, Issue, Report
 from .registry import FormDef
-from .safety import inspect_file
+from .safety import Limits, inspect_file
 from .scoring import score_form
 from .workspace import Workspace
 
@@ -127,16 +127,19 @@ def _check_revision(form: FormDef, revision: str, workspace: Workspace,
                        detail=detail)]
 
 
-def open_workbook(path: Path) -> tuple[Book | None, list[Issue]]:
+def open_workbook(path: Path, limits: Limits | None = None) -> tuple[Book | None, list[Issue]]:
     """Run the safety gate, then open the file for reading (formulas seen, never evaluated)."""
+    limits = limits or Limits()
     word = path.suffix.lower() in WORD_SUFFIXES
-    issues = inspect_file(path, expect="docx" if word else "xlsx")
+    inflated: dict[str, bytes] = {}
+    issues = inspect_file(path, expect="docx" if word else "xlsx", limits=limits,
+                          inflated=inflated)
     if issues:
         return None, issues
     if word:
         return None, [Issue.make(Code.UNREADABLE, value=path.name,
                                  detail="a Word form is read by qmsforms.word")]
-    return open_book(path)
+    return open_book(path, limits, inflated)
 
 
 def identify(identity: Identity | None, workspace: Workspace, report: Report,
@@ -208,7 +211,7 @@ def validate_path(path: Path, workspace: Workspace, report: Report,
         from .word.validate import validate_word
 
         return validate_word(path, workspace, report, today)
-    book, issues = open_workbook(path)
+    book, issues = open_workbook(path, workspace.config.limits.reader_limits())
     report.add(issues)
     if book is None:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .issues import QmsFormsError
+from .safety import EXCEL_COLS, EXCEL_ROWS, Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +77,44 @@ class Scoring(_Config):
     customers: dict[str, str] = Field(default_factory=dict)
 
 
+_READ = Limits()
+
+
+class ReadLimits(_Config):
+    """Bounds on reading one returned file (``[limits]``); the defaults are safe.
+
+    A sheet is read as one rectangle from A1 to its last row and column, about 50 bytes a
+    cell however few cells hold a value: a sheet using more rows, columns or cells than
+    these is refused (``SHEET_TOO_LARGE``, at its farthest cell) before its values are read;
+    a Word form whose main part is larger than ``max_document_mb`` is refused (``ZIP_BOMB``)
+    before it is parsed.
+    """
+
+    max_rows: int = Field(_READ.max_rows, ge=1, le=EXCEL_ROWS)
+    """The last row a sheet may use (Excel's own last row by default)."""
+    max_cols: int = Field(_READ.max_cols, ge=1, le=EXCEL_COLS)
+    """The last column a sheet may use (16,384, column ``XFD``, by default)."""
+    max_cells: int = Field(_READ.max_cells, ge=1)
+    """Rows × columns a sheet may use: 2,000,000 by default, 250,000 lines of eight columns
+    (a 50,000-line shipping list uses 400,000)."""
+    max_document_mb: int = Field(_READ.max_document_bytes // 2**20, ge=1, le=64)
+    """The main part of a returned Word form, in MB once inflated: reading it takes about
+    36 times that in memory (a filled form's is well under 1 MB)."""
+    read_timeout_seconds: float = Field(120.0, gt=0)
+    """Seconds the intake's reader process may take over one file before the file is
+    rejected (a 50,000-line shipping list takes about two)."""
+    read_memory_mb: int = Field(2048, ge=256)
+    """Address space, in MB, of the intake's reader process: a file whose reading needs more
+    is rejected instead of stopping the intake. Address space is more than resident memory
+    (a reader validating a 50,000-line shipping list has about 700 MB of it for 200 MB
+    resident)."""
+
+    def reader_limits(self) -> Limits:
+        """These bounds as the `Limits` of the safety gate and the workbook reader."""
+        return replace(_READ, max_rows=self.max_rows, max_cols=self.max_cols,
+                       max_cells=self.max_cells, max_document_bytes=self.max_document_mb * 2**20)
+
+
 class Config(_Config):
     """The parsed ``qmsforms.toml``."""
 
@@ -83,6 +123,7 @@ class Config(_Config):
     forms: dict[str, DocumentControl] = Field(default_factory=dict)
     scoring: Scoring = Field(default_factory=Scoring)
     policies: dict[str, dict[str, object]] = Field(default_factory=dict)
+    limits: ReadLimits = Field(default_factory=ReadLimits)
 
     def control(self, form_id: str) -> DocumentControl:
         """The document control of a form, with a generated number when none is configured."""

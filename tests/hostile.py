@@ -355,6 +355,15 @@ def write_unknown_encoding(d: Path) -> Path:
 
 
 @_case("UNSAFE_XML")
+def write_long_encoding_name(d: Path) -> Path:
+    """An encoding name that runs past the gate's look-ahead (a reader looking further would
+    decide for itself what the part says)."""
+    body = (b'<?xml version="1.0" encoding="' + b"x" * 5000 + b'"?>'
+            + re.sub(rb"^<\?xml[^>]*\?>", b"", _member("xl/worksheets/sheet1.xml")))
+    return _write(d, "long-codec.xlsx", xlsx_bytes({"xl/worksheets/sheet1.xml": body}))
+
+
+@_case("UNSAFE_XML")
 def write_late_dtd(d: Path) -> Path:
     """The DTD pushed past the first 64 KiB by a long comment (and across a 1 MiB chunk)."""
     filler = random.Random(0).randbytes(2**19).hex().encode()  # 1 MiB, incompressible enough

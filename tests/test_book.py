@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -20,10 +23,13 @@ from qmsforms.book import (
     open_book,
 )
 from qmsforms.identity import read_identity
+from qmsforms.safety import Limits
 from qmsforms.validate import validate_file
-from qmsforms.workspace import Workspace
+from qmsforms.workspace import ConfigError, Workspace
 
 from .conftest import VALID, FillFn
+from .test_validate import table_cell
+from .xlsx_parts import named_cell, replace_cell, style_of
 
 
 def _sample(path: Path) -> Path:
@@ -186,3 +192,144 @@ def test_a_block_lies_inside_the_sheet(ref: str, block: tuple[int, int, int, int
     found = None if cells is None else (cells.min_row, cells.min_col, cells.max_row,
                                         cells.max_col)
     assert found == block
+
+
+# -- bounded reading: how far a sheet's cells reach ---------------------------------------------
+
+_APART = """
+import json, resource, sys
+limit = 2 * 2**30  # a reader that asks for more fails here instead of taking the machine
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from qmsforms.validate import validate_file
+from qmsforms.workspace import Workspace
+report = validate_file(sys.argv[1], Workspace(sys.argv[2]))
+print(json.dumps(report.flatten(["code", "sheet", "cell"])))
+"""
+
+
+def _validate_apart(path: Path, ws: Workspace) -> list[list[object]]:
+    """Validate in a child process: a native abort there fails the test, not the suite."""
+    done = subprocess.run([sys.executable, "-c", _APART, str(path), str(ws.root)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _add_rows(path: Path, rows: str, dimension: str | None = None) -> str:
+    """Append ``rows`` to the form sheet (and set its dimension); returns the sheet's name."""
+    def edit(data: bytes) -> bytes:
+        data = data.replace(b"</sheetData>", rows.encode() + b"</sheetData>", 1)
+        if dimension is not None:
+            data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(),
+                          data, count=1)
+        return data
+
+    _rewrite(path, "xl/worksheets/sheet1.xml", edit)
+    return str(load_workbook(path, read_only=True).sheetnames[0])
+
+
+@pytest.mark.parametrize(("rows", "code", "cell"), [
+    # each of these made calamine ask for 77-549 GB and abort the process
+    ('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', "SHEET_TOO_LARGE", "XFD1048576"),
+    ('<row r="60"><c r="ZZZZZZZ60"><v>1</v></c></row>', "CELL_OUT_OF_RANGE", "ZZZZZZZ60"),
+    ('<row r="99999999999"><c r="A99999999999"><v>1</v></c></row>', "CELL_OUT_OF_RANGE",
+     "A99999999999"),
+    ('<row r="99999999999"><c><v>1</v></c></row>', "CELL_OUT_OF_RANGE", "A99999999999"),
+    ('<row r="60"><c r="A60" r="XFD1048576"><v>1</v></c></row>', "SHEET_TOO_LARGE",
+     "XFD1048576"),
+    # and these cost about 1 GB, or were a CalamineError
+    ('<row r="1048576"><c r="H1048576"><v>1</v></c></row>', "SHEET_TOO_LARGE", "H1048576"),
+    ('<row r="60"><c r="XFE60"><v>1</v></c></row>', "CELL_OUT_OF_RANGE", "XFE60"),
+    ('<row r="60"><c r="A0"><v>1</v></c></row>', "CELL_OUT_OF_RANGE", "A0"),
+])
+def test_a_stray_cell_far_out_is_refused_at_its_cell(make_filled: FillFn, ws: Workspace,
+                                                    rows: str, code: str, cell: str) -> None:
+    path = make_filled("complaint", qty_returned=1)
+    sheet = _add_rows(path, rows)
+    assert _validate_apart(path, ws) == [[code, sheet, cell]]
+
+
+def test_a_dimension_that_claims_the_last_row_is_refused(make_filled: FillFn,
+                                                         ws: Workspace) -> None:
+    path = make_filled("complaint", qty_returned=1)
+    _add_rows(path, '<row r="1048576"><c r="H1048576"><v>1</v></c></row>', "A1:H1048576")
+    assert [row[0] for row in _validate_apart(path, ws)] == ["ABSURD_DIMENSIONS"]
+
+
+def test_a_stray_cell_within_the_limits_is_read(make_filled: FillFn, ws: Workspace) -> None:
+    path = make_filled("complaint", qty_returned=1)
+    expected = validate_file(path, ws).data
+    _add_rows(path, '<row r="60"><c r="XFD60"><v>1</v></c></row>')
+    report = validate_file(path, ws)
+    assert report.issues == [] and report.data == expected
+
+
+def test_the_limits_come_from_the_workspace(make_filled: FillFn, ws: Workspace) -> None:
+    path = make_filled("complaint", qty_returned=1)
+    sheet = _add_rows(path, '<row r="60"><c r="J60"><v>1</v></c></row>')
+    assert validate_file(path, ws).valid
+    config = ws.root / "qmsforms.toml"
+    shipped = config.read_text(encoding="utf-8")
+    for limits in ("max_cols = 9", "max_rows = 59", "max_cells = 500"):
+        config.write_text(f"{shipped}\n[limits]\n{limits}\n", encoding="utf-8")
+        found = validate_file(path, Workspace(ws.root)).flatten(["code", "sheet", "cell"])
+        assert found == [["SHEET_TOO_LARGE", sheet, "J60"]], limits
+
+
+def test_the_default_limits_are_the_readers() -> None:
+    config = Workspace(Path("/nonexistent")).config
+    assert config.limits.reader_limits() == Limits()
+    assert config.limits.read_timeout_seconds > 0 and config.limits.read_memory_mb >= 256
+
+
+@pytest.mark.parametrize("text", ["max_rows = 0", "max_cols = 16385", "max_cells = 0",
+                                  "read_timeout_seconds = 0", "read_memory_mb = 10",
+                                  "max_sheets = 3"])
+def test_limits_that_cannot_be_are_a_config_error(ws: Workspace, text: str) -> None:
+    config = ws.root / "qmsforms.toml"
+    config.write_text(f"{config.read_text(encoding='utf-8')}\n[limits]\n{text}\n",
+                      encoding="utf-8")
+    with pytest.raises(ConfigError):
+        Workspace(ws.root).config  # noqa: B018
+
+
+def test_a_50000_line_shipping_list_is_read_with_the_default_limits(make_filled: FillFn,
+                                                                   ws: Workspace) -> None:
+    path = make_filled("shipping-list")
+    first = int(re.sub(r"[A-Z]", "", table_cell(path, "part_name", 0)))
+    lines = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>螺栓 M{r % 9}</t></is></c>'
+        f'<c r="C{r}" t="inlineStr"><is><t>B{r}</t></is></c><c r="D{r}"><v>{r % 50 + 1}</v></c>'
+        f'<c r="E{r}" t="inlineStr"><is><t>pcs</t></is></c><c r="F{r}"><v>0.5</v></c></row>'
+        for r in range(first + 10, first + 50_000))
+
+    def edit(data: bytes) -> bytes:
+        tail = data.index(b"</sheetData>")
+        return data[:tail] + lines.encode() + data[tail:]
+
+    _rewrite(path, "xl/worksheets/sheet1.xml", edit)
+    report = validate_file(path, ws)
+    assert report.issues == []
+    assert len(report.data["lines"]) == len(VALID["shipping-list"]["lines"]) + 49_990
+
+
+# -- error values calamine does not know ------------------------------------------------------
+
+def test_an_error_value_excel_never_writes_is_refused_in_an_input(make_filled: FillFn,
+                                                                 ws: Workspace) -> None:
+    path = make_filled("complaint", qty_returned=1)
+    ref = named_cell(path, "qty_returned")
+    replace_cell(path, ref, f'<c r="{ref}" s="{style_of(path, ref)}" t="e"><v>7</v></c>')
+    assert validate_file(path, ws).flatten(["code", "field", "cell"]) == [
+        ["CELL_UNREADABLE", "qty_returned", ref]]
+
+
+@pytest.mark.parametrize("value", ["7", "#SPILL!", "#CALC!"])
+def test_an_error_value_outside_the_inputs_is_ignored(make_filled: FillFn, ws: Workspace,
+                                                      value: str) -> None:
+    """calamine refuses the whole sheet for such a value; the cell is no input."""
+    path = make_filled("complaint", qty_returned=1)
+    expected = validate_file(path, ws).data
+    _add_rows(path, f'<row r="60"><c r="J60" t="e"><f>A1:A2</f><v>{value}</v></c></row>')
+    report = validate_file(path, ws)
+    assert report.issues == [] and report.data == expected

@@ -78,3 +78,14 @@ def test_readme_first_block_runs_the_demo() -> None:
     blocks = fenced_blocks()
     assert blocks
     assert "qmsforms demo" in blocks[0][1]
+
+
+def test_the_readme_shows_the_default_limits() -> None:
+    import tomllib
+
+    from qmsforms.workspace import Config
+
+    blocks = [tomllib.loads(body) for lang, body in fenced_blocks()
+              if lang == "toml" and "[limits]" in body]
+    assert len(blocks) == 1
+    assert Config.model_validate(blocks[0]).limits == Config().limits

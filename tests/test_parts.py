@@ -117,6 +117,23 @@ def test_a_utf16_part_reads_the_same(make_filled: FillFn, ws: Workspace, member:
     assert report.issues == [] and report.data == expected.data
 
 
+@pytest.mark.parametrize("encoding", ["GBK", "GB2312"])
+@pytest.mark.parametrize("member", [SHEET, "xl/sharedStrings.xml", "xl/workbook.xml"])
+def test_a_part_in_a_chinese_encoding_reads_the_same(make_filled: FillFn, ws: Workspace,
+                                                    member: str, encoding: str) -> None:
+    """Parts declared GBK were "multi-byte encodings are not supported" from expat."""
+    path = make_filled("satisfaction-survey")
+    to_shared_strings(path, first="示例五金电子有限公司 Letterhead")
+    expected = validate_file(path, ws)
+    assert expected.issues == []
+    parts = parts_of(path)
+    text = f'<?xml version="1.0" encoding="{encoding}"?>\n' + _DECL.sub(b"", parts[member]).decode()
+    parts[member] = text.encode(encoding, "xmlcharrefreplace")
+    write_parts(path, parts)
+    report = validate_file(path, ws)
+    assert report.issues == [] and report.data == expected.data
+
+
 def test_a_formula_in_a_utf16_sheet_is_found(make_filled: FillFn, ws: Workspace) -> None:
     path = make_filled("satisfaction-survey")
     ref = _formula_in_customer(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import time
 import tracemalloc
 import zipfile
@@ -105,6 +106,37 @@ def test_limits_apply(tmp_path: Path) -> None:
         "ZIP_BOMB"]
     small = Limits(max_rows=1)
     assert [i.code for i in inspect_file(path, limits=small)] == ["ABSURD_DIMENSIONS"]
+
+
+@pytest.mark.parametrize(("ref", "refused"), [
+    ("A1:H50040", False), ("A1:XFD1", False), ("A1:H300000", True), ("A1:XFD1048576", True),
+])
+def test_a_declared_dimension_is_held_to_the_sheet_limits(tmp_path: Path, ref: str,
+                                                          refused: bool) -> None:
+    member = "xl/worksheets/sheet1.xml"
+    sheet = dict(hostile.xlsx_members())[member]
+    sheet = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), sheet)
+    path = tmp_path / "dim.xlsx"
+    path.write_bytes(hostile.xlsx_bytes({member: sheet}))
+    assert [i.code for i in inspect_file(path)] == (["ABSURD_DIMENSIONS"] if refused else [])
+
+
+def test_a_word_document_too_large_to_read_is_refused(tmp_path: Path) -> None:
+    path = hostile.write_clean_docx(tmp_path)
+    size = len(dict(hostile.DOCX_MEMBERS)["word/document.xml"])
+    assert inspect_file(path, limits=Limits(max_document_bytes=size)) == []
+    refused = inspect_file(path, limits=Limits(max_document_bytes=size - 1))
+    assert [(i.code, i.value) for i in refused] == [("ZIP_BOMB", "word/document.xml")]
+
+
+def test_the_gate_hands_on_the_worksheets_it_inflated(tmp_path: Path) -> None:
+    path = hostile.write_clean_xlsx(tmp_path)
+    inflated: dict[str, bytes] = {}
+    assert inspect_file(path, inflated=inflated) == []
+    with zipfile.ZipFile(path) as zf:
+        assert inflated == {n: zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/")}
+    bad = hostile.CASES["late_dtd"][0](tmp_path)
+    assert inspect_file(bad, inflated=inflated) != [] and inflated == {}
 
 
 def test_check_defusedxml_passes() -> None:

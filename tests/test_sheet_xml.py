@@ -9,7 +9,17 @@ import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from qmsforms.book import Book, BookError
-from qmsforms.sheet_xml import Scan, may_have_special, scan, scan_exact
+from qmsforms.safety import EXCEL_COLS, EXCEL_ROWS
+from qmsforms.sheet_xml import (
+    Extent,
+    Scan,
+    SheetXmlError,
+    extent,
+    fits,
+    may_have_special,
+    scan,
+    scan_exact,
+)
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
@@ -288,3 +298,135 @@ def test_fast_and_exact_scans_agree_on_a_long_table(make_filled: FillFn) -> None
             b"<v>", b"<v>9", 1), 1))
     fast, exact = _special_both_ways(path)
     assert fast == exact and exact.problems
+
+
+# -- unit: how far the cells reach --------------------------------------------------------------
+
+def _rows(rows: str, head: str = "") -> bytes:
+    return (f'<worksheet xmlns="{MAIN}">{head}<sheetData>{rows}</sheetData></worksheet>').encode()
+
+
+_PLAIN = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="H1"><v>1</v></c></row><row r="45">' \
+         '<c r="B45"><v>2</v></c></row>'
+
+
+def test_a_plainly_written_sheet_fits_without_a_parse() -> None:
+    data = _rows(_PLAIN)
+    assert fits(data, EXCEL_ROWS, EXCEL_COLS, 2_000_000)
+    assert extent(data) == Extent(45, 8, "B45", "H1")
+    assert not fits(data, EXCEL_ROWS, EXCEL_COLS, 100)  # only `extent` can tell
+
+
+@pytest.mark.parametrize(("extra", "found"), [
+    ('<row r="46"><c r="XFD46"><v>1</v></c></row>', Extent(46, 16_384, "XFD46", "XFD46")),
+    ('<row r="1048576"><c r="H1048576"><v>1</v></c></row>', Extent(1_048_576, 8, "H1048576", "H1")),
+    # calamine takes the last reference of a cell, and places one without any after the cell
+    # before it, in the row of its row element
+    ('<row r="46"><c r="A46" r="Z46"><v>1</v></c></row>', Extent(46, 26, "Z46", "Z46")),
+    ('<row r="46"><c r="A46"><v>1</v></c><c><v>1</v></c><c s="1"><v>1</v></c></row>',
+     Extent(46, 8, "A46", "H1")),
+    ('<row><c><v>1</v></c></row><row><c><v>1</v></c></row>', Extent(47, 8, "A47", "H1")),
+    ('<row r="900"/><row><c><v>1</v></c></row>', Extent(901, 8, "A901", "H1")),
+    ("<row r='46'><c r = 'z46'><v>1</v></c></row>", Extent(46, 26, "z46", "z46")),
+    ('<row r="46"><c r="B046"><v>1</v></c></row>', Extent(46, 8, "B046", "H1")),
+    ('<row r="46"><c\tr="AA46"><v>1</v></c></row>', Extent(46, 27, "AA46", "AA46")),
+    (f'<row r="46"><x:c {_X} r="AB46"><x:v>1</x:v></x:c></row>', Extent(46, 28, "AB46", "AB46")),
+    ('<row r="46"><y:c xmlns:y="urn:y" r="AC46"><y:v>1</y:v></y:c></row>',
+     Extent(46, 29, "AC46", "AC46")),
+    # an empty cell holds no value: calamine keeps none
+    ('<row r="5000"><c r="Z5000" s="3"/></row>', Extent(45, 8, "B45", "H1")),
+])
+def test_cells_are_placed_as_calamine_places_them(extra: str, found: Extent) -> None:
+    data = _rows(_PLAIN + extra)
+    assert extent(data) == found
+    if fits(data, EXCEL_ROWS, EXCEL_COLS, 2_000_000):  # certain when it says so
+        assert found.rows * found.cols <= 2_000_000
+
+
+@pytest.mark.parametrize(("extra", "outside"), [
+    ('<row r="46"><c r="XFE46"><v>1</v></c></row>', "XFE46"),
+    ('<row r="46"><c r="ZZZZZZZ46"/></row>', "ZZZZZZZ46"),
+    ('<row r="46"><c r="A99999999999"><v>1</v></c></row>', "A99999999999"),
+    ('<row r="99999999999"><c><v>1</v></c></row>', "A99999999999"),
+    ('<row r="1048576"/><row><c><v>1</v></c></row>', "A1048577"),
+    ('<row r="46"><c r="A0"><v>1</v></c></row>', "A0"),
+])
+def test_a_cell_outside_the_grid_is_named(extra: str, outside: str) -> None:
+    data = _rows(_PLAIN + extra)
+    assert not fits(data, EXCEL_ROWS, EXCEL_COLS, 2_000_000)
+    assert extent(data).outside == outside
+
+
+@pytest.mark.parametrize("rows", [
+    '<row r="2"><c r="A2" r="XFD1048576"><v>1</v></c></row>',
+    '<row r="2"><c r="A2" s="1"\nr="XFD1048576"><v>1</v></c></row>',
+    '<row r="2"><c r="A2" s="1" r =\'XFD1048576\'><v>1</v></c></row>',
+    '<row r="2"><c s="1" r="XFD1048576"><v>1</v></c></row>',
+    '<row r="2"><c r="xfd1048576"><v>1</v></c></row>',
+    '<row r="1048576"><c><v>1</v></c><c><v>1</v></c></row>',
+    f'<row r="2"><x:c {_X} r="XFD1048576"><x:v>1</x:v></x:c></row>',
+])
+def test_no_spelling_hides_a_far_cell_from_the_quick_check(rows: str) -> None:
+    data = _rows(_PLAIN + rows)
+    assert not fits(data, EXCEL_ROWS, EXCEL_COLS, 2_000_000)
+    assert extent(data).rows >= 1_048_576
+
+
+def test_only_the_first_sheet_data_is_read() -> None:
+    hidden = _rows(_PLAIN.replace('<row r="45">', '<!-- </sheetData> --><row r="45">')
+                   + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    assert extent(hidden).rows == 1_048_576
+    after = _rows(_PLAIN).replace(b"</worksheet>", b'<extLst><c r="XFD1048576"><v>1</v></c>'
+                                  b"</extLst></worksheet>")
+    assert extent(after) == Extent(45, 8, "B45", "H1")
+
+
+def test_a_dtd_in_a_sheet_is_not_read() -> None:
+    with pytest.raises(SheetXmlError):
+        extent(b'<!DOCTYPE x [<!ENTITY a "b">]>' + _rows(_PLAIN))
+
+
+def test_an_error_value_excel_never_writes_is_unreadable() -> None:
+    data = _sheet('<c r="B5" t="e"><v>7</v></c><c r="C5" t="e"><v>#SPILL!</v></c>')
+    for found in (scan(data), scan_exact(data)):
+        assert found.errors == {(5, 2): "7", (5, 3): "#SPILL!"}
+        assert set(found.problems) == {(5, 2)}
+
+
+@pytest.mark.parametrize("rows", [
+    '<row r="60"><c r="A60" r="Z60"><v>1</v></c></row>',
+    '<row r="60"><c r="E60"><v>1</v></c><c><v>1</v></c><c><v>1</v></c></row>',
+    '<row><c><v>1</v></c></row><row><c><v>1</v></c><c><v>1</v></c></row>',
+    '<row r="70"/><row><c><v>1</v></c></row>',
+    "<row r='60'><c r = 'ab60'><v>1</v></c></row>",
+    '<row r="60"><c r="B060"><v>1</v></c></row>',
+    '<row r="60"><y:c xmlns:y="urn:y" r="AC60"><y:v>1</y:v></y:c></row>',
+    '<row r="80"><c r="Z80" s="3"/></row>',
+])
+def test_the_extent_is_what_calamine_reads(make_filled: FillFn, rows: str) -> None:
+    from python_calamine import CalamineWorkbook
+
+    path = make_filled("complaint", qty_returned=1)
+    rewrite(path, SHEET, lambda data: data.replace(b"</sheetData>", rows.encode()
+                                                   + b"</sheetData>", 1))
+    with Book(path) as book:
+        found = extent(book._sheet_xml(book.sheetnames[0]))
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(
+        skip_empty_area=False)
+    assert (found.rows, found.cols) == (len(grid), max(map(len, grid)))
+
+
+def test_a_cell_that_may_hold_a_value_counts(make_filled: FillFn) -> None:
+    """A formula without its result holds no value for calamine; counted all the same, the
+    extent is never less than what calamine reads."""
+    from python_calamine import CalamineWorkbook
+
+    path = make_filled("complaint", qty_returned=1)
+    rewrite(path, SHEET, lambda data: data.replace(
+        b"</sheetData>", b'<row r="80"><c r="Y80"><f>1+1</f></c></row></sheetData>', 1))
+    with Book(path) as book:
+        found = extent(book._sheet_xml(book.sheetnames[0]))
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(
+        skip_empty_area=False)
+    assert (found.rows, found.cols) == (80, 25)
+    assert len(grid) < 80 and max(map(len, grid)) < 25

@@ -19,6 +19,7 @@ from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
 from .conftest import VALID, FillFn
+from .xlsx_parts import rewrite
 
 
 def cell_of(path: Path, name: str, offset: int = 0) -> str:
@@ -482,3 +483,13 @@ def test_annotated_copy_writes_formula_like_values_as_text(make_filled: FillFn, 
     issues_sheet = load_workbook(out).worksheets[0]
     value_cell = issues_sheet.cell(row=2, column=5)
     assert value_cell.data_type == "s"
+
+
+def test_a_file_refused_for_its_size_is_not_opened_to_be_annotated(
+        make_filled: FillFn, ws: Workspace, tmp_path: Path) -> None:
+    path = make_filled("complaint", qty_returned=1)
+    rewrite(path, "xl/worksheets/sheet1.xml", lambda data: data.replace(
+        b"</sheetData>", b'<row r="1048576"><c r="H1048576"><v>1</v></c></row></sheetData>'))
+    report = validate_file(path, ws)
+    assert report.flatten(["code", "cell"]) == [["SHEET_TOO_LARGE", "H1048576"]]
+    assert annotate(path, report, tmp_path / "annotated.xlsx") is None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import subprocess
+import sys
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -1397,3 +1399,102 @@ def test_a_table_cell_outside_a_row_or_table_is_a_corrupt_file(
 
     _rewrite(path, "word/document.xml", unwrap)
     assert [i.code for i in _validate(path, ws).issues] == ["CORRUPT_FILE"]
+
+
+def _drop_content(tag: str | None) -> Callable[[bytes], bytes]:
+    """Remove the ``w:sdtContent`` of the control tagged ``tag`` (of every control: None)."""
+    def edit(xml: bytes) -> bytes:
+        root = etree.fromstring(xml)
+        for sdt in root.iter(w("w:sdt")):
+            found = sdt.find(f"{w('w:sdtPr')}/{w('w:tag')}")
+            content = sdt.find(w("w:sdtContent"))
+            if content is not None and (tag is None or (
+                    found is not None and found.get(w("w:val")) == tag)):
+                sdt.remove(content)
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    return edit
+
+
+def test_a_control_without_content_is_read_as_empty(ws: Workspace, tmp_path: Path) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    _rewrite(path, "word/document.xml", _drop_content("customer"))
+    assert _flat(_validate(path, ws)) == [("REQUIRED", "customer")]
+    _rewrite(path, "word/document.xml", _drop_content(None))  # ticks, dates, lists too
+    assert {code for code, _ in _flat(_validate(path, ws))} == {"REQUIRED"}
+
+
+def test_an_encoding_name_past_the_gates_look_ahead_is_refused(ws: Workspace,
+                                                               tmp_path: Path) -> None:
+    """It was a LookupError from the sheet scan, or whatever lxml made of it."""
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    _rewrite(path, "word/document.xml", lambda xml: re.sub(
+        rb"^<\?xml[^>]*\?>", b'<?xml version="1.0" encoding="' + b"x" * 5000 + b'"?>', xml))
+    assert _validate(path, ws).codes() == ["UNSAFE_XML"]
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "GB2312"])
+def test_parts_in_a_chinese_encoding_read_the_same(ws: Workspace, tmp_path: Path,
+                                                   encoding: str) -> None:
+    path = _issue(ws, tmp_path, "complaint", COMPLAINT)
+    expected = _validate(path, ws)
+    assert expected.valid
+
+    def declared(xml: bytes) -> bytes:
+        text = re.sub(r"^<\?xml[^>]*\?>", "", xml.decode())
+        return (f'<?xml version="1.0" encoding="{encoding}"?>' + text).encode(
+            encoding, "xmlcharrefreplace")
+
+    for member in ("word/document.xml", "docProps/custom.xml"):
+        _rewrite(path, member, declared)
+    report = _validate(path, ws)
+    assert report.issues == [] and report.data == expected.data
+
+
+def test_noted_sources_tell_what_same_source_tells(ws: Workspace, tmp_path: Path) -> None:
+    """`Sources` answers `same_source` against many values at once (for tables of thousands
+    of rows): the same answers, for controls, the cells holding them and their pieces."""
+    from qmsforms.word.body import Body, Sources, control_value, same_source
+
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+    doc = Body(_xml(path))
+    found = [control_value(doc, doc.pieces(sdt), "tag") for sdt in doc.sdts]
+    found += [f for tc in list(doc.body.iter(w("w:tc")))[::3]
+              for f in doc.cell_values(tc, "position")]
+    for i, value in enumerate(found):
+        others = found[:i] + found[i + 1:i + 40]
+        assert Sources(others).overlaps(value) == any(same_source(value, o) for o in others)
+
+
+_READ_APART = """
+import sys, datetime
+from qmsforms.word.validate import validate_word_file
+from qmsforms.workspace import Workspace
+report = validate_word_file(sys.argv[1], Workspace(sys.argv[2]), today=datetime.date(2026, 12, 1))
+print(" ".join(report.codes()))
+"""
+
+
+@pytest.mark.parametrize("copies", ["rows", "controls"])
+def test_thousands_of_rows_or_controls_are_read_in_one_pass(ws: Workspace, tmp_path: Path,
+                                                            copies: str) -> None:
+    """Each value was compared with every other (minutes for a few thousand rows); the
+    timeout only guards against a hang."""
+    path = _issue(ws, tmp_path, "8d-report", EIGHT_D)
+
+    def copy(xml: bytes) -> bytes:
+        root = etree.fromstring(xml)
+        if copies == "rows":
+            row = root.findall(f".//{w('w:tbl')}")[-1].findall(w("w:tr"))[-1]
+            for _ in range(5000):
+                row.addnext(deepcopy(row))
+        else:
+            sdt = next(root.iter(w("w:sdt")))
+            for _ in range(15_000):
+                sdt.addnext(deepcopy(sdt))
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    _rewrite(path, "word/document.xml", copy)
+    done = subprocess.run([sys.executable, "-c", _READ_APART, str(path), str(ws.root)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -94,9 +94,49 @@ def same_source(a: Found, b: Found) -> bool:
     return any(related(x, y) for x in a.key for y in b.key)
 
 
+class Sources:
+    """The elements some values were read from, and every element above them: whether
+    another value was read from (part of) one of them costs the depth of the document, not
+    the number of values (a table of thousands of rows, thousands of copies of a control)."""
+
+    def __init__(self, founds: Iterable[Found] = ()) -> None:
+        """Start with the elements of ``founds``."""
+        self.nodes: set[Any] = set()
+        self.above: set[Any] = set()
+        for found in founds:
+            self.add(found)
+
+    def add(self, found: Found) -> None:
+        """Note the elements ``found`` was read from."""
+        for node in found.key:
+            if node not in self.nodes:
+                self.nodes.add(node)
+                self.above.update(node.iterancestors())
+
+    def overlaps(self, found: Found) -> bool:
+        """Whether ``found`` was read from a noted element, from within one, or from one
+        holding one (`same_source` with any noted value)."""
+        return any(node in self.nodes or node in self.above
+                   or any(up in self.nodes for up in node.iterancestors())
+                   for node in found.key)
+
+
+class Candidates(list[Found]):
+    """The values bound to one input, none read from (part of) an element another was."""
+
+    def __init__(self) -> None:
+        """No value yet."""
+        super().__init__()
+        self.sources = Sources()
+
+
 def add_candidate(candidates: list[Found], found: Found) -> None:
     """Append ``found`` unless it was read from (part of) an element already read."""
-    if not any(same_source(found, other) for other in candidates):
+    if isinstance(candidates, Candidates):
+        if not candidates.sources.overlaps(found):
+            candidates.append(found)
+            candidates.sources.add(found)
+    elif not any(same_source(found, other) for other in candidates):
         candidates.append(found)
 
 

@@ -46,7 +46,7 @@ from ..issues import Code, Issue, UsageError
 from ..registry import FormDef
 from ..workspace import Workspace
 from . import rows
-from .body import Body, Found, add_candidate, agree, control_value
+from .body import Body, Candidates, Found, add_candidate, agree, control_value
 from .ooxml import glossary_texts, w
 from .props import PARSER, producer, read_word_identity
 
@@ -129,7 +129,7 @@ def _glossary(blob: bytes | None) -> dict[str, str]:
 
 def _candidates(doc: Body, name: str) -> list[Found]:
     """Every input bound to the single field ``name``: by tag, by bookmark, by alias."""
-    out: list[Found] = []
+    out = Candidates()
     for sdt in doc.by_tag.get(name, []):  # a control inside one taken is part of it
         add_candidate(out, control_value(doc, [sdt], "tag"))
     first, start = doc.in_bookmark(name)

@@ -23,13 +23,14 @@ from typing import Any
 from ..fields import FieldSpec
 from .body import (
     Body,
+    Candidates,
     Found,
+    Sources,
     add_candidate,
     agree,
     control_value,
     is_blank,
     nearest,
-    same_source,
 )
 from .ooxml import prop, w
 
@@ -180,9 +181,9 @@ def _row(doc: Body, names: list[str], tr: Any, where: dict[str, int],
          row_marks: list[Mark]) -> Row:
     held = {doc.grid_start(tc): doc.cell_values(tc, "position") for tc in doc.cells_of(tr)}
     row = Row(tr)
-    used: list[Found] = []
+    used = Sources()
     for name in names:
-        candidates: list[Found] = []
+        candidates = Candidates()
         for via in ("tag", "bookmark", "alias"):
             for mark in row_marks:
                 if mark.column != name or mark.via != via:
@@ -195,12 +196,13 @@ def _row(doc: Body, names: list[str], tr: Any, where: dict[str, int],
         for value in held.get(where.get(name, -1), []):
             add_candidate(candidates, value)
         value, clash = agree(candidates)
-        used.extend(candidates)
+        for found in candidates:
+            used.add(found)
         if clash:
             row.clashes[name] = clash
         elif value is not None:
             row.values[name] = value
     row.strays = [f for values in held.values() for f in values
                   if f.key[0].tag == w("w:sdt") and not is_blank(f)
-                  and not any(same_source(f, u) for u in used)]
+                  and not used.overlaps(f)]
     return row

@@ -58,7 +58,7 @@ def validate_word(path: str | os.PathLike[str], workspace: Workspace, report: Re
     ``instance_id``, ``data`` (None when invalid) and ``scores``.
     """
     path = Path(path)
-    gate = inspect_file(path, expect="docx")
+    gate = inspect_file(path, expect="docx", limits=workspace.config.limits.reader_limits())
     if gate:
         report.add(gate)
         return None

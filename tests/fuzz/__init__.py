@@ -14,8 +14,10 @@ a larger run is one command::
 
     python -m tests.fuzz --count 5000 --seed 1
 
-It prints the mutants per operator and outcome, the refusal codes, and every violation,
-false refusal, crash, hang and abort with its key and the data diff. ``--only KEY`` re-runs
-one mutant (``--save PATH`` writes it), ``--workers``, ``--timeout`` and ``--memory-mb``
-bound the pooled run, and the exit code is 1 when any violation or crash was found.
+It prints the mutants per operator and outcome, the peak memory of the mutants (each read
+in a worker process whose address space is limited, 2048 MB by default), the refusal codes,
+and every violation, false refusal, crash, hang and abort with its key and the data diff.
+``--only KEY`` re-runs one mutant (``--save PATH`` writes it), ``--workers``, ``--timeout``
+and ``--memory-mb`` bound the pooled run, and the exit code is 1 when any violation, crash,
+hang or abort was found.
 """

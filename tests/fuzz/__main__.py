@@ -23,8 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds one mutant may take before it counts as a hang")
-    parser.add_argument("--memory-mb", type=int, default=0,
-                        help="address-space limit per worker (0: none)")
+    parser.add_argument("--memory-mb", type=int, default=2048,
+                        help="address-space limit per worker, MB (0: none)")
     parser.add_argument("--ops", help="comma-separated operators to run (default: all)")
     parser.add_argument("--forms", help="comma-separated form:format seeds (default: all)")
     parser.add_argument("--only", help="re-run one mutant key, form:format:operator:n")
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the fuzz; 1 when a violation or a crash was found, else 0."""
+    """Run the fuzz; 1 when a violation, crash, hang or abort was found, else 0."""
     args = _parser().parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="qmsforms-fuzz-ws-") as tmp:
         workspace = init_workspace(Path(tmp) / "ws")
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(results)} mutants of {len(seeds)} seeds, base seed {args.seed}, "
               f"{time.monotonic() - started:.1f} s\n")
         print(render(results, args.show))
-        bad = any(r.outcome in ("violation", "crash") for r in results)
+        bad = any(r.outcome in ("violation", "crash", "hang", "abort") for r in results)
         return int(bad or any(s.misread for s in seeds))
 
 

@@ -240,6 +240,40 @@ def dimension_lie(rng: random.Random, seed: Seed) -> Mutation:
     return Mutation(book.build(), Expect.KEEP, f"{part} dimension {ref!r}")
 
 
+_FAR_CELLS: tuple[tuple[str, str], ...] = (
+    # (variant, the row written below the sheet's last; {r} is a row past it)
+    ("last cell of the grid", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
+    ("last row", '<row r="1048576"><c r="H1048576" t="inlineStr"><is><t>x</t></is></c></row>'),
+    ("last column", '<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>'),
+    ("seven letters", '<row r="{r}"><c r="ZZZZZZZ{r}"><v>1</v></c></row>'),
+    ("past the last row", '<row r="99999999999"><c r="A99999999999"><v>1</v></c></row>'),
+    ("row past the last, cell without r", '<row r="99999999999"><c><v>1</v></c></row>'),
+    ("row 0", '<row r="{r}"><c r="B0"><v>1</v></c></row>'),
+    ("second r", '<row r="{r}"><c r="J{r}" r="XFD1048576"><v>1</v></c></row>'),
+    ("r spelled apart", "<row r='{r}'><c s=\"0\"\n r = 'xfd1048576'><v>1</v></c></row>"),
+    ("empty far cell", '<row r="1048576"><c r="XFD1048576" s="0"/></row>'),
+    ("far cell in a comment", '<!-- <row r="1048576"><c r="XFD1048576"><v>1</v></c></row> -->'),
+    ("unknown error value", '<row r="{r}"><c r="J{r}" t="e"><v>7</v></c></row>'),
+    ("spilled formula", '<row r="{r}"><c r="J{r}" t="e"><f>A1:A2</f><v>#SPILL!</v></c></row>'),
+)
+
+
+@operator("cell_far", "xlsx")
+def cell_far(rng: random.Random, seed: Seed) -> Mutation:
+    """A stray cell far outside a sheet, past its grid, or spelled to hide where it is."""
+    book = Workbook(seed)
+    part = rng.choice(sorted(book.sheets.values()))
+    data = pk.get(book.members, part) or b""
+    last = max((int(r) for r in re.findall(rb'<row r="([0-9]+)"', data)), default=0)
+    variant, row = rng.choice(_FAR_CELLS)
+    tail = data.rfind(b"</sheetData>")
+    if tail == -1:
+        return Mutation(book.build(), Expect.KEEP, f"{part} has no sheet data ({variant})")
+    added = row.format(r=last + 15).encode()
+    mutant = pk.put(book.members, part, data[:tail] + added + data[tail:])
+    return Mutation(pk.build(mutant), Expect.KEEP, f"{part}: {added.decode()[:60]} ({variant})")
+
+
 # -- shared strings --------------------------------------------------------------------------
 
 def _string_cells(book: Workbook) -> list[pk.etree._Element]:

@@ -69,9 +69,22 @@ def listing(results: Sequence[Result], outcome: str, limit: int) -> str:
     return "\n".join(lines)
 
 
+def memory(results: Sequence[Result]) -> str:
+    """The peak resident memory of the mutants read in worker processes: the largest, with
+    its key, and the median."""
+    measured = sorted((r for r in results if r.rss_mb), key=lambda r: r.rss_mb)
+    if not measured:
+        return "peak memory: not measured (run in this process)"
+    top = measured[-1]
+    median = measured[len(measured) // 2].rss_mb
+    return (f"peak memory per mutant: max {top.rss_mb:.0f} MB ({top.key}), "
+            f"median {median:.0f} MB")
+
+
 def render(results: Sequence[Result], limit: int = 3) -> str:
-    """The whole report: table, refusal codes, then every bad outcome with repro keys."""
-    parts = [table(results), "", "refusal codes:", refusal_codes(results)]
+    """The whole report: table, peak memory, refusal codes, then every bad outcome with repro
+    keys."""
+    parts = [table(results), "", memory(results), "", "refusal codes:", refusal_codes(results)]
     for outcome in OUTCOMES:
         if outcome in ("valid-same", "refused", "n/a"):
             continue

@@ -3,19 +3,25 @@
 Outcomes: ``valid-same`` (VALID, the seed's data), ``refused`` (not VALID, with codes),
 ``false-refusal`` (a meaning-preserving respelling refused), ``violation`` (VALID with other
 data, or VALID where a refusal is required), ``crash`` (an exception escaped validate_file),
-``hang`` and ``abort`` (pooled runs only: past the time cap, or the worker process died),
-``n/a`` (the operator found nothing to mutate) and ``harness-error`` (the operator failed).
+``hang`` and ``abort`` (pooled runs only: past the time cap, or the worker process died, by
+a native abort, a signal or its address-space limit), ``n/a`` (the operator found nothing to
+mutate) and ``harness-error`` (the operator failed).
+
+Pooled runs also measure each mutant's peak resident memory in its worker (``rss_mb``: the
+worker's peak is reset before each mutant, on Linux).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import random
+import re
 import tempfile
 import time
 import traceback
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -64,6 +70,8 @@ class Result:
     codes: tuple[str, ...] = ()
     detail: str = ""
     """The data diff of a violation, or the exception of a crash."""
+    rss_mb: float = 0.0
+    """Peak resident memory of the worker while it read this mutant (pooled runs only)."""
 
 
 def plan(seeds: Sequence[Seed], count: int, base: int = 0) -> list[Key]:
@@ -125,7 +133,9 @@ def check(seed: Seed, key: Key, workspace: Workspace, folder: Path) -> Result:
         return Result(outcome="n/a", **base)
     try:
         report = validate_bytes(mutation.data, key.fmt, workspace, folder)
-    except Exception as exc:
+    except BaseException as exc:  # a panic in native code is a BaseException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return Result(outcome="crash", expect=mutation.expect.value, note=mutation.note,
                       detail=f"{type(exc).__name__}: {exc} [{Path(where.filename).name}:"
@@ -142,6 +152,24 @@ def run_local(seeds: Sequence[Seed], keys: Iterable[Key], workspace: Workspace) 
 
 # -- pooled runs with a time cap per mutant -----------------------------------------------
 
+def _reset_peak() -> None:
+    """Start measuring this process's peak resident memory afresh (Linux; else a no-op)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory since `_reset_peak` (or since it started)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
 def _worker(conn: Connection, seeds: list[Seed], root: str, memory_mb: int) -> None:
     if memory_mb:
         import resource
@@ -156,7 +184,9 @@ def _worker(conn: Connection, seeds: list[Seed], root: str, memory_mb: int) -> N
             if text is None:
                 return
             key = Key.parse(text)
-            conn.send(check(by_name[f"{key.form}:{key.fmt}"], key, workspace, Path(tmp)))
+            _reset_peak()
+            result = check(by_name[f"{key.form}:{key.fmt}"], key, workspace, Path(tmp))
+            conn.send(replace(result, rss_mb=peak_mb()))
 
 
 class _Slot:
