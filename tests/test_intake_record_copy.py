@@ -80,3 +80,18 @@ def test_libreoffice_opens_the_record_copy(make_filled: FillFn, tmp_path: Path,
     resaved = load_workbook(soffice(target, "xlsx"))
     assert resaved.sheetnames[0] == RECORD_SHEET
     assert resaved[RECORD_SHEET]["B2"].value == RECORD["record_id"]
+
+
+def test_a_comment_among_the_sheets_is_no_sheet(make_filled: FillFn, ws: Workspace,
+                                                tmp_path: Path) -> None:
+    """Found by the fuzz: a comment node in <sheets> was asked for its sheetId."""
+    from .xlsx_parts import parts_of, rewrite
+
+    source = make_filled("shipping-list")
+    rewrite(source, "xl/workbook.xml",
+            lambda xml: xml.replace(b"<sheets>", b"<sheets><!-- a comment -->", 1))
+    target = tmp_path / "copy.xlsx"
+    write_record_copy(source, target, [("a", "b")], RECORD_SHEET, RECORD_TITLE)
+    book = parts_of(target)["xl/workbook.xml"].decode()
+    assert book.index(f'name="{RECORD_SHEET}"') < book.index("a comment")
+    assert validate_file(target, ws).data == validate_file(source, ws).data

@@ -141,7 +141,8 @@ def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]
         rels = _xml(src.read(book_rels_name))
         types = _xml(src.read("[Content_Types].xml"))
         sheets = book.find(_q(MAIN, "sheets"))
-        if sheets is None or any(s.get("name") == sheet_name for s in sheets):
+        listed = [] if sheets is None else list(sheets.iterchildren(_q(MAIN, "sheet")))
+        if sheets is None or any(s.get("name") == sheet_name for s in listed):
             raise Unsupported("no sheets, or a record sheet already there")
         styles_target = next((resolve_target("xl/workbook.xml", r.get("Target", ""))
                               for r in rels if r.get("Type", "").endswith("/styles")), None)
@@ -159,7 +160,7 @@ def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]
                          Target=posixpath.relpath(part, "xl"))
         etree.SubElement(types, _q(CONTENT_TYPES, "Override"), PartName="/" + part,
                          ContentType=WORKSHEET_TYPE)
-        sheet_id = 1 + max((int(s.get("sheetId", "0")) for s in sheets), default=0)
+        sheet_id = 1 + max((int(s.get("sheetId", "0")) for s in listed), default=0)
         entry = etree.Element(_q(MAIN, "sheet"), name=sheet_name, sheetId=str(sheet_id))
         entry.set(_q(REL, "id"), rid)
         sheets.insert(0, entry)
