@@ -80,7 +80,7 @@ class Scoring(_Config):
 _READ = Limits()
 
 
-class ReadLimits(_Config):
+class LimitSettings(_Config):
     """Bounds on reading one returned file (``[limits]``); the defaults are safe.
 
     A sheet is read as one rectangle from A1 to its last row and column, about 50 bytes a
@@ -109,6 +109,10 @@ class ReadLimits(_Config):
     (a reader validating a 50,000-line shipping list has about 700 MB of it for 200 MB
     resident)."""
 
+    read_attempts: int = Field(2, ge=1, le=10)
+    """Reads of one file that may fail (the reader crashed, ran out of memory or time)
+    before the file is rejected; a crash of the whole intake while reading counts too."""
+
     def reader_limits(self) -> Limits:
         """These bounds as the `Limits` of the safety gate and the workbook reader."""
         return replace(_READ, max_rows=self.max_rows, max_cols=self.max_cols,
@@ -123,7 +127,7 @@ class Config(_Config):
     forms: dict[str, DocumentControl] = Field(default_factory=dict)
     scoring: Scoring = Field(default_factory=Scoring)
     policies: dict[str, dict[str, object]] = Field(default_factory=dict)
-    limits: ReadLimits = Field(default_factory=ReadLimits)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     def control(self, form_id: str) -> DocumentControl:
         """The document control of a form, with a generated number when none is configured."""

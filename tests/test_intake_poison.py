@@ -194,7 +194,12 @@ def test_a_file_past_the_read_limits_is_refused_after_its_attempts(
     shutil.copyfile(big, ws.inbox / "big.xlsx")
     small = make_filled("shipping-list")
     shutil.copyfile(small, ws.inbox / "small.xlsx")
-    with Intake(ws, settle=0.05, limits=ReadLimits(timeout=0.3, attempts=2)) as intake:
+    config = ws.root / "qmsforms.toml"
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write("\n[limits]\nread_timeout_seconds = 0.3\nread_attempts = 2\n")
+    configured = Workspace(ws.root)
+    assert ReadLimits.of(configured) == ReadLimits(timeout=0.3, attempts=2)
+    with Intake(configured, settle=0.05) as intake:
         result = intake.process()
         assert intake.reader.started >= 3  # a fresh child after each stalled read
     outcomes = {o.name: o for o in result.outcomes}

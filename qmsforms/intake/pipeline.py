@@ -169,7 +169,7 @@ class Intake:
         self.work = workspace.inbox / WORK_DIR
         self.locks = workspace.state_dir / "locks"
         self.settler = Settler(settle, 10 * settle if quiet is None else quiet)
-        self.limits = limits or ReadLimits()
+        self.limits = limits or ReadLimits.of(workspace)
         workspace.policies  # noqa: B018 - a bad policy stops the intake before any file moves
         self.ledger = open_ledger(workspace, write=True)
         self.reader = ReaderProcess(workspace.root, self.limits)

@@ -49,8 +49,15 @@ class ReadLimits:
     """Bounds on reading one returned file (configurable in ``qmsforms.toml``)."""
 
     timeout: float = 120.0  # seconds for one file
-    memory_mb: int = 3072  # address space of the reader process
-    attempts: int = 2  # reads of one file before it is refused as a poison file
+    memory_mb: int = 2048  # address space of the reader process
+    attempts: int = 2  # reads of one file that may fail before it is refused
+
+    @classmethod
+    def of(cls, workspace: Workspace) -> ReadLimits:
+        """The limits set in the workspace's ``qmsforms.toml`` (``[limits]``)."""
+        found = workspace.config.limits
+        return cls(timeout=found.read_timeout_seconds, memory_mb=found.read_memory_mb,
+                   attempts=found.read_attempts)
 
 
 class ReadInterrupted(BaseException):
@@ -345,7 +352,7 @@ def validate_isolated(paths: Iterable[str | os.PathLike[str]], workspace: Worksp
     With ``annotate_dir``, an annotated copy of each invalid workbook is written there.
     """
     reports: list[Report] = []
-    with ReaderProcess(workspace.root, limits) as reader:
+    with ReaderProcess(workspace.root, limits or ReadLimits.of(workspace)) as reader:
         for raw in paths:
             path = Path(raw)
             try:
