@@ -22,10 +22,13 @@ import pytest
 
 from qmsforms.intake import WORK_DIR, Intake, Ledger, candidates
 from qmsforms.intake.files import display_name
+from qmsforms.word.blank import issue_word_blank
+from qmsforms.word.fill import fill_word
 from qmsforms.workspace import Workspace
 
 from .conftest import VALID
 from .test_intake_watch import WatchProcess, wait_for
+from .test_intake_word import COMPLAINT
 from .xlsx_parts import SHEET, rewrite
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symlinks")
@@ -61,9 +64,42 @@ def stray_long_column(data: bytes) -> bytes:
     return _append_row(data, b'<row r="70"><c r="ZZZZZZZ70"><v>1</v></c></row>')
 
 
-STRAYS: dict[str, Callable[[bytes], bytes]] = {
-    "stray-last-cell.xlsx": stray_last_cell, "stray-giant-row.xlsx": stray_giant_row,
-    "stray-long-column.xlsx": stray_long_column}
+STRAYS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
+    "stray-last-cell.xlsx": (stray_last_cell, "SHEET_TOO_LARGE"),
+    "stray-giant-row.xlsx": (stray_giant_row, "CELL_OUT_OF_RANGE"),
+    "stray-long-column.xlsx": (stray_long_column, "CELL_OUT_OF_RANGE")}
+
+
+def declared_as(encoding: str) -> Callable[[bytes], bytes]:
+    """An XML part re-encoded and declared as ``encoding`` (valid XML, valid OPC)."""
+    def edit(xml: bytes) -> bytes:
+        text = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml.decode("utf-8"))
+        return (f'<?xml version="1.0" encoding="{encoding}"?>' + text).encode(
+            encoding, "xmlcharrefreplace")
+    return edit
+
+
+def long_declaration(xml: bytes) -> bytes:
+    """An encoding name longer than any look-ahead."""
+    body = re.sub(rb"^<\?xml[^>]*\?>\s*", b"", xml)
+    return b'<?xml version="1.0" encoding="' + b"x" * 5000 + b'"?>' + body
+
+
+def empty_name(xml: bytes) -> bytes:
+    """The defined name of one field emptied."""
+    return re.sub(rb'(<definedName name="doc_no"[^>]*>)[^<]*(</definedName>)', rb"\1\2", xml,
+                  count=1)
+
+
+def cell_outside_row(xml: bytes) -> bytes:
+    """A Word table cell no longer inside a row (Word calls the file damaged)."""
+    xml = re.sub(rb"<w:tr\b([^>]*)>", rb"<w:customXml\1>", xml, count=1)
+    return xml.replace(b"</w:tr>", b"</w:customXml>", 1)
+
+
+def control_without_content(xml: bytes) -> bytes:
+    """Every content control loses its content (it reads as empty)."""
+    return re.sub(rb"<w:sdtContent>.*?</w:sdtContent>", b"", xml, flags=re.S)
 
 
 class Drop:
@@ -71,6 +107,14 @@ class Drop:
 
     def __init__(self, ws: Workspace, make_filled: Any, outside: Path) -> None:
         self.ws = ws
+        tmp = outside.parent / "word"
+        tmp.mkdir(exist_ok=True)
+
+        def complaint(folder: Path, ticket: str) -> Path:
+            path = issue_word_blank(ws, "complaint", folder / f"{ticket}.docx")
+            fill_word(path, {**COMPLAINT, "ticket_no": ticket}, path)
+            return path
+
         self.good: dict[str, str] = {}  # name people read -> sha256, each must be a record
         self.rejected: dict[str, set[str]] = {}  # name -> codes any of which is right
         inbox = ws.inbox
@@ -93,12 +137,38 @@ class Drop:
         secret.write_bytes(SECRET)
         os.symlink(secret, inbox / "link.xlsx")
         self.rejected["link.xlsx"] = {"LINK_NOT_FOLLOWED"}
-        for name, edit in STRAYS.items():
+        for name, (edit, code) in STRAYS.items():
             path = make_filled("shipping-list", doc_no=f"FH-{name}")
             rewrite(path, SHEET, edit)
             shutil.copyfile(path, inbox / name)
-            self.rejected[name] = {"ABSURD_DIMENSIONS", "CELL_OUT_OF_RANGE", "CORRUPT_FILE",
-                                   "READER_CRASHED", "READ_MEMORY", "READ_TIMEOUT"}
+            self.rejected[name] = {code}
+        path = make_filled("shipping-list", doc_no="FH-UTF16")
+        rewrite(path, "xl/workbook.xml", declared_as("utf-16"))
+        self._put(path, inbox / "workbook-utf16.xlsx")
+        path = make_filled("shipping-list", doc_no="FH-GBK-PART")
+        rewrite(path, SHEET, declared_as("gbk"))
+        self._put(path, inbox / "sheet-gbk.xlsx")
+        path = make_filled("shipping-list", doc_no="FH-EMPTY-NAME")
+        rewrite(path, "xl/workbook.xml", empty_name)
+        shutil.copyfile(path, inbox / "empty-name.xlsx")
+        self.rejected["empty-name.xlsx"] = {"FIELD_NAME_INVALID"}
+        path = make_filled("shipping-list", doc_no="FH-LONG-DECL")
+        rewrite(path, SHEET, long_declaration)
+        shutil.copyfile(path, inbox / "long-declaration.xlsx")
+        self.rejected["long-declaration.xlsx"] = {"UNSAFE_XML"}
+        # Word forms
+        self._put(complaint(tmp, "TS-GOOD"), inbox / "投诉.docx")
+        path = complaint(tmp, "TS-GBK")
+        for member in ("word/document.xml", "docProps/custom.xml"):
+            rewrite(path, member, declared_as("gbk"))
+        self._put(path, inbox / "投诉-gbk.docx")
+        for name, edit, code in (("cell-outside-row.docx", cell_outside_row, "CORRUPT_FILE"),
+                                 ("no-content.docx", control_without_content, "REQUIRED"),
+                                 ("long-declaration.docx", long_declaration, "UNSAFE_XML")):
+            path = complaint(tmp, f"TS-{name}")
+            rewrite(path, "word/document.xml", edit)
+            shutil.copyfile(path, inbox / name)
+            self.rejected[name] = {code}
         line = dict(VALID["shipping-list"]["lines"][0], unit_price=1e30)
         line.pop("amount", None)
         huge = make_filled("shipping-list", doc_no="FH-HUGE", lines=[line])
