@@ -571,7 +571,7 @@ class Intake:
             try:
                 outcome = self.take(path, copy=outside)
             except Blocked as blocked:
-                log.error("the intake is blocked: %s", blocked)
+                log.error("处理已暂停,文件保留原处 / the intake is blocked: %s", blocked)
                 return self._result(outcomes, waiting, str(blocked))
             except Exception:
                 log.exception("%s could not be finished; its claim is kept", path.name)

@@ -159,8 +159,8 @@ class Watcher:
         identity = _identity(self.ws.inbox)
         if identity is None:
             if self._observer is not None:
-                log.error("the inbox %s is gone (share unavailable?); waiting for it",
-                          self.ws.inbox)
+                log.error("收件箱不见了(共享断开?),等待恢复 / the inbox %s is gone (share "
+                          "unavailable?); waiting for it", self.ws.inbox)
                 self._stop_observer()
             return False
         if identity != self._watched or not self._observer_healthy():
@@ -168,8 +168,8 @@ class Watcher:
             self._stop_observer()
             if was_running:
                 self.restarts += 1
-                log.warning("the inbox %s is back or was replaced, or its observer stopped; "
-                            "watching it again", self.ws.inbox)
+                log.warning("收件箱已恢复,重新监视 / the inbox %s is back or was replaced, or "
+                            "its observer stopped; watching it again", self.ws.inbox)
             if not self._start_observer():
                 return False
             self._rescan_now.set()
@@ -204,13 +204,15 @@ class Watcher:
                         if self.intake.failed:  # kept claims are tried again soon
                             next_scan = min(next_scan, time.monotonic() + _RETRY)
                         if self.blocked is not None:
-                            log.warning("the intake resumes: %s is resolved", self.blocked)
+                            log.warning("已恢复处理 / the intake resumes: %s is resolved",
+                                        self.blocked)
                             self.blocked, backoff = None, 0
                     self._take_ready()
                 except Blocked as blocked:
                     if str(blocked) != self.blocked:
-                        log.error("the intake is blocked: %s; files stay where they are and "
-                                  "it retries by itself", blocked)
+                        log.error("处理已暂停,文件保留原处,将自动重试 / the intake is blocked: "
+                                  "%s; files stay where they are and it retries by itself",
+                                  blocked)
                     self.blocked = str(blocked)
                     retry_at = time.monotonic() + _BACKOFF[min(backoff, len(_BACKOFF) - 1)]
                     backoff += 1
