@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -451,3 +452,40 @@ def test_a_lost_ledger_stops_the_intake_before_a_file_is_recorded_again(
     assert again.exists() and record_json.read_bytes() == before
     assert not list((ws.inbox / ".qmsforms-work").iterdir())
     assert not path.exists() or path.stat().st_size == 0
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
+                    reason="needs root and setpriv to drop the right to read any file")
+def test_a_watcher_leaves_a_file_it_cannot_read_and_goes_on(
+        ws: Workspace, make_filled: Any, tmp_path: Path) -> None:
+    from .test_intake_watch import wait_for
+
+    secret = drop(ws, make_filled("shipping-list", doc_no="FH-ACL"), "acl.xlsx")
+    os.chown(secret, 65534, -1)
+    secret.chmod(0o600)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+               PYTHONUNBUFFERED="1")
+    err = (tmp_path / "watch.err").open("wb")
+    watcher = subprocess.Popen(
+        ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
+         "qmsforms", "--root", str(ws.root), "watch", "--settle", "0.1"],
+        stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        good = drop(ws, make_filled("shipping-list", doc_no="FH-GOOD"), "good.xlsx")
+        with ledger(ws) as led:
+            wait_for(lambda: led.count("records") == 1 and not good.exists(), 120,
+                     "the good file")
+        time.sleep(1.0)
+        assert watcher.poll() is None and secret.exists()
+        run = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                              sys.executable, "-m", "qmsforms", "--root", str(ws.root),
+                              "status", "--json"], capture_output=True, text=True, env=env)
+        assert run.returncode == 1
+        states = {e["name"]: e["state"] for e in json.loads(run.stdout)["inbox"]}
+        assert states == {"acl.xlsx": "unreadable"}
+    finally:
+        watcher.terminate()
+        assert watcher.wait(timeout=60) == 0
+        err.close()
+    with ledger(ws) as led:
+        assert led.count("files") == 1
