@@ -399,11 +399,3 @@ class QmsFormsError(Exception):
 
 class UsageError(QmsFormsError):
     """The caller asked for something that cannot be done (unknown form, bad option value)."""
-
-
-def summarise(issues: Iterable[Issue]) -> Mapping[str, int]:
-    """Count issues by code."""
-    out: dict[str, int] = {}
-    for i in issues:
-        out[i.code] = out.get(i.code, 0) + 1
-    return out

@@ -29,17 +29,6 @@ def set_text(cell: Cell, value: Any) -> None:
         cell.data_type = "s"
 
 
-def safe_cell_text(value: Any) -> Any:
-    """``value`` for display in a cell: non-strings unchanged, formula-like strings neutralised.
-
-    Used where a value goes through an API that cannot force the text type (``ws.append``):
-    a leading apostrophe-like marker keeps the visible text and removes the formula meaning.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "\u2019" + value
-    return value
-
-
 def safe_filename(text: str, fallback: str = "file", max_length: int = 80,
                   max_bytes: int = 150) -> str:
     """A file-name component from untrusted text: no separators, ``..``, colons or controls.

@@ -144,8 +144,3 @@ def producer(source: Any) -> str:
     except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError):
         return ""
     return (node.text or "").strip() if node is not None else ""
-
-
-def saved_by_libreoffice(source: Any) -> bool:
-    """Whether LibreOffice (or a fork reporting itself so) saved the file last."""
-    return "libreoffice" in producer(source).casefold()
