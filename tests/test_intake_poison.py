@@ -27,6 +27,7 @@ from qmsforms.word.fill import fill_word
 from qmsforms.workspace import Workspace
 
 from .conftest import VALID
+from .test_intake_pipeline import Crash, crash
 from .test_intake_watch import WatchProcess, wait_for
 from .test_intake_word import COMPLAINT
 from .xlsx_parts import SHEET, rewrite
@@ -286,22 +287,15 @@ def test_a_file_past_the_read_limits_is_refused_after_its_attempts(
         assert attempt["last_error"].startswith("READ_TIMEOUT")
 
 
-class Died(BaseException):
-    """The whole intake process dying while a file is read (a SIGKILL, the OOM killer)."""
-
-
 def test_a_file_read_when_the_intake_died_twice_is_refused_the_third_time(
         ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from qmsforms.intake.reader import ReaderProcess
 
     shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
 
-    def die(*_: object, **__: object) -> None:
-        raise Died
-
-    monkeypatch.setattr(ReaderProcess, "validate", die)
+    monkeypatch.setattr(ReaderProcess, "validate", crash)  # the intake dies reading
     for _ in range(2):
-        with pytest.raises(Died), Intake(ws, settle=0.05) as intake:
+        with pytest.raises(Crash), Intake(ws, settle=0.05) as intake:
             intake.process()
     monkeypatch.undo()
     with Intake(ws, settle=0.05) as intake:
@@ -313,13 +307,10 @@ def test_a_read_that_finished_does_not_count(ws: Workspace, make_filled: Any,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
 
-    def die(*_: object, **__: object) -> None:
-        raise Died
-
-    monkeypatch.setattr(Intake, "_reject", die)  # dies after reading, before deciding
-    monkeypatch.setattr(Intake, "_write_record", die)
+    monkeypatch.setattr(Intake, "_reject", crash)  # dies after reading, before deciding
+    monkeypatch.setattr(Intake, "_write_record", crash)
     for _ in range(3):
-        with pytest.raises(Died), Intake(ws, settle=0.05) as intake:
+        with pytest.raises(Crash), Intake(ws, settle=0.05) as intake:
             intake.process()
     monkeypatch.undo()
     with Intake(ws, settle=0.05) as intake:

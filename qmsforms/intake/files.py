@@ -128,6 +128,8 @@ def kind_of(path: Path) -> str | None:
     return "device"
 
 
+# Opening to look: never waits on a pipe, never follows a link.
+LOOK_ONLY = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 _EOCD = b"PK\x05\x06"
 _TAIL = 22 + 65535  # end-of-central-directory record plus the longest comment
 
@@ -139,8 +141,7 @@ def _openable(path: Path) -> bool:
     really opens is the reader's business. Never opens anything but a regular file, and never
     blocks (``O_NONBLOCK``): a pipe named ``x.xlsx`` cannot hang the intake.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
+    fd = os.open(path, LOOK_ONLY)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -55,7 +55,14 @@ from .files import (
 from .ledger import FileRow, LedgerError, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outputs import copy_file, fsync_dir, remove_parts, report_text, write_bytes, write_json
-from .reader import ReaderProcess, ReaderUnavailable, ReadFailed, ReadInterrupted, ReadLimits
+from .reader import (
+    ReaderProcess,
+    ReaderUnavailable,
+    ReadFailed,
+    ReadInterrupted,
+    ReadLimits,
+    refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +141,6 @@ _KIND_ZH = {"pipe": "管道 pipe", "socket": "套接字 socket", "device": "设�
             "folder": "文件夹 folder", "missing": "不存在 missing"}
 
 
-def _refusal(name: str, issue: Issue) -> Report:
-    report = Report(path=name)
-    report.add(issue)
-    return report
-
-
 def _poison_report(name: str, attempt: dict[str, Any] | None) -> Report:
     """The rejection of a file its reader could not finish, after every attempt."""
     last = (attempt or {}).get("last_error") or ""
@@ -149,7 +150,7 @@ def _poison_report(name: str, attempt: dict[str, Any] | None) -> Report:
         code, detail = Code.PROCESSING_FAILED, last or "interrupted while reading"
     assert code is not None
     count = (attempt or {}).get("count", 0)
-    return _refusal(name, Issue.make(code, detail=detail, attempts=count))
+    return refusal(name, Issue.make(code, detail=detail, attempts=count))
 
 
 class Intake:
@@ -386,7 +387,7 @@ class Intake:
         if kind is not None:
             issue = (Issue.make(Code.LINK_NOT_FOLLOWED) if kind == "link"
                      else Issue.make(Code.NOT_A_FILE, detail=_KIND_ZH.get(kind, kind)))
-            return self._reject(claim, _refusal(claim.name, issue),
+            return self._reject(claim, refusal(claim.name, issue),
                                 hashlib.sha256(b"").hexdigest(), 0, received)
         sha, size = _sha256(claim.path)
         report = self._read(claim)

@@ -221,7 +221,7 @@ class ReaderProcess:
             if hello != ("ready",):
                 raise EOFError(f"unexpected {hello!r}")
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            _code, detail = self._crash_detail(proc) if ready else (None, str(exc))
+            detail = self._crash_detail(proc)[1] if ready else str(exc)
             tail = self._stderr_tail()
             self._stop(kill=True)
             raise ReaderUnavailable(
@@ -336,10 +336,11 @@ class ReaderProcess:
 
 
 
-def failure_report(name: str, failed: ReadFailed, attempts: int = 1) -> Report:
-    """The report of a file its reader could not finish."""
+def refusal(name: str, issue: Issue) -> Report:
+    """The report of a file refused for one reason found without reading it through (its
+    reader failed, or it is a link or a pipe)."""
     report = Report(path=name)
-    report.add(Issue.make(failed.code, detail=failed.detail, attempts=attempts))
+    report.add(issue)
     return report
 
 
@@ -358,7 +359,8 @@ def validate_isolated(paths: Iterable[str | os.PathLike[str]], workspace: Worksp
             try:
                 report = reader.validate(path, str(raw))
             except ReadFailed as failed:
-                reports.append(failure_report(str(raw), failed))
+                reports.append(refusal(str(raw), Issue.make(
+                    failed.code, detail=failed.detail, attempts=1)))
                 continue
             reports.append(report)
             if annotate_dir is not None and not report.valid:

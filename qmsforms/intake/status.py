@@ -17,6 +17,7 @@ from typing import Any
 
 from ..workspace import Workspace
 from .files import (
+    LOOK_ONLY,
     WORK_DIR,
     candidates,
     claim_entries,
@@ -73,6 +74,9 @@ class IntakeStatus:
                 "outbox": [e.to_dict() for e in self.outbox]}
 
 
+STALE_LOCK = 12 * 3600.0  # an editor's lock file older than this is likely left by a crash
+
+
 def _stamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -80,8 +84,7 @@ def _stamp(seconds: float) -> str:
 def _readable(path: Path) -> str | None:
     """None when the intake may read ``path``, else why not (never blocks on a pipe)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-                     | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, LOOK_ONLY)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     os.close(fd)
@@ -108,9 +111,6 @@ def _inbox_entry(inbox: Path, path: Path, now: float) -> Entry:
     if why is not None:
         return Entry(name, "unreadable", why, _stamp(st.st_mtime), person=True)
     return Entry(name, "waiting", f"{st.st_size} bytes", _stamp(st.st_mtime))
-
-
-STALE_LOCK = 12 * 3600.0  # an editor's lock file older than this is likely left by a crash
 
 
 def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
