@@ -24,9 +24,9 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from qmsforms.fill import fill_workbook
+from qmsforms.excel.fill import fill_workbook
+from qmsforms.excel.templates import issue_blank
 from qmsforms.intake import Intake, Ledger
-from qmsforms.templates import issue_blank
 from qmsforms.workspace import Workspace, init_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -365,7 +365,7 @@ def machine() -> str:
 
 PROFILED = [
     "- Large shipping list, 8.7 s and 478 MB before: about 70 % was openpyxl building a cell "
-    "object per cell. Returned workbooks are now read by `qmsforms.book` (values through "
+    "object per cell. Returned workbooks are now read by `qmsforms.excel.book` (values through "
     "python-calamine, names, tables, formulas and identity from the package XML); table lines "
     "are read straight from the value grid with inline fast paths; table cells are located on "
     "demand instead of storing a location per cell; the cyclic garbage collector is paused "

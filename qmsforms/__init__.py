@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "Workspace": "workspace", "init_workspace": "workspace", "ConfigError": "workspace",
     "validate_file": "validate", "validate_files": "validate",
-    "issue_blank": "templates", "annotate": "templates",
+    "issue_blank": "excel.templates", "annotate": "excel.templates",
     "Report": "issues", "Issue": "issues", "Code": "issues", "QmsFormsError": "issues",
     "UsageError": "issues",
     "Intake": "intake", "Outcome": "intake", "ProcessResult": "intake",
@@ -31,12 +31,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .excel.templates import annotate, issue_blank
     from .intake import Intake, Ledger, LedgerError, Outcome, ProcessResult, open_ledger
     from .intake.reader import ReadLimits, validate_isolated
     from .intake.status import intake_status
     from .intake.watch import Watcher
     from .issues import Code, Issue, QmsFormsError, Report, UsageError
-    from .templates import annotate, issue_blank
     from .validate import validate_file, validate_files
     from .workspace import ConfigError, Workspace, init_workspace
 

@@ -146,7 +146,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
         sets: tuple[str, ...]) -> None:
     """Issue a blank controlled FORM with a fresh instance id."""
-    from .templates import issue_blank
+    from .excel.templates import issue_blank
 
     ws = _workspace(ctx)
     definition = ws.registry.get(form)
@@ -578,8 +578,8 @@ def templates() -> None:
 @click.pass_context
 def templates_build(ctx: click.Context, out: Path | None) -> None:
     """Rebuild every template and the exported JSON Schemas from the form definitions."""
+    from .excel.templates import build_templates
     from .schema import export_schemas
-    from .templates import build_templates
 
     ws = _workspace(ctx)
     for path in build_templates(ws, out):
@@ -595,7 +595,7 @@ def templates_build(ctx: click.Context, out: Path | None) -> None:
 @click.pass_context
 def templates_check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Does each template still bind every field? (default: all in the workspace)."""
-    from .templates import check_template
+    from .excel.templates import check_template
 
     ws = _workspace(ctx)
     chosen = list(paths) or sorted(ws.templates_dir.glob("*.xlsx"))

@@ -19,12 +19,12 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from .binding import workbook_names
-from .fill import fill_workbook
+from .excel.binding import workbook_names
+from .excel.fill import fill_workbook
+from .excel.templates import issue_blank
 from .intake import Intake, Outcome, open_ledger
 from .reports import save_complaints, save_satisfaction
 from .scoring import YearSummary, split_results, year_summary
-from .templates import issue_blank
 from .workspace import Workspace, init_workspace
 
 CUSTOMER = "华东汽车零部件有限公司"

@@ -21,7 +21,7 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.workbook import Workbook
 
 from . import __version__
-from .book import Book, plain
+from .excel.book import Book, plain
 
 if TYPE_CHECKING:
     from .registry import FormDef

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .binding import bind
-from .book import Book, BookError, open_book
-from .extract import Extraction, Loc, Where, extract
+from .excel.binding import bind
+from .excel.book import Book, BookError, open_book
+from .excel.extract import Extraction, Loc, Where, extract
 from .fields import FieldSpec
 from .identity import Identity, fingerprint, read_identity
 from .issues import Code, Issue, Report

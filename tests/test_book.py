@@ -15,8 +15,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
-from qmsforms.binding import bind, workbook_names
-from qmsforms.book import (
+from qmsforms.excel.binding import bind, workbook_names
+from qmsforms.excel.book import (
     Book,
     Cells,
     as_book,

@@ -24,11 +24,11 @@ from qmsforms.campaign import (
     quota,
 )
 from qmsforms.cli import cli
-from qmsforms.fill import fill_workbook
+from qmsforms.excel.fill import fill_workbook
+from qmsforms.excel.templates import issue_blank
 from qmsforms.identity import read_identity
 from qmsforms.intake import Intake, Ledger
 from qmsforms.scoring.policy import Campaign
-from qmsforms.templates import issue_blank
 from qmsforms.workspace import Workspace
 
 RULE = Campaign()

@@ -28,9 +28,9 @@ from openpyxl.workbook.workbook import Workbook
 
 from qmsforms import __version__
 from qmsforms.cli import cli
+from qmsforms.excel.templates import BAD_FILL
 from qmsforms.identity import read_identity
 from qmsforms.intake import Ledger
-from qmsforms.templates import BAD_FILL
 from qmsforms.workspace import Workspace
 
 try:
@@ -708,7 +708,7 @@ def records_state(ws: Workspace) -> list[tuple[Any, ...]]:
 
 def test_ledger_rebuild_from_the_outbox(ws: Workspace, make_filled: Any,
                                         bad_shipping_list: Path) -> None:
-    from qmsforms.fill import fill_workbook
+    from qmsforms.excel.fill import fill_workbook
 
     monitoring = make_filled("satisfaction-monitoring")
     originals = [make_filled("satisfaction-survey"), make_filled("shipping-list"),

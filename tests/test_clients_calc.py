@@ -16,9 +16,9 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from qmsforms.binding import workbook_names
+from qmsforms.excel.binding import workbook_names
+from qmsforms.excel.templates import issue_blank
 from qmsforms.issues import Code
-from qmsforms.templates import issue_blank
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 

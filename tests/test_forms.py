@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pydantic import ValidationError
 
-from qmsforms.binding import bind, workbook_names
+from qmsforms.excel.binding import bind, workbook_names
 from qmsforms.fields import specs_of
 from qmsforms.forms.monitoring import AUTOMOTIVE_EVENTS, AUTOMOTIVE_SECTION, SatisfactionMonitoring
 from qmsforms.forms.shipping import ShippingLine, ShippingList

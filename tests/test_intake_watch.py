@@ -31,9 +31,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from qmsforms.cli import cli
-from qmsforms.fill import fill_workbook
+from qmsforms.excel.fill import fill_workbook
+from qmsforms.excel.templates import issue_blank
 from qmsforms.intake import WORK_DIR, Ledger, candidates
-from qmsforms.templates import issue_blank
 from qmsforms.workspace import Workspace, init_workspace
 
 from . import hostile

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from qmsforms.binding import workbook_names
-from qmsforms.parts import to_utf8, xml_encoding
-from qmsforms.sheet_xml import cell_styles
+from qmsforms.excel.binding import workbook_names
+from qmsforms.excel.sheet_xml import cell_styles
+from qmsforms.opc import to_utf8, xml_encoding
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 

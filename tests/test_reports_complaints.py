@@ -17,6 +17,7 @@ from openpyxl.chart import BarChart, LineChart
 from openpyxl.utils import quote_sheetname
 
 from qmsforms.cli import cli
+from qmsforms.excel.templates import issue_blank
 from qmsforms.intake import Intake, RecordRow
 from qmsforms.reports import (
     ComplaintReport,
@@ -25,7 +26,6 @@ from qmsforms.reports import (
     write_complaints,
 )
 from qmsforms.reports.complaints_xlsx import SHEETS
-from qmsforms.templates import issue_blank
 from qmsforms.workspace import Workspace
 
 try:

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from qmsforms.book import Book, BookError
-from qmsforms.safety import EXCEL_COLS, EXCEL_ROWS
-from qmsforms.sheet_xml import (
+from qmsforms.excel.book import Book, BookError
+from qmsforms.excel.sheet_xml import (
     Extent,
     Scan,
     SheetXmlError,
@@ -20,6 +19,7 @@ from qmsforms.sheet_xml import (
     scan,
     scan_exact,
 )
+from qmsforms.safety import EXCEL_COLS, EXCEL_ROWS
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 

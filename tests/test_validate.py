@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from qmsforms.binding import workbook_names
+from qmsforms.excel.binding import workbook_names
+from qmsforms.excel.templates import annotate
 from qmsforms.identity import read_identity, write_identity
 from qmsforms.issues import Code
-from qmsforms.templates import annotate
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
@@ -32,7 +32,7 @@ def cell_of(path: Path, name: str, offset: int = 0) -> str:
 
 def table_cell(path: Path, column: str, index: int) -> str:
     """A1 reference of ``column`` in data row ``index`` (0-based) of the lines table."""
-    from qmsforms.binding import bind_table
+    from qmsforms.excel.binding import bind_table
     from qmsforms.workspace import Workspace as _W
 
     wb = load_workbook(path)

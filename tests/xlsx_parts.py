@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from qmsforms.binding import workbook_names
+from qmsforms.excel.binding import workbook_names
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SST_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from qmsforms.fill import fill_workbook
+from qmsforms.excel.fill import fill_workbook
+from qmsforms.excel.templates import issue_blank
 from qmsforms.intake import Intake, Outcome
-from qmsforms.templates import issue_blank
 from qmsforms.workspace import Workspace, init_workspace
 
 YEAR = 2026

@@ -106,7 +106,7 @@ def _op_annotate(ws: Any, path: str, report: Report, out: str) -> bool:
         from ..word.annotate import annotate_word
 
         return annotate_word(Path(path), report, Path(out)) is not None
-    from ..templates import annotate
+    from ..excel.templates import annotate
 
     return annotate(path, report, out) is not None
 

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from ..book import rels_part, resolve_target
+from ..excel.book import rels_part, resolve_target
 from ..word.props import PARSER
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -33,7 +33,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..blank import FONT
+from ..excel.blank import FONT
 from ..safe_text import set_text
 from ..scoring.policy import Band
 

@@ -1,6 +1,6 @@
 """Return a rejected Word form annotated: each bad input shaded and commented (zh + en).
 
-The Word counterpart of `qmsforms.templates.annotate`: issues located at a position
+The Word counterpart of `qmsforms.excel.templates.annotate`: issues located at a position
 (``table 3 row 2 column 4``) shade that cell and get a Word comment on the control's text;
 issues about the whole file are commented on the first text of the document.
 """

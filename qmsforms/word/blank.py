@@ -21,7 +21,7 @@ import docx
 from docx.document import Document as DocxDocument
 
 from .. import normalize as nz
-from ..extract import NORMALISERS
+from ..excel.extract import NORMALISERS
 from ..fields import FieldSpec
 from ..identity import Identity, identity_for
 from ..issues import UsageError

@@ -40,7 +40,7 @@ from docx.document import Document as DocxDocument
 from lxml import etree  # type: ignore[import-untyped]
 
 from .. import normalize as nz
-from ..extract import NORMALISERS, Extraction, Loc
+from ..excel.extract import NORMALISERS, Extraction, Loc
 from ..fields import FieldSpec
 from ..issues import Code, Issue, UsageError
 from ..registry import FormDef

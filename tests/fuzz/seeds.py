@@ -21,11 +21,11 @@ from typing import Any
 import docx
 from openpyxl import load_workbook
 
-from qmsforms.binding import workbook_names
-from qmsforms.fill import fill_workbook
+from qmsforms.excel.binding import workbook_names
+from qmsforms.excel.fill import fill_workbook
+from qmsforms.excel.templates import issue_blank
 from qmsforms.identity import read_identity, write_identity
 from qmsforms.registry import FormDef
-from qmsforms.templates import issue_blank
 from qmsforms.validate import validate_file
 from qmsforms.word import issue_word_blank, read_word_identity, write_word_identity
 from qmsforms.word.fill import fill_document

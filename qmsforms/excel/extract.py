@@ -15,12 +15,12 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from . import normalize as nz
+from .. import normalize as nz
+from ..fields import FieldSpec
+from ..issues import Code, Issue
+from ..registry import FormDef
 from .binding import Binding, TableBinding, product_formula
 from .book import Book, Cell, Cells, plain
-from .fields import FieldSpec
-from .issues import Code, Issue
-from .registry import FormDef
 
 Loc = tuple[Any, ...]
 """A pydantic-style location: ``("customer",)`` or ``("lines", 3, "quantity")``."""

@@ -7,7 +7,7 @@ values, and the number format of percent cells. openpyxl builds a Python object 
 and style, which on a large sheet costs seconds and hundreds of megabytes. A `Book` takes the
 values from calamine (Rust) as plain lists, reads the little structure it needs from the
 workbook, relationship, table, styles and custom-property parts with defusedxml, and finds
-formula, error and unreadable cells by scanning each sheet's XML once (`qmsforms.sheet_xml`).
+formula, error and unreadable cells by scanning each sheet's XML once (`qmsforms.excel.sheet_xml`).
 openpyxl remains the tool for writing: blanks, record copies, annotated rejections.
 
 Call `open_book` only on a file that passed `qmsforms.safety.inspect_file`.
@@ -33,9 +33,9 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
-from .issues import Code, Issue
-from .parts import Parts, PartsError
-from .safety import EXCEL_COLS, EXCEL_ROWS, Limits
+from ..issues import Code, Issue
+from ..opc import Parts, PartsError
+from ..safety import EXCEL_COLS, EXCEL_ROWS, Limits
 from .sheet_xml import (
     Layout,
     Scan,

@@ -15,12 +15,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
+from ..fields import FieldSpec
+from ..issues import UsageError
+from ..registry import FormDef
+from ..safe_text import set_text
 from .binding import bind_table, workbook_names
 from .blank import TICK, YES_NO
-from .fields import FieldSpec
-from .issues import UsageError
-from .registry import FormDef
-from .safe_text import set_text
 
 
 def cell_value(spec: FieldSpec, value: Any, lang: str = "both") -> Any:

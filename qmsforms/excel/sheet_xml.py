@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .safety import EXCEL_COLS, EXCEL_ROWS
+from ..safety import EXCEL_COLS, EXCEL_ROWS
 
 Key = tuple[int, int]
 """(row, column), 1-based."""

@@ -22,11 +22,11 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..fields import FieldSpec
+from ..identity import Identity, identity_for, write_identity
+from ..registry import FormDef
+from ..workspace import Config
 from .binding import product_formula, table_area_name
-from .fields import FieldSpec
-from .identity import Identity, identity_for, write_identity
-from .registry import FormDef
-from .workspace import Config
 
 COLUMNS = 8
 WIDTHS = (10.0, 19.0, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5)
@@ -464,7 +464,7 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
     """Lay out the blank of ``form`` in ``lang`` (``zh``, ``en`` or ``both``).
 
     ``identity`` defaults to the template identity (no instance id); `issue_blank` in
-    `qmsforms.templates` stamps a fresh one on each issued copy.
+    `qmsforms.excel.templates` stamps a fresh one on each issued copy.
     """
     if lang not in ("zh", "en", "both"):
         raise ValueError(f"language must be zh, en or both, not {lang!r}")

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
+from ..fields import FieldSpec
+from ..issues import Code, Issue
+from ..registry import FormDef
 from .book import Cells, Source, names_of, source
-from .fields import FieldSpec
-from .issues import Code, Issue
-from .registry import FormDef
 
 
 @dataclass(frozen=True)

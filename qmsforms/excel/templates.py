@@ -21,21 +21,21 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
-from . import normalize as nz
+from .. import normalize as nz
+from ..identity import Identity, fingerprint, identity_for, read_identity, write_identity
+from ..issues import Code, Issue, Report, UsageError
+from ..registry import FormDef
+from ..safe_text import set_text
+from ..validate import open_workbook
+from ..workspace import Workspace
 from .binding import bind
 from .blank import build_blank
 from .book import Book
 from .extract import NORMALISERS
 from .fill import fill_workbook
-from .identity import Identity, fingerprint, identity_for, read_identity, write_identity
-from .issues import Code, Issue, Report, UsageError
-from .registry import FormDef
-from .safe_text import set_text
-from .validate import open_workbook
-from .workspace import Workspace
 
 if TYPE_CHECKING:
-    from .intake.ledger import Ledger
+    from ..intake.ledger import Ledger
 
 LANGS = ("both", "zh", "en")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
@@ -64,7 +64,7 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None) -> list[P
                 written.append(_replace_if_changed(target / template_name(form.id, lang),
                                                    wb.save))
             if form.issued_as("docx"):
-                from .word.blank import build_word_blank
+                from ..word.blank import build_word_blank
 
                 doc = build_word_blank(form, workspace.config, lang)
                 path = target / template_name(form.id, lang).replace(".xlsx", ".docx")
@@ -150,7 +150,7 @@ def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] 
         return path
     from contextlib import nullcontext
 
-    from .intake.ledger import open_ledger
+    from ..intake.ledger import open_ledger
 
     # the ledger first: a blank it cannot record is not written at all
     with nullcontext(ledger) if ledger else open_ledger(workspace, write=True) as led:

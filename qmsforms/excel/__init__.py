@@ -1,0 +1,1 @@
+"""The Excel wing: read, bind, extract, issue, fill and annotate .xlsx workbooks."""
