@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from qmsforms.config import CONFIG_NAME
 from qmsforms.intake import Ledger
 from qmsforms.intake.ledger import FileRow, RecordRow
 from qmsforms.registry import FormDef
 from qmsforms.scoring import score_form
-from qmsforms.workspace import CONFIG_NAME, Workspace
+from qmsforms.workspace import Workspace
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,10 +9,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 _PUBLIC = {
-    "Workspace": "workspace", "init_workspace": "workspace", "ConfigError": "workspace",
+    "Workspace": "workspace", "init_workspace": "workspace", "ConfigError": "config",
     "validate_file": "validate", "validate_files": "validate",
     "issue_blank": "excel.templates", "annotate": "excel.templates",
     "Report": "issues", "Issue": "issues", "Code": "issues", "QmsFormsError": "issues",
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .config import ConfigError
     from .excel.templates import annotate, issue_blank
     from .intake import Intake, Ledger, LedgerError, Outcome, ProcessResult, open_ledger
     from .intake.reader import ReadLimits, validate_isolated
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from .intake.watch import Watcher
     from .issues import Code, Issue, QmsFormsError, Report, UsageError
     from .validate import validate_file, validate_files
-    from .workspace import ConfigError, Workspace, init_workspace
+    from .workspace import Workspace, init_workspace
 
 
 def __getattr__(name: str) -> Any:

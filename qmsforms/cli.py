@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__
+from .config import ConfigError
 from .issues import QmsFormsError, Report, UsageError
-from .workspace import ConfigError, Workspace, init_workspace
+from .version import __version__
+from .workspace import Workspace, init_workspace
 
 if TYPE_CHECKING:
     from .intake import Ledger, Outcome

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.workbook import Workbook
 
-from . import __version__
 from .excel.book import Book, plain
+from .version import __version__
 
 if TYPE_CHECKING:
     from .registry import FormDef

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -16,9 +16,6 @@ from .forms.monitoring import SatisfactionMonitoring
 from .forms.questionnaire import Questionnaire, load_questionnaire, questionnaire_model
 from .forms.shipping import ShippingList
 from .issues import UsageError
-
-if TYPE_CHECKING:
-    from .workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -77,19 +74,20 @@ BUILTIN = (
 
 
 class FormRegistry:
-    """Lookup of form definitions for one workspace."""
+    """Lookup of form definitions: the built-in forms and the questionnaires in ``folders``.
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
+    A questionnaire in a later folder replaces one of the same id in an earlier folder (a
+    workspace's own file replaces the shipped one).
+    """
+
+    def __init__(self, folders: Sequence[Path]) -> None:
+        self.folders = list(folders)
 
     @cached_property
     def _forms(self) -> dict[str, FormDef]:
-        from .workspace import package_defaults
-
         forms = {f.id: f for f in BUILTIN}
         found = {}
-        for folder in (package_defaults() / "schemas" / "questionnaires",
-                       self.workspace.schemas_dir / "questionnaires"):
+        for folder in self.folders:
             if folder.is_dir():
                 for path in sorted(folder.glob("*.toml")):
                     found[path.stem] = path

@@ -9,156 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-from dataclasses import replace
-from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from .config import CONFIG_NAME, Config, load_config, package_defaults
+from .registry import FormRegistry
+from .scoring.policy import PolicySet
 
-from .issues import QmsFormsError
-from .safety import EXCEL_COLS, EXCEL_ROWS, Limits
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-CONFIG_NAME = "qmsforms.toml"
 FOLDERS = ("templates", "schemas", "inbox", "outbox")
-
-
-class ConfigError(QmsFormsError, ValueError):
-    """``qmsforms.toml`` cannot be read or holds invalid values."""
-
-
-class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Superseded(_Config):
-    """When a revision stopped being current, and how long returned copies are still taken."""
-
-    on: date
-    grace_days: int = Field(90, ge=0)
-
-
-class DocumentControl(_Config):
-    """The document-control block of one form (文件编号, 生效日期, 编制/审核/批准 ...)."""
-
-    document_no: str = ""
-    effective_date: date = date(2026, 1, 1)
-    status: str = "受控"
-    prepared_by: str = ""
-    reviewed_by: str = ""
-    approved_by: str = ""
-    superseded: dict[str, Superseded] = Field(default_factory=dict)
-
-
-class Company(_Config):
-    """The company name printed at the top of every form."""
-
-    name_zh: str = "公司名称"
-    name_en: str = "Company name"
-
-
-class Defaults(_Config):
-    """Workspace-wide defaults."""
-
-    language: Literal["zh", "en", "both"] = "both"
-
-
-class Scoring(_Config):
-    """Which monitoring policy scores which customer (policies live in ``schemas/policies``)."""
-
-    monitoring: str = "monitoring-000"
-    customers: dict[str, str] = Field(default_factory=dict)
-
-
-_READ = Limits()
-
-
-class LimitSettings(_Config):
-    """Bounds on reading one returned file (``[limits]``); the defaults are safe.
-
-    A sheet is read as one rectangle from A1 to its last row and column, about 50 bytes a
-    cell however few cells hold a value: a sheet using more rows, columns or cells than
-    these is refused (``SHEET_TOO_LARGE``, at its farthest cell) before its values are read;
-    a Word form whose main part is larger than ``max_document_mb`` is refused (``ZIP_BOMB``)
-    before it is parsed.
-    """
-
-    max_rows: int = Field(_READ.max_rows, ge=1, le=EXCEL_ROWS)
-    """The last row a sheet may use (Excel's own last row by default)."""
-    max_cols: int = Field(_READ.max_cols, ge=1, le=EXCEL_COLS)
-    """The last column a sheet may use (16,384, column ``XFD``, by default)."""
-    max_cells: int = Field(_READ.max_cells, ge=1)
-    """Rows × columns a sheet may use: 2,000,000 by default, 250,000 lines of eight columns
-    (a 50,000-line shipping list uses 400,000)."""
-    max_document_mb: int = Field(_READ.max_document_bytes // 2**20, ge=1, le=64)
-    """The main part of a returned Word form, in MB once inflated: reading it takes about
-    36 times that in memory (a filled form's is well under 1 MB)."""
-    read_timeout_seconds: float = Field(120.0, gt=0)
-    """Seconds the intake's reader process may take over one file before the file is
-    rejected (a 50,000-line shipping list takes about two)."""
-    read_memory_mb: int = Field(2048, ge=256)
-    """Address space, in MB, of the intake's reader process: a file whose reading needs more
-    is rejected instead of stopping the intake. Address space is more than resident memory
-    (a reader validating a 50,000-line shipping list has about 700 MB of it for 200 MB
-    resident)."""
-
-    read_attempts: int = Field(2, ge=1, le=10)
-    """Reads of one file that may fail (the reader crashed, ran out of memory or time)
-    before the file is rejected; a crash of the whole intake while reading counts too."""
-
-    def reader_limits(self) -> Limits:
-        """These bounds as the `Limits` of the safety gate and the workbook reader."""
-        return replace(_READ, max_rows=self.max_rows, max_cols=self.max_cols,
-                       max_cells=self.max_cells, max_document_bytes=self.max_document_mb * 2**20)
-
-
-class Config(_Config):
-    """The parsed ``qmsforms.toml``."""
-
-    company: Company = Field(default_factory=Company)
-    defaults: Defaults = Field(default_factory=Defaults)
-    forms: dict[str, DocumentControl] = Field(default_factory=dict)
-    scoring: Scoring = Field(default_factory=Scoring)
-    policies: dict[str, dict[str, object]] = Field(default_factory=dict)
-    limits: LimitSettings = Field(default_factory=LimitSettings)
-
-    def control(self, form_id: str) -> DocumentControl:
-        """The document control of a form, with a generated number when none is configured."""
-        found = self.forms.get(form_id)
-        if found is not None:
-            return found
-        return DocumentControl(document_no=f"QR-{form_id.upper()}")
-
-
-def load_config(path: Path) -> Config:
-    """Read ``qmsforms.toml``; a missing file gives the defaults."""
-    if not path.exists():
-        return Config()
-    try:
-        with path.open("rb") as fh:
-            return Config.model_validate(tomllib.load(fh))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-
-
-def package_defaults() -> Path:
-    """Where the shipped default schemas, templates and config live.
-
-    In an installed wheel they are packaged under ``qmsforms/_defaults``; in a source checkout
-    (editable install, tests) they are the repository's own folders.
-    """
-    here = Path(__file__).resolve().parent
-    packaged = here / "_defaults"
-    return packaged if packaged.is_dir() else here.parent
 
 
 class Workspace:
@@ -202,18 +60,16 @@ class Workspace:
         return self.root / ".qmsforms"
 
     @cached_property
-    def registry(self):  # type: ignore[no-untyped-def]
+    def registry(self) -> FormRegistry:
         """The forms known in this workspace (built-in plus its questionnaires)."""
-        from .registry import FormRegistry
-
-        return FormRegistry(self)
+        return FormRegistry([package_defaults() / "schemas" / "questionnaires",
+                             self.schemas_dir / "questionnaires"])
 
     @cached_property
-    def policies(self):  # type: ignore[no-untyped-def]
+    def policies(self) -> PolicySet:
         """The scoring policies of this workspace (shipped, own files, config overrides)."""
-        from .scoring.policy import PolicySet
-
-        return PolicySet.for_workspace(self)
+        return PolicySet.load([package_defaults() / "schemas" / "policies",
+                               self.schemas_dir / "policies"], self.config)
 
     def template_path(self, form_id: str, lang: str, suffix: str = ".xlsx") -> Path | None:
         """The workspace's template for a form and language, or None to build from definition."""

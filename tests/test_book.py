@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
+from qmsforms.config import ConfigError
 from qmsforms.excel.binding import bind, workbook_names
 from qmsforms.excel.book import (
     Book,
@@ -25,7 +26,7 @@ from qmsforms.excel.book import (
 from qmsforms.identity import read_identity
 from qmsforms.safety import Limits
 from qmsforms.validate import validate_file
-from qmsforms.workspace import ConfigError, Workspace
+from qmsforms.workspace import Workspace
 
 from .conftest import VALID, FillFn
 from .test_validate import table_cell

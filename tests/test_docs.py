@@ -83,7 +83,7 @@ def test_readme_first_block_runs_the_demo() -> None:
 def test_the_readme_shows_the_default_limits() -> None:
     import tomllib
 
-    from qmsforms.workspace import Config
+    from qmsforms.config import Config
 
     blocks = [tomllib.loads(body) for lang, body in fenced_blocks()
               if lang == "toml" and "[limits]" in body]

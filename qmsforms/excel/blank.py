@@ -22,10 +22,10 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..config import Config
 from ..fields import FieldSpec
 from ..identity import Identity, identity_for, write_identity
 from ..registry import FormDef
-from ..workspace import Config
 from .binding import product_formula, table_area_name
 
 COLUMNS = 8

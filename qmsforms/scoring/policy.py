@@ -14,7 +14,7 @@ import copy
 import hashlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -30,8 +30,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..registry import FormDef
-    from ..workspace import Workspace
 
 
 class PolicyError(QmsFormsError, ValueError):
@@ -361,13 +361,11 @@ class PolicySet:
                 raise PolicyError(f"{pid} is not a monitoring policy")
 
     @classmethod
-    def for_workspace(cls, workspace: Workspace) -> PolicySet:
-        """Load the shipped policies, the workspace's own files and its config overrides."""
-        from ..workspace import package_defaults
-
+    def load(cls, folders: Sequence[Path], config: Config) -> PolicySet:
+        """Load the policy files in ``folders`` (a later folder's file replaces an earlier one
+        of the same id) with the overrides of ``config``."""
         raw: dict[str, dict[str, Any]] = {}
-        for folder in (package_defaults() / "schemas" / "policies",
-                       workspace.schemas_dir / "policies"):
+        for folder in folders:
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.toml")):
@@ -376,7 +374,6 @@ class PolicySet:
                 if not isinstance(pid, str):
                     raise PolicyError(f"{path.name}: a policy needs an id")
                 raw[pid] = data
-        config = workspace.config
         return cls(raw, config.policies, config.scoring.monitoring,
                    config.scoring.customers)
 

@@ -21,12 +21,13 @@ import docx
 from docx.document import Document as DocxDocument
 
 from .. import normalize as nz
+from ..config import Config
 from ..excel.extract import NORMALISERS
 from ..fields import FieldSpec
 from ..identity import Identity, identity_for
 from ..issues import UsageError
 from ..registry import FormDef
-from ..workspace import Config, Workspace
+from ..workspace import Workspace
 from .layout import (
     EN_COLOR,
     GRID,

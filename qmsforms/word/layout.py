@@ -15,8 +15,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import RGBColor, Twips
 
+from ..config import Config
 from ..registry import FormDef
-from ..workspace import Config
 from .ooxml import PLACEHOLDER_STYLE, el, field_runs, run_props, w
 
 FONT_LATIN = "Arial"
