@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..excel.book import rels_part, resolve_target
-from ..word.props import PARSER
+from ..opc import PARSER
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

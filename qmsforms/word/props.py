@@ -21,19 +21,10 @@ from docx.opc.part import Part
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..identity import KEYS, PROPERTY_PREFIX, Identity
+from ..opc import APP_NS, PARSER, custom_properties_xml, parse_custom_properties
 
-CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
-VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
-APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
-FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 CUSTOM_PART = "/docProps/custom.xml"
 MAX_PART_BYTES = 4 * 2**20
-
-PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                         huge_tree=False, remove_blank_text=False)
-"""A parser that never resolves entities or fetches anything (the safety gate refuses DTDs
-before a file gets here; this is the second lock)."""
-
 
 
 def _custom_part(doc: DocxDocument) -> Part | None:
@@ -41,35 +32,6 @@ def _custom_part(doc: DocxDocument) -> Part | None:
         if rel.reltype == RT.CUSTOM_PROPERTIES and not rel.is_external:
             return rel.target_part  # type: ignore[no-any-return]
     return None
-
-
-def custom_properties_xml(props: dict[str, str]) -> bytes:
-    """``docProps/custom.xml`` holding ``props`` as text properties, in order."""
-    root = etree.Element(f"{{{CUSTOM_NS}}}Properties", nsmap={None: CUSTOM_NS, "vt": VT_NS})
-    for pid, (name, value) in enumerate(props.items(), start=2):
-        prop = etree.SubElement(root, f"{{{CUSTOM_NS}}}property", fmtid=FMTID, pid=str(pid),
-                                name=name)
-        etree.SubElement(prop, f"{{{VT_NS}}}lpwstr").text = value
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-def parse_custom_properties(blob: bytes) -> dict[str, str]:
-    """Name -> text of every property in a ``docProps/custom.xml``.
-
-    A property's value is its first element in the ``vt:`` namespace; comments, processing
-    instructions and other elements an editor or a script put inside the property are skipped,
-    and so are comments inside the value's text.
-    """
-    root = etree.fromstring(blob, PARSER)
-    out: dict[str, str] = {}
-    for prop in root.iter(f"{{{CUSTOM_NS}}}property"):
-        name = prop.get("name")
-        value = next((child for child in prop
-                      if isinstance(child.tag, str) and child.tag.startswith(f"{{{VT_NS}}}")),
-                     None)
-        if name and value is not None:
-            out[name] = "".join(value.itertext()).strip()
-    return out
 
 
 def set_custom_properties(doc: DocxDocument, values: dict[str, str]) -> None:

@@ -43,12 +43,13 @@ from .. import normalize as nz
 from ..excel.extract import NORMALISERS, Extraction, Loc
 from ..fields import FieldSpec
 from ..issues import Code, Issue, UsageError
+from ..opc import PARSER
 from ..registry import FormDef
 from ..workspace import Workspace
 from . import rows
 from .body import Body, Candidates, Found, add_candidate, agree, control_value
 from .ooxml import glossary_texts, w
-from .props import PARSER, producer, read_word_identity
+from .props import producer, read_word_identity
 
 SHEET = "document"
 """What `Issue.sheet` says for a location in a Word document."""
