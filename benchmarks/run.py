@@ -24,8 +24,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import issue_blank
 from qmsforms.intake import Intake, Ledger
 from qmsforms.workspace import Workspace, init_workspace
 

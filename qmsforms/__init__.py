@@ -14,7 +14,7 @@ from .version import __version__
 _PUBLIC = {
     "Workspace": "workspace", "init_workspace": "workspace", "ConfigError": "config",
     "validate_file": "validate", "validate_files": "validate",
-    "issue_blank": "excel.templates", "annotate": "excel.templates",
+    "issue_blank": "blanks", "annotate": "annotate",
     "Report": "issues", "Issue": "issues", "Code": "issues", "QmsFormsError": "issues",
     "UsageError": "issues",
     "Intake": "intake", "Outcome": "intake", "ProcessResult": "intake",
@@ -31,8 +31,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .annotate import annotate
+    from .blanks import issue_blank
     from .config import ConfigError
-    from .excel.templates import annotate, issue_blank
     from .intake import Intake, Ledger, LedgerError, Outcome, ProcessResult, open_ledger
     from .intake.reader import ReadLimits, validate_isolated
     from .intake.status import intake_status

@@ -297,7 +297,7 @@ def issue_campaign(workspace: Workspace, year: int | None = None, *,
     Returns the updated plan (saved) and the blanks issued now. Running it again issues only
     to customers added since (none, normally), so it is safe to repeat.
     """
-    from .excel.templates import issue_blank
+    from .blanks import issue_blank
     from .identity import read_identity
     from .intake.ledger import open_ledger
 

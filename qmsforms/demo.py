@@ -19,9 +19,9 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from .blanks import issue_blank
 from .excel.binding import workbook_names
 from .excel.fill import fill_workbook
-from .excel.templates import issue_blank
 from .intake import Intake, Outcome, open_ledger
 from .reports import save_complaints, save_satisfaction
 from .scoring import YearSummary, split_results, year_summary

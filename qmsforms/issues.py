@@ -229,7 +229,7 @@ class Code(Enum):
         return self.value.severity
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, object]):
     """Formatting context that leaves unknown placeholders empty rather than failing."""
 
     def __missing__(self, key: str) -> str:

@@ -48,7 +48,9 @@ PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False
 
 def custom_properties_xml(props: dict[str, str]) -> bytes:
     """``docProps/custom.xml`` holding ``props`` as text properties, in order."""
-    root = etree.Element(f"{{{CUSTOM_NS}}}Properties", nsmap={None: CUSTOM_NS, "vt": VT_NS})
+    nsmap: dict[str | None, str] = {None: CUSTOM_NS, "vt": VT_NS}
+    root = etree.Element(f"{{{CUSTOM_NS}}}Properties",
+                         nsmap=nsmap)  # type: ignore[arg-type]  # lxml-stubs: no None prefix
     for pid, (name, value) in enumerate(props.items(), start=2):
         prop = etree.SubElement(root, f"{{{CUSTOM_NS}}}property", fmtid=FMTID, pid=str(pid),
                                 name=name)

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import issue_blank
 from qmsforms.workspace import Workspace, init_workspace
 
 REPO = Path(__file__).resolve().parent.parent

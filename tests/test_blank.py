@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.binding import bind, table_area_name, workbook_names
-from qmsforms.excel.templates import issue_blank
 from qmsforms.identity import IDENTITY_SHEET, fingerprint, read_identity
 from qmsforms.workspace import Workspace
 

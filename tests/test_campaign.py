@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
+from qmsforms.blanks import issue_blank
 from qmsforms.campaign import (
     CampaignPlan,
     CustomerEntry,
@@ -25,7 +26,6 @@ from qmsforms.campaign import (
 )
 from qmsforms.cli import cli
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import issue_blank
 from qmsforms.identity import read_identity
 from qmsforms.intake import Intake, Ledger
 from qmsforms.scoring.policy import Campaign

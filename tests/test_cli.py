@@ -28,7 +28,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from qmsforms import __version__
 from qmsforms.cli import cli
-from qmsforms.excel.templates import BAD_FILL
+from qmsforms.excel.annotate import BAD_FILL
 from qmsforms.identity import read_identity
 from qmsforms.intake import Ledger
 from qmsforms.workspace import Workspace

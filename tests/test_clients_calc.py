@@ -16,8 +16,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.binding import workbook_names
-from qmsforms.excel.templates import issue_blank
 from qmsforms.issues import Code
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from qmsforms.word import extract_word, issue_word_blank, validate_word_file
+from qmsforms.blanks import issue_blank
 from qmsforms.word.ooxml import NS
+from qmsforms.word.read import extract_word
+from qmsforms.word.validate import validate_word_file
 from qmsforms.workspace import Workspace, init_workspace
 
 from .conftest import OfficeFn
@@ -63,15 +65,15 @@ def typed(tmp_path_factory: pytest.TempPathFactory, office: OfficeFn,
     ws = init_workspace(root / "ws")
     jobs, names = [], []
     for newline in NEWLINES:
-        blank = issue_word_blank(ws, "complaint", root / f"complaint-{newline}.docx")
+        blank = issue_blank(ws, "complaint", root / f"complaint-{newline}.docx")
         steps = [{**step, "newline": newline} for step in COMPLAINT_STEPS]
         jobs.append({"open": blank, "save": root / f"typed-complaint-{newline}.docx",
                      "steps": steps})
         names.append(f"complaint {newline}")
-    blank = issue_word_blank(ws, "8d-report", root / "8d.docx")
+    blank = issue_blank(ws, "8d-report", root / "8d.docx")
     jobs.append({"open": blank, "save": root / "typed-8d.docx", "steps": EIGHT_D_STEPS})
     names.append("8d-report")
-    blank = issue_word_blank(ws, "complaint", root / "complaint-over.docx")
+    blank = issue_blank(ws, "complaint", root / "complaint-over.docx")
     jobs.append({"open": blank, "save": root / "typed-over.docx", "steps": TYPED_OVER_STEPS})
     names.append("complaint typed over")
     return ws, dict(zip(names, office(jobs), strict=True))

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from qmsforms.blanks import issue_blank
 from qmsforms.intake import WORK_DIR, Intake, Ledger, candidates
 from qmsforms.intake.files import display_name
-from qmsforms.word.blank import issue_word_blank
 from qmsforms.word.fill import fill_word
 from qmsforms.workspace import Workspace
 
@@ -112,7 +112,7 @@ class Drop:
         tmp.mkdir(exist_ok=True)
 
         def complaint(folder: Path, ticket: str) -> Path:
-            path = issue_word_blank(ws, "complaint", folder / f"{ticket}.docx")
+            path = issue_blank(ws, "complaint", folder / f"{ticket}.docx")
             fill_word(path, {**COMPLAINT, "ticket_no": ticket}, path)
             return path
 

@@ -30,9 +30,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from qmsforms.blanks import issue_blank
 from qmsforms.cli import cli
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import issue_blank
 from qmsforms.intake import WORK_DIR, Ledger, candidates
 from qmsforms.workspace import Workspace, init_workspace
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from qmsforms.blanks import issue_blank
 from qmsforms.cli import cli
 from qmsforms.intake import Intake, Ledger
-from qmsforms.word.blank import issue_word_blank
 from qmsforms.word.fill import fill_word
 from qmsforms.workspace import Workspace
 
@@ -35,7 +35,7 @@ def process(ws: Workspace) -> list[Any]:
 
 def test_complaint_docx_becomes_a_record_and_its_8d_is_linked(ws: Workspace,
                                                               tmp_path: Path) -> None:
-    blank = issue_word_blank(ws, "complaint", tmp_path / "c.docx")
+    blank = issue_blank(ws, "complaint", tmp_path / "c.docx")
     fill_word(blank, COMPLAINT, ws.inbox / "投诉 TS-077.docx")
     (outcome,) = process(ws)
     assert outcome.outcome == "record" and outcome.form == "complaint"
@@ -67,7 +67,7 @@ def test_complaint_docx_becomes_a_record_and_its_8d_is_linked(ws: Workspace,
 
 
 def test_late_complaint_is_recorded_with_sla_missed(ws: Workspace, tmp_path: Path) -> None:
-    blank = issue_word_blank(ws, "complaint", tmp_path / "c.docx")
+    blank = issue_blank(ws, "complaint", tmp_path / "c.docx")
     fill_word(blank, {**COMPLAINT, "filed_at": "2026-11-03 11:01"}, ws.inbox / "late.docx")
     (outcome,) = process(ws)
     record = json.loads((ws.outbox / outcome.location).read_text(encoding="utf-8"))
@@ -75,7 +75,7 @@ def test_late_complaint_is_recorded_with_sla_missed(ws: Workspace, tmp_path: Pat
 
 
 def test_a_bad_docx_is_rejected_with_an_annotated_copy(ws: Workspace, tmp_path: Path) -> None:
-    blank = issue_word_blank(ws, "complaint", tmp_path / "c.docx")
+    blank = issue_blank(ws, "complaint", tmp_path / "c.docx")
     fill_word(blank, {**COMPLAINT, "received_at": "yesterday"}, ws.inbox / "bad.docx")
     (outcome,) = process(ws)
     assert outcome.outcome == "rejected" and "NOT_A_DATETIME" in outcome.codes

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import issue_blank
 from qmsforms.workspace import Workspace, init_workspace
 
 pytestmark = pytest.mark.libreoffice

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from openpyxl.chart import BarChart, LineChart
 from openpyxl.utils import quote_sheetname
 
+from qmsforms.blanks import issue_blank
 from qmsforms.cli import cli
-from qmsforms.excel.templates import issue_blank
 from qmsforms.intake import Intake, RecordRow
 from qmsforms.reports import (
     ComplaintReport,
@@ -163,7 +163,6 @@ def test_eight_d_state_comes_from_the_8d_report() -> None:
 
 def test_an_8d_report_taken_in_by_the_intake_moves_the_complaint_on(ws: Workspace,
                                                                     tmp_path: Path) -> None:
-    from qmsforms.word.blank import issue_word_blank
     from qmsforms.word.fill import fill_word
 
     for ticket in ("TS-A", "TS-B"):
@@ -171,7 +170,7 @@ def test_an_8d_report_taken_in_by_the_intake_moves_the_complaint_on(ws: Workspac
             "ticket_no": ticket, "customer": "ACME", "received_at": "2026-05-04 09:00",
             "filed_at": "2026-05-04 09:30", "category": "quality", "quality_related": "是",
             "description": "cracked welds"})
-    blank = issue_word_blank(ws, "8d-report", tmp_path / "8d.docx", values={
+    blank = issue_blank(ws, "8d-report", tmp_path / "8d.docx", values={
         "complaint_no": "TS-A", "customer": "ACME", "opened_date": "2026-05-05"})
     fill_word(blank, {"team_leader": "张三", "team_members": "李四", "d1_owner": "张三",
                       "d1_date": "2026-05-06", "d1_done": True}, ws.inbox / "8D TS-A.docx")

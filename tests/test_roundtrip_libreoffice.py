@@ -20,9 +20,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.binding import workbook_names
 from qmsforms.excel.blank import TABLE_ROWS
-from qmsforms.excel.templates import check_template, issue_blank
+from qmsforms.excel.templates import check_template
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import issue_blank
 from qmsforms.scoring import MonitoringPolicy, PolicyError, parse_policy, score_monitoring
 from qmsforms.scoring.policy import merge
 from qmsforms.validate import validate_file

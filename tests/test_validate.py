@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from qmsforms.annotate import annotate
 from qmsforms.excel.binding import workbook_names
-from qmsforms.excel.templates import annotate
 from qmsforms.identity import read_identity, write_identity
 from qmsforms.issues import Code
 from qmsforms.validate import validate_file

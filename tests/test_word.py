@@ -23,25 +23,19 @@ import pytest
 from lxml import etree
 from pydantic import ValidationError
 
+from qmsforms.blanks import issue_blank
 from qmsforms.forms.eightd import EightD
 from qmsforms.identity import fingerprint
 from qmsforms.issues import Report
 from qmsforms.scoring.complaint import complaint_rules, eight_d_required
-from qmsforms.word import (
-    build_word_blank,
-    extract_word,
-    fill_word,
-    issue_word_blank,
-    read_word,
-    read_word_identity,
-    validate_word,
-    validate_word_file,
-)
 from qmsforms.word.annotate import BAD_FILL, annotate_word, locate
-from qmsforms.word.blank import TABLE_ROWS, table_bookmark
+from qmsforms.word.blank import TABLE_ROWS, build_word_blank, table_bookmark
+from qmsforms.word.fill import fill_word
 from qmsforms.word.ooxml import ALL_PLACEHOLDERS, NS, W14_NS, w, xpath
 from qmsforms.word.prefill import render_8d_from_complaint
-from qmsforms.word.props import word_properties, write_word_identity
+from qmsforms.word.props import read_word_identity, word_properties, write_word_identity
+from qmsforms.word.read import extract_word, read_word
+from qmsforms.word.validate import validate_word, validate_word_file
 from qmsforms.workspace import Workspace
 
 from .conftest import VALID
@@ -103,7 +97,7 @@ EIGHT_D: dict[str, Any] = {
 
 def _issue(ws: Workspace, tmp_path: Path, form_id: str, data: dict[str, Any] | None = None,
            lang: str = "both", name: str | None = None) -> Path:
-    path = issue_word_blank(ws, form_id, tmp_path / (name or f"{form_id}-{lang}.docx"),
+    path = issue_blank(ws, form_id, tmp_path / (name or f"{form_id}-{lang}.docx"),
                             lang=lang)
     if data is not None:
         fill_word(path, data, path)
@@ -382,7 +376,7 @@ def test_build_word_blank_prefills_values(ws: Workspace) -> None:
 
 
 def test_issue_word_blank_normalises_set_values(ws: Workspace, tmp_path: Path) -> None:
-    path = issue_word_blank(ws, "complaint", tmp_path / "c.docx",
+    path = issue_blank(ws, "complaint", tmp_path / "c.docx",
                             values={"received_at": "2026年11月3日 9:05", "category": "交付"})
     values, _, _ = extract_word(path, ws.registry.get("complaint"))
     assert values["received_at"] == dt.datetime(2026, 11, 3, 9, 5)
@@ -394,7 +388,7 @@ def test_workspace_docx_template_is_used(ws: Workspace, tmp_path: Path) -> None:
     doc = build_word_blank(ws.registry.get("complaint"), ws.config)
     doc.add_paragraph("本公司专用 LOGO")
     doc.save(str(template))
-    path = issue_word_blank(ws, "complaint", tmp_path / "c.docx")
+    path = issue_blank(ws, "complaint", tmp_path / "c.docx")
     text = "".join(_xml(path).itertext())
     assert "本公司专用 LOGO" in text
     assert read_word_identity(path).instance_id  # type: ignore[union-attr]

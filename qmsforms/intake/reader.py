@@ -102,11 +102,7 @@ def _op_validate(ws: Any, path: str, name: str, today: date | None) -> Report:
 
 
 def _op_annotate(ws: Any, path: str, report: Report, out: str) -> bool:
-    if Path(path).suffix.lower() == ".docx":
-        from ..word.annotate import annotate_word
-
-        return annotate_word(Path(path), report, Path(out)) is not None
-    from ..excel.templates import annotate
+    from ..annotate import annotate
 
     return annotate(path, report, out) is not None
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from ..excel.book import rels_part, resolve_target
 from ..opc import PARSER

@@ -149,7 +149,7 @@ def issue_monitoring_sheets(workspace: Workspace, month: str,
     ``customers`` defaults to every customer with a delivery due that month. Each sheet is
     written to ``out_dir`` (default ``outbox/monitoring/<month>/``) and recorded as issued.
     """
-    from ..excel.templates import issue_blank
+    from ..blanks import issue_blank
 
     with open_ledger(workspace) as ledger:
         rows = ledger.records(SHIPPING_FORM)

@@ -7,6 +7,7 @@ issues about the whole file are commented on the first text of the document.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -17,6 +18,8 @@ from docx.document import Document as DocxDocument
 
 from ..issues import Issue, Report
 from .ooxml import el, w
+
+log = logging.getLogger(__name__)
 
 BAD_FILL = "FFC7CE"
 AUTHOR = "qmsforms"
@@ -103,7 +106,8 @@ def annotate_word(path: str | os.PathLike[str], report: Report,
     """Write ``out``: the document with every issue shaded and commented; None if unreadable."""
     try:
         doc = docx.Document(str(path))
-    except Exception:  # python-docx raises many kinds on files the safety gate let through
+    except Exception as exc:  # python-docx raises many kinds on files the safety gate let through
+        log.info("%s: no annotated copy, python-docx cannot open it (%s)", path, exc)
         return None
     first = _first_paragraph(doc.element.body)
     for issue in report.issues:

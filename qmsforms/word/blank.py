@@ -11,18 +11,14 @@ re-save but keeps bookmarks). Repeating rows are tables whose cells hold control
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import docx
 from docx.document import Document as DocxDocument
 
-from .. import normalize as nz
 from ..config import Config
-from ..excel.extract import NORMALISERS
 from ..fields import FieldSpec
 from ..identity import Identity, identity_for
 from ..issues import UsageError
@@ -298,38 +294,14 @@ def build_word_blank(form: FormDef, config: Config, lang: str = "both",
     return doc
 
 
-def parse_values(form: FormDef, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalise ``--set field=value`` strings into the field's Python values."""
-    parsed: dict[str, Any] = {}
-    for name, raw in values.items():
-        try:
-            spec = form.field(name)
-        except KeyError:
-            raise UsageError(f"form {form.id} has no field {name!r}") from None
-        if spec.kind in ("table", "ticks") or not isinstance(raw, str):
-            parsed[name] = raw
-            continue
-        try:
-            parsed[name] = NORMALISERS[spec.kind](spec, raw, "")
-        except nz.NormalizeError as exc:
-            raise UsageError(f"--set {name}={raw!r}: {exc.code}") from None
-    return parsed
-
-
-def issue_word_blank(workspace: Workspace, form_id: str,
-                     out_path: str | os.PathLike[str] | None = None,
-                     lang: str | None = None,
-                     values: Mapping[str, Any] | None = None) -> Path:
-    """Issue one Word blank of ``form_id`` with a fresh instance id; returns the path written.
+def issue_document(workspace: Workspace, form: FormDef, lang: str,
+                   values: Mapping[str, Any]) -> tuple[DocxDocument, Identity]:
+    """A blank Word document of ``form`` with a fresh instance id and ``values`` filled in, and
+    its identity; `qmsforms.blanks.issue_blank` records and saves it.
 
     A workspace template ``templates/<form>[.<lang>].docx`` is used when present (re-stamped
     with a new instance id), otherwise the blank is built from the form definition.
-    ``values`` pre-fill fields (strings are normalised as if typed).
     """
-    form = workspace.registry.get(form_id)
-    lang = lang or workspace.config.defaults.language
-    if lang not in LANGS:
-        raise UsageError(f"language must be one of zh, en, both, not {lang!r}")
     template = workspace.template_path(form.id, lang, suffix=".docx")
     if template is not None:
         doc = docx.Document(str(template))
@@ -342,10 +314,5 @@ def issue_word_blank(workspace: Workspace, form_id: str,
     if values:
         from .fill import fill_document
 
-        fill_document(doc, parse_values(form, values))
-    path = Path(out_path) if out_path else Path(f"{form.id}-{issued.instance_id[:8]}.docx")
-    if path.suffix.lower() != ".docx":
-        raise UsageError(f"{path.name}: a Word blank is written as .docx")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
-    return path
+        fill_document(doc, dict(values))
+    return doc, issued

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from docx.oxml.parser import OxmlElement
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -67,9 +67,10 @@ def el(tag: str, attrs: dict[str, str] | None = None, *children: Any,
     return node
 
 
-def xpath(node: Any, expr: str) -> list[Any]:
-    """Evaluate ``expr`` with the w/w14 prefixes on any lxml element."""
-    return etree.XPath(expr, namespaces=NS)(node)  # type: ignore[no-any-return]
+def xpath(node: Any, expr: str) -> Any:
+    """Evaluate ``expr`` with the w/w14 prefixes on any lxml element (a list of nodes, or the
+    string, number or boolean an XPath function gives)."""
+    return etree.XPath(expr, namespaces=NS)(node)
 
 
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -382,9 +383,9 @@ def dropdown_items(sdt: Any) -> list[tuple[str, str]]:
 
 def iter_sdts(root: Any) -> Iterator[Any]:
     """Every ``w:sdt`` under ``root``, in document order."""
-    return root.iter(w("w:sdt"))  # type: ignore[no-any-return]
+    return root.iter(w("w:sdt"))
 
 
 def ancestors(node: Any, tag: str) -> Iterable[Any]:
     """The ancestors of ``node`` with the Clark tag ``tag``, nearest first."""
-    return node.iterancestors(tag)  # type: ignore[no-any-return]
+    return node.iterancestors(tag)

@@ -18,7 +18,7 @@ from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from ..identity import KEYS, PROPERTY_PREFIX, Identity
 from ..opc import APP_NS, PARSER, custom_properties_xml, parse_custom_properties
@@ -30,7 +30,7 @@ MAX_PART_BYTES = 4 * 2**20
 def _custom_part(doc: DocxDocument) -> Part | None:
     for rel in doc.part.package.rels.values():
         if rel.reltype == RT.CUSTOM_PROPERTIES and not rel.is_external:
-            return rel.target_part  # type: ignore[no-any-return]
+            return rel.target_part
     return None
 
 

@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docx.document import Document as DocxDocument
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from .. import normalize as nz
-from ..excel.extract import NORMALISERS, Extraction, Loc
+from ..excel.extract import NORMALISERS, Extraction, Loc, Where
 from ..fields import FieldSpec
 from ..issues import Code, Issue, UsageError
 from ..opc import PARSER
@@ -271,7 +271,7 @@ def _read_table(doc: Body, spec: FieldSpec, table: rows.Table | None,
 
 
 def extract_word(source: Any, form: FormDef | None = None, workspace: Workspace | None = None,
-                 ) -> tuple[dict[str, Any], dict[Loc, tuple[str, str]], list[Issue]]:
+                 ) -> tuple[dict[str, Any], Where, list[Issue]]:
     """``(values, where, issues)`` of a filled Word form; see `read_word` for the details.
 
     Without ``form`` the form is the one the file's identity names, looked up in

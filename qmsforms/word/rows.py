@@ -195,13 +195,13 @@ def _row(doc: Body, names: list[str], tr: Any, where: dict[str, int],
                         add_candidate(candidates, value)
         for value in held.get(where.get(name, -1), []):
             add_candidate(candidates, value)
-        value, clash = agree(candidates)
+        chosen, clash = agree(candidates)
         for found in candidates:
             used.add(found)
         if clash:
             row.clashes[name] = clash
-        elif value is not None:
-            row.values[name] = value
+        elif chosen is not None:
+            row.values[name] = chosen
     row.strays = [f for values in held.values() for f in values
                   if f.key[0].tag == w("w:sdt") and not is_blank(f)
                   and not used.overlaps(f)]

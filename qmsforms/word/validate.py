@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from pydantic import ValidationError
 
 from ..issues import Code, Issue, Report
@@ -78,7 +78,7 @@ def validate_word(path: str | os.PathLike[str], workspace: Workspace, report: Re
     report.data = _model_data(form, extraction, report)
     if report.data is not None:
         def locate(name: str) -> tuple[str | None, str | None]:
-            return extraction.where.get((name,), (None, None))
+            return extraction.where.get((name,)) or (None, None)
 
         scores, issues = score_form(form, report.data, workspace, locate)
         report.add(_retag(issues, extraction))

@@ -21,14 +21,14 @@ from typing import Any
 import docx
 from openpyxl import load_workbook
 
+from qmsforms.blanks import issue_blank
 from qmsforms.excel.binding import workbook_names
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import issue_blank
 from qmsforms.identity import read_identity, write_identity
 from qmsforms.registry import FormDef
 from qmsforms.validate import validate_file
-from qmsforms.word import issue_word_blank, read_word_identity, write_word_identity
 from qmsforms.word.fill import fill_document
+from qmsforms.word.props import read_word_identity, write_word_identity
 from qmsforms.workspace import Workspace
 
 from . import package as pk
@@ -196,7 +196,7 @@ def _xlsx_seed(workspace: Workspace, form: FormDef, values: dict[str, Any], tmp:
 
 def _docx_seed(workspace: Workspace, form: FormDef, values: dict[str, Any], tmp: Path) -> bytes:
     path = tmp / f"{form.id}.docx"
-    issue_word_blank(workspace, form.id, path)
+    issue_blank(workspace, form.id, path)
     doc = docx.Document(str(path))
     identity = read_word_identity(doc)
     assert identity is not None

@@ -1,8 +1,7 @@
 """``qmsforms report``, ``qmsforms survey`` and ``qmsforms monitoring``: the click layer over
 `qmsforms.reports` and `qmsforms.campaign`.
 
-Kept apart from `qmsforms.cli` so each module stays a readable size; `qmsforms.cli` registers
-these groups. ``--json`` prints exactly the library's data (and writes no workbook unless
+``--json`` prints exactly the library's data (and writes no workbook unless
 ``-o`` asks for one).
 """
 
@@ -13,12 +12,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli import _interactive, _pad, _print_json, _workspace, json_option
-from .issues import UsageError
+from ..issues import UsageError
+from .options import (
+    interactive,
+    json_option,
+    lang_option,
+    pad,
+    print_json,
+    workspace_of,
+    year_option,
+)
 
 if TYPE_CHECKING:
-    from .campaign import CampaignPlan, CampaignStatus
-    from .reports import ComplaintReport, SatisfactionReport
+    from ..campaign import CampaignPlan, CampaignStatus
+    from ..reports import ComplaintReport, SatisfactionReport
 
 REASONS = {"automotive": "汽车客户 automotive", "all": "全部 all", "sampled": "抽样 sampled",
            "minimum": "补足 10 家 minimum"}
@@ -41,7 +48,7 @@ def report() -> None:
 
 
 @report.command("satisfaction")
-@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The year.")
+@year_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the workbook (default outbox/reports/satisfaction-YYYY.xlsx).")
 @json_option
@@ -49,16 +56,16 @@ def report() -> None:
 def report_satisfaction(ctx: click.Context, year: int, output: Path | None,
                         as_json: bool) -> None:
     """顾客满意度汇总表: customers × months, annual scores, company trend, items, alerts."""
-    from .reports import satisfaction_report, save_satisfaction
+    from ..reports import satisfaction_report, save_satisfaction
 
-    ws = _workspace(ctx)
+    ws = workspace_of(ctx)
     _xlsx(output)
     if as_json and output is None:
-        _print_json(satisfaction_report(ws, year).to_dict())
+        print_json(satisfaction_report(ws, year).to_dict())
         return
     data, path = save_satisfaction(ws, year, output)
     if as_json:
-        _print_json(data.to_dict())
+        print_json(data.to_dict())
         return
     _echo_satisfaction(data)
     click.echo(f"written: {path}")
@@ -72,14 +79,14 @@ def _echo_satisfaction(data: SatisfactionReport) -> None:
     for c in data.customers:
         a = c.annual
         state = "" if a.complete else f"  incomplete {len(a.months)}/{a.months_expected}"
-        click.echo(f"  {_pad(a.customer, 32)} {a.score:>6}  {a.band.zh} {a.band.en}  "
+        click.echo(f"  {pad(a.customer, 32)} {a.score:>6}  {a.band.zh} {a.band.en}  "
                    f"[{a.policy.id}]{state}")
     for alert in data.alerts:
         click.echo(f"  ALERT {alert.message_zh}")
 
 
 @report.command("complaints")
-@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The year.")
+@year_option
 @click.option("--month", type=click.IntRange(1, 12), default=None,
               help="One month of the year (compared with the month before).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -89,16 +96,16 @@ def _echo_satisfaction(data: SatisfactionReport) -> None:
 def report_complaints(ctx: click.Context, year: int, month: int | None, output: Path | None,
                       as_json: bool) -> None:
     """客户投诉汇总分析表: by category and month, Pareto of causes, SLA, open 8Ds."""
-    from .reports import complaint_report, save_complaints
+    from ..reports import complaint_report, save_complaints
 
-    ws = _workspace(ctx)
+    ws = workspace_of(ctx)
     _xlsx(output)
     if as_json and output is None:
-        _print_json(complaint_report(ws, year, month).to_dict())
+        print_json(complaint_report(ws, year, month).to_dict())
         return
     data, path = save_complaints(ws, year, month, output)
     if as_json:
-        _print_json(data.to_dict())
+        print_json(data.to_dict())
         return
     _echo_complaints(data)
     click.echo(f"written: {path}")
@@ -112,28 +119,28 @@ def _echo_complaints(data: ComplaintReport) -> None:
                f"{f['open_8d']} open 8Ds")
     for row in data.compare:
         if row.current or row.previous:
-            click.echo(f"  {_pad(f'{row.zh} {row.en}', 30)} {row.current:>4} "
+            click.echo(f"  {pad(f'{row.zh} {row.en}', 30)} {row.current:>4} "
                        f"(previous {row.previous}, {row.change:+d})")
 
 
 @report.command("delivery")
-@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The year.")
+@year_option
 @json_option
 @click.pass_context
 def report_delivery(ctx: click.Context, year: int, as_json: bool) -> None:
     """On-time delivery per customer and month, from shipping lists with both dates."""
-    from .intake import open_ledger
-    from .reports import delivery_performance
+    from ..intake import open_ledger
+    from ..reports import delivery_performance
 
-    ws = _workspace(ctx)
+    ws = workspace_of(ctx)
     with open_ledger(ws) as ledger:
         months = delivery_performance(ledger.records("shipping-list"), year)
     if as_json:
-        _print_json([m.to_dict() for m in months])
+        print_json([m.to_dict() for m in months])
         return
     for m in months:
         late = f"  late: {', '.join(m.late_lists)}" if m.late_lists else ""
-        click.echo(f"{_pad(m.customer, 32)} {m.month}  {m.on_time}/{m.deliveries} on time  "
+        click.echo(f"{pad(m.customer, 32)} {m.month}  {m.on_time}/{m.deliveries} on time  "
                    f"{m.rate:>5} %{late}")
     click.echo(f"{len(months)} customer-months with deliveries due in {year}")
 
@@ -150,11 +157,11 @@ def _echo_plan(plan: CampaignPlan) -> None:
     click.echo(f"survey campaign {plan.year}: {len(plan.chosen)} of {len(plan.choices)} "
                f"customers (seed {plan.seed}, list {plan.source})")
     for t in plan.tiers:
-        click.echo(f"  {_pad(f'{t.zh} {t.en}', 40)} {t.customers:>3} customers, "
+        click.echo(f"  {pad(f'{t.zh} {t.en}', 40)} {t.customers:>3} customers, "
                    f"{t.rate:g} % → {t.quota}, chosen {t.chosen}")
     for c in plan.chosen:
         code = f"{c.code} " if c.code else ""
-        click.echo(f"  + {_pad(code + c.customer, 40)} {c.order_value:>14,.0f}  "
+        click.echo(f"  + {pad(code + c.customer, 40)} {c.order_value:>14,.0f}  "
                    f"{REASONS.get(c.reason or '', c.reason)}")
 
 
@@ -162,7 +169,7 @@ def _echo_plan(plan: CampaignPlan) -> None:
 @click.option("--customers", "customer_list", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The customer list workbook (客户一览表).")
-@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The year.")
+@year_option
 @click.option("--seed", type=int, default=None,
               help="Seed of the random sample (default: the year); stored in the plan.")
 @click.option("--force", is_flag=True, help="Plan again although the year is planned.")
@@ -171,12 +178,12 @@ def _echo_plan(plan: CampaignPlan) -> None:
 def survey_plan(ctx: click.Context, customer_list: Path, year: int, seed: int | None,
                 force: bool, as_json: bool) -> None:
     """Choose who to survey from the customer list by the sampling rule (SPEC §4.6)."""
-    from .campaign import plan_from_list, plan_path
+    from ..campaign import plan_from_list, plan_path
 
-    ws = _workspace(ctx)
+    ws = workspace_of(ctx)
     plan = plan_from_list(ws, customer_list, year, seed=seed, replace_existing=force)
     if as_json:
-        _print_json(plan.to_dict())
+        print_json(plan.to_dict())
         return
     _echo_plan(plan)
     click.echo(f"plan: {plan_path(ws, year)}")
@@ -187,26 +194,25 @@ def survey_plan(ctx: click.Context, customer_list: Path, year: int, seed: int | 
               help="The campaign (default: the latest planned).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the blanks (default outbox/campaigns/YYYY/blanks).")
-@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default=None,
-              help="Label language (default from qmsforms.toml).")
+@lang_option
 @json_option
 @click.pass_context
 def survey_issue(ctx: click.Context, year: int | None, out_dir: Path | None,
                  lang: str | None, as_json: bool) -> None:
     """Issue one personalised blank per chosen customer and record each instance id."""
-    from .campaign import issue_campaign, load_plan
+    from ..campaign import issue_campaign, load_plan
 
-    ws = _workspace(ctx)
+    ws = workspace_of(ctx)
     plan = load_plan(ws, year)
     todo = len(plan.chosen) - len({i.customer for i in plan.issued})
-    if _interactive() and not as_json and todo:
+    if interactive() and not as_json and todo:
         with click.progressbar(length=todo, label="issuing", show_pos=True) as bar:
             plan, issued = issue_campaign(ws, plan.year, out_dir=out_dir, lang=lang,
                                           progress=lambda _b: bar.update(1))
     else:
         plan, issued = issue_campaign(ws, plan.year, out_dir=out_dir, lang=lang)
     if as_json:
-        _print_json([b.to_dict() for b in issued])
+        print_json([b.to_dict() for b in issued])
         return
     for blank in issued:
         click.echo(f"{blank.path}")
@@ -222,7 +228,7 @@ def _echo_status(status: CampaignStatus) -> None:
                f"({rate}; target {status.target:g} %, {met})")
     for c in status.customers:
         score = f"  score {c.score}" if c.score is not None else ""
-        click.echo(f"  {_pad(STATES[c.state], 18)} {_pad(c.customer, 34)}{score}")
+        click.echo(f"  {pad(STATES[c.state], 18)} {pad(c.customer, 34)}{score}")
     if status.chase:
         click.echo("chase 跟催: " + ", ".join(c.customer for c in status.chase))
     for note in status.unexpected:
@@ -236,11 +242,11 @@ def _echo_status(status: CampaignStatus) -> None:
 @click.pass_context
 def survey_status(ctx: click.Context, year: int | None, as_json: bool) -> None:
     """Issued versus returned, the return rate against the target, and who to chase."""
-    from .campaign import campaign_status
+    from ..campaign import campaign_status
 
-    status = campaign_status(_workspace(ctx), year)
+    status = campaign_status(workspace_of(ctx), year)
     if as_json:
-        _print_json(status.to_dict())
+        print_json(status.to_dict())
         return
     _echo_status(status)
 
@@ -260,15 +266,14 @@ def monitoring() -> None:
                    "due that month).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the sheets (default outbox/monitoring/YYYY-MM).")
-@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default=None,
-              help="Label language (default from qmsforms.toml).")
+@lang_option
 @json_option
 @click.pass_context
 def monitoring_issue(ctx: click.Context, month: str, customers: tuple[str, ...],
                      out_dir: Path | None, lang: str | None, as_json: bool) -> None:
     """Issue a monitoring sheet per customer with on-time delivery from shipping lists."""
-    from . import normalize as nz
-    from .reports import issue_monitoring_sheets
+    from .. import normalize as nz
+    from ..reports import issue_monitoring_sheets
 
     try:
         canonical = nz.to_month(month)
@@ -276,10 +281,10 @@ def monitoring_issue(ctx: click.Context, month: str, customers: tuple[str, ...],
         canonical = None
     if canonical is None:
         raise click.BadParameter(f"{month!r} is not a month like 2026-11", param_hint="--month")
-    sheets = issue_monitoring_sheets(_workspace(ctx), canonical, customers or None, out_dir,
+    sheets = issue_monitoring_sheets(workspace_of(ctx), canonical, customers or None, out_dir,
                                      lang=lang)
     if as_json:
-        _print_json([s.to_dict() for s in sheets])
+        print_json([s.to_dict() for s in sheets])
         return
     for sheet in sheets:
         rate = sheet.values.get("performance_rate") or sheet.values.get("a_late_delivery")

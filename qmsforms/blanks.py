@@ -1,0 +1,118 @@
+"""Issuing a blank form in either format: the front door of both wings.
+
+`issue_blank` picks the format (``.docx`` asks for Word, otherwise the form's first format),
+has the wing build the blank with a fresh instance id and any pre-filled values, and records
+the instance id in the ledger before the file is written, so a blank is never out in the world
+unrecorded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from contextlib import nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import normalize as nz
+from .excel.extract import NORMALISERS
+from .issues import UsageError
+
+if TYPE_CHECKING:
+    from .identity import Identity
+    from .intake.ledger import Ledger
+    from .registry import FormDef
+    from .workspace import Workspace
+
+LANGS = ("both", "zh", "en")
+
+
+def parse_values(form: FormDef, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise pre-fill values (``--set field=value`` strings) into the field's Python values.
+
+    A string is read as if typed into the field; a table or tick field cannot be given as a
+    string. Values that are not strings (a script's dates, a table's rows) pass unchanged.
+    """
+    parsed: dict[str, Any] = {}
+    for name, raw in values.items():
+        try:
+            spec = form.field(name)
+        except KeyError:
+            raise UsageError(f"form {form.id} has no field {name!r}") from None
+        if not isinstance(raw, str):
+            parsed[name] = raw
+            continue
+        if spec.kind in ("table", "ticks"):
+            raise UsageError(f"--set cannot pre-fill {name} ({spec.kind})")
+        try:
+            parsed[name] = NORMALISERS[spec.kind](spec, raw, "")
+        except nz.NormalizeError as exc:
+            raise UsageError(f"--set {name}={raw!r}: {exc.code}") from None
+    return parsed
+
+
+def record_issued(ledger: Ledger, identity: Identity | None, path: Path,
+                  customer: str | None = None) -> None:
+    """Remember an issued blank's instance id, so a returned copy is known to come from here."""
+    if identity is None or not identity.instance_id:
+        return
+    ledger.add_issued(identity.instance_id, identity.form, identity.revision,
+                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), customer,
+                      str(path))
+
+
+def blank_format(form: FormDef, out: str | os.PathLike[str] | None) -> str:
+    """The format a blank written to ``out`` is issued in: ``docx`` for a ``.docx`` path,
+    ``xlsx`` for any other path, and the form's first format when no path is given."""
+    if out is None:
+        return form.formats[0]
+    return "docx" if Path(out).suffix.lower() == ".docx" else "xlsx"
+
+
+def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] | None = None,
+                *, lang: str | None = None, values: Mapping[str, Any] | None = None,
+                record: bool = False, ledger: Ledger | None = None) -> Path:
+    """Issue one blank of ``form_id`` with a fresh instance id; returns the path written.
+
+    The workspace's template is used when it has one (``templates/<form>[.<lang>].xlsx`` or
+    ``.docx``), otherwise the blank is built from the form definition. ``out`` ending in
+    ``.docx`` picks Word (any form can be laid out in Word; `FormDef.formats` says which
+    formats a form is controlled in, and ``qmsforms new`` issues only those). ``values``
+    pre-fill fields (``customer`` for a personalised survey; strings are read as if typed).
+    ``record`` remembers the instance id in the workspace ledger; pass the ledger, opened with
+    ``open_ledger(workspace, write=True)``, when issuing many (opening checks the whole ledger).
+    """
+    form = workspace.registry.get(form_id)
+    lang = lang or workspace.config.defaults.language
+    if lang not in LANGS:
+        raise UsageError(f"language must be one of zh, en, both, not {lang!r}")
+    fmt = blank_format(form, out)
+    parsed = parse_values(form, values) if values else {}
+    document: Any
+    if fmt == "docx":
+        from .word.blank import issue_document
+
+        document, identity = issue_document(workspace, form, lang, parsed)
+    else:
+        from .excel.templates import issue_workbook
+
+        document, identity = issue_workbook(workspace, form, lang, parsed)
+    path = Path(out) if out else Path(f"{form.id}-{identity.instance_id[:8]}.{fmt}")
+    if path.suffix.lower() != f".{fmt}":
+        raise UsageError(f"{path.name}: a blank of {form.id} is written as .{fmt}")
+    if not record:
+        _save(document, path)
+        return path
+    from .intake.ledger import open_ledger
+
+    # the ledger first: a blank it cannot record is not written at all
+    with nullcontext(ledger) if ledger else open_ledger(workspace, write=True) as led:
+        _save(document, path)
+        record_issued(led, identity, path, (values or {}).get("customer"))
+    return path
+
+
+def _save(document: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))

@@ -1,0 +1,62 @@
+"""The ``qmsforms`` command: a thin click layer over the library.
+
+Each command parses options, calls one library function and prints the result. Library
+errors (`qmsforms.issues.QmsFormsError`) become click errors only here, at the edge; anything
+else is a bug and shows its traceback. Exit codes: 0 success, 1 invalid input or failed work,
+2 usage error. ``--json`` prints exactly the data the library returns.
+
+One module per group of commands: `workspace` (init, demo), `forms` (forms, schema, new, 8d,
+templates), `intake` (validate, score, process, watch, status), `records` (records, ledger),
+`reports` (report, survey, monitoring); `options` and `show` hold what they share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..issues import QmsFormsError, UsageError
+from ..version import __version__
+from ..workspace import Workspace
+from . import forms, intake, records, reports, workspace
+
+
+class _Group(click.Group):
+    """Turns library errors into clean CLI errors instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click.UsageError(str(exc), ctx) from exc
+        except QmsFormsError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="qmsforms")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="QMSFORMS_ROOT",
+              help="Workspace folder (default: current directory; env QMSFORMS_ROOT).")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None) -> None:
+    """Controlled Excel forms for quality departments: issue, take back, validate.
+
+    \b
+    受控表单工具:发放空白表单、回收填写的表单、校验并评分。
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = Workspace(root)
+
+
+for _command in (workspace.init, forms.forms, forms.schema, forms.new, forms.eight_d,
+                 intake.validate, intake.score, intake.process, intake.watch, intake.status,
+                 records.records, records.ledger_group, forms.templates, workspace.demo,
+                 reports.report, reports.survey, reports.monitoring):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="qmsforms")

@@ -1,0 +1,164 @@
+"""``qmsforms forms``, ``schema``, ``new``, ``8d new`` and ``templates``: the forms and their
+blanks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import json_option, lang_option, print_json, workspace_of
+from .show import echo_report
+
+
+@click.command()
+@json_option
+@click.pass_context
+def forms(ctx: click.Context, as_json: bool) -> None:
+    """List the form ids, titles and current revisions."""
+    registry = workspace_of(ctx).registry
+    rows = [{"id": f.id, "revision": f.revision, "title_zh": f.title_zh, "title_en": f.title_en,
+             "natural_key": list(f.natural_key)} for f in registry]
+    if as_json:
+        print_json(rows)
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        click.echo(f"{r['id']:<{width}}  rev {r['revision']:<3} {r['title_zh']}  {r['title_en']}")
+
+
+@click.command()
+@click.argument("form")
+@json_option
+@click.pass_context
+def schema(ctx: click.Context, form: str, as_json: bool) -> None:
+    """Show the fields of FORM; with --json its JSON Schema (x-name, x-table)."""
+    from ..schema import json_schema
+
+    definition = workspace_of(ctx).registry.get(form)
+    if as_json:
+        print_json(json_schema(definition))
+        return
+    click.echo(f"{definition.id} rev {definition.revision}: {definition.title('both')}")
+    for spec in definition.fields:
+        mark = "*" if spec.required else " "
+        click.echo(f" {mark} {spec.name:<28} {spec.kind:<9} {spec.label_zh} / {spec.label_en}")
+        for column in spec.columns:
+            cmark = "*" if column.required else " "
+            click.echo(f"     {cmark} {column.name:<26} {column.kind:<9} "
+                       f"{column.label_zh} / {column.label_en}")
+    click.echo("(* required)")
+
+
+def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    """``--set field=value`` options as a dict (the library normalises the values)."""
+    parsed = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r} is not field=value", param_hint="--set")
+        parsed[name.strip()] = value
+    return parsed
+
+
+@click.command()
+@click.argument("form")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the blank; .docx picks Word (complaint, 8d-report).")
+@lang_option
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help="Pre-fill a field, e.g. --set customer=ACME. Repeatable.")
+@click.pass_context
+def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
+        sets: tuple[str, ...]) -> None:
+    """Issue a blank controlled FORM with a fresh instance id."""
+    from ..blanks import blank_format, issue_blank
+
+    ws = workspace_of(ctx)
+    definition = ws.registry.get(form)
+    fmt = blank_format(definition, output)
+    if not definition.issued_as(fmt):
+        kinds = " or ".join(f".{f}" for f in definition.formats)
+        raise click.UsageError(f"form {form} is issued as {kinds}, not .{fmt}")
+    path = issue_blank(ws, form, output, lang=lang, values=parse_sets(sets), record=True)
+    click.echo(str(path))
+
+
+@click.group("8d")
+def eight_d() -> None:
+    """8D reports in Word."""
+
+
+@eight_d.command("new")
+@click.option("--from", "record_id", required=True, metavar="RECORD_ID",
+              help="The complaint record to pre-fill from (see `qmsforms records`).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the 8D (.docx; default 8D-<ticket>.docx).")
+@lang_option
+@click.pass_context
+def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
+                lang: str | None) -> None:
+    """Write an 8D report pre-filled from a complaint record."""
+    from ..blanks import record_issued
+    from ..intake import open_ledger
+    from ..safe_text import safe_filename
+    from ..word.prefill import render_8d_from_complaint
+    from ..word.props import read_word_identity
+
+    ws = workspace_of(ctx)
+    with open_ledger(ws) as ledger:
+        record = ledger.record(record_id)
+    if record is None:
+        raise click.UsageError(f"no record {record_id!r}; `qmsforms records --form complaint` "
+                               "lists them")
+    if record.form != "complaint":
+        raise click.UsageError(f"{record_id} is a {record.form} record, not a complaint")
+    ticket = safe_filename(str(record.data.get("ticket_no") or record_id))
+    out = output or Path(f"8D-{ticket}.docx")
+    with open_ledger(ws, write=True) as ledger:
+        path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
+        record_issued(ledger, read_word_identity(path), path, record.data.get("customer") or "")
+    click.echo(str(path))
+
+
+@click.group()
+def templates() -> None:
+    """Build the default templates or check a customised one."""
+
+
+@templates.command("build")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the templates (default: the workspace's templates/).")
+@click.pass_context
+def templates_build(ctx: click.Context, out: Path | None) -> None:
+    """Rebuild every template and the exported JSON Schemas from the form definitions."""
+    from ..excel.templates import build_templates
+    from ..schema import export_schemas
+
+    ws = workspace_of(ctx)
+    for path in build_templates(ws, out):
+        click.echo(str(path))
+    if out is None:
+        for path in export_schemas(list(ws.registry), ws.schemas_dir / "json"):
+            click.echo(str(path))
+
+
+@templates.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_context
+def templates_check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Does each template still bind every field? (default: all in the workspace)."""
+    from ..excel.templates import check_template
+
+    ws = workspace_of(ctx)
+    chosen = list(paths) or sorted(ws.templates_dir.glob("*.xlsx"))
+    if not chosen:
+        raise click.ClickException(f"no templates in {ws.templates_dir}")
+    reports = [check_template(p, ws) for p in chosen]
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            echo_report(report)
+    ctx.exit(0 if all(r.valid for r in reports) else 1)

@@ -1,0 +1,62 @@
+"""What the commands share: the ``--json`` and ``--lang`` options, the workspace of a command,
+printing JSON, and text that lines up in a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ..config import ConfigError
+from ..workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(fn: F) -> F:
+    """The shared ``--json`` flag."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print the result as JSON (exactly the library's data).")(fn)
+
+
+def lang_option(fn: F) -> F:
+    """The shared ``--lang`` option of the commands that issue forms."""
+    return click.option("--lang", type=click.Choice(["zh", "en", "both"]), default=None,
+                        help="Label language (default from qmsforms.toml, normally both).")(fn)
+
+
+def year_option(fn: F) -> F:
+    """The shared ``--year`` option of the reports."""
+    return click.option("--year", type=click.IntRange(2000, 2100), required=True,
+                        help="The year.")(fn)
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON (Chinese as it is, dates as text)."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def workspace_of(ctx: click.Context) -> Workspace:
+    """The workspace of this command; a bad ``qmsforms.toml`` is reported, not raised."""
+    ws: Workspace = ctx.obj["workspace"]
+    try:
+        ws.config  # noqa: B018 - read now so a bad qmsforms.toml is reported cleanly
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return ws
+
+
+def pad(text: str, width: int) -> str:
+    """Left-align ``text`` in ``width`` terminal columns (CJK characters take two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
+def interactive() -> bool:
+    """Is a person watching (a terminal, not CI)? Then progress bars are shown."""
+    return sys.stdout.isatty() and not os.environ.get("CI")

@@ -1,0 +1,46 @@
+"""``qmsforms init`` and ``demo``: a workspace to work in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..workspace import init_workspace
+from .show import echo_outcome, echo_year
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init(directory: Path) -> None:
+    """Create a workspace in DIRECTORY (config, templates, schemas, inbox, outbox)."""
+    ws = init_workspace(directory)
+    click.echo(f"workspace ready: {ws.root}")
+    for folder in ("templates", "schemas", "inbox", "outbox"):
+        click.echo(f"  {folder}/")
+
+
+@click.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace to create for the demo (default: a new qmsforms-demo-* folder).")
+def demo(directory: Path | None) -> None:
+    """A complete run on generated sample data, in a fresh workspace."""
+    from ..demo import run_demo
+
+    result = run_demo(directory)
+    root = result.root
+    click.echo(f"workspace: {root}")
+    click.echo(f"issued {len(result.blanks)} blank forms into {root / 'blanks'}; filled copies "
+               f"dropped into {root / 'inbox'} and processed:")
+    for outcome in result.outcomes:
+        echo_outcome(outcome)
+    if result.year is not None:
+        echo_year(result.year)
+    click.echo(f"{result.count('record')} records, {result.count('rejected')} rejected "
+               f"(deliberate mistakes), {result.count('duplicate')} duplicate")
+    click.echo(f"look at: {root / 'outbox' / 'records'}  (record JSON + workbook with scores)")
+    click.echo(f"         {root / 'outbox' / 'rejected'}  (report and annotated copy)")
+    click.echo(f"         {root / 'outbox' / 'archive'}  (originals, byte for byte)")
+    click.echo(f"         qmsforms --root {root} records")
+    for path in result.reports:
+        click.echo(f"report:  {path}")
