@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from qmsforms.excel.binding import workbook_names
 from qmsforms.excel.sheet_xml import cell_styles
-from qmsforms.opc import to_utf8, xml_encoding
+from qmsforms.opc.parts import to_utf8, xml_encoding
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 

@@ -34,7 +34,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
 from ..issues import Code, Issue
-from ..opc import Parts, PartsError
+from ..opc.parts import Parts, PartsError
 from ..safety import EXCEL_COLS, EXCEL_ROWS, Limits
 from .sheet_xml import (
     Layout,

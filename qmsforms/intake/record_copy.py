@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from ..excel.book import rels_part, resolve_target
-from ..opc import PARSER
+from ..opc.xml import PARSER
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -16,7 +16,9 @@ from typing import Any, Literal
 from docx.oxml.parser import OxmlElement
 from lxml import etree
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+from ..opc import WORD_NS
+
+W_NS = WORD_NS
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 NS = {"w": W_NS, "w14": W14_NS}
 

@@ -21,7 +21,8 @@ from docx.opc.part import Part
 from lxml import etree
 
 from ..identity import KEYS, PROPERTY_PREFIX, Identity
-from ..opc import APP_NS, PARSER, custom_properties_xml, parse_custom_properties
+from ..opc import APP_NS
+from ..opc.xml import PARSER, custom_properties_xml, parse_custom_properties
 
 CUSTOM_PART = "/docProps/custom.xml"
 MAX_PART_BYTES = 4 * 2**20

@@ -43,7 +43,8 @@ from .. import normalize as nz
 from ..excel.extract import NORMALISERS, Extraction, Loc, Where
 from ..fields import FieldSpec
 from ..issues import Code, Issue, UsageError
-from ..opc import PARSER
+from ..opc import PKG_REL_NS
+from ..opc.xml import PARSER
 from ..registry import FormDef
 from ..workspace import Workspace
 from . import rows
@@ -57,7 +58,6 @@ SHEET = "document"
 MAX_DOCUMENT_BYTES = 64 * 2**20
 GLOSSARY = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
             "glossaryDocument")
-PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def _glossary_part(zf: zipfile.ZipFile) -> bytes | None:
         rels = etree.fromstring(_member(zf, "word/_rels/document.xml.rels"), PARSER)
     except KeyError:
         return None
-    for rel in rels.iter(f"{{{PACKAGE_RELS}}}Relationship"):
+    for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship"):
         if rel.get("Type") == GLOSSARY and rel.get("TargetMode") != "External":
             target = rel.get("Target", "")
             name = (target.lstrip("/") if target.startswith("/")

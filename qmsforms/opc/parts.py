@@ -1,8 +1,5 @@
-"""The package layer both wings share (Open Packaging Conventions, ECMA-376 Part 2).
-
-The OOXML namespaces, the one hardened XML parser, custom document properties, and the parts
-of an .xlsx package as a reader must see them: found by name without regard to case, and XML
-parts handed out in UTF-8 whatever encoding they were written in.
+"""The parts of an .xlsx package as a reader must see them: found by name without regard to
+case, and XML parts handed out in UTF-8 whatever encoding they were written in.
 
 OPC part names compare without case (ECMA-376 Part 2, 9.1.1.1), and XML may be written in
 any encoding it declares (UTF-16 with a byte-order mark is common in hand-made files).
@@ -21,61 +18,10 @@ import logging
 import re
 import zipfile
 
-from lxml import etree
-
-from .issues import Code, Issue
-from .safety import XML_HEAD, Limits, declared_encoding, sniff_encoding
+from ..issues import Code, Issue
+from ..safety import XML_HEAD, Limits, declared_encoding, sniff_encoding
 
 log = logging.getLogger(__name__)
-
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
-VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
-APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
-SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-CUSTOM_PART = "docProps/custom.xml"
-FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
-"""The format id Office writes on every user-defined custom property."""
-
-PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                         huge_tree=False, remove_blank_text=False)
-"""The parser for package XML: it never resolves entities, loads a DTD or fetches anything
-(the safety gate refuses DTDs before a file gets here; this is the second lock)."""
-
-
-def custom_properties_xml(props: dict[str, str]) -> bytes:
-    """``docProps/custom.xml`` holding ``props`` as text properties, in order."""
-    nsmap: dict[str | None, str] = {None: CUSTOM_NS, "vt": VT_NS}
-    root = etree.Element(f"{{{CUSTOM_NS}}}Properties",
-                         nsmap=nsmap)  # type: ignore[arg-type]  # lxml-stubs: no None prefix
-    for pid, (name, value) in enumerate(props.items(), start=2):
-        prop = etree.SubElement(root, f"{{{CUSTOM_NS}}}property", fmtid=FMTID, pid=str(pid),
-                                name=name)
-        etree.SubElement(prop, f"{{{VT_NS}}}lpwstr").text = value
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-def parse_custom_properties(blob: bytes) -> dict[str, str]:
-    """Name -> text of every property in a ``docProps/custom.xml``.
-
-    A property's value is its first element in the ``vt:`` namespace; comments, processing
-    instructions and other elements an editor or a script put inside the property are skipped,
-    and so are comments inside the value's text. Raises ``etree.XMLSyntaxError`` on a part
-    that is not XML.
-    """
-    root = etree.fromstring(blob, PARSER)
-    out: dict[str, str] = {}
-    for prop in root.iter(f"{{{CUSTOM_NS}}}property"):
-        name = prop.get("name")
-        value = next((child for child in prop
-                      if isinstance(child.tag, str) and child.tag.startswith(f"{{{VT_NS}}}")),
-                     None)
-        if name and value is not None:
-            out[name] = "".join(str(text) for text in value.itertext()).strip()
-    return out
 
 _DECL_RE = re.compile(r"""^(<\?xml[^>]*?\sencoding\s*=\s*)(["'])([^"']*)\2""")
 _UTF8 = frozenset({"utf-8", "ascii"})
