@@ -11,10 +11,13 @@ import os
 import shutil
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import CONFIG_NAME, Config, load_config, package_defaults
-from .registry import FormRegistry
-from .scoring.policy import PolicySet
+
+if TYPE_CHECKING:
+    from .registry import FormRegistry
+    from .scoring.policy import PolicySet
 
 FOLDERS = ("templates", "schemas", "inbox", "outbox")
 
@@ -62,12 +65,16 @@ class Workspace:
     @cached_property
     def registry(self) -> FormRegistry:
         """The forms known in this workspace (built-in plus its questionnaires)."""
+        from .registry import FormRegistry  # the form models load when first asked for
+
         return FormRegistry([package_defaults() / "schemas" / "questionnaires",
                              self.schemas_dir / "questionnaires"])
 
     @cached_property
     def policies(self) -> PolicySet:
         """The scoring policies of this workspace (shipped, own files, config overrides)."""
+        from .scoring.policy import PolicySet  # scoring loads when first needed
+
         return PolicySet.load([package_defaults() / "schemas" / "policies",
                                self.schemas_dir / "policies"], self.config)
 
