@@ -1,4 +1,4 @@
-"""The ledger: every file taken from the inbox, every record, every issued blank (SQLite).
+"""The SQLite ledger: every file taken from the inbox, every record, every issued blank.
 
 One database per workspace (``.qmsforms/ledger.sqlite``; keep it on a local disk, never a
 network share), opened with `open_ledger`. WAL mode lets ``records`` read while a watcher
@@ -29,327 +29,45 @@ is read as it is (what a later migration adds reads as absent) until a writer mi
 
 from __future__ import annotations
 
-import ctypes
-import json
 import logging
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..issues import QmsFormsError
-
-if TYPE_CHECKING:
-    from ..workspace import Workspace
+from .schema import (
+    INSERT_FILE,
+    INSERT_RECORD,
+    MIGRATIONS,
+    file_of,
+    file_params,
+    record_of,
+    record_params,
+)
+from .sqlite_files import (
+    SIDE_FILES,
+    abandon,
+    damaged_error,
+    is_damage,
+    missing_error,
+    readonly_error,
+    side_files,
+    unwritable,
+)
+from .store import FileRow, LedgerError, LedgerStore, RecordRow, key_text, now, outbox_records
 
 log = logging.getLogger(__name__)
 
-LEDGER_NAME = "ledger.sqlite"
-"""The ledger's file name in the workspace's state folder (``.qmsforms/``)."""
 
-SIDE_FILES = ("-wal", "-shm")
-"""SQLite's companions of the ledger file in WAL mode (same name plus these suffixes)."""
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: files, records, issued blanks, event log
-    """
-    CREATE TABLE records (
-        record_id    TEXT PRIMARY KEY,
-        form         TEXT NOT NULL,
-        revision     TEXT NOT NULL,
-        instance_id  TEXT,
-        sha256       TEXT NOT NULL UNIQUE,
-        natural_key  TEXT NOT NULL,
-        customer     TEXT,
-        period       TEXT,
-        supersedes   TEXT REFERENCES records(record_id),
-        latest       INTEGER NOT NULL DEFAULT 1 CHECK (latest IN (0, 1)),
-        notes        TEXT NOT NULL DEFAULT '[]',
-        data         TEXT NOT NULL,
-        scores       TEXT,
-        source_name  TEXT NOT NULL,
-        received_at  TEXT NOT NULL,
-        processed_at TEXT NOT NULL,
-        path         TEXT NOT NULL
-    );
-    CREATE UNIQUE INDEX records_one_latest ON records(form, natural_key) WHERE latest = 1;
-    CREATE INDEX records_form ON records(form, customer, period);
-    CREATE INDEX records_instance ON records(instance_id);
-
-    CREATE TABLE files (
-        claim_id     TEXT PRIMARY KEY,
-        name         TEXT NOT NULL,
-        sha256       TEXT NOT NULL,
-        size         INTEGER NOT NULL,
-        received_at  TEXT NOT NULL,
-        processed_at TEXT NOT NULL,
-        outcome      TEXT NOT NULL CHECK (outcome IN ('record', 'rejected', 'duplicate')),
-        record_id    TEXT REFERENCES records(record_id),
-        form         TEXT,
-        codes        TEXT NOT NULL DEFAULT '[]',
-        location     TEXT NOT NULL,
-        CHECK ((outcome = 'rejected') = (record_id IS NULL))
-    );
-    CREATE INDEX files_sha ON files(sha256);
-
-    CREATE TABLE issued (
-        instance_id  TEXT PRIMARY KEY,
-        form         TEXT NOT NULL,
-        revision     TEXT NOT NULL,
-        issued_at    TEXT NOT NULL,
-        customer     TEXT,
-        path         TEXT
-    );
-
-    CREATE TABLE events (
-        id           INTEGER PRIMARY KEY,
-        at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-        kind         TEXT NOT NULL,
-        claim_id     TEXT,
-        detail       TEXT NOT NULL DEFAULT ''
-    );
-    """,
-    # 2: attempts per claim (poison files are counted, not retried for ever); a rejection's
-    #    report kept with its file row, so its outputs can be rewritten without reading the file
-    """
-    CREATE TABLE attempts (
-        claim_id     TEXT PRIMARY KEY,
-        name         TEXT NOT NULL,
-        count        INTEGER NOT NULL DEFAULT 0,
-        first_at     TEXT NOT NULL,
-        last_at      TEXT NOT NULL,
-        last_error   TEXT NOT NULL DEFAULT ''
-    );
-    ALTER TABLE files ADD COLUMN report TEXT;
-    """,
-)
-
-
-class LedgerError(QmsFormsError):
-    """The ledger cannot be opened, is damaged, or must not be used as it is.
-
-    ``code`` says which (``LEDGER_MISSING``, ``LEDGER_DAMAGED``, ``LEDGER_READONLY``,
-    ``LEDGER_REPLACED``, ``LEDGER_NEWER``, ``LEDGER_EXISTS``, ``LEDGER_BUSY``,
-    ``LEDGER_UNAVAILABLE``); the message is given in Chinese and English.
-    """
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(code, message_zh, message_en)
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message_zh}\n{self.message_en}"
-
-
-@dataclass(frozen=True)
-class RecordRow:
-    """One record: a valid form as accepted, with its place in the revision chain."""
-
-    record_id: str
-    form: str
-    revision: str
-    instance_id: str | None
-    sha256: str
-    natural_key: dict[str, Any]
-    data: dict[str, Any]
-    scores: dict[str, Any] | None
-    source_name: str
-    received_at: str
-    processed_at: str
-    path: str
-    customer: str | None = None
-    period: str | None = None
-    supersedes: str | None = None
-    latest: bool = True
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {
-            "record_id": self.record_id, "form": self.form, "revision": self.revision,
-            "instance_id": self.instance_id, "sha256": self.sha256,
-            "natural_key": self.natural_key, "customer": self.customer, "period": self.period,
-            "supersedes": self.supersedes, "latest": self.latest, "notes": list(self.notes),
-            "data": self.data, "scores": self.scores, "source_name": self.source_name,
-            "received_at": self.received_at, "processed_at": self.processed_at,
-            "path": self.path,
-        }
-
-
-@dataclass(frozen=True)
-class FileRow:
-    """The outcome of one file taken from the inbox."""
-
-    claim_id: str
-    name: str
-    sha256: str
-    size: int
-    received_at: str
-    processed_at: str
-    outcome: str
-    location: str
-    record_id: str | None = None
-    form: str | None = None
-    codes: tuple[str, ...] = ()
-    report: dict[str, Any] | None = None
-    """A rejection's report (``Report.to_dict()``), kept so its outputs can be rewritten."""
-
-
-def _key(values: dict[str, Any]) -> str:
-    return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def _record(row: sqlite3.Row) -> RecordRow:
-    return RecordRow(
-        record_id=row["record_id"], form=row["form"], revision=row["revision"],
-        instance_id=row["instance_id"], sha256=row["sha256"],
-        natural_key=json.loads(row["natural_key"]), data=json.loads(row["data"]),
-        scores=json.loads(row["scores"]) if row["scores"] else None,
-        source_name=row["source_name"], received_at=row["received_at"],
-        processed_at=row["processed_at"], path=row["path"], customer=row["customer"],
-        period=row["period"], supersedes=row["supersedes"], latest=bool(row["latest"]),
-        notes=tuple(json.loads(row["notes"])),
-    )
-
-
-def _file(row: sqlite3.Row) -> FileRow:
-    columns = row.keys()  # a schema-1 ledger read as it is has no report column
-    report = row["report"] if "report" in columns else None
-    return FileRow(
-        claim_id=row["claim_id"], name=row["name"], sha256=row["sha256"], size=row["size"],
-        received_at=row["received_at"], processed_at=row["processed_at"],
-        outcome=row["outcome"], location=row["location"], record_id=row["record_id"],
-        form=row["form"], codes=tuple(json.loads(row["codes"])),
-        report=json.loads(report) if report else None,
-    )
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _errorcode(exc: sqlite3.Error) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
-    return None if code is None else int(code) & 0xFF
-
-
-_CORRUPT, _NOTADB, _BUSY, _LOCKED, _READONLY, _CANTOPEN = 11, 26, 5, 6, 8, 14
-
-
-def _is_damage(exc: sqlite3.Error) -> bool:
-    """SQLITE_CORRUPT or SQLITE_NOTADB: the file is damaged or no database at all."""
-    code = _errorcode(exc)
-    if code is not None:
-        return code in (_CORRUPT, _NOTADB)
-    text = str(exc)
-    return "malformed" in text or "not a database" in text
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    """SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock."""
-    code = _errorcode(exc)
-    if code is not None:
-        return code in (_BUSY, _LOCKED)
-    return "locked" in str(exc) or "busy" in str(exc)
-
-
-def side_files(path: str | Path) -> list[Path]:
-    """The ledger file and its ``-wal`` and ``-shm`` companions (present or not)."""
-    return [Path(path), *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)]
-
-
-def ledger_path(workspace: Workspace) -> Path:
-    """Where a workspace's ledger lives: ``.qmsforms/ledger.sqlite``."""
-    return workspace.state_dir / LEDGER_NAME
-
-
-def outbox_records(outbox: Path) -> int:
-    """How many record JSON files ``outbox/records/`` holds (part files not counted)."""
-    folder = outbox / "records"
-    if not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.rglob("*.json") if not p.name.startswith(".") and p.is_file())
-
-
-def _unwritable(paths: list[Path]) -> Path | None:
-    """The first of ``paths`` that exists and cannot be written (read-only or immutable)."""
-    for path in paths:
-        if path.exists() and not os.access(path, os.W_OK):
-            return path
-    return None
-
-
-def _abandon(db: sqlite3.Connection) -> None:
-    """Never close ``db``, not even when it is garbage-collected or at interpreter exit.
-
-    Closing checkpoints the WAL through the memory mapping of the ``-shm`` file; when that
-    file was made immutable under the open connection the kernel kills the process with
-    SIGBUS. Left open, the connection ends with the process, which SQLite handles like a crash:
-    every committed transaction is in the WAL and the next opener recovers it.
-    """
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(db))
-
-
-def _missing_error(path: Path, records: int, wal: bool) -> LedgerError:
-    zh_what, en_what = [], []
-    if records:
-        zh_what.append(f"而发件箱中已有 {records} 条记录")
-        en_what.append(f"while the outbox holds {records} records")
-    if wal:
-        zh_what.append(f"而它的 -wal 文件({path.name}-wal)仍在,只属于丢失的那个台账")
-        en_what.append(f"while its -wal file ({path.name}-wal), which belongs only to the lost "
-                       "ledger, is still there")
-    return LedgerError(
-        "LEDGER_MISSING",
-        f"台账 {path} 缺失或为空,{';'.join(zh_what)}。为免重复记录或覆盖已有记录,qmsforms "
-        f"不会新建台账。请从备份恢复 .qmsforms/{path.name}(连同其 -wal 文件),或运行 "
-        "`qmsforms ledger rebuild` 从发件箱重建台账(原有文件会被移到一旁保留)。",
-        f"the ledger {path} is missing or empty {' and '.join(en_what)}. qmsforms does not "
-        "start a new ledger over them (files would be recorded again and their records "
-        f"overwritten). Restore .qmsforms/{path.name} (with its -wal file) from a backup, or "
-        "rebuild it from the outbox with `qmsforms ledger rebuild` (what is there is moved "
-        "aside and kept).")
-
-
-def _damaged_error(path: Path, detail: str) -> LedgerError:
-    return LedgerError(
-        "LEDGER_DAMAGED",
-        f"台账 {path} 已损坏({detail})。请从备份恢复 .qmsforms/{path.name}(连同其 -wal 文件);"
-        "若无备份,运行 `qmsforms ledger rebuild --force` 从发件箱重建(损坏的文件会被移到一旁"
-        "保留,不会删除)。",
-        f"the ledger {path} is damaged ({detail}). Restore .qmsforms/{path.name} (with its -wal "
-        "file) from a backup; without one, rebuild it from the outbox with `qmsforms ledger "
-        "rebuild --force` (the damaged file is moved aside and kept, never deleted).")
-
-
-def _readonly_error(path: Path, *, became: bool = False) -> LedgerError:
-    zh_when = "在 qmsforms 打开它之后变成了" if became else "是"
-    en_when = "became" if became else "is"
-    zh_what, en_what = ("台账文件夹", "the ledger's folder") if path.is_dir() else (
-        "台账文件", "the ledger file")
-    return LedgerError(
-        "LEDGER_READONLY",
-        f"{zh_what} {path} {zh_when}只读或不可变(immutable),qmsforms 无法安全地使用台账。"
-        f"请用 `lsattr` 查看属性,用 `chattr -i {path}` 去除不可变属性,或授予写权限"
-        "(也检查 .qmsforms 文件夹及台账的 -wal、-shm 文件),然后重新启动。",
-        f"{en_what} {path} {en_when} read-only or immutable, so qmsforms cannot use the "
-        f"ledger safely. Check with `lsattr`, remove the immutable flag with `chattr -i {path}` "
-        "or grant write permission (check the .qmsforms folder and the ledger's -wal and -shm "
-        "files too), then start again.")
-
-
-class Ledger:
+class SQLiteLedger(LedgerStore[sqlite3.Connection]):
     """The workspace's SQLite ledger. Use as a context manager or call `close`.
 
-    Open a workspace's ledger with `open_ledger`; ``Ledger(path)`` opens (and creates) the
-    file at ``path`` as a writer without looking at any outbox. ``readonly=True`` opens an
-    existing ledger for reading only: no write lock, no migration, no write.
+    Open a workspace's ledger with `open_ledger`; ``SQLiteLedger(path)`` (also importable as
+    ``Ledger``) opens (and creates) the file at ``path`` as a writer without looking at any
+    outbox. ``readonly=True`` opens an existing ledger for reading only: no write lock, no
+    migration, no write.
     """
 
     def __init__(self, path: str | Path, timeout: float = 60.0, *, readonly: bool = False,
@@ -365,9 +83,9 @@ class Ledger:
             self._refuse_blank(outbox)
         if not readonly:
             folder.mkdir(parents=True, exist_ok=True)
-            bad = _unwritable([*side_files(self.path), folder])
+            bad = unwritable([*side_files(self.path), folder])
             if bad is not None:
-                raise _readonly_error(bad)
+                raise readonly_error(bad)
         elif outbox is not None and self._blank_file():  # nothing to read: an empty ledger
             self._open_memory()
             return
@@ -398,7 +116,7 @@ class Ledger:
         self._watched = [p for p in side_files(self.path)
                          if not p.exists() or os.access(p, os.W_OK)]
         if readonly and len(self._watched) < len(SIDE_FILES) + 1:
-            bad = _unwritable(side_files(self.path))
+            bad = unwritable(side_files(self.path))
             log.warning("台账文件 %s 为只读或不可变:可以查询,但收件无法记录。 / The ledger file "
                         "%s is read-only or immutable: it can be read, but the intake cannot "
                         "record anything.", bad, bad)
@@ -420,7 +138,7 @@ class Ledger:
         stale_wal = wal.exists() and wal.stat().st_size > 0
         records = outbox_records(outbox)
         if records or stale_wal:
-            raise _missing_error(self.path, records, stale_wal)
+            raise missing_error(self.path, records, stale_wal)
 
     def _connect(self, timeout: float) -> sqlite3.Connection:
         if self.readonly:
@@ -449,7 +167,7 @@ class Ledger:
         """
         rows = [str(r[0]) for r in self.db.execute("PRAGMA quick_check").fetchall()]
         if rows != ["ok"]:
-            raise _damaged_error(self.path, "; ".join(rows[:3]))
+            raise damaged_error(self.path, "; ".join(rows[:3]))
         current = self.version
         if current > len(MIGRATIONS):
             raise LedgerError(
@@ -464,36 +182,30 @@ class Ledger:
             return False
         records = outbox_records(outbox) if outbox is not None else 0
         if records:
-            raise _missing_error(self.path, records, False)
+            raise missing_error(self.path, records, False)
         return True
 
     def _open_error(self, exc: sqlite3.Error) -> LedgerError:
         if isinstance(exc, LedgerError):
             return exc
-        if _is_damage(exc):
-            return _damaged_error(self.path, str(exc))
-        bad = _unwritable([*side_files(self.path), self.path.parent])
+        if is_damage(exc):
+            return damaged_error(self.path, str(exc))
+        bad = unwritable([*side_files(self.path), self.path.parent])
         if bad is not None:
-            return _readonly_error(bad)
+            return readonly_error(bad)
         return LedgerError(
             "LEDGER_UNAVAILABLE",
             f"无法打开台账 {self.path}:{exc}。请检查文件、文件夹与权限。",
             f"cannot open the ledger {self.path}: {exc}. Check the file, its folder and "
             "permissions.")
 
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the connection (or abandon it when closing could kill the process)."""
-        if self._unsafe or _unwritable(self._watched) is not None:
+        if self._unsafe or unwritable(self._watched) is not None:
             log.warning("台账文件在打开期间变为只读,连接不再关闭(如同进程崩溃,已提交的数据完好)。"
                         " / A ledger file became read-only while open; the connection is left "
                         "open (like a crash, committed data is safe).")
-            _abandon(self.db)
+            abandon(self.db)
             return
         self.db.close()
 
@@ -502,10 +214,10 @@ class Ledger:
         writer) once the ledger file was deleted or replaced under the open connection."""
         if self.memory:
             return
-        bad = _unwritable(self._watched)
+        bad = unwritable(self._watched)
         if bad is not None:
             self._unsafe = True
-            raise _readonly_error(bad, became=True)
+            raise readonly_error(bad, became=True)
         if self._ident is not None:
             try:
                 stat = os.stat(self.path)
@@ -527,8 +239,8 @@ class Ledger:
         try:
             return self.db.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
-            if _is_damage(exc):
-                raise _damaged_error(self.path, str(exc)) from exc
+            if is_damage(exc):
+                raise damaged_error(self.path, str(exc)) from exc
             raise
 
     def _one(self, sql: str, args: Any = ()) -> sqlite3.Row | None:
@@ -575,7 +287,7 @@ class Ledger:
     def file(self, claim_id: str) -> FileRow | None:
         """The outcome recorded for a claimed file, if any."""
         row = self._one("SELECT * FROM files WHERE claim_id = ?", (claim_id,))
-        return _file(row) if row else None
+        return file_of(row) if row else None
 
     def files(self, outcome: str | None = None) -> list[FileRow]:
         """Every file taken from the inbox, oldest first."""
@@ -583,29 +295,29 @@ class Ledger:
         args: tuple[Any, ...] = ()
         if outcome:
             sql, args = sql + " WHERE outcome = ?", (outcome,)
-        return [_file(r) for r in self._q(sql + " ORDER BY processed_at, claim_id", args)]
+        return [file_of(r) for r in self._q(sql + " ORDER BY processed_at, claim_id", args)]
 
     def record(self, record_id: str) -> RecordRow | None:
         """One record by id."""
         row = self._one("SELECT * FROM records WHERE record_id = ?", (record_id,))
-        return _record(row) if row else None
+        return record_of(row) if row else None
 
     def record_by_sha(self, sha256: str) -> RecordRow | None:
         """The record made from byte-identical content, if any."""
         row = self._one("SELECT * FROM records WHERE sha256 = ?", (sha256,))
-        return _record(row) if row else None
+        return record_of(row) if row else None
 
     def latest(self, form: str, natural_key: dict[str, Any]) -> RecordRow | None:
         """The latest record of ``form`` with this natural key."""
         row = self._one(
             "SELECT * FROM records WHERE form = ? AND natural_key = ? AND latest = 1",
-            (form, _key(natural_key)))
-        return _record(row) if row else None
+            (form, key_text(natural_key)))
+        return record_of(row) if row else None
 
     def by_instance(self, instance_id: str) -> list[RecordRow]:
         """Records that came back on the blank with this instance id."""
         rows = self._q("SELECT * FROM records WHERE instance_id = ?", (instance_id,))
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def records(self, form: str | None = None, customer: str | None = None,
                 latest_only: bool = True) -> list[RecordRow]:
@@ -621,20 +333,7 @@ class Ledger:
             clauses.append("latest = 1")
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._q(f"SELECT * FROM records{where} ORDER BY processed_at, record_id", args)
-        return [_record(r) for r in rows]
-
-    def links(self, row: RecordRow) -> dict[str, Any]:
-        """Records linked to ``row``: a complaint's 8D (with its status), an 8D's complaint."""
-        if row.form == "complaint" and row.data.get("ticket_no"):
-            report = self.latest("8d-report", {"complaint_no": row.data["ticket_no"]})
-            status = (report.scores or {}) if report else {}
-            return {"eight_d": None if report is None else {
-                "record_id": report.record_id, "reached": status.get("reached"),
-                "closed": status.get("closed", False)}}
-        if row.form == "8d-report" and row.data.get("complaint_no"):
-            complaint = self.latest("complaint", {"ticket_no": row.data["complaint_no"]})
-            return {"complaint": complaint.record_id if complaint else None}
-        return {}
+        return [record_of(r) for r in rows]
 
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``."""
@@ -651,16 +350,14 @@ class Ledger:
 
     def issued(self, form: str | None = None) -> list[dict[str, Any]]:
         """The blanks issued here."""
-        sql, args = "SELECT * FROM issued", ()
-        if form:
-            sql, args = sql + " WHERE form = ?", (form,)  # type: ignore[assignment]
+        sql = "SELECT * FROM issued" + (" WHERE form = ?" if form else "")
+        args: tuple[Any, ...] = (form,) if form else ()
         return [dict(r) for r in self._q(sql + " ORDER BY issued_at", args)]
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The event log (duplicates, recoveries, notes)."""
-        sql, args = "SELECT * FROM events", ()
-        if kind:
-            sql, args = sql + " WHERE kind = ?", (kind,)  # type: ignore[assignment]
+        sql = "SELECT * FROM events" + (" WHERE kind = ?" if kind else "")
+        args: tuple[Any, ...] = (kind,) if kind else ()
         return [dict(r) for r in self._q(sql + " ORDER BY id", args)]
 
     def integrity(self) -> str:
@@ -674,26 +371,11 @@ class Ledger:
         """Insert a record; when it supersedes one, that one stops being the latest."""
         if row.supersedes:
             db.execute("UPDATE records SET latest = 0 WHERE record_id = ?", (row.supersedes,))
-        db.execute(
-            "INSERT INTO records (record_id, form, revision, instance_id, sha256, natural_key,"
-            " customer, period, supersedes, latest, notes, data, scores, source_name,"
-            " received_at, processed_at, path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (row.record_id, row.form, row.revision, row.instance_id, row.sha256,
-             _key(row.natural_key), row.customer, row.period, row.supersedes, int(row.latest),
-             json.dumps(list(row.notes)), json.dumps(row.data, ensure_ascii=False),
-             json.dumps(row.scores, ensure_ascii=False) if row.scores is not None else None,
-             row.source_name, row.received_at, row.processed_at, row.path))
+        db.execute(INSERT_RECORD, record_params(row))
 
     def add_file(self, db: sqlite3.Connection, row: FileRow) -> None:
         """Record the outcome of a claimed file."""
-        db.execute(
-            "INSERT INTO files (claim_id, name, sha256, size, received_at, processed_at,"
-            " outcome, record_id, form, codes, location, report)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (row.claim_id, row.name, row.sha256, row.size, row.received_at, row.processed_at,
-             row.outcome, row.record_id, row.form, json.dumps(list(row.codes)), row.location,
-             None if row.report is None else json.dumps(row.report, ensure_ascii=False,
-                                                        default=str)))
+        db.execute(INSERT_FILE, file_params(row))
 
     def log(self, kind: str, claim_id: str | None = None, detail: str = "",
             db: sqlite3.Connection | None = None) -> None:
@@ -714,13 +396,13 @@ class Ledger:
 
     def begin_attempt(self, claim_id: str, name: str) -> int:
         """Count one more attempt at processing a claim (own transaction); the new count."""
-        now = _now()
+        stamp = now()
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO attempts (claim_id, name, count, first_at, last_at)"
                 " VALUES (?, ?, 1, ?, ?) ON CONFLICT (claim_id) DO UPDATE SET"
                 " count = count + 1, name = excluded.name, last_at = excluded.last_at",
-                (claim_id, name, now, now))
+                (claim_id, name, stamp, stamp))
             return int(db.execute("SELECT count FROM attempts WHERE claim_id = ?",
                                   (claim_id,)).fetchone()[0])
 
@@ -740,7 +422,7 @@ class Ledger:
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE attempts SET last_error = ?, last_at = ? WHERE claim_id = ?",
-                (error[:2000], _now(), claim_id))
+                (error[:2000], now(), claim_id))
             if cursor.rowcount == 0:
                 raise KeyError(claim_id)
 
@@ -761,16 +443,3 @@ class Ledger:
             " WHERE f.claim_id IS NULL ORDER BY a.first_at, a.claim_id")
         return [dict(r) for r in rows]
 
-
-def open_ledger(workspace: Workspace, *, write: bool = False, timeout: float = 60.0) -> Ledger:
-    """Open a workspace's ledger: the one way the intake, listings and reports get at it.
-
-    ``write=False`` (listings, reports, look-ups) opens it read-only: no write lock is ever
-    taken, nothing is written, an older schema is read as it is, and a workspace without a
-    ledger reads as an empty one. ``write=True`` (the intake, issuing blanks) creates it in a
-    fresh workspace and migrates it. Both refuse, with a `LedgerError`, a missing or empty
-    ledger while the outbox holds records (``LEDGER_MISSING``), a damaged one
-    (``LEDGER_DAMAGED``) and ledger files that are read-only or immutable where that is unsafe
-    (``LEDGER_READONLY``; see the module docstring).
-    """
-    return Ledger(ledger_path(workspace), timeout, readonly=not write, outbox=workspace.outbox)
