@@ -52,6 +52,8 @@ from .sqlite_files import (
     damaged_error,
     is_damage,
     missing_error,
+    newer_error,
+    open_error,
     readonly_error,
     side_files,
     unwritable,
@@ -92,7 +94,7 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         try:
             self.db = self._connect(timeout)
         except sqlite3.Error as exc:
-            raise self._open_error(exc) from exc
+            raise open_error(self.path, exc) from exc
         try:
             blank = self._check(outbox)
             if readonly and blank:  # a writer is creating it, or one died doing so
@@ -108,7 +110,7 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
                 self._ident = (stat.st_dev, stat.st_ino)
         except sqlite3.Error as exc:
             self.db.close()
-            raise self._open_error(exc) from exc
+            raise open_error(self.path, exc) from exc
         except BaseException:
             self.db.close()
             raise
@@ -170,12 +172,7 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
             raise damaged_error(self.path, "; ".join(rows[:3]))
         current = self.version
         if current > len(MIGRATIONS):
-            raise LedgerError(
-                "LEDGER_NEWER",
-                f"台账 {self.path} 的结构版本 {current} 比本版 qmsforms({len(MIGRATIONS)})新;"
-                "请升级 qmsforms。",
-                f"{self.path}: ledger schema {current} is newer than this qmsforms "
-                f"({len(MIGRATIONS)}); upgrade qmsforms")
+            raise newer_error(self.path, current, len(MIGRATIONS))
         if current:
             return False
         if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
@@ -184,20 +181,6 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         if records:
             raise missing_error(self.path, records, False)
         return True
-
-    def _open_error(self, exc: sqlite3.Error) -> LedgerError:
-        if isinstance(exc, LedgerError):
-            return exc
-        if is_damage(exc):
-            return damaged_error(self.path, str(exc))
-        bad = unwritable([*side_files(self.path), self.path.parent])
-        if bad is not None:
-            return readonly_error(bad)
-        return LedgerError(
-            "LEDGER_UNAVAILABLE",
-            f"无法打开台账 {self.path}:{exc}。请检查文件、文件夹与权限。",
-            f"cannot open the ledger {self.path}: {exc}. Check the file, its folder and "
-            "permissions.")
 
     def close(self) -> None:
         """Close the connection (or abandon it when closing could kill the process)."""
@@ -281,6 +264,19 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def _bookkeeping(self) -> Iterator[sqlite3.Connection]:
+        """A `transaction` whose commit is not fsynced (``synchronous = NORMAL``), for the
+        attempt counts. They count reads that killed or stalled a process, and a commit in WAL
+        mode survives the process dying; only an OS crash or a power cut may lose the last
+        ones, and the next outcome's fsynced commit makes them durable with it."""
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            with self.transaction() as db:
+                yield db
+        finally:
+            self.db.execute("PRAGMA synchronous = FULL")
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -397,7 +393,7 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
     def begin_attempt(self, claim_id: str, name: str) -> int:
         """Count one more attempt at processing a claim (own transaction); the new count."""
         stamp = now()
-        with self.transaction() as db:
+        with self._bookkeeping() as db:
             db.execute(
                 "INSERT INTO attempts (claim_id, name, count, first_at, last_at)"
                 " VALUES (?, ?, 1, ?, ?) ON CONFLICT (claim_id) DO UPDATE SET"
@@ -409,7 +405,7 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
     def end_attempt(self, claim_id: str) -> None:
         """An attempt that finished, whatever it found, is taken off the count again: only
         reads that failed or never ended (the process died) count against a file."""
-        with self.transaction() as db:
+        with self._bookkeeping() as db:
             db.execute("UPDATE attempts SET count = max(count - 1, 0) WHERE claim_id = ?",
                        (claim_id,))
 
@@ -419,7 +415,7 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         Raises KeyError when no attempt was begun for ``claim_id``. The error text is kept to
         its first 2,000 characters.
         """
-        with self.transaction() as db:
+        with self._bookkeeping() as db:
             cursor = db.execute(
                 "UPDATE attempts SET last_error = ?, last_at = ? WHERE claim_id = ?",
                 (error[:2000], now(), claim_id))

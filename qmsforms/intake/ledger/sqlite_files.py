@@ -131,3 +131,27 @@ def readonly_error(path: Path, *, became: bool = False) -> LedgerError:
         "or grant write permission (check the .qmsforms folder and the ledger's -wal and -shm "
         "files too), then start again.")
 
+
+
+def newer_error(path: Path, current: int, known: int) -> LedgerError:
+    """``LEDGER_NEWER``: the schema is ``current``, this qmsforms knows up to ``known``."""
+    return LedgerError(
+        "LEDGER_NEWER",
+        f"台账 {path} 的结构版本 {current} 比本版 qmsforms({known})新;请升级 qmsforms。",
+        f"{path}: ledger schema {current} is newer than this qmsforms ({known}); upgrade "
+        "qmsforms")
+
+
+def open_error(path: Path, exc: sqlite3.Error) -> LedgerError:
+    """The `LedgerError` an error met while opening the ledger at ``path`` means."""
+    if isinstance(exc, LedgerError):
+        return exc
+    if is_damage(exc):
+        return damaged_error(path, str(exc))
+    bad = unwritable([*side_files(path), path.parent])
+    if bad is not None:
+        return readonly_error(bad)
+    return LedgerError(
+        "LEDGER_UNAVAILABLE",
+        f"无法打开台账 {path}:{exc}。请检查文件、文件夹与权限。",
+        f"cannot open the ledger {path}: {exc}. Check the file, its folder and permissions.")
