@@ -329,8 +329,7 @@ class Intake:
         notes = []
         if not self.ledger.is_issued(instance_id):
             notes.append("not_issued_here")
-        if any(r.form == form_id and r.natural_key != natural
-               for r in self.ledger.by_instance(instance_id)):
+        if self.ledger.blank_reused(instance_id, form_id, natural):
             notes.append("reused_blank")
         return tuple(notes)
 

@@ -29,6 +29,7 @@ is read as it is (what a later migration adds reads as absent) until a writer mi
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -314,6 +315,12 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         """Records that came back on the blank with this instance id."""
         rows = self._q("SELECT * FROM records WHERE instance_id = ?", (instance_id,))
         return [record_of(r) for r in rows]
+
+    def blank_reused(self, instance_id: str, form: str, natural_key: dict[str, Any]) -> bool:
+        """As `LedgerStore.blank_reused`, reading only the natural keys."""
+        rows = self._q("SELECT natural_key FROM records WHERE instance_id = ? AND form = ?",
+                       (instance_id, form))
+        return any(json.loads(row[0]) != natural_key for row in rows)
 
     def records(self, form: str | None = None, customer: str | None = None,
                 latest_only: bool = True) -> list[RecordRow]:

@@ -177,6 +177,12 @@ class LedgerStore(ABC, Generic[Tx]):
     def by_instance(self, instance_id: str) -> list[RecordRow]:
         """Records that came back on the blank with this instance id."""
 
+    def blank_reused(self, instance_id: str, form: str, natural_key: dict[str, Any]) -> bool:
+        """Whether a record of ``form`` came back on the blank with this instance id under
+        another natural key (one blank filled in again for another customer or period)."""
+        return any(r.form == form and r.natural_key != natural_key
+                   for r in self.by_instance(instance_id))
+
     @abstractmethod
     def records(self, form: str | None = None, customer: str | None = None,
                 latest_only: bool = True) -> list[RecordRow]:
