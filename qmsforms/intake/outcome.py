@@ -43,7 +43,6 @@ def blocked_by(exc: BaseException) -> Blocked | None:
     return None
 
 
-
 @dataclass(frozen=True)
 class Outcome:
     """What became of one file."""
@@ -64,7 +63,6 @@ class Outcome:
                 "location": self.location, "form": self.form, "record_id": self.record_id,
                 "supersedes": self.supersedes, "codes": list(self.codes),
                 "notes": list(self.notes)}
-
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,15 @@ doubles anything:
    a new record (a revision of the latest record with its natural key, if there is one), or
    a rejection — and commit that decision with its record and file rows;
 3. materialise the decision in the outbox (archive copy, record workbook, record JSON; or the
-   rejection's report, annotated copy and original), each file written atomically;
+   rejection's report, annotated copy and original), each file written atomically
+   (`outbox.OutboxWriter`);
 4. remove the claim from the work folder.
 
 A run that dies before 2 leaves the claim to be processed again from scratch; one that dies
-after 2 leaves a claim whose decision is in the ledger, and recovery only redoes step 3, which
-writes the same files again. Each claim is processed under an exclusive lock, so a second
-watcher never touches a claim the first one holds, and recovers it if the first one died.
+after 2 leaves a claim whose decision is in the ledger, and recovery (`recovery.Recovery`) only
+redoes step 3, which writes the same files again. Each claim is processed under an exclusive
+lock, so a second watcher never touches a claim the first one holds, and recovers it if the
+first one died.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from .files import (
     remove_empty,
     return_to_inbox,
 )
-from .ledger import FileRow, RecordRow, open_ledger
+from .ledger import FileRow, LedgerStore, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
 from .outcome import POISON, Blocked, Outcome, ProcessResult, blocked_by
@@ -120,7 +122,7 @@ class Intake:
         self.settler = Settler(settle, 10 * settle if quiet is None else quiet)
         self.limits = limits or ReadLimits.of(workspace)
         workspace.policies  # noqa: B018 - a bad policy stops the intake before any file moves
-        self.ledger = open_ledger(workspace, write=True)
+        self.ledger: LedgerStore[Any] = open_ledger(workspace, write=True)
         self.reader = ReaderProcess(workspace.root, self.limits)
         self.outbox = OutboxWriter(workspace, self.reader)
         self.waiting_claims: dict[str, str] = {}  # claim id -> why it waits
