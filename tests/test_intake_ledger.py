@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from qmsforms.intake.ledger import (
     FileRow,
     Ledger,
     LedgerError,
+    LedgerStore,
     RecordRow,
     ledger_path,
     open_ledger,
@@ -130,6 +132,16 @@ def test_filters(ledger: Ledger) -> None:
     assert [r.record_id for r in ledger.records(form="satisfaction-monitoring")] == ["R-2"]
     assert [r.record_id for r in ledger.records(customer="华东")] == ["R-1"]
     assert ledger.by_instance("i-1")[0].record_id == "R-1"
+
+
+def test_a_blank_filled_again_under_another_key_is_reused(ledger: Ledger) -> None:
+    with ledger.transaction() as db:
+        ledger.add_record(db, record(1, instance_id="i"))
+    key, other = record(1).natural_key, {**record(1).natural_key, "customer": "C9"}
+    for reused in (ledger.blank_reused, partial(LedgerStore.blank_reused, ledger)):
+        assert not reused("i", "satisfaction-survey", key)
+        assert reused("i", "satisfaction-survey", other)
+        assert not reused("i", "complaint", other) and not reused("j", "satisfaction-survey", other)
 
 
 def test_issued_blanks(ledger: Ledger) -> None:

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
 from qmsforms.intake import Intake, Ledger, LedgerError
+from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.outputs import RECORD_SHEET
 from qmsforms.intake.pipeline import Outcome
 from qmsforms.issues import QmsFormsError
@@ -278,14 +279,14 @@ def test_crash_after_the_claim_is_recovered(ws: Workspace, make_filled: Any,
     assert (records, files, len(jsons)) == (1, 1, 1)
 
 
-@pytest.mark.parametrize("step", ["_write_record", "write_json", "_record_copy"])
+@pytest.mark.parametrize("step", ["record", "write_json", "_record_copy"])
 def test_crash_after_the_decision_only_redoes_the_outputs(
         ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
-    import qmsforms.intake.pipeline as pipeline
+    import qmsforms.intake.outbox as outbox
 
     source = make_filled("satisfaction-monitoring")
     drop(ws, source)
-    target = Intake if step.startswith("_") else pipeline
+    target = outbox if step == "write_json" else OutboxWriter
     monkeypatch.setattr(target, step, crash)
     with pytest.raises(Crash):
         process(ws)
@@ -304,7 +305,7 @@ def test_crash_after_the_decision_only_redoes_the_outputs(
 def test_crash_while_rejecting_is_recovered(ws: Workspace, monkeypatch: pytest.MonkeyPatch
                                             ) -> None:
     (ws.inbox / "junk.xlsx").write_bytes(b"junk")
-    monkeypatch.setattr(Intake, "_write_rejection", crash)
+    monkeypatch.setattr(OutboxWriter, "rejection", crash)
     with pytest.raises(Crash):
         process(ws)
     monkeypatch.undo()
@@ -395,7 +396,7 @@ def test_a_decided_claim_redoes_its_outputs_and_returns_the_rest(
         ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     source = make_filled("shipping-list")
     drop(ws, source, "a.xlsx")
-    monkeypatch.setattr(Intake, "_write_record", crash)
+    monkeypatch.setattr(OutboxWriter, "record", crash)
     with pytest.raises(Crash):
         process(ws)
     monkeypatch.undo()

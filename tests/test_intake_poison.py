@@ -23,6 +23,7 @@ import pytest
 from qmsforms.blanks import issue_blank
 from qmsforms.intake import WORK_DIR, Intake, Ledger, candidates
 from qmsforms.intake.files import display_name
+from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.word.fill import fill_word
 from qmsforms.workspace import Workspace
 
@@ -308,7 +309,7 @@ def test_a_read_that_finished_does_not_count(ws: Workspace, make_filled: Any,
     shutil.copyfile(make_filled("shipping-list"), ws.inbox / "a.xlsx")
 
     monkeypatch.setattr(Intake, "_reject", crash)  # dies after reading, before deciding
-    monkeypatch.setattr(Intake, "_write_record", crash)
+    monkeypatch.setattr(OutboxWriter, "record", crash)
     for _ in range(3):
         with pytest.raises(Crash), Intake(ws, settle=0.05) as intake:
             intake.process()

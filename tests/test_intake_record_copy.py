@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from openpyxl import load_workbook
@@ -12,6 +14,7 @@ from openpyxl import load_workbook
 from qmsforms.intake.outputs import RECORD_SHEET, RECORD_TITLE, add_record_sheet
 from qmsforms.intake.outputs import write_record_sheet_copy as _write_record_copy
 from qmsforms.intake.record_copy import Unsupported, write_record_copy
+from qmsforms.intake.zip_copy import ZipCopyUnsupported, ZipWriter
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
@@ -95,3 +98,64 @@ def test_a_comment_among_the_sheets_is_no_sheet(make_filled: FillFn, ws: Workspa
     book = parts_of(target)["xl/workbook.xml"].decode()
     assert book.index(f'name="{RECORD_SHEET}"') < book.index("a comment")
     assert validate_file(target, ws).data == validate_file(source, ws).data
+
+
+def test_the_parts_not_changed_are_copied_raw(make_filled: FillFn, ws: Workspace,
+                                              tmp_path: Path) -> None:
+    source = make_filled("shipping-list")
+    target = _copy(source, tmp_path)
+    changed = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
+               "xl/styles.xml"}
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(target) as after:
+        assert after.testzip() is None
+        kept = [i for i in before.infolist() if i.filename not in changed
+                and not i.filename.startswith("xl/worksheets/sheet")]
+        assert kept
+        for info in kept:
+            copied = after.getinfo(info.filename)
+            assert (copied.CRC, copied.compress_size, copied.date_time) == (
+                info.CRC, info.compress_size, info.date_time)
+    assert validate_file(target, ws).data == validate_file(source, ws).data
+
+
+def test_zip_writer_copies_members_with_data_descriptors_and_stored(tmp_path: Path) -> None:
+    source, target = tmp_path / "a.zip", tmp_path / "b.zip"
+    with source.open("wb") as raw:  # an unseekable stream makes zipfile write descriptors
+        stream = _Unseekable(raw)
+        with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("a.xml", b"<a/>" * 1000)
+            zf.writestr(zipfile.ZipInfo("b.bin"), b"\x00\x01" * 10, zipfile.ZIP_STORED)
+            zf.writestr("中文.xml", b"<b/>")
+    with zipfile.ZipFile(source) as src, source.open("rb") as raw, target.open("wb") as fh:
+        assert all(i.flag_bits & 0x8 for i in src.infolist())
+        out = ZipWriter(fh)
+        for info in src.infolist():
+            out.copy(raw, info)
+        out.write("new.xml", b"<new/>")
+        out.close()
+    with zipfile.ZipFile(target) as zf:
+        assert zf.testzip() is None
+        assert zf.namelist() == ["a.xml", "b.bin", "中文.xml", "new.xml"]
+        assert zf.read("a.xml") == b"<a/>" * 1000 and zf.read("new.xml") == b"<new/>"
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self.fh.write(data)
+
+
+def test_zip_writer_refuses_an_encrypted_member(tmp_path: Path) -> None:
+    source = tmp_path / "a.zip"
+    with zipfile.ZipFile(source, "w") as zf:
+        zf.writestr("a.xml", b"<a/>")
+    with zipfile.ZipFile(source) as src, source.open("rb") as raw:
+        info = src.infolist()[0]
+        info.flag_bits |= 0x1
+        with pytest.raises(ZipCopyUnsupported):
+            ZipWriter(io.BytesIO()).copy(raw, info)

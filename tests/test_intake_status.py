@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from qmsforms.cli import cli
 from qmsforms.intake import Intake, Ledger
+from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.status import STALE_LOCK, intake_status
 from qmsforms.workspace import Workspace
 
@@ -60,7 +61,7 @@ def test_files_waiting_and_open_in_an_editor(ws: Workspace, make_filled: Any) ->
 def test_a_claim_whose_outputs_failed_and_records_without_json(
         ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     drop(ws, make_filled("shipping-list"), "a.xlsx")
-    monkeypatch.setattr(Intake, "_write_record", crash)
+    monkeypatch.setattr(OutboxWriter, "record", crash)
     with pytest.raises(Crash), Intake(ws, settle=0.05) as intake:
         intake.process()
     monkeypatch.undo()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .files import WORK_DIR, Settler, candidates, is_ignored
 from .ledger import FileRow, Ledger, LedgerError, RecordRow, open_ledger
-from .pipeline import Intake, Outcome, ProcessResult
+from .outcome import Outcome, ProcessResult
+from .pipeline import Intake
 
 __all__ = ["WORK_DIR", "FileRow", "Intake", "Ledger", "LedgerError", "Outcome", "ProcessResult",
            "RecordRow", "Settler", "candidates", "is_ignored", "open_ledger"]

@@ -14,6 +14,8 @@ rename succeeds, and a claimed file survives a crash where it can be found again
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import stat
@@ -24,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..issues import readable
+
+log = logging.getLogger(__name__)
 
 WORK_DIR = ".qmsforms-work"
 MAX_DEPTH = 4  # folder levels looked into below the inbox
@@ -304,3 +308,23 @@ def claim(path: Path, work: Path) -> Claim | None:
         folder.rmdir()
         return None
     return Claim(claim_id, display_name(path.name), target)
+
+
+def return_to_inbox(inbox: Path, entry: Path, why: str) -> None:
+    """Put something that is not the intake's own back where people left it (under a free
+    name); hidden files (the share's own, the intake's) stay where they are."""
+    if entry.name.startswith("."):
+        return
+    try:
+        target = free_name(inbox, entry.name)
+        os.rename(entry, target)
+    except OSError as exc:
+        log.warning("could not return %s to the inbox (%s): %s", entry, why, exc)
+        return
+    log.warning("%s %s: returned to the inbox as %s", why, entry.name, target.name)
+
+
+def remove_empty(folder: Path) -> None:
+    """Remove a folder the intake made, if nothing is left in it."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()

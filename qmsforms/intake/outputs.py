@@ -12,6 +12,7 @@ becomes a formula.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -29,6 +30,8 @@ from openpyxl.workbook.workbook import Workbook
 
 from ..issues import Report
 from ..safe_text import set_text
+
+log = logging.getLogger(__name__)
 
 PART_PREFIX = ".~part-"
 _PART_OWNER = re.compile(r"^\.~part-(\d+)-[0-9a-f]{8}-")
@@ -50,8 +53,19 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(target: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` for a hidden part file beside ``target``, then rename it into place."""
+def fsync_dirs(folders: set[Path]) -> None:
+    """`fsync_dir` each of ``folders`` once (after all the files a step wrote into them)."""
+    for folder in sorted(folders):
+        fsync_dir(folder)
+
+
+def atomic_write(target: Path, write: Callable[[Path], object],
+                 dirs: set[Path] | None = None) -> Path:
+    """Call ``write(tmp)`` for a hidden part file beside ``target``, then rename it into place.
+
+    The file is fsynced before the rename; its folder right after, or, when ``dirs`` is given,
+    added to ``dirs`` for the caller to fsync once after all its files (`fsync_dirs`).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     tail = target.name.encode("utf-8", "surrogateescape")[-160:].decode("utf-8", "ignore")
     tmp = target.with_name(f"{PART_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{tail}")
@@ -63,29 +77,32 @@ def atomic_write(target: Path, write: Callable[[Path], object]) -> Path:
     finally:
         if tmp.exists():
             tmp.unlink()
-    fsync_dir(target.parent)
+    if dirs is None:
+        fsync_dir(target.parent)
+    else:
+        dirs.add(target.parent)
     return target
 
 
-def write_bytes(target: Path, data: bytes) -> Path:
-    """Atomically write ``data`` to ``target``."""
-    return atomic_write(target, lambda tmp: tmp.write_bytes(data))
+def write_bytes(target: Path, data: bytes, dirs: set[Path] | None = None) -> Path:
+    """Atomically write ``data`` to ``target`` (``dirs`` as for `atomic_write`)."""
+    return atomic_write(target, lambda tmp: tmp.write_bytes(data), dirs)
 
 
-def write_json(target: Path, data: Any) -> Path:
-    """Atomically write ``data`` as indented UTF-8 JSON."""
+def write_json(target: Path, data: Any, dirs: set[Path] | None = None) -> Path:
+    """Atomically write ``data`` as indented UTF-8 JSON (``dirs`` as for `atomic_write`)."""
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
-    return write_bytes(target, text.encode("utf-8"))
+    return write_bytes(target, text.encode("utf-8"), dirs)
 
 
-def copy_file(source: Path, target: Path) -> Path:
-    """Atomically copy ``source`` byte for byte."""
-    return atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
+def copy_file(source: Path, target: Path, dirs: set[Path] | None = None) -> Path:
+    """Atomically copy ``source`` byte for byte (``dirs`` as for `atomic_write`)."""
+    return atomic_write(target, lambda tmp: shutil.copyfile(source, tmp), dirs)
 
 
-def save_workbook(wb: Workbook, target: Path) -> Path:
-    """Atomically save an openpyxl workbook."""
-    return atomic_write(target, lambda tmp: wb.save(tmp))
+def save_workbook(wb: Workbook, target: Path, dirs: set[Path] | None = None) -> Path:
+    """Atomically save an openpyxl workbook (``dirs`` as for `atomic_write`)."""
+    return atomic_write(target, lambda tmp: wb.save(tmp), dirs)
 
 
 def _writer_alive(pid: int) -> bool:
@@ -225,23 +242,28 @@ def report_text(report: Report, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_record_sheet_copy(source: Path, target: Path, record: dict[str, Any]) -> None:
+def write_record_sheet_copy(source: Path, target: Path, record: dict[str, Any],
+                            dirs: set[Path] | None = None) -> None:
     """The filled workbook with its record sheet first: added to the package directly, or by
-    openpyxl for a package shape that needs it, or the file as it came if neither can."""
+    openpyxl for a package shape that needs it, or the file as it came if neither can
+    (``dirs`` as for `atomic_write`)."""
     from .record_copy import Unsupported, write_record_copy
 
     try:
         atomic_write(target, lambda tmp: write_record_copy(
-            source, tmp, record_rows(record), RECORD_SHEET, RECORD_TITLE))
+            source, tmp, record_rows(record), RECORD_SHEET, RECORD_TITLE), dirs)
         return
-    except (Unsupported, zipfile.BadZipFile, KeyError, ValueError):
-        pass
+    except (Unsupported, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        log.debug("%s: record sheet added by openpyxl (%s: %s)", source.name,
+                  type(exc).__name__, exc)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = load_workbook(source)
-    except Exception:
-        copy_file(source, target)
+    except Exception as exc:  # whatever openpyxl fails on, the record keeps the file itself
+        log.warning("%s: no record sheet, the file is kept as it came (%s: %s)", source.name,
+                    type(exc).__name__, exc)
+        copy_file(source, target, dirs)
         return
     add_record_sheet(wb, record)
-    save_workbook(wb, target)
+    save_workbook(wb, target, dirs)

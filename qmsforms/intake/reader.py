@@ -110,7 +110,8 @@ def _op_annotate(ws: Any, path: str, report: Report, out: str) -> bool:
 def _op_record_copy(ws: Any, source: str, target: str, record: dict[str, Any]) -> None:
     from .outputs import write_record_sheet_copy
 
-    write_record_sheet_copy(Path(source), Path(target), record)
+    # the caller fsyncs the folder once, after all of the decision's files
+    write_record_sheet_copy(Path(source), Path(target), record, dirs=set())
 
 
 _CHILD = ("import sys; from qmsforms.intake.reader import serve; "

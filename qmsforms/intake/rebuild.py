@@ -29,19 +29,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .ledger import (
+from .ledger import FileRow, Ledger, LedgerError, RecordRow
+from .ledger.sqlite_files import (
     SIDE_FILES,
-    FileRow,
-    Ledger,
-    LedgerError,
-    RecordRow,
-    _is_busy,
-    _key,
-    _readonly_error,
-    _unwritable,
+    is_busy,
     ledger_path,
+    readonly_error,
     side_files,
+    unwritable,
 )
+from .ledger.store import key_text
 from .outputs import fsync_dir
 
 if TYPE_CHECKING:
@@ -95,16 +92,16 @@ def _in_use(path: Path) -> bool:
         db.execute("ROLLBACK")
         return False
     except sqlite3.Error as exc:
-        return _is_busy(exc)
+        return is_busy(exc)
     finally:
         db.close()
 
 
 def _check_movable(path: Path) -> None:
     """The ledger, its -wal and -shm all move aside, or none does."""
-    bad = _unwritable([*side_files(path), path.parent])
+    bad = unwritable([*side_files(path), path.parent])
     if bad is not None:
-        raise _readonly_error(bad)
+        raise readonly_error(bad)
 
 
 def _move_aside(path: Path) -> list[str]:
@@ -209,7 +206,7 @@ def _chain(rows: list[RecordRow]) -> tuple[list[RecordRow], list[dict[str, str]]
     fixed = [replace(r, latest=r.record_id not in superseded) for r in fixed]
     newest: dict[tuple[str, str], RecordRow] = {}
     for r in sorted((r for r in fixed if r.latest), key=lambda r: (r.processed_at, r.record_id)):
-        key = (r.form, _key(r.natural_key))
+        key = (r.form, key_text(r.natural_key))
         if key in newest:
             notes.append({"path": newest[key].path, "reason": "same_key_not_latest",
                           "record_id": r.record_id})

@@ -3,10 +3,12 @@
 The sheet is added to the package directly — one new worksheet part, its relationship and
 content type, three cell styles appended to ``styles.xml``, and the sheet listed first in
 ``workbook.xml`` (sheet-scoped defined names move up one position with it). Every other part
-is copied unchanged, except that the sheet that was selected stops being selected. Nothing is
-parsed cell by cell, so a 50,000-line shipping list gets its record copy in a fraction of a
-second, and what the customer filled in is kept exactly. A package this does not understand
-is left to the openpyxl writer (`qmsforms.intake.outputs.add_record_sheet`).
+is copied raw (`qmsforms.intake.zip_copy`: its compressed bytes as they are), except that the
+sheet that was selected stops being selected. Nothing is parsed cell by cell and nothing the
+customer filled in is inflated and deflated again, so a 50,000-line shipping list gets its
+record copy in a fraction of a second, and what the customer filled in is kept exactly. A
+package this does not understand is left to the openpyxl writer
+(`qmsforms.intake.outputs.add_record_sheet`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,11 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from ..excel.book import rels_part, resolve_target
+from ..opc import CONTENT_TYPES_NS, PKG_REL_NS, REL_NS, SPREADSHEET_NS
 from ..opc.xml import PARSER
+from .zip_copy import ZipCopyUnsupported, ZipWriter
 
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+MAIN, REL, PKG_REL, CONTENT_TYPES = SPREADSHEET_NS, REL_NS, PKG_REL_NS, CONTENT_TYPES_NS
 WORKSHEET_REL = REL + "/worksheet"
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -115,8 +116,9 @@ def _add_styles(data: bytes) -> tuple[bytes, tuple[int, int, int]]:
     head_fill = _append(fills, fill)
 
     def xf(font_id: int, fill_id: int, **extra: str) -> int:
-        el = etree.Element(_q(MAIN, "xf"), numFmtId="0", fontId=str(font_id),
-                           fillId=str(fill_id), borderId="0", xfId="0", applyFont="1", **extra)
+        el = etree.Element(_q(MAIN, "xf"), {
+            "numFmtId": "0", "fontId": str(font_id), "fillId": str(fill_id), "borderId": "0",
+            "xfId": "0", "applyFont": "1", **extra})
         if "applyAlignment" in extra:
             etree.SubElement(el, _q(MAIN, "alignment"), horizontal="left")
         return _append(xfs, el)
@@ -134,6 +136,8 @@ def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]
     """
     with zipfile.ZipFile(source) as src:
         names = [i.filename for i in src.infolist()]
+        if len(set(names)) != len(names):
+            raise Unsupported("duplicate member names")
         if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
             raise Unsupported("not a workbook package")
         book_rels_name = rels_part("xl/workbook.xml")
@@ -180,14 +184,41 @@ def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]
             "[Content_Types].xml": _dump(types),
             styles_target: styles,
         }
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-            for info in src.infolist():
-                data = replaced.get(info.filename)
-                if data is None:
-                    data = src.read(info.filename)
-                    if info.filename in sheet_parts:  # <sheetViews> comes before the data
-                        end = data.find(b"sheetData")
-                        end = len(data) if end < 0 else end
-                        data = _TAB_SELECTED.sub(b"", data[:end]) + data[end:]
-                out.writestr(info.filename, data)
-            out.writestr(part, _sheet_xml(rows, title, style_ids))
+        try:
+            with open(source, "rb") as raw, open(target, "wb") as fh:
+                out = ZipWriter(fh)
+                for info in src.infolist():
+                    data = replaced.get(info.filename)
+                    if data is None and info.filename in sheet_parts:
+                        data = _unselected(src, info)
+                    if data is None:
+                        out.copy(raw, info)
+                    else:
+                        out.write(info.filename, data)
+                out.write(part, _sheet_xml(rows, title, style_ids))
+                out.close()
+        except ZipCopyUnsupported as exc:
+            Path(target).unlink(missing_ok=True)
+            raise Unsupported(str(exc)) from exc
+        except BaseException:
+            Path(target).unlink(missing_ok=True)
+            raise
+
+
+def _unselected(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """A worksheet part with its selection taken off, or None when it is not selected.
+
+    Only the start of the part is inflated to look: ``<sheetViews>`` comes before the data.
+    """
+    with src.open(info) as fh:
+        head = b""
+        while chunk := fh.read(1 << 16):
+            head += chunk
+            end = head.find(b"sheetData")
+            if end >= 0:
+                break
+        else:
+            end = len(head)
+        if _TAB_SELECTED.search(head, 0, end) is None:
+            return None
+        return _TAB_SELECTED.sub(b"", head[:end]) + head[end:] + fh.read()

@@ -9,6 +9,7 @@ the exit code of ``qmsforms status``.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -124,7 +125,7 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
         ledger = open_ledger(ws)  # read-only; checked (quick_check) as it opens
     except LedgerError as exc:
         status.ledger = str(exc)
-    except Exception as exc:  # reported, never raised
+    except (OSError, sqlite3.Error) as exc:  # reported, never raised
         status.ledger = f"cannot be read: {exc}"
     try:
         _claims(ws, status, ledger, locks or ws.state_dir / "locks")

@@ -31,7 +31,8 @@ from watchdog.observers.polling import PollingObserver
 
 from ..workspace import Workspace
 from .files import WORK_DIR, candidates, is_ignored
-from .pipeline import Blocked, Intake, Outcome
+from .outcome import Blocked, Outcome
+from .pipeline import Intake
 from .reader import ReadInterrupted, ReadLimits
 
 log = logging.getLogger(__name__)

@@ -259,7 +259,7 @@ def build_word_blank(form: FormDef, config: Config, lang: str = "both",
                      values: Mapping[str, Any] | None = None) -> DocxDocument:
     """Lay out the Word blank of ``form`` in ``lang`` (``zh``, ``en`` or ``both``).
 
-    ``identity`` defaults to the template identity (no instance id); `issue_word_blank` stamps
+    ``identity`` defaults to the template identity (no instance id); `issue_document` stamps
     a fresh one on each issued copy. ``values`` (field -> Python value) are filled in.
     """
     if lang not in LANGS:

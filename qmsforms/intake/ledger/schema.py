@@ -1,0 +1,145 @@
+"""The SQLite ledger's schema, migrated forward by writers, and its rows read back.
+
+The schema is versioned with ``PRAGMA user_version``: migration *n* brings a ledger from version
+*n - 1* to *n*. Constraints carry the invariants: one outcome per claimed file, one record per
+content hash, one latest record per natural key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from .store import FileRow, RecordRow, key_text
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: files, records, issued blanks, event log
+    """
+    CREATE TABLE records (
+        record_id    TEXT PRIMARY KEY,
+        form         TEXT NOT NULL,
+        revision     TEXT NOT NULL,
+        instance_id  TEXT,
+        sha256       TEXT NOT NULL UNIQUE,
+        natural_key  TEXT NOT NULL,
+        customer     TEXT,
+        period       TEXT,
+        supersedes   TEXT REFERENCES records(record_id),
+        latest       INTEGER NOT NULL DEFAULT 1 CHECK (latest IN (0, 1)),
+        notes        TEXT NOT NULL DEFAULT '[]',
+        data         TEXT NOT NULL,
+        scores       TEXT,
+        source_name  TEXT NOT NULL,
+        received_at  TEXT NOT NULL,
+        processed_at TEXT NOT NULL,
+        path         TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX records_one_latest ON records(form, natural_key) WHERE latest = 1;
+    CREATE INDEX records_form ON records(form, customer, period);
+    CREATE INDEX records_instance ON records(instance_id);
+
+    CREATE TABLE files (
+        claim_id     TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        sha256       TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        received_at  TEXT NOT NULL,
+        processed_at TEXT NOT NULL,
+        outcome      TEXT NOT NULL CHECK (outcome IN ('record', 'rejected', 'duplicate')),
+        record_id    TEXT REFERENCES records(record_id),
+        form         TEXT,
+        codes        TEXT NOT NULL DEFAULT '[]',
+        location     TEXT NOT NULL,
+        CHECK ((outcome = 'rejected') = (record_id IS NULL))
+    );
+    CREATE INDEX files_sha ON files(sha256);
+
+    CREATE TABLE issued (
+        instance_id  TEXT PRIMARY KEY,
+        form         TEXT NOT NULL,
+        revision     TEXT NOT NULL,
+        issued_at    TEXT NOT NULL,
+        customer     TEXT,
+        path         TEXT
+    );
+
+    CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        kind         TEXT NOT NULL,
+        claim_id     TEXT,
+        detail       TEXT NOT NULL DEFAULT ''
+    );
+    """,
+    # 2: attempts per claim (poison files are counted, not retried for ever); a rejection's
+    #    report kept with its file row, so its outputs can be rewritten without reading the file
+    """
+    CREATE TABLE attempts (
+        claim_id     TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        count        INTEGER NOT NULL DEFAULT 0,
+        first_at     TEXT NOT NULL,
+        last_at      TEXT NOT NULL,
+        last_error   TEXT NOT NULL DEFAULT ''
+    );
+    ALTER TABLE files ADD COLUMN report TEXT;
+    """,
+)
+
+
+def record_of(row: sqlite3.Row) -> RecordRow:
+    """A ``records`` row as a `RecordRow`."""
+    return RecordRow(
+        record_id=row["record_id"], form=row["form"], revision=row["revision"],
+        instance_id=row["instance_id"], sha256=row["sha256"],
+        natural_key=json.loads(row["natural_key"]), data=json.loads(row["data"]),
+        scores=json.loads(row["scores"]) if row["scores"] else None,
+        source_name=row["source_name"], received_at=row["received_at"],
+        processed_at=row["processed_at"], path=row["path"], customer=row["customer"],
+        period=row["period"], supersedes=row["supersedes"], latest=bool(row["latest"]),
+        notes=tuple(json.loads(row["notes"])),
+    )
+
+
+def file_of(row: sqlite3.Row) -> FileRow:
+    """A ``files`` row as a `FileRow` (a schema-1 ledger has no report column)."""
+    columns = row.keys()  # a schema-1 ledger read as it is has no report column
+    report = row["report"] if "report" in columns else None
+    return FileRow(
+        claim_id=row["claim_id"], name=row["name"], sha256=row["sha256"], size=row["size"],
+        received_at=row["received_at"], processed_at=row["processed_at"],
+        outcome=row["outcome"], location=row["location"], record_id=row["record_id"],
+        form=row["form"], codes=tuple(json.loads(row["codes"])),
+        report=json.loads(report) if report else None,
+    )
+
+
+
+INSERT_RECORD = (
+    "INSERT INTO records (record_id, form, revision, instance_id, sha256, natural_key,"
+    " customer, period, supersedes, latest, notes, data, scores, source_name,"
+    " received_at, processed_at, path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+"""Insert one record; its parameters are `record_params`."""
+
+INSERT_FILE = (
+    "INSERT INTO files (claim_id, name, sha256, size, received_at, processed_at,"
+    " outcome, record_id, form, codes, location, report) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+"""Insert one file's outcome; its parameters are `file_params`."""
+
+
+def record_params(row: RecordRow) -> tuple[Any, ...]:
+    """The parameters of `INSERT_RECORD` for ``row``."""
+    return (row.record_id, row.form, row.revision, row.instance_id, row.sha256,
+            key_text(row.natural_key), row.customer, row.period, row.supersedes,
+            int(row.latest), json.dumps(list(row.notes)), json.dumps(row.data, ensure_ascii=False),
+            json.dumps(row.scores, ensure_ascii=False) if row.scores is not None else None,
+            row.source_name, row.received_at, row.processed_at, row.path)
+
+
+def file_params(row: FileRow) -> tuple[Any, ...]:
+    """The parameters of `INSERT_FILE` for ``row``."""
+    return (row.claim_id, row.name, row.sha256, row.size, row.received_at, row.processed_at,
+            row.outcome, row.record_id, row.form, json.dumps(list(row.codes)), row.location,
+            None if row.report is None else json.dumps(row.report, ensure_ascii=False,
+                                                       default=str))
