@@ -11,7 +11,6 @@ the schema and are the only unlocked cells. The page is A4, fitted to one page w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment
@@ -27,6 +26,7 @@ from ..fields import FieldSpec
 from ..identity import Identity, identity_for, write_identity
 from ..registry import FormDef
 from .binding import product_formula, table_area_name
+from .inputs import NUMBER_FORMATS, data_validation
 from .style import (
     BORDER,
     CENTER,
@@ -49,22 +49,6 @@ TABLE_WIDTHS = {"text": 15.0, "int": 9.0, "decimal": 11.0, "date": 11.0, "choice
 TABLE_ROWS = 25
 MAX_ROW = 1_048_576
 """The last row of a worksheet."""
-TICK = "√"
-
-NUMBER_FORMATS = {
-    "date": "yyyy-mm-dd",
-    "datetime": "yyyy-mm-dd hh:mm",
-    "decimal": "#,##0.00",
-    "percent": "General",  # "95%" typed then shows as 95%, "95" as 95; both read as 95
-    "int": "0",
-    "score": "0",
-    "month": "@",
-    "text": "@",
-    "longtext": "@",
-}
-
-YES_NO = {"zh": ("是", "否"), "en": ("Yes", "No"), "both": ("是 Yes", "否 No")}
-
 
 @dataclass
 class _Sheet:
@@ -114,7 +98,7 @@ class _Sheet:
 
     def validate(self, spec: FieldSpec, ref: str) -> None:
         """Attach the data validation derived from the field's kind and constraints."""
-        dv = _validation(spec, self.lang)
+        dv = data_validation(spec, self.lang)
         if dv is None:
             return
         key = repr((dv.type, dv.operator, dv.formula1, dv.formula2, dv.prompt, dv.errorStyle))
@@ -129,56 +113,6 @@ class _Sheet:
 def _split(a1: str) -> tuple[str, str]:
     letters = "".join(ch for ch in a1 if ch.isalpha())
     return letters, a1[len(letters):]
-
-
-_Check = Literal["whole", "decimal", "list", "date", "textLength"]
-_Operator = Literal["between", "greaterThan", "lessThanOrEqual"]
-
-
-def _validation(spec: FieldSpec, lang: str) -> DataValidation | None:
-    def make(kind: _Check, operator: _Operator | None = None, formula1: str | None = None,
-             formula2: str | None = None) -> DataValidation:
-        dv = DataValidation(type=kind, operator=operator, formula1=formula1, formula2=formula2,
-                            allow_blank=True, showErrorMessage=True,
-                            showInputMessage=bool(prompt))
-        dv.error = f"{spec.label_zh}: 输入无效。\n{spec.label_en}: invalid entry."
-        dv.errorTitle = "qmsforms"
-        if prompt:
-            dv.prompt, dv.promptTitle = prompt[:255], spec.label_en[:32]
-        return dv
-
-    prompt = " / ".join(p for p in (spec.help_zh, spec.help_en) if p)
-    lo = spec.minimum
-    if lo is not None and spec.exclusive_minimum:
-        lo = lo + 1 if spec.kind in ("int", "score") else lo
-    if spec.kind in ("int", "score"):
-        return make("whole", operator="between", formula1=str(int(lo if lo is not None else 0)),
-                    formula2=str(int(spec.maximum if spec.maximum is not None else 999999999)))
-    if spec.kind in ("decimal", "percent"):
-        if spec.exclusive_minimum and lo is not None and spec.maximum is None:
-            return make("decimal", operator="greaterThan", formula1=_number(lo))
-        hi = spec.maximum if spec.maximum is not None else 999999999
-        return make("decimal", operator="between", formula1=_number(lo or 0),
-                    formula2=_number(hi))
-    if spec.kind == "date":
-        return make("date", operator="between", formula1="DATE(2000,1,1)",
-                    formula2="DATE(2100,12,31)")
-    if spec.kind in ("choice", "bool"):
-        options = spec.choice_labels(lang) if spec.kind == "choice" else list(YES_NO[lang])
-        dv = make("list", formula1='"' + ",".join(options) + '"')
-        dv.errorStyle = "warning"
-        return dv
-    if spec.kind == "ticks":
-        dv = make("list", formula1=f'"{TICK}"')
-        dv.errorStyle = "warning"
-        return dv
-    if spec.kind in ("text", "longtext") and spec.max_length:
-        return make("textLength", operator="lessThanOrEqual", formula1=str(spec.max_length))
-    return None
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 1) -> None:
