@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from qmsforms.customer_list import CustomerListError, read_customer_list
+from qmsforms.campaign.customer_list import CustomerListError, read_customer_list
 
 try:
     from test_campaign import write_list

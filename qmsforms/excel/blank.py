@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -27,43 +26,29 @@ from ..fields import FieldSpec
 from ..identity import Identity, identity_for, write_identity
 from ..registry import FormDef
 from .binding import product_formula, table_area_name
+from .inputs import NUMBER_FORMATS, data_validation
+from .style import (
+    BORDER,
+    CENTER,
+    FORM_MARGINS,
+    HEAD_FILL,
+    LABEL_FILL,
+    TOP_LEFT,
+    UNLOCKED,
+    WRAP,
+    Orientation,
+    a4_page,
+    first_sheet,
+    font,
+    page_texts,
+)
 
 COLUMNS = 8
 WIDTHS = (10.0, 19.0, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5)
 TABLE_WIDTHS = {"text": 15.0, "int": 9.0, "decimal": 11.0, "date": 11.0, "choice": 12.0}
-FONT = "Microsoft YaHei"
 TABLE_ROWS = 25
 MAX_ROW = 1_048_576
 """The last row of a worksheet."""
-TICK = "√"
-
-_thin = Side(style="thin", color="808080")
-BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
-LABEL_FILL = PatternFill("solid", fgColor="F2F2F2")
-HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
-UNLOCKED = Protection(locked=False)
-WRAP = Alignment(wrap_text=True, vertical="center")
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-TOP_LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
-
-NUMBER_FORMATS = {
-    "date": "yyyy-mm-dd",
-    "datetime": "yyyy-mm-dd hh:mm",
-    "decimal": "#,##0.00",
-    "percent": "General",  # "95%" typed then shows as 95%, "95" as 95; both read as 95
-    "int": "0",
-    "score": "0",
-    "month": "@",
-    "text": "@",
-    "longtext": "@",
-}
-
-YES_NO = {"zh": ("是", "否"), "en": ("Yes", "No"), "both": ("是 Yes", "否 No")}
-
-
-def _font(size: float = 10, bold: bool = False, color: str | None = None) -> Font:
-    return Font(name=FONT, size=size, bold=bold, color=color)
-
 
 @dataclass
 class _Sheet:
@@ -79,7 +64,7 @@ class _Sheet:
         zh, en = lang_pair
         return zh if self.lang == "zh" else en if self.lang == "en" else f"{zh}{sep}{en}"
 
-    def block(self, first_col: int, last_col: int, value: object = None, *, rows: int = 1,
+    def block(self, first_col: int, last_col: int, value: str | int | None = None, *, rows: int = 1,
               style: str = "label", merge: bool = True) -> str:
         """Merge a block, write a value into its top-left cell, style every cell of it."""
         top = self.row
@@ -95,11 +80,11 @@ class _Sheet:
                 target = self.ws.cell(row=r, column=c)
                 target.border = BORDER
                 if style == "label":
-                    target.fill, target.font, target.alignment = LABEL_FILL, _font(9), WRAP
+                    target.fill, target.font, target.alignment = LABEL_FILL, font(9), WRAP
                 elif style == "head":
-                    target.fill, target.font, target.alignment = HEAD_FILL, _font(9, True), CENTER
+                    target.fill, target.font, target.alignment = HEAD_FILL, font(9, True), CENTER
                 elif style == "input":
-                    target.protection, target.font = UNLOCKED, _font(10)
+                    target.protection, target.font = UNLOCKED, font(10)
                     target.alignment = TOP_LEFT if rows > 1 else WRAP
         return ref
 
@@ -113,7 +98,7 @@ class _Sheet:
 
     def validate(self, spec: FieldSpec, ref: str) -> None:
         """Attach the data validation derived from the field's kind and constraints."""
-        dv = _validation(spec, self.lang)
+        dv = data_validation(spec, self.lang)
         if dv is None:
             return
         key = repr((dv.type, dv.operator, dv.formula1, dv.formula2, dv.prompt, dv.errorStyle))
@@ -128,50 +113,6 @@ class _Sheet:
 def _split(a1: str) -> tuple[str, str]:
     letters = "".join(ch for ch in a1 if ch.isalpha())
     return letters, a1[len(letters):]
-
-
-def _validation(spec: FieldSpec, lang: str) -> DataValidation | None:
-    def make(kind: str, **kw: object) -> DataValidation:
-        dv = DataValidation(type=kind, allow_blank=True, showErrorMessage=True,
-                            showInputMessage=bool(prompt), **kw)  # type: ignore[arg-type]
-        dv.error = f"{spec.label_zh}: 输入无效。\n{spec.label_en}: invalid entry."
-        dv.errorTitle = "qmsforms"
-        if prompt:
-            dv.prompt, dv.promptTitle = prompt[:255], spec.label_en[:32]
-        return dv
-
-    prompt = " / ".join(p for p in (spec.help_zh, spec.help_en) if p)
-    lo = spec.minimum
-    if lo is not None and spec.exclusive_minimum:
-        lo = lo + 1 if spec.kind in ("int", "score") else lo
-    if spec.kind in ("int", "score"):
-        return make("whole", operator="between", formula1=str(int(lo if lo is not None else 0)),
-                    formula2=str(int(spec.maximum if spec.maximum is not None else 999999999)))
-    if spec.kind in ("decimal", "percent"):
-        if spec.exclusive_minimum and lo is not None and spec.maximum is None:
-            return make("decimal", operator="greaterThan", formula1=_number(lo))
-        hi = spec.maximum if spec.maximum is not None else 999999999
-        return make("decimal", operator="between", formula1=_number(lo or 0),
-                    formula2=_number(hi))
-    if spec.kind == "date":
-        return make("date", operator="between", formula1="DATE(2000,1,1)",
-                    formula2="DATE(2100,12,31)")
-    if spec.kind in ("choice", "bool"):
-        options = spec.choice_labels(lang) if spec.kind == "choice" else list(YES_NO[lang])
-        dv = make("list", formula1='"' + ",".join(options) + '"')
-        dv.errorStyle = "warning"
-        return dv
-    if spec.kind == "ticks":
-        dv = make("list", formula1=f'"{TICK}"')
-        dv.errorStyle = "warning"
-        return dv
-    if spec.kind in ("text", "longtext") and spec.max_length:
-        return make("textLength", operator="lessThanOrEqual", formula1=str(spec.max_length))
-    return None
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 1) -> None:
@@ -202,12 +143,12 @@ def _title_block(s: _Sheet, form: FormDef, config: Config) -> None:
     control = config.control(form.id)
     s.block(1, COLUMNS, s.text((config.company.name_zh, config.company.name_en), " "),
             style="none")
-    s.ws.cell(row=s.row, column=1).font = _font(12, True)
+    s.ws.cell(row=s.row, column=1).font = font(12, True)
     s.ws.cell(row=s.row, column=1).alignment = CENTER
     s.ws.row_dimensions[s.row].height = 22
     s.row += 1
     s.block(1, COLUMNS, s.text((form.title_zh, form.title_en), "  "), style="none")
-    s.ws.cell(row=s.row, column=1).font = _font(16, True)
+    s.ws.cell(row=s.row, column=1).font = font(16, True)
     s.ws.cell(row=s.row, column=1).alignment = CENTER
     s.ws.row_dimensions[s.row].height = 30
     s.row += 1
@@ -227,7 +168,7 @@ def _title_block(s: _Sheet, form: FormDef, config: Config) -> None:
                 1, 1, s.text(label), style="label")
             s.block(2 * i + 2, 2 * i + 2, value, style="none")
             value_cell = s.ws.cell(row=s.row, column=2 * i + 2)
-            value_cell.border, value_cell.font, value_cell.alignment = BORDER, _font(9), CENTER
+            value_cell.border, value_cell.font, value_cell.alignment = BORDER, font(9), CENTER
         s.ws.row_dimensions[s.row].height = 26 if s.lang == "both" else 18
         s.row += 1
     s.row += 1
@@ -335,7 +276,7 @@ def _choice_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
         for i, (_value, zh, en) in enumerate(spec.levels):
             s.block(start + i, start + i, s.text((zh, en)), style="label")
             s.ws.cell(row=s.row, column=start + i).alignment = CENTER
-            s.ws.cell(row=s.row, column=start + i).font = _font(8)
+            s.ws.cell(row=s.row, column=start + i).font = font(8)
         s.ws.row_dimensions[s.row].height = 24 if s.lang == "both" else 15
         s.row += 1
         _centred_inputs(s, spec, start)
@@ -356,14 +297,14 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
     columns = spec.columns[:COLUMNS]
     letters = {column.name: get_column_letter(c) for c, column in enumerate(columns, start=1)}
     for c, column in enumerate(columns, start=1):
-        cell = s.ws.cell(row=s.row, column=c, value=column.one_line_label(s.lang))
-        cell.fill, cell.font, cell.alignment = HEAD_FILL, _font(9, True), CENTER
-        cell.border = BORDER
+        head = s.ws.cell(row=s.row, column=c, value=column.one_line_label(s.lang))
+        head.fill, head.font, head.alignment = HEAD_FILL, font(9, True), CENTER
+        head.border = BORDER
     s.ws.row_dimensions[s.row].height = 30 if s.lang == "both" else 20
     for r in range(s.row + 1, s.row + 1 + TABLE_ROWS):
         for c, column in enumerate(columns, start=1):
             cell = s.ws.cell(row=r, column=c)
-            cell.border, cell.font = BORDER, _font(9)
+            cell.border, cell.font = BORDER, font(9)
             cell.number_format = NUMBER_FORMATS.get(column.kind, "General")
             if column.product:
                 cell.value = product_formula(r, (letters[column.product[0]],
@@ -385,20 +326,20 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
         letter = get_column_letter(c)
         s.validate(column, f"{letter}{s.row + 1}:{letter}{MAX_ROW}")  # lines under it too
         below = s.ws.column_dimensions[letter]
-        below.protection, below.font = UNLOCKED, _font(9)
+        below.protection, below.font = UNLOCKED, font(9)
         below.number_format = NUMBER_FORMATS.get(column.kind, "General")
     for r in range(1, header_row):  # cells above keep the sheet's lock, not the column's
         for c in range(1, len(columns) + 1):
-            cell = s.ws.cell(row=r, column=c)
-            if not cell.has_style:  # a styled cell is written, and so keeps the sheet's lock
-                cell.font = _font(10)
+            above = s.ws.cell(row=r, column=c)
+            if not above.has_style:  # a styled cell is written, and so keeps the sheet's lock
+                above.font = font(10)
     s.row = last + 1
     return header_row
 
 
 def _long_text(s: _Sheet, spec: FieldSpec) -> None:
     s.block(1, COLUMNS, s.text(spec.labels, "  "), style="label")
-    s.ws.cell(row=s.row, column=1).font = _font(9, True)
+    s.ws.cell(row=s.row, column=1).font = font(9, True)
     s.row += 1
     _input_cells(s, spec, 1, COLUMNS)
     s.ws.row_dimensions[s.row].height = 60
@@ -411,41 +352,24 @@ def _intro(s: _Sheet, form: FormDef) -> None:
         return
     s.block(1, COLUMNS, s.text((q.intro_zh, q.intro_en)), style="none")
     cell = s.ws.cell(row=s.row, column=1)
-    cell.font, cell.alignment = _font(9), Alignment(wrap_text=True, vertical="top")
+    cell.font, cell.alignment = font(9), Alignment(wrap_text=True, vertical="top")
     s.ws.row_dimensions[s.row].height = 44 if s.lang == "both" else 28
     s.row += 2
 
 
 def _page_setup(ws: Worksheet, form: FormDef, config: Config, last_row: int,
                 title_row: int | None) -> None:
-    control = config.control(form.id)
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = form.orientation
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
-    ws.page_margins.header, ws.page_margins.footer = 0.3, 0.3
-    if title_row:
-        # Whole columns: the page grows with the lines typed under the table, and Excel and
-        # LibreOffice print only down to the last row that holds something.
-        ws.print_area = f"A1:{get_column_letter(COLUMNS)}{MAX_ROW}"
-    else:
-        ws.print_area = f"A1:{get_column_letter(COLUMNS)}{last_row}"
-    if title_row:
-        ws.print_title_rows = f"{title_row}:{title_row}"
-    ws.oddFooter.left.text = f"{control.document_no}  Rev. {form.revision}"
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页  Page &P of &N"
-    ws.oddFooter.center.size = 8
-    ws.oddFooter.right.text = f"{form.title_zh}  {form.title_en}"
-    ws.oddFooter.right.size = 8
+    # With a lines table, whole columns: the page grows with the lines typed under the
+    # table, and Excel and LibreOffice print only down to the last row that holds something.
+    orientation: Orientation = "landscape" if form.orientation == "landscape" else "portrait"
+    a4_page(ws, orientation=orientation, last_col=COLUMNS,
+            last_row=MAX_ROW if title_row else last_row, margins=FORM_MARGINS,
+            title_rows=(title_row, title_row) if title_row else None)
+    page_texts(ws, footer_left=f"{config.control(form.id).document_no}  Rev. {form.revision}",
+               footer_right=f"{form.title_zh}  {form.title_en}")
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    ws.sheet_view.showGridLines = False
 
 
 def _widths(form: FormDef) -> tuple[float, ...]:
@@ -469,7 +393,7 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
     if lang not in ("zh", "en", "both"):
         raise ValueError(f"language must be zh, en or both, not {lang!r}")
     wb = Workbook()
-    ws = wb.active
+    ws = first_sheet(wb)
     ws.title = form.title_zh if lang != "en" else form.title_en[:31]
     for i, width in enumerate(_widths(form), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from copy import copy
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from ..fields import FieldSpec
@@ -20,7 +20,7 @@ from ..issues import UsageError
 from ..registry import FormDef
 from ..safe_text import set_text
 from .binding import bind_table, workbook_names
-from .blank import TICK, YES_NO
+from .inputs import TICK, YES_NO
 
 
 def cell_value(spec: FieldSpec, value: Any, lang: str = "both") -> Any:
@@ -39,6 +39,13 @@ def cell_value(spec: FieldSpec, value: Any, lang: str = "both") -> Any:
     return value
 
 
+def _input(cell: Cell | MergedCell, name: str) -> Cell:
+    """The cell ``name`` is written into; a merged range takes a value in its first cell only."""
+    if isinstance(cell, MergedCell):
+        raise UsageError(f"{name}: {cell.coordinate} lies inside a merged range")
+    return cell
+
+
 def _write_table(wb: Workbook, spec: FieldSpec, rows: Sequence[Mapping[str, Any]],
                  lang: str) -> None:
     binding, _ = bind_table(wb, spec)
@@ -48,25 +55,29 @@ def _write_table(wb: Workbook, spec: FieldSpec, rows: Sequence[Mapping[str, Any]
     table = next(t for t in ws.tables.values() if spec.name in (t.displayName, t.name))
     capacity = binding.last_row - binding.first_row + 1
     if len(rows) > capacity:
-        min_col, min_row, max_col, _ = range_boundaries(table.ref)
+        first, _, end = table.ref.partition(":")
+        end_col = end.rstrip("0123456789")
         last = binding.first_row + len(rows) - 1
-        table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{last}"  # type: ignore[arg-type]
+        table.ref = f"{first}:{end_col}{last}"
         if table.autoFilter is not None:
             table.autoFilter.ref = table.ref
         if ws.print_area:
-            ws.print_area = f"A1:{get_column_letter(max(max_col, ws.max_column))}{last}"  # type: ignore[arg-type]
+            widest = max(column_index_from_string(end_col), ws.max_column)
+            ws.print_area = f"A1:{get_column_letter(widest)}{last}"
         template = {c: ws.cell(row=binding.last_row, column=c) for c in binding.columns.values()}
         for r in range(binding.last_row + 1, last + 1):
             for c, source in template.items():
                 target = ws.cell(row=r, column=c)
-                target._style = copy(source._style)
+                # the whole style array, as Excel copies a line; types-openpyxl leaves
+                # StyleableObject._style unannotated
+                target._style = copy(source._style)  # type: ignore[union-attr]
     columns = {c.name: c for c in spec.columns}
     for offset, row in enumerate(rows):
         r = binding.first_row + offset
         for name, value in row.items():
             if name not in binding.columns:
                 raise UsageError(f"table {spec.name} has no column {name!r}")
-            set_text(ws.cell(row=r, column=binding.columns[name]),
+            set_text(_input(ws.cell(row=r, column=binding.columns[name]), name),
                      cell_value(columns[name], value, lang))
 
 
@@ -101,4 +112,5 @@ def fill_workbook(wb: Workbook, form: FormDef, data: Mapping[str, Any],
                 r, c = cells.coordinates()[values.index(value)]
                 ws.cell(row=r, column=c).value = TICK
             continue
-        set_text(ws.cell(row=cells.min_row, column=cells.min_col), cell_value(spec, value, lang))
+        set_text(_input(ws.cell(row=cells.min_row, column=cells.min_col), name),
+                 cell_value(spec, value, lang))

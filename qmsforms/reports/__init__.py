@@ -15,7 +15,6 @@ from .complaints import (
     CustomerCount,
     ParetoRow,
     SlaLine,
-    Ticket,
     build_complaints,
     complaint_report,
 )
@@ -37,6 +36,7 @@ from .satisfaction import (
     satisfaction_report,
 )
 from .satisfaction_xlsx import save_satisfaction, write_satisfaction
+from .tickets import Ticket
 
 __all__ = [
     "AgeBucket",

@@ -1,51 +1,46 @@
-"""The look every report workbook shares: fonts, fills, named places and the A4 print setup.
+"""What every report sheet shares: the row writer, band colours, named places, A4 print setup.
 
 Reports are read on screen and printed for the management review, so every sheet prints on A4
 landscape, one page wide, with its header row repeated on each page, the company and report
 title in the page header and "第 x 页 共 y 页 / Page x of y" in the footer. Key places carry
 workbook-scoped defined names (``matrix``, ``annual_table`` …) so a person — or a test — can
-find them after the layout changes. Every text that came from a record is written with
+find them after the layout changes. Fonts, fills, borders and the page itself come from
+`qmsforms.excel.style`, as for the blanks. Every text that came from a record is written with
 `set_text`, so a customer called ``=HYPERLINK(…)`` stays text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from openpyxl.cell.cell import Cell
-from openpyxl.chart.text import RichText, Text
-from openpyxl.chart.title import Title
-from openpyxl.drawing.text import (
-    CharacterProperties,
-    Paragraph,
-    ParagraphProperties,
-    RegularTextRun,
-)
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..excel.blank import FONT
+from ..excel.style import (
+    BORDER,
+    CENTER,
+    HEAD_FILL,
+    LEFT,
+    REPORT_MARGINS,
+    RIGHT,
+    TOP_LEFT,
+    a4_page,
+    escape,
+    font,
+    page_texts,
+)
 from ..safe_text import set_text
 from ..scoring.policy import Band
 
-_thin = Side(style="thin", color="A6A6A6")
-BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
-HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
-LABEL_FILL = PatternFill("solid", fgColor="F2F2F2")
-TOTAL_FILL = PatternFill("solid", fgColor="EDEDED")
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-TOP_LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
-RIGHT = Alignment(horizontal="right", vertical="center")
 SCORE_FORMAT = "0.0"
 COUNT_FORMAT = "0"
 SIGNED_FORMAT = "+0;-0;0"
@@ -59,21 +54,6 @@ BAND_COLOURS = {
 }
 """Fill colour per band key; bands with other keys take the palette in order."""
 _PALETTE = ("63BE7B", "C6EFCE", "FFEB9C", "F8CBAD", "FF7C80", "D9D9D9")
-ALERT_FILL = PatternFill("solid", fgColor="FFC7CE")
-GOOD_FILL = PatternFill("solid", fgColor="C6EFCE")
-
-
-def font(size: float = 10, bold: bool = False, color: str | None = None) -> Font:
-    """The report font (the CJK-capable face the blanks use)."""
-    return Font(name=FONT, size=size, bold=bold, color=color)
-
-
-def chart_title(text: str, size: float = 11) -> Title:
-    """A chart title in a readable size (the default is large for a printed page)."""
-    props = CharacterProperties(sz=int(size * 100), b=True)
-    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=props),
-                          r=[RegularTextRun(rPr=props, t=text)])
-    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
 def band_colour(band_key: str, index: int = 0) -> str:
@@ -98,6 +78,8 @@ class Sheet:
             align: Alignment | None = None, border: bool = True, size: float = 10) -> Cell:
         """Write one cell (text safely, Decimals as numbers) with the report styling."""
         cell = self.ws.cell(row=row, column=col)
+        if isinstance(cell, MergedCell):  # of a merged range only the top-left cell is written
+            raise ValueError(f"{cell.coordinate} lies inside a merged range")
         set_text(cell, num(value) if isinstance(value, Decimal) else value)
         cell.font = font(size, bold)
         if fmt:
@@ -158,6 +140,25 @@ class Sheet:
         return self.row - 1
 
 
+def fit_rows(sheet: Sheet, first: int, last: int, col_widths: Mapping[int, float]) -> None:
+    """Row heights for wrapped text (Excel does not grow rows written by a program).
+
+    ``col_widths`` are the widths of the columns whose text wraps; a CJK character takes two.
+    """
+    for r in range(first, last + 1):
+        lines = 1
+        for col, width in col_widths.items():
+            value = sheet.ws.cell(row=r, column=col).value
+            if not isinstance(value, str):
+                continue
+            need = 0
+            for part in value.split("\n"):
+                used = sum(2 if ord(ch) > 0x2E7F else 1 for ch in part)
+                need += max(1, -(-used // max(int(width * 0.95), 1)))
+            lines = max(lines, need)
+        sheet.ws.row_dimensions[r].height = max(15, 12.5 * lines + 3)
+
+
 def ref(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int) -> str:
     """An absolute, sheet-qualified reference (``'Sheet'!$A$1:$C$9``)."""
     a = f"${get_column_letter(first_col)}${first_row}"
@@ -198,32 +199,15 @@ def band_rules(ws: Worksheet, cells: str, bands: Sequence[Band]) -> None:
 def print_setup(ws: Worksheet, *, title: str, company: str, document_no: str, last_col: int,
                 last_row: int, title_rows: tuple[int, int] | None = None,
                 one_page: bool = False) -> None:
-    """A4 landscape, one page wide (and tall when ``one_page``), titles, header and footer."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1 if one_page else 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top, ws.page_margins.bottom = 0.7, 0.7
-    ws.page_margins.header, ws.page_margins.footer = 0.3, 0.3
-    ws.print_area = f"A1:{get_column_letter(last_col)}{max(last_row, 1)}"
-    if title_rows:
-        ws.print_title_rows = f"{title_rows[0]}:{title_rows[1]}"
-    ws.oddHeader.left.text, ws.oddHeader.left.size = _escape(company), 8
-    ws.oddHeader.center.text, ws.oddHeader.center.size = _escape(title), 9
-    ws.oddHeader.right.text, ws.oddHeader.right.size = "&A", 8  # the sheet name
-    ws.oddFooter.left.text = _escape(f"{document_no}  qmsforms {date.today().isoformat()}")
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页  Page &P of &N"
-    ws.oddFooter.center.size = 8
-    ws.sheet_view.showGridLines = False
+    """A4 landscape, one page wide (and tall when ``one_page``), titles, header and footer.
 
-
-def _escape(text: str) -> str:
-    """Header/footer text with ``&`` doubled (a single one starts a field code)."""
-    return text.replace("&", "&&")
+    The page header names the company, the report and the sheet; the footer the document
+    number and the day the report was written.
+    """
+    a4_page(ws, orientation="landscape", last_col=last_col, last_row=last_row,
+            margins=REPORT_MARGINS, title_rows=title_rows, one_page=one_page)
+    page_texts(ws, footer_left=escape(f"{document_no}  qmsforms {date.today().isoformat()}"),
+               header=((escape(company), 8), (escape(title), 9), ("&A", 8)))  # &A: sheet name
 
 
 def workspace_labels(workspace: Any, report_id: str) -> dict[str, str]:

@@ -5,7 +5,8 @@ month of it (what ``qmsforms report complaints --json`` prints): the comparison 
 售后问题汇总分析表 (this period against the previous one, per cause, with example cases), the
 category × month counts with their month-over-month change, the Pareto of causes, the
 filing-time (SLA) compliance, open 8Ds by age, the customers with the most complaints and every
-ticket of the period. `qmsforms.reports.complaints_xlsx` renders it.
+ticket of the period (each record read by `qmsforms.reports.tickets`).
+`qmsforms.reports.complaints_xlsx` renders it.
 
 Rules:
 
@@ -22,25 +23,23 @@ Rules:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..forms.complaint import CATEGORIES
 from ..intake.ledger import RecordRow, open_ledger
-from ..scoring.complaint import complaint_rules, eight_d_status
 from ..scoring.rounding import as_float, rounded
 from .common import months_of
+from .tickets import COMPLAINT_FORM, EIGHT_D_FORM, Ticket, eight_d_reports, ticket
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
 
 REPORT_ID = "complaint-report"
 """The id under which ``qmsforms.toml`` may give the report a document number."""
-COMPLAINT_FORM = "complaint"
-EIGHT_D_FORM = "8d-report"
 TITLE_ZH = "客户投诉汇总分析表"
 TITLE_EN = "Customer Complaint Analysis"
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 7), (8, 30), (31, 60), (61, 90),
@@ -52,73 +51,6 @@ TOP = 10
 
 def _pct(part: int, whole: int) -> Decimal | None:
     return rounded(Decimal(100) * part / whole, 1) if whole else None
-
-
-def _when(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def _day(value: Any) -> date | None:
-    when = _when(value)
-    return when.date() if when else None
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """One complaint with what the report computes for it."""
-
-    record_id: str
-    ticket_no: str
-    customer: str
-    category: str
-    received_at: datetime
-    filed_at: datetime | None
-    urgent: bool
-    sla_hours: float
-    filing_minutes: float | None
-    sla_met: bool | None
-    eight_d_required: bool
-    eight_d: str
-    eight_d_progress: int
-    closed_on: date | None
-    description: str
-
-    @property
-    def month(self) -> str:
-        """``YYYY-MM`` of receipt."""
-        return f"{self.received_at.year:04d}-{self.received_at.month:02d}"
-
-    @property
-    def eight_d_open(self) -> bool:
-        """An 8D is due and not closed."""
-        return self.eight_d in ("in_progress", "missing")
-
-    def age_days(self, as_of: date) -> int:
-        """Days from receipt to ``as_of``."""
-        return max(0, (as_of - self.received_at.date()).days)
-
-    def to_dict(self, as_of: date | None = None) -> dict[str, Any]:
-        """JSON-ready (with ``age_days`` when ``as_of`` is given and the 8D is open)."""
-        out = {
-            "record_id": self.record_id, "ticket_no": self.ticket_no,
-            "customer": self.customer, "category": self.category, "month": self.month,
-            "received_at": self.received_at.isoformat(),
-            "filed_at": self.filed_at.isoformat() if self.filed_at else None,
-            "urgent": self.urgent, "sla_hours": self.sla_hours,
-            "filing_minutes": self.filing_minutes, "sla_met": self.sla_met,
-            "eight_d_required": self.eight_d_required, "eight_d": self.eight_d,
-            "eight_d_progress": self.eight_d_progress,
-            "closed_on": self.closed_on.isoformat() if self.closed_on else None,
-            "description": self.description,
-        }
-        if as_of is not None and self.eight_d_open:
-            out["age_days"] = self.age_days(as_of)
-        return out
 
 
 @dataclass(frozen=True)
@@ -316,53 +248,6 @@ class ComplaintReport:
         }
 
 
-def _eight_d_reports(records: Iterable[RecordRow]) -> dict[str, tuple[bool, int]]:
-    """complaint no. -> (closed, disciplines done in order) from 8D report records.
-
-    The record's computed status is used when the intake stored one, else it is worked out
-    the same way (`eight_d_status`).
-    """
-    out: dict[str, tuple[bool, int]] = {}
-    for r in records:
-        if r.form != EIGHT_D_FORM or not r.data.get("complaint_no"):
-            continue
-        status = r.scores if r.scores and r.scores.get("kind") == "8d" else \
-            eight_d_status(r.data)
-        reached = str(status.get("reached") or "D0")
-        out[str(r.data["complaint_no"])] = (bool(status.get("closed")), int(reached[1:]))
-    return out
-
-
-def _ticket(r: RecordRow, reports: Mapping[str, tuple[bool, int]]) -> Ticket | None:
-    received = _when(r.data.get("received_at"))
-    if received is None:
-        return None
-    scores = r.scores if r.scores and r.scores.get("kind") == "complaint" else None
-    rules = scores or complaint_rules(r.data)
-    ticket_no = str(r.data.get("ticket_no") or r.record_id)
-    required = bool(rules.get("eight_d_required"))
-    closed_on = _day(r.data.get("closed_date"))
-    progress = 0
-    if not required:
-        state = "not_required"
-    elif ticket_no in reports:
-        closed, progress = reports[ticket_no]
-        state = "closed" if closed else "in_progress"
-    else:
-        state = "closed" if closed_on else "missing"
-    minutes = rules.get("filing_minutes")
-    return Ticket(
-        record_id=r.record_id, ticket_no=ticket_no, customer=str(r.data.get("customer") or ""),
-        category=str(r.data.get("category") or "other"), received_at=received,
-        filed_at=_when(r.data.get("filed_at")),
-        urgent=bool(rules["urgent"] if "urgent" in rules else r.data.get("urgent")),
-        sla_hours=float(rules.get("sla_hours") or 0),
-        filing_minutes=None if minutes is None else float(minutes),
-        sla_met=rules.get("sla_met"), eight_d_required=required, eight_d=state,
-        eight_d_progress=progress, closed_on=closed_on,
-        description=str(r.data.get("description") or ""))
-
-
 def _previous_month(month: str) -> str:
     year, m = int(month[:4]), int(month[5:7])
     return f"{year - 1}-12" if m == 1 else f"{year}-{m - 1:02d}"
@@ -391,9 +276,9 @@ def build_complaints(records: Iterable[RecordRow], year: int, month: int | None 
     if month is not None and not 1 <= month <= 12:
         raise ValueError(f"month must be 1–12, not {month}")
     rows = list(records)
-    reports = _eight_d_reports(rows)
+    reports = eight_d_reports(rows)
     tickets = sorted((t for r in rows if r.form == COMPLAINT_FORM
-                      if (t := _ticket(r, reports)) is not None),
+                      if (t := ticket(r, reports)) is not None),
                      key=lambda t: (t.received_at, t.ticket_no))
     months = months_of(year, month or 12)
     scope = {months[-1]} if month else set(months)

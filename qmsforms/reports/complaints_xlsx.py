@@ -15,28 +15,22 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.legend import Legend
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
-from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
+from ..excel.style import ALERT_FILL, GOOD_FILL, TOP_LEFT, TOTAL_FILL
 from ..forms.complaint import CATEGORIES
+from .charts import BAR_BLUE, bar_chart, chart_title, size
 from .common import (
-    ALERT_FILL,
-    CENTER,
     COUNT_FORMAT,
-    GOOD_FILL,
     SCORE_FORMAT,
     SIGNED_FORMAT,
-    TOP_LEFT,
-    TOTAL_FILL,
-    Sheet,
-    chart_title,
-    define,
     month_label,
-    print_setup,
     widths,
     workspace_labels,
 )
@@ -47,6 +41,7 @@ from .complaints import (
     ComplaintReport,
     complaint_report,
 )
+from .workbook import ReportBook
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -70,17 +65,9 @@ CHANGE_RED = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
 CHANGE_GREEN = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
 
 
-def _setup(ws: Any, ctx: dict[str, str], last_col: int, last_row: int,
-           head: int | None = None, one_page: bool = False) -> None:
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=last_col, last_row=last_row,
-                title_rows=(head, head) if head else None, one_page=one_page)
-
-
-def _monthly(wb: Workbook, report: ComplaintReport, ctx: dict[str, str],
-             places: dict[str, tuple[int, int]]) -> None:
-    ws = wb.create_sheet(SHEETS["monthly"])
-    s = Sheet(ws)
+def _monthly(book: ReportBook, report: ComplaintReport) -> None:
+    s = book.sheet(SHEETS["monthly"])
+    ws = s.ws
     n = len(report.months)
     last_col = n + 2
     s.title(f"投诉按类别与月份  Complaints by category and month {report.year}", max(last_col, 8))
@@ -93,34 +80,33 @@ def _monthly(wb: Workbook, report: ComplaintReport, ctx: dict[str, str],
     for t in report.trend:
         s.line([f"{t.zh} {t.en}", *t.counts, t.total], fmts=[None, *[COUNT_FORMAT] * (n + 1)])
     last = s.row - 1
-    define(wb, "category_months", ws, head, 1, last, last_col)
+    book.define("category_months", ws, head, 1, last, last_col)
     total = s.line(["合计 Total", *report.totals, sum(report.totals)],
                    fmts=[None, *[COUNT_FORMAT] * (n + 1)], bold=True, fill=TOTAL_FILL)
     change = s.line(["环比 Change", *report.total_changes, None],
                     fmts=[None, *[SIGNED_FORMAT] * n], bold=True, fill=TOTAL_FILL)
-    define(wb, "monthly_totals", ws, total, 1, change, n + 1)
-    places["monthly"] = (head, last)
+    book.define("monthly_totals", ws, total, 1, change, n + 1)
+    book.places["monthly"] = (head, last)
     s.row += 1
     s.caption("环比变化 Month-over-month change", max(last_col, 8))
     head2 = s.header(["类别\nCategory", *(month_label(m) for m in report.months)])
     for t in report.trend:
         s.line([f"{t.zh} {t.en}", *t.changes], fmts=[None, *[SIGNED_FORMAT] * n])
     last2 = s.row - 1
-    define(wb, "category_changes", ws, head2, 1, last2, n + 1)
+    book.define("category_changes", ws, head2, 1, last2, n + 1)
     cells = f"B{head2 + 1}:{ws.cell(row=last2, column=n + 1).coordinate}"
     ws.conditional_formatting.add(cells, CellIsRule(operator="greaterThan", formula=["0"],
                                                     fill=CHANGE_RED))
     ws.conditional_formatting.add(cells, CellIsRule(operator="lessThan", formula=["0"],
                                                     fill=CHANGE_GREEN))
     widths(ws, [24, *[7.2] * n, 8])
-    chart = _trend_chart(ws, report, head, last)
-    chart.legend.position = "b"
-    ws.add_chart(chart, f"A{s.row + 1}")
+    ws.add_chart(_trend_chart(ws, report, head, last), f"A{s.row + 1}")
     # print as wide as the chart even when a month report has a narrow table
-    _setup(ws, ctx, max(last_col, 15), s.row + 18, one_page=True)
+    book.print_setup(ws, max(last_col, 15), s.row + 18, one_page=True)
 
 
-def _trend_chart(ws: Any, report: ComplaintReport, head: int, last: int) -> BarChart:
+def _trend_chart(ws: Worksheet, report: ComplaintReport, head: int, last: int) -> BarChart:
+    """Complaints per month stacked by category, the legend below."""
     n = len(report.months)
     chart = BarChart()
     chart.type = "col"
@@ -134,15 +120,14 @@ def _trend_chart(ws: Any, report: ComplaintReport, head: int, last: int) -> BarC
     chart.y_axis.number_format = "0"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.legend.position = "r"
-    chart.height, chart.width = 8.5, 24.0
+    chart.legend = Legend(legendPos="b")
+    size(chart, 8.5, 24.0)
     return chart
 
 
-def _pareto(wb: Workbook, report: ComplaintReport, ctx: dict[str, str],
-            places: dict[str, tuple[int, int]]) -> None:
-    ws = wb.create_sheet(SHEETS["pareto"])
-    s = Sheet(ws)
+def _pareto(book: ReportBook, report: ComplaintReport) -> None:
+    s = book.sheet(SHEETS["pareto"])
+    ws = s.ws
     s.title(f"投诉原因帕累托分析  Pareto of causes {report.period}", 12)
     s.note("原因 = 投诉类别,按件数由多到少;累计 % 找出主要原因(约 80%)。Cause = complaint "
            "category, most frequent first; the cumulative % shows the vital few.", 12)
@@ -155,27 +140,20 @@ def _pareto(wb: Workbook, report: ComplaintReport, ctx: dict[str, str],
     last = s.row - 1
     if last == head:
         s.line(["", "本期无投诉 No complaints in the period"])
-    define(wb, "pareto", ws, head, 1, max(last, head), 5)
-    places["pareto"] = (head, last)
+    book.define("pareto", ws, head, 1, max(last, head), 5)
+    book.places["pareto"] = (head, last)
     widths(ws, [6, 26, 8, 9, 11])
     if last > head:
         ws.add_chart(_pareto_chart(ws, report, head, last), "G4")
-    _setup(ws, ctx, 16, max(s.row, 24), one_page=True)
+    book.print_setup(ws, 16, max(s.row, 24), one_page=True)
 
 
-def _pareto_chart(ws: Any, report: ComplaintReport, head: int, last: int) -> BarChart:
-    bars = BarChart()
-    bars.type = "col"
-    bars.title = chart_title(f"帕累托图 Pareto chart {report.period}")
-    bars.add_data(Reference(ws, min_col=3, min_row=head, max_row=last), titles_from_data=True)
-    bars.set_categories(Reference(ws, min_col=2, min_row=head + 1, max_row=last))
+def _pareto_chart(ws: Worksheet, report: ComplaintReport, head: int, last: int) -> BarChart:
+    """Bars of the count per cause with the cumulative % as a line on a second axis."""
+    bars = bar_chart(ws, f"帕累托图 Pareto chart {report.period}", values=3, labels=2,
+                     head=head, last=last, colour=BAR_BLUE, legend="b")
     bars.y_axis.title = "件数 Count"
-    bars.y_axis.number_format = "0"
-    bars.y_axis.scaling.min = 0
     bars.gapWidth = 40
-    bars.x_axis.delete = False
-    bars.y_axis.delete = False
-    bars.series[0].graphicalProperties.solidFill = "5B9BD5"
     line = LineChart()
     line.add_data(Reference(ws, min_col=5, min_row=head, max_row=last), titles_from_data=True)
     line.y_axis.axId = 200
@@ -190,14 +168,13 @@ def _pareto_chart(ws: Any, report: ComplaintReport, head: int, last: int) -> Bar
     cumulative.graphicalProperties.line.solidFill = "C00000"
     cumulative.smooth = False
     bars += line
-    bars.legend.position = "b"
-    bars.height, bars.width = 9.0, 17.0
+    size(bars, 9.0, 17.0)
     return bars
 
 
-def _sla(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["sla"])
-    s = Sheet(ws)
+def _sla(book: ReportBook, report: ComplaintReport) -> None:
+    s = book.sheet(SHEETS["sla"])
+    ws = s.ws
     s.title(f"投诉单填报时效  Ticket filing time (SLA) {report.period}", 8)
     s.note("接到投诉后 2 小时内填写投诉处理单,紧急时 1 小时内 [000 §5.3]。A ticket is filed within "
            "2 hours of receipt, 1 hour when urgent.", 8)
@@ -211,7 +188,7 @@ def _sla(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
                          SCORE_FORMAT])
         if line.rate is not None:
             ws.cell(row=r, column=7).fill = GOOD_FILL if line.rate == 100 else ALERT_FILL
-    define(wb, "sla", ws, head, 1, s.row - 1, 7)
+    book.define("sla", ws, head, 1, s.row - 1, 7)
     s.row += 1
     head2 = s.header(["月份\nMonth", "", "投诉数\nTickets", "可判定\nDecided", "达标\nMet",
                       "未达标\nMissed", "达标率 %\nRate %"])
@@ -220,7 +197,7 @@ def _sla(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
                 line.decided - line.met, line.rate],
                fmts=[None, None, COUNT_FORMAT, COUNT_FORMAT, COUNT_FORMAT, COUNT_FORMAT,
                      SCORE_FORMAT])
-    define(wb, "sla_months", ws, head2, 1, s.row - 1, 7)
+    book.define("sla_months", ws, head2, 1, s.row - 1, 7)
     s.row += 1
     missed = [t for t in report.tickets if t.sla_met is False]
     s.caption("超时的投诉单 Tickets filed late", 7)
@@ -233,14 +210,14 @@ def _sla(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
                fmts=[None, None, None, None, "0", "0"])
     if not missed:
         s.line(["无 None"])
-    define(wb, "sla_late", ws, head3, 1, s.row - 1, 7)
+    book.define("sla_late", ws, head3, 1, s.row - 1, 7)
     widths(ws, [16, 26, 16, 16, 11, 10, 10])
-    _setup(ws, ctx, 7, s.row - 1, head)
+    book.print_setup(ws, 7, s.row - 1, head)
 
 
-def _eightd(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["eightd"])
-    s = Sheet(ws)
+def _eightd(book: ReportBook, report: ComplaintReport) -> None:
+    s = book.sheet(SHEETS["eightd"])
+    ws = s.ws
     s.title(f"未关闭的 8D  Open 8D reports (as of {report.as_of.isoformat()})", 8)
     s.note("属产品质量问题的投诉需 8D 报告;D8 完成(或投诉单已结案)即关闭。天数 = 接到投诉至统计日。"
            "Quality-related complaints need an 8D; closed when D8 is done (or the ticket is "
@@ -250,19 +227,10 @@ def _eightd(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
     for b in report.ages:
         s.line([b.label, b.count], fmts=[None, COUNT_FORMAT])
     last = s.row - 1
-    define(wb, "open_8d_ages", ws, head, 1, last, 2)
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = chart_title("未关闭 8D 按天数 Open 8Ds by age")
-    chart.add_data(Reference(ws, min_col=2, min_row=head, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=last))
-    chart.y_axis.number_format = "0"
-    chart.y_axis.scaling.min = 0
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.legend = None
-    chart.series[0].graphicalProperties.solidFill = "ED7D31"
-    chart.height, chart.width = 6.5, 12.0
+    book.define("open_8d_ages", ws, head, 1, last, 2)
+    chart = bar_chart(ws, "未关闭 8D 按天数 Open 8Ds by age", values=2, labels=1, head=head,
+                      last=last, colour="ED7D31")
+    size(chart, 6.5, 12.0)
     ws.add_chart(chart, "D4")
     s.row = max(s.row + 1, head + 14)
     head2 = s.header(["投诉单号\nTicket", "客户\nCustomer", "类别\nCategory",
@@ -279,14 +247,14 @@ def _eightd(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
             ws.cell(row=r, column=5).fill = ALERT_FILL
     if not report.open_8d:
         s.line(["无 None"])
-    define(wb, "open_8d", ws, head2, 1, max(s.row - 1, head2), 7)
+    book.define("open_8d", ws, head2, 1, max(s.row - 1, head2), 7)
     widths(ws, [16, 26, 18, 12, 10, 20, 14])
-    _setup(ws, ctx, 8, s.row - 1, head2)
+    book.print_setup(ws, 8, s.row - 1, head2)
 
 
-def _customers(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["customers"])
-    s = Sheet(ws)
+def _customers(book: ReportBook, report: ComplaintReport) -> None:
+    s = book.sheet(SHEETS["customers"])
+    ws = s.ws
     s.title(f"投诉最多的客户  Customers with the most complaints {report.period}", 10)
     s.row += 1
     head = s.header(["排名\nRank", "客户\nCustomer", "投诉件数\nComplaints",
@@ -297,30 +265,19 @@ def _customers(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> No
     last = s.row - 1
     if last == head:
         s.line(["", "本期无投诉 No complaints in the period"])
-    define(wb, "top_customers", ws, head, 1, max(last, head), 5)
+    book.define("top_customers", ws, head, 1, max(last, head), 5)
     if last > head:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = chart_title("投诉件数 Complaints by customer")
-        chart.add_data(Reference(ws, min_col=3, min_row=head, max_row=last),
-                       titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=2, min_row=head + 1, max_row=last))
-        chart.x_axis.scaling.orientation = "maxMin"
-        chart.y_axis.crosses = "max"
-        chart.y_axis.number_format = "0"
-        chart.y_axis.scaling.min = 0
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.legend = None
-        chart.height, chart.width = max(6.0, 0.8 * (last - head) + 2.5), 14.0
+        chart = bar_chart(ws, "投诉件数 Complaints by customer", values=3, labels=2, head=head,
+                          last=last, horizontal=True)
+        size(chart, max(6.0, 0.8 * (last - head) + 2.5), 14.0)
         ws.add_chart(chart, "G3")
     widths(ws, [6, 30, 10, 9, 9])
-    _setup(ws, ctx, 14, max(s.row, 22), one_page=True)
+    book.print_setup(ws, 14, max(s.row, 22), one_page=True)
 
 
-def _tickets(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["tickets"])
-    s = Sheet(ws)
+def _tickets(book: ReportBook, report: ComplaintReport) -> None:
+    s = book.sheet(SHEETS["tickets"])
+    ws = s.ws
     last_col = 11
     s.title(f"投诉明细  Complaint tickets {report.period}", last_col)
     s.row += 1
@@ -341,30 +298,25 @@ def _tickets(wb: Workbook, report: ComplaintReport, ctx: dict[str, str]) -> None
         ws.row_dimensions[r].height = 27
         if t.sla_met is False:
             ws.cell(row=r, column=6).fill = ALERT_FILL
-    define(wb, "tickets", ws, head, 1, max(s.row - 1, head), last_col)
+    book.define("tickets", ws, head, 1, max(s.row - 1, head), last_col)
     widths(ws, [13, 22, 14, 15, 9, 9, 7, 14, 11, 40, 21])
-    ws.freeze_panes = ws.cell(row=head + 1, column=1)
-    _setup(ws, ctx, last_col, s.row - 1, head)
+    ws.freeze_panes = f"A{head + 1}"
+    book.print_setup(ws, last_col, s.row - 1, head)
 
 
-def _summary(wb: Workbook, report: ComplaintReport, ctx: dict[str, str],
-             places: dict[str, tuple[int, int]]) -> None:
-    ws = wb.worksheets[0]
-    ws.title = SHEETS["summary"]
-    s = Sheet(ws)
+def _summary(book: ReportBook, report: ComplaintReport) -> None:
     last_col = 14
+    s = book.summary(SHEETS["summary"], last_col=last_col,
+                     heading=f"{TITLE_ZH} {report.period}  {TITLE_EN} {report.period}",
+                     note=f"本期 {report.period},对比上期 {report.previous_period};统计截至 "
+                     f"{report.as_of.isoformat()}。This period {report.period} against "
+                     f"{report.previous_period}; as of {report.as_of.isoformat()}.")
+    ws = s.ws
     figures = report.key_figures()
-    s.caption(ctx["company"], last_col, size=11)
-    s.title(f"{TITLE_ZH} {report.period}  {TITLE_EN} {report.period}", last_col, size=16)
-    s.note(f"本期 {report.period},对比上期 {report.previous_period};统计截至 "
-           f"{report.as_of.isoformat()}。This period {report.period} against "
-           f"{report.previous_period}; as of {report.as_of.isoformat()}.", last_col)
-    s.row += 1
-    head = s.header(["关键指标 Key figure", "数值 Value"], height=20)
     change = figures["change_pct"]
     top_cause = figures["top_cause"]
     top_customer = figures["top_customer"]
-    rows: list[tuple[str, Any]] = [
+    book.key_figures(s, "kpis", value_cols=3, rows=[
         ("本期投诉 Complaints this period", figures["complaints"]),
         ("上期投诉 Previous period", figures["previous"]),
         ("增减 Change", f"{figures['change']:+d}" + ("" if change is None
@@ -378,13 +330,7 @@ def _summary(wb: Workbook, report: ComplaintReport, ctx: dict[str, str],
          f"{top_cause['zh']} {top_cause['en']} {top_cause['count']} ({top_cause['pct']} %)"),
         ("投诉最多的客户 Top customer", "-" if top_customer is None else
          f"{top_customer['customer']} ({top_customer['count']})"),
-    ]
-    for label, value in rows:
-        r = s.line([label, value])
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
-        ws.cell(row=r, column=2).alignment = CENTER
-    ws.merge_cells(start_row=head, start_column=2, end_row=head, end_column=4)
-    define(wb, "kpis", ws, head, 1, s.row - 1, 2)
+    ])
     s.row += 1
     s.caption(f"售后问题汇总分析表 Complaints by cause: {report.period} vs "
               f"{report.previous_period}", 5)
@@ -402,43 +348,29 @@ def _summary(wb: Workbook, report: ComplaintReport, ctx: dict[str, str],
                     sum(r.change for r in report.compare), None],
                    fmts=[None, COUNT_FORMAT, COUNT_FORMAT, SIGNED_FORMAT], bold=True,
                    fill=TOTAL_FILL)
-    define(wb, "period_compare", ws, head2, 1, total, 5)
+    book.define("period_compare", ws, head2, 1, total, 5)
     widths(ws, [34, 10, 10, 8, 40, 2])
-    pareto_head, pareto_last = places["pareto"]
+    pareto_head, pareto_last = book.places["pareto"]
     if pareto_last > pareto_head:
-        chart = _pareto_chart(wb[SHEETS["pareto"]], report, pareto_head, pareto_last)
-        chart.height, chart.width = 7.5, 14.5
+        chart = _pareto_chart(book.wb[SHEETS["pareto"]], report, pareto_head, pareto_last)
+        size(chart, 7.5, 14.5)
         ws.add_chart(chart, "G4")
-    month_head, month_last = places["monthly"]
-    trend = _trend_chart(wb[SHEETS["monthly"]], report, month_head, month_last)
-    trend.height, trend.width = 8.0, 15.0
-    trend.legend.position = "b"
+    month_head, month_last = book.places["monthly"]
+    trend = _trend_chart(book.wb[SHEETS["monthly"]], report, month_head, month_last)
+    size(trend, 8.0, 15.0)
     trend.gapWidth = 60
     ws.add_chart(trend, "G20")
-    _setup(ws, ctx, last_col, max(s.row - 1, 34), one_page=True)
+    book.print_setup(ws, last_col, max(s.row - 1, 34), one_page=True)
 
 
 def write_complaints(report: ComplaintReport, path: str | os.PathLike[str], *,
                      company: str = "", document_no: str = "") -> Path:
     """Render the report as an .xlsx at ``path`` (folders created); returns the path."""
-    ctx = {"title": f"{TITLE_ZH} {report.period} {TITLE_EN}", "company": company,
-           "doc": document_no}
-    places: dict[str, tuple[int, int]] = {}
-    wb = Workbook()
-    _monthly(wb, report, ctx, places)
-    _pareto(wb, report, ctx, places)
-    _sla(wb, report, ctx)
-    _eightd(wb, report, ctx)
-    _customers(wb, report, ctx)
-    _tickets(wb, report, ctx)
-    _summary(wb, report, ctx, places)
-    wb.active = 0
-    wb.properties.title = f"{TITLE_ZH} {report.period}"
-    wb.properties.creator = "qmsforms"
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(target)
-    return target
+    book = ReportBook(title=f"{TITLE_ZH} {report.period} {TITLE_EN}", company=company,
+                      document_no=document_no)
+    for sheet in (_monthly, _pareto, _sla, _eightd, _customers, _tickets, _summary):
+        sheet(book, report)
+    return book.save(path, f"{TITLE_ZH} {report.period}")
 
 
 def save_complaints(workspace: Workspace, year: int, month: int | None = None,

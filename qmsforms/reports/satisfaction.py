@@ -195,12 +195,22 @@ def _survey_records(records: Iterable[RecordRow], year: int) -> list[RecordRow]:
             and r.data.get("customer") and str(r.data.get("period") or "")[:4] == str(year)]
 
 
+def _survey_line(r: RecordRow) -> SurveyLine:
+    """A counted survey (`_survey_records`) as a line of the report."""
+    scores = r.scores or {}
+    band = scores.get("band") or {}
+    return SurveyLine(str(r.data["customer"]), str(r.data["period"]),
+                      Decimal(str(scores["score"])), band.get("zh", ""), band.get("en", ""),
+                      scores.get("csat_pct"), r.record_id)
+
+
 def _item_averages(surveys: Sequence[RecordRow], flag_below_pct: Decimal) -> list[ItemAverage]:
     answers: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in surveys:
-        for item in r.scores["items"]:  # type: ignore[index]
+        scores = r.scores or {}
+        for item in scores["items"]:
             if item.get("pct") is not None:
-                answers[r.scores["questionnaire"], item["code"]].append(item)  # type: ignore[index]
+                answers[scores["questionnaire"], item["code"]].append(item)
     out = []
     for (questionnaire, code), items in answers.items():
         mean = sum((Decimal(str(i["pct"])) for i in items), Decimal(0)) / len(items)
@@ -227,13 +237,8 @@ def build_satisfaction(records: Iterable[RecordRow], year: int, policies: Policy
                      policies.monitoring(a.customer).annual.survey_weight)
         for a in summary.annual)
     counted = _survey_records(rows, year)
-    lines = tuple(sorted(
-        (SurveyLine(str(r.data["customer"]), str(r.data["period"]),
-                    Decimal(str(r.scores["score"])),  # type: ignore[index]
-                    (r.scores.get("band") or {}).get("zh", ""),  # type: ignore[union-attr]
-                    (r.scores.get("band") or {}).get("en", ""),  # type: ignore[union-attr]
-                    r.scores.get("csat_pct"), r.record_id)  # type: ignore[union-attr]
-         for r in counted), key=lambda s: (s.customer, s.period)))
+    lines = tuple(sorted((_survey_line(r) for r in counted),
+                         key=lambda s: (s.customer, s.period)))
     default = policies.monitoring()
     used = sorted({f"{c.annual.policy.id} v{c.annual.policy.version}" for c in customers})
     return SatisfactionReport(

@@ -15,34 +15,28 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.chart.marker import DataPoint
+from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.legend import Legend
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import PatternFill
-from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
+from ..excel.style import CENTER, TOP_LEFT, TOTAL_FILL, font
 from ..scoring import Alert
 from ..scoring.rounding import rounded
+from .charts import BAR_BLUE, FLAG_RED, bar_chart, chart_title, size
 from .common import (
-    CENTER,
     COUNT_FORMAT,
     SCORE_FORMAT,
-    TOP_LEFT,
-    TOTAL_FILL,
-    Sheet,
     band_colour,
     band_rules,
-    chart_title,
-    define,
-    font,
+    fit_rows,
     month_label,
-    print_setup,
     widths,
     workspace_labels,
 )
@@ -55,6 +49,7 @@ from .satisfaction import (
     SatisfactionReport,
     satisfaction_report,
 )
+from .workbook import ReportBook
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -90,25 +85,9 @@ def _basis(c: CustomerYear) -> str:
     return BASIS_LABELS[c.annual.basis]
 
 
-def _fit_rows(sheet: Sheet, first: int, last: int, col_widths: Mapping[int, float]) -> None:
-    """Row heights for wrapped text (Excel does not grow rows written by a program)."""
-    for r in range(first, last + 1):
-        lines = 1
-        for col, width in col_widths.items():
-            value = sheet.ws.cell(row=r, column=col).value
-            if not isinstance(value, str):
-                continue
-            need = 0
-            for part in value.split("\n"):
-                used = sum(2 if ord(ch) > 0x2E7F else 1 for ch in part)
-                need += max(1, -(-used // max(int(width * 0.95), 1)))
-            lines = max(lines, need)
-        sheet.ws.row_dimensions[r].height = max(15, 12.5 * lines + 3)
-
-
-def _matrix(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["matrix"])
-    s = Sheet(ws)
+def _matrix(book: ReportBook, report: SatisfactionReport) -> None:
+    s = book.sheet(SHEETS["matrix"])
+    ws = s.ws
     last_col = 15
     s.title(f"{report.year} 年顾客满意度月度得分  Monthly satisfaction scores {report.year}",
             last_col)
@@ -131,24 +110,22 @@ def _matrix(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> No
         s.line([c.customer, *values, c.annual.monthly_mean, len(c.monthly)],
                fmts=[None, *[SCORE_FORMAT] * 13, COUNT_FORMAT])
     last = s.row - 1
-    define(wb, "matrix", ws, head, 1, max(last, head), 13)
+    book.define("matrix", ws, head, 1, max(last, head), 13)
     company = s.line(["公司 Company", *(report.company.get(m) for m in report.months),
                       report.company_mean,
                       sum(1 for c in report.customers if c.monthly)],
                      fmts=[None, *[SCORE_FORMAT] * 13, COUNT_FORMAT], bold=True,
                      fill=TOTAL_FILL)
-    define(wb, "matrix_company", ws, company, 1, company, 13)
+    book.define("matrix_company", ws, company, 1, company, 13)
     band_rules(ws, f"B{head + 1}:N{company}", report.bands)
     widths(ws, [30, *[7.2] * 12, 7.5, 8])
-    ws.freeze_panes = ws.cell(row=head + 1, column=2)
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=last_col, last_row=company, title_rows=(head, head))
+    ws.freeze_panes = f"B{head + 1}"
+    book.print_setup(ws, last_col, company, head)
 
 
-def _annual(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str],
-            places: dict[str, tuple[int, int]]) -> None:
-    ws = wb.create_sheet(SHEETS["annual"])
-    s = Sheet(ws)
+def _annual(book: ReportBook, report: SatisfactionReport) -> None:
+    s = book.sheet(SHEETS["annual"])
+    ws = s.ws
     last_col = 11
     s.title(f"{report.year} 年度顾客满意度  Annual satisfaction {report.year}", last_col)
     s.note("年度得分按各顾客的评分政策:monitoring-000 年度 = 月均(有调查时 0.5 月均 + 0.5 调查);"
@@ -174,23 +151,21 @@ def _annual(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str],
             if a.band.key in [b.key for b in report.bands] else 0
         colour = band_colour(a.band.key, index)
         ws.cell(row=r, column=6).fill = PatternFill("solid", fgColor=colour)
-        ws.cell(row=r, column=5).font = font(9, True, "C00000" if a.below_target else None)
+        ws.cell(row=r, column=5).font = font(9, True, FLAG_RED if a.below_target else None)
     last = s.row - 1
-    define(wb, "annual_table", ws, head, 1, max(last, head), last_col)
-    places["annual"] = (head, last)
+    book.define("annual_table", ws, head, 1, max(last, head), last_col)
+    book.places["annual"] = (head, last)
     if last > head:
         band_rules(ws, f"E{head + 1}:E{last}", report.bands)
-        _fit_rows(s, head + 1, last, {1: 26, 10: 20, 11: 18})
+        fit_rows(s, head + 1, last, {1: 26, 10: 20, 11: 18})
     widths(ws, [26, 16, 11, 10, 10, 11, 9, 9, 8, 22, 18])
-    ws.freeze_panes = ws.cell(row=head + 1, column=2)
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=last_col, last_row=max(last, head), title_rows=(head, head))
+    ws.freeze_panes = f"B{head + 1}"
+    book.print_setup(ws, last_col, max(last, head), head)
 
 
-def _company(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str],
-             places: dict[str, tuple[int, int]]) -> None:
-    ws = wb.create_sheet(SHEETS["company"])
-    s = Sheet(ws)
+def _company(book: ReportBook, report: SatisfactionReport) -> None:
+    s = book.sheet(SHEETS["company"])
+    ws = s.ws
     s.title(f"公司月度顾客满意度  Company monthly satisfaction {report.year}", 12)
     s.note("公司月度得分 = 当月各被评价顾客总分的平均值。Company figure = the mean over the "
            "customers evaluated that month.", 12)
@@ -202,17 +177,16 @@ def _company(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str],
         s.line([month_label(m), report.company.get(m), report.monthly_target, evaluated],
                fmts=[None, SCORE_FORMAT, SCORE_FORMAT, COUNT_FORMAT], align=CENTER)
     last = s.row - 1
-    define(wb, "company_monthly", ws, head, 1, last, 4)
-    places["company"] = (head, last)
+    book.define("company_monthly", ws, head, 1, last, 4)
+    book.places["company"] = (head, last)
     mean = s.line(["全年平均 Year", report.company_mean, report.monthly_target, None],
                   fmts=[None, SCORE_FORMAT, SCORE_FORMAT], bold=True, fill=TOTAL_FILL)
     widths(ws, [14, 11, 9, 11])
     ws.add_chart(_company_chart(ws, report, head, last), "F4")
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=14, last_row=max(mean, 24), one_page=True)
+    book.print_setup(ws, 14, max(mean, 24), one_page=True)
 
 
-def _company_chart(ws: Any, report: SatisfactionReport, head: int, last: int) -> LineChart:
+def _company_chart(ws: Worksheet, report: SatisfactionReport, head: int, last: int) -> LineChart:
     chart = LineChart()
     chart.title = chart_title(f"公司月度满意度 Company monthly satisfaction {report.year}")
     chart.y_axis.title = "得分 Score"
@@ -229,17 +203,17 @@ def _company_chart(ws: Any, report: SatisfactionReport, head: int, last: int) ->
     company.marker.symbol = "circle"
     company.graphicalProperties.line.solidFill = "2F5597"
     company.graphicalProperties.line.width = 28575
-    target.graphicalProperties.line.solidFill = "C00000"
+    target.graphicalProperties.line.solidFill = FLAG_RED
     target.graphicalProperties.line.dashStyle = "dash"
     target.smooth = company.smooth = False
-    chart.legend.position = "b"
-    chart.height, chart.width = 8.5, 17.0
+    chart.legend = Legend(legendPos="b")
+    size(chart, 8.5, 17.0)
     return chart
 
 
-def _items(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["items"])
-    s = Sheet(ws)
+def _items(book: ReportBook, report: SatisfactionReport) -> None:
+    s = book.sheet(SHEETS["items"])
+    ws = s.ws
     last_col = 16
     s.title(f"调查项目平均得分  Survey item averages {report.year}", last_col)
     threshold = report.items[0].flag_below_pct if report.items else Decimal(80)
@@ -254,11 +228,16 @@ def _items(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> Non
                     item.low_answers, "需跟进 follow up" if item.flagged else ""],
                    fmts=[None, "0", COUNT_FORMAT, SCORE_FORMAT, COUNT_FORMAT])
         if item.flagged:
-            ws.cell(row=r, column=4).font = font(9, True, "C00000")
+            ws.cell(row=r, column=4).font = font(9, True, FLAG_RED)
     last = s.row - 1
-    define(wb, "survey_items", ws, head, 1, max(last, head), 6)
+    book.define("survey_items", ws, head, 1, max(last, head), 6)
     if report.items:
-        ws.add_chart(_items_chart(ws, report, head, last), "H4")
+        chart = bar_chart(ws, "调查项目平均 % (最弱在上) Item averages, weakest first", values=4,
+                          labels=1, head=head, last=last, horizontal=True, top=100, step=20,
+                          colour=BAR_BLUE,
+                          flagged=[i for i, item in enumerate(report.items) if item.flagged])
+        size(chart, max(7.0, 0.75 * len(report.items) + 2.5), 16.0)
+        ws.add_chart(chart, "H4")
     s.row = max(s.row + 1, head + 22)
     s.caption("回收的调查表 Returned surveys", 6)
     head2 = s.header(["客户\nCustomer", "期间\nPeriod", "得分\nScore", "等级\nBand",
@@ -266,42 +245,14 @@ def _items(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> Non
     for sv in report.surveys:
         s.line([sv.customer, sv.period, sv.score, f"{sv.band_zh} {sv.band_en}", sv.csat_pct,
                 sv.record_id], fmts=[None, None, SCORE_FORMAT, None, SCORE_FORMAT])
-    define(wb, "survey_scores", ws, head2, 1, max(s.row - 1, head2), 6)
+    book.define("survey_scores", ws, head2, 1, max(s.row - 1, head2), 6)
     widths(ws, [30, 8, 8, 9, 9, 24])
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=last_col, last_row=s.row - 1, title_rows=None, one_page=True)
+    book.print_setup(ws, last_col, s.row - 1, one_page=True)
 
 
-def _items_chart(ws: Any, report: SatisfactionReport, head: int, last: int) -> BarChart:
-    chart = BarChart()
-    chart.type = "bar"
-    chart.title = chart_title("调查项目平均 % (最弱在上) Item averages, weakest first")
-    chart.add_data(Reference(ws, min_col=4, min_row=head, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=last))
-    chart.x_axis.scaling.orientation = "maxMin"  # the first (weakest) item on top
-    chart.y_axis.crosses = "max"  # ... and the value axis at the bottom
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = 100
-    chart.y_axis.majorUnit = 20
-    chart.y_axis.number_format = "0"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.legend = None
-    series = chart.series[0]
-    series.graphicalProperties.solidFill = "5B9BD5"
-    for index, item in enumerate(report.items):
-        if item.flagged:
-            point = DataPoint(idx=index)
-            point.graphicalProperties.solidFill = "C00000"
-            series.dPt.append(point)
-    chart.height = max(7.0, 0.75 * len(report.items) + 2.5)
-    chart.width = 16.0
-    return chart
-
-
-def _alerts(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["alerts"])
-    s = Sheet(ws)
+def _alerts(book: ReportBook, report: SatisfactionReport) -> None:
+    s = book.sheet(SHEETS["alerts"])
+    ws = s.ws
     last_col = 8
     s.title(f"预警与改进要求  Alerts and actions required {report.year}", last_col)
     s.note("某一评价项目连续三个月扣分、月度得分低于目标(由责任部门分析原因并拿出改进措施),"
@@ -328,18 +279,17 @@ def _alerts(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> No
         for r in range(head + 1, last + 1):
             for c in range(1, last_col + 1):
                 ws.cell(row=r, column=c).alignment = TOP_LEFT if c > 1 else CENTER
-        _fit_rows(s, head + 1, last, {2: 14, 3: 22, 4: 16, 5: 17, 7: 17, 8: 60})
+        fit_rows(s, head + 1, last, {2: 14, 3: 22, 4: 16, 5: 17, 7: 17, 8: 60})
     else:
         s.line(["", "无预警 No alerts"])
-    define(wb, "alerts", ws, head, 1, max(last, head), last_col)
+    book.define("alerts", ws, head, 1, max(last, head), last_col)
     widths(ws, [5, 14, 22, 16, 17, 10, 17, 60])
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=last_col, last_row=s.row - 1, title_rows=(head, head))
+    book.print_setup(ws, last_col, s.row - 1, head)
 
 
-def _delivery(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> None:
-    ws = wb.create_sheet(SHEETS["delivery"])
-    s = Sheet(ws)
+def _delivery(book: ReportBook, report: SatisfactionReport) -> None:
+    s = book.sheet(SHEETS["delivery"])
+    ws = s.ws
     last_col = 16
     s.title(f"准时交付率 (发货单)  On-time delivery from shipping lists {report.year}",
             last_col)
@@ -361,7 +311,7 @@ def _delivery(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> 
                 rounded(Decimal(100) * on_time / total, 1), total, total - on_time],
                fmts=[None, *[SCORE_FORMAT] * 13, COUNT_FORMAT, COUNT_FORMAT])
     last = s.row - 1
-    define(wb, "delivery_matrix", ws, head, 1, max(last, head), 14)
+    book.define("delivery_matrix", ws, head, 1, max(last, head), 14)
     if last > head:
         ws.conditional_formatting.add(f"B{head + 1}:N{last}", ColorScaleRule(
             start_type="num", start_value=80, start_color="F8696B",
@@ -370,31 +320,25 @@ def _delivery(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str]) -> 
     else:
         s.line(["无同时填写计划与实际交货日期的发货单 No shipping lists with both dates"])
     widths(ws, [30, *[7.2] * 12, 8, 9, 7])
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=last_col, last_row=s.row - 1, title_rows=(head, head))
+    book.print_setup(ws, last_col, s.row - 1, head)
 
 
-def _summary(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str],
-             places: dict[str, tuple[int, int]]) -> None:
-    ws = wb.worksheets[0]
-    ws.title = SHEETS["summary"]
-    s = Sheet(ws)
-    last_col = 12
-    figures = report.key_figures()
-    s.caption(ctx["company"], last_col, size=11)
-    s.title(f"{TITLE_ZH} {report.year}  {TITLE_EN} {report.year}", last_col, size=16)
-    s.note(f"统计截至 {report.as_of.isoformat()};评分政策 Policies: "
-           f"{', '.join(report.policies) or '-'};月度目标 monthly target "
-           f"{report.monthly_target:g},年度目标 annual target {report.annual_target:g}。",
-           last_col)
-    s.row += 1
+def _summary(book: ReportBook, report: SatisfactionReport) -> None:
+    s = book.summary(SHEETS["summary"], last_col=12,
+                     heading=f"{TITLE_ZH} {report.year}  {TITLE_EN} {report.year}",
+                     note=f"统计截至 {report.as_of.isoformat()};评分政策 Policies: "
+                     f"{', '.join(report.policies) or '-'};月度目标 monthly target "
+                     f"{report.monthly_target:g},年度目标 annual target "
+                     f"{report.annual_target:g}。")
+    ws = s.ws
 
     def show(value: Any, suffix: str = "") -> Any:
         return "-" if value is None else f"{value}{suffix}" if suffix else value
 
+    figures = report.key_figures()
     weakest = figures["weakest_item"]
     kinds = figures["alerts_by_kind"]
-    rows: list[tuple[str, Any]] = [
+    book.key_figures(s, "summary", value_cols=2, rows=[
         ("评价顾客数 Customers evaluated", figures["customers"]),
         ("全年数据完整 Complete years (12 months)", figures["complete"]),
         ("公司月度平均 Company monthly mean", show(figures["company_mean"])),
@@ -408,22 +352,14 @@ def _summary(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str],
          f"{figures['alerts']} ({kinds.get('consecutive_deduction', 0)} / "
          f"{kinds.get('month_below_target', 0)} / {kinds.get('year_below_target', 0)})"),
         ("准时交付率 On-time delivery", show(figures["on_time_rate"], " %")),
-    ]
-    head = s.header(["关键指标 Key figure", "数值 Value"], height=20)
-    ws.merge_cells(start_row=head, start_column=2, end_row=head, end_column=3)
-    for label, value in rows:
-        r = s.line([label, value], fmts=[None, SCORE_FORMAT if isinstance(value, float)
-                                         else None])
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
-        ws.cell(row=r, column=2).alignment = CENTER
-    define(wb, "summary", ws, head, 1, s.row - 1, 2)
+    ])
     s.row += 1
 
     head = s.header(["等级 Band", "顾客数 Customers"], height=20)
     for i, (band, count) in enumerate(report.band_counts()):
         r = s.line([f"≥{band.min:g} {band.zh} {band.en}", count], fmts=[None, COUNT_FORMAT])
         ws.cell(row=r, column=1).fill = PatternFill("solid", fgColor=band_colour(band.key, i))
-    define(wb, "band_counts", ws, head, 1, s.row - 1, 2)
+    book.define("band_counts", ws, head, 1, s.row - 1, 2)
     s.row += 1
 
     s.caption("提交管理评审 For the management review", 3)
@@ -434,66 +370,33 @@ def _summary(wb: Workbook, report: SatisfactionReport, ctx: dict[str, str],
                fmts=[None, SCORE_FORMAT])
     if not review:
         s.line(["全部达标 All customers on target", None, None])
-    define(wb, "review", ws, head, 1, s.row - 1, 3)
+    book.define("review", ws, head, 1, s.row - 1, 3)
     last = s.row - 1
 
-    chart = _company_chart(wb[SHEETS["company"]], report, *places["company"])
-    chart.height, chart.width = 7.5, 15.5
-    ws.add_chart(chart, "E5")
+    company = _company_chart(book.wb[SHEETS["company"]], report, *book.places["company"])
+    size(company, 7.5, 15.5)
+    ws.add_chart(company, "E5")
     if report.customers:
-        ws.add_chart(_annual_chart(wb, report, *places["annual"]), "E21")
+        annual_head, annual_last = book.places["annual"]
+        annual = bar_chart(book.wb[SHEETS["annual"]], "顾客年度得分 Annual score by customer",
+                           values=5, labels=1, head=annual_head, last=annual_last, top=100,
+                           step=20, colour=BAR_BLUE, flagged=[
+                               i for i, c in enumerate(report.customers)
+                               if c.annual.below_target])
+        size(annual, 7.5, 15.5)
+        ws.add_chart(annual, "E21")
     widths(ws, [40, 12, 14, 2])
-    print_setup(ws, title=ctx["title"], company=ctx["company"], document_no=ctx["doc"],
-                last_col=last_col, last_row=max(last, 36), one_page=True)
-
-
-def _annual_chart(wb: Workbook, report: SatisfactionReport, head: int, last: int) -> BarChart:
-    ws = wb[SHEETS["annual"]]
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = chart_title("顾客年度得分 Annual score by customer")
-    chart.add_data(Reference(ws, min_col=5, min_row=head, max_row=last),
-                   titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=last))
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = 100
-    chart.y_axis.majorUnit = 20
-    chart.y_axis.number_format = "0"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.legend = None
-    series = chart.series[0]
-    series.graphicalProperties.solidFill = "5B9BD5"
-    for index, c in enumerate(report.customers):
-        if c.annual.below_target:
-            point = DataPoint(idx=index)
-            point.graphicalProperties.solidFill = "C00000"
-            series.dPt.append(point)
-    chart.height, chart.width = 7.5, 15.5
-    return chart
+    book.print_setup(ws, 12, max(last, 36), one_page=True)
 
 
 def write_satisfaction(report: SatisfactionReport, path: str | os.PathLike[str], *,
                        company: str = "", document_no: str = "") -> Path:
     """Render the report as an .xlsx at ``path`` (folders created); returns the path."""
-    ctx = {"title": f"{TITLE_ZH} {report.year} {TITLE_EN}", "company": company,
-           "doc": document_no}
-    places: dict[str, tuple[int, int]] = {}
-    wb = Workbook()
-    _matrix(wb, report, ctx)
-    _annual(wb, report, ctx, places)
-    _company(wb, report, ctx, places)
-    _items(wb, report, ctx)
-    _alerts(wb, report, ctx)
-    _delivery(wb, report, ctx)
-    _summary(wb, report, ctx, places)
-    wb.active = 0
-    wb.properties.title = f"{TITLE_ZH} {report.year}"
-    wb.properties.creator = "qmsforms"
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(target)
-    return target
+    book = ReportBook(title=f"{TITLE_ZH} {report.year} {TITLE_EN}", company=company,
+                      document_no=document_no)
+    for sheet in (_matrix, _annual, _company, _items, _alerts, _delivery, _summary):
+        sheet(book, report)
+    return book.save(path, f"{TITLE_ZH} {report.year}")
 
 
 def save_satisfaction(workspace: Workspace, year: int,

@@ -211,6 +211,7 @@ def annual_score(customer: str, year: int, months: Mapping[str, Decimal],
     weight = policy.annual.survey_weight
     if monthly_mean is None and survey is None:
         return None
+    basis: Literal["monthly", "monthly+survey", "survey"]
     if monthly_mean is None:
         assert survey is not None
         value, basis = survey, "survey"
@@ -225,7 +226,7 @@ def annual_score(customer: str, year: int, months: Mapping[str, Decimal],
         monthly_mean=None if monthly_mean is None else rounded(monthly_mean, policy.decimals),
         survey_score=None if survey is None else rounded(survey, policy.decimals),
         surveys=len(survey_list), score=score, band=policy.band(score),
-        target=policy.alerts.annual_target, basis=basis,  # type: ignore[arg-type]
+        target=policy.alerts.annual_target, basis=basis,
     )
 
 

@@ -328,7 +328,7 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
     else:
         raise PolicyError(f"{origin}: kind must be 'monitoring' or 'survey', not {kind!r}")
     try:
-        return model.model_validate(dict(raw))  # type: ignore[return-value]
+        return model.model_validate(dict(raw))
     except ValidationError as exc:
         raise PolicyError(f"{origin}: {exc}") from exc
 
@@ -357,7 +357,7 @@ class PolicySet:
         if unknown:
             raise PolicyError(f"qmsforms.toml overrides unknown policies: {', '.join(unknown)}")
         for pid in {monitoring_default, *self.customers.values()}:
-            if self.get(pid).kind != "monitoring":  # type: ignore[union-attr]
+            if self.get(pid).kind != "monitoring":
                 raise PolicyError(f"{pid} is not a monitoring policy")
 
     @classmethod

@@ -19,8 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import normalize as nz
-from .issues import QmsFormsError
+from ..issues import QmsFormsError
+from ..normalize import NormalizeError, to_bool, to_decimal, to_text
 
 
 class CustomerListError(QmsFormsError, ValueError):
@@ -87,9 +87,9 @@ def _header_field(text: Any) -> tuple[str, int] | None:
 
 def _order_value(value: Any, scale: int) -> Decimal | None:
     if isinstance(value, str) and _TEN_THOUSAND.search(value):
-        number = nz.to_decimal(_TEN_THOUSAND.sub("", value).replace("元", "").strip())
+        number = to_decimal(_TEN_THOUSAND.sub("", value).replace("元", "").strip())
         return None if number is None else number * 10000
-    number = nz.to_decimal(value)
+    number = to_decimal(value)
     return None if number is None else number * scale
 
 
@@ -152,8 +152,8 @@ def _entries(name: str, sheet: str, rows: Sequence[Sequence[Any]], header_index:
     for index in range(header_index + 1, len(rows)):
         row, excel_row = rows[index], index + 1
         try:
-            customer = nz.to_text(get(row, "customer"))
-        except nz.NormalizeError:
+            customer = to_text(get(row, "customer"))
+        except NormalizeError:
             customer = None
         if not customer:
             if any(v not in (None, "") for v in row):
@@ -168,19 +168,19 @@ def _entries(name: str, sheet: str, rows: Sequence[Sequence[Any]], header_index:
         seen[key] = excel_row
         try:
             value = _order_value(get(row, "order_value"), scale)
-        except nz.NormalizeError:
+        except NormalizeError:
             value = None
         if value is None or value < 0:
             problems.append(f"{sheet}!row {excel_row}: {customer}: the annual order value "
                             f"{get(row, 'order_value')!r} is not an amount")
             continue
         try:
-            automotive = bool(nz.to_bool(get(row, "automotive")))
-        except nz.NormalizeError:
+            automotive = bool(to_bool(get(row, "automotive")))
+        except NormalizeError:
             problems.append(f"{sheet}!row {excel_row}: {customer}: automotive must be yes/no "
                             f"(是/否), not {get(row, 'automotive')!r}")
             continue
-        code = nz.to_text(get(row, "code")) if "code" in columns else None
+        code = to_text(get(row, "code")) if "code" in columns else None
         entries.append(CustomerEntry(customer, value, automotive, code, excel_row))
     if problems:
         raise CustomerListError(f"{name}: " + "; ".join(problems))
