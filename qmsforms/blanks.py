@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import normalize as nz
-from .excel.extract import NORMALISERS
+from .extraction import NORMALISERS
 from .issues import UsageError
 
 if TYPE_CHECKING:

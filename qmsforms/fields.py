@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
@@ -167,8 +167,11 @@ def spec_of(name: str, info: FieldInfo) -> FieldSpec:
     if extra["x-kind"] == "table":
         row_model = _row_model(info)
         columns = tuple(spec_of(n, i) for n, i in row_model.model_fields.items())
-    choices = {c: (p[0], p[1]) for c, p in dict(extra.get("x-choices", {})).items()}  # type: ignore[arg-type]
-    levels = tuple((v, str(zh), str(en)) for v, zh, en in extra.get("x-levels", []))  # type: ignore[misc,union-attr]
+    # input_field wrote these JSON values; their shapes are its arguments'
+    declared_choices = cast(dict[str, list[str]], extra.get("x-choices", {}))
+    declared_levels = cast(list[tuple[int | str, str, str]], extra.get("x-levels", []))
+    choices = {c: (p[0], p[1]) for c, p in dict(declared_choices).items()}
+    levels = tuple((v, str(zh), str(en)) for v, zh, en in declared_levels)
     return FieldSpec(
         name=name,
         label_zh=str(extra["x-label-zh"]),
@@ -184,7 +187,7 @@ def spec_of(name: str, info: FieldInfo) -> FieldSpec:
         levels=levels,
         help_zh=str(extra.get("x-help-zh", "")),
         help_en=str(extra.get("x-help-en", "")),
-        width=int(extra.get("x-width", 1)),  # type: ignore[call-overload]
+        width=int(cast(int, extra.get("x-width", 1))),
         columns=columns,
         weight=extra.get("x-weight"),  # type: ignore[arg-type]
         section=tuple(extra["x-section"]) if "x-section" in extra else None,  # type: ignore[arg-type]

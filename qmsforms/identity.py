@@ -7,6 +7,9 @@ others un-hide sheets), and both survive a LibreOffice re-save.
 The fingerprint hashes the form's *binding* — field names, kinds, the shape each one covers,
 table columns and tick options — not its looks, so a restyled template keeps its fingerprint
 while a template whose fields were changed does not.
+
+This module knows no file format: the workbook copies are written and read by
+`qmsforms.excel.identity`, the Word ones by `qmsforms.word.props`.
 """
 
 from __future__ import annotations
@@ -14,13 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from openpyxl.packaging.custom import StringProperty
-from openpyxl.workbook.workbook import Workbook
-
-from .excel.book import Book, plain
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -69,46 +68,12 @@ def identity_for(form: FormDef, lang: str = "both") -> Identity:
                     lang=lang)
 
 
-def write_identity(wb: Workbook, identity: Identity) -> None:
-    """Store the identity as custom properties and on the very hidden sheet (replacing both)."""
-    values = asdict(identity)
-    props = wb.custom_doc_props
-    for key in KEYS:
-        name = PROPERTY_PREFIX + key
-        for existing in [p for p in props.props if p.name == name]:
-            props.props.remove(existing)
-        props.append(StringProperty(name=name, value=values[key] or "-"))
-    if IDENTITY_SHEET in wb.sheetnames:
-        ws = wb[IDENTITY_SHEET]
-    else:
-        ws = wb.create_sheet(IDENTITY_SHEET)
-        ws.sheet_state = "veryHidden"
-        ws.protection.sheet = True
-    for row, key in enumerate(KEYS, start=1):
-        ws.cell(row=row, column=1, value=key)
-        ws.cell(row=row, column=2, value=values[key])
+def identity_of(rows: list[tuple[Any, ...]], props: dict[str, Any]) -> Identity | None:
+    """The identity in a hidden sheet's (key, value) rows, else in custom properties.
 
-
-def read_identity(wb: Workbook | Book) -> Identity | None:
-    """The identity found in a workbook, preferring the hidden sheet; None when absent.
-
-    ``wb`` is an openpyxl workbook (a blank being issued) or a `Book` (a returned file).
+    ``props`` are custom document properties by name (``qmsforms.form`` ...); None when
+    neither copy names a form.
     """
-    rows: list[tuple[Any, ...]] = []
-    props: dict[str, Any]
-    if isinstance(wb, Workbook):
-        if IDENTITY_SHEET in wb.sheetnames:
-            rows = list(wb[IDENTITY_SHEET].iter_rows(min_row=1, max_row=20, max_col=2,
-                                                     values_only=True))
-        props = {p.name: p.value for p in getattr(wb.custom_doc_props, "props", [])}
-    else:
-        if IDENTITY_SHEET in wb.sheetnames:
-            rows = [tuple(plain(v) for v in row[:2]) for row in wb.rows(IDENTITY_SHEET)[:20]]
-        props = wb.custom_properties
-    return _identity_of(rows, props)
-
-
-def _identity_of(rows: list[tuple[Any, ...]], props: dict[str, Any]) -> Identity | None:
     found: dict[str, str] = {}
     for row in rows:
         if len(row) >= 2 and row[0] in KEYS and row[1] is not None:

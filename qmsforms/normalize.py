@@ -22,8 +22,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from itertools import permutations
-
-from openpyxl.utils.datetime import from_excel
+from typing import TypeGuard
 
 __all__ = [
     "BLANK",
@@ -101,7 +100,7 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not _strip(value))
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float | decimal.Decimal]:
     return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
 
 
@@ -136,6 +135,8 @@ def _serial(value: object, code: str) -> datetime.datetime:
         return found
     if not (math.isfinite(number) and 1 <= number < _MAX_SERIAL + 1):
         raise NormalizeError(code)
+    from openpyxl.utils.datetime import from_excel  # loaded only for a date typed as a number
+
     try:
         return from_excel(number)
     except (ValueError, OverflowError) as exc:  # the last fractions of 9999-12-31
@@ -151,7 +152,8 @@ def _match_datetime(text: str) -> datetime.datetime | None:
             parts = [match[k] for k in ("y", "m", "d", "h", "mi", "s")]
             micro = int((match["us"] or "0").ljust(6, "0"))
             try:
-                return datetime.datetime(*(int(p or 0) for p in parts), micro)
+                year, month, day, hour, minute, second = (int(p or 0) for p in parts)
+                return datetime.datetime(year, month, day, hour, minute, second, micro)
             except ValueError:
                 return None
     return None
@@ -178,8 +180,8 @@ def to_text(value: object, *, max_length: int | None = None) -> str | None:
 
 def to_int(value: object) -> int | None:
     """A whole number from a number or text such as ``"1,200"``, ``"３件"`` or ``"12 pcs"``."""
-    if value.__class__ is int:
-        return value  # type: ignore[return-value]
+    if type(value) is int:
+        return value
     if is_blank(value):
         return BLANK
     number = _decimal(value)
@@ -190,7 +192,7 @@ def to_int(value: object) -> int | None:
 
 def to_decimal(value: object) -> decimal.Decimal | None:
     """An exact decimal; text may carry units and currency marks (``"¥12.50"``, ``"12.50元"``)."""
-    if value.__class__ is float and math.isfinite(value):  # type: ignore[arg-type]
+    if type(value) is float and math.isfinite(value):
         return decimal.Decimal(repr(value))
     if is_blank(value):
         return BLANK
@@ -276,7 +278,7 @@ def to_month(value: object) -> str | None:
     if isinstance(value, datetime.date):
         return f"{value.year:04d}-{value.month:02d}"
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         if 1900 <= number < 10_000:  # 2026.11 typed into a General cell: 2026.1 or 2026.10?
             raise NormalizeError("NOT_A_MONTH")
         if number.is_integer() and 190_001 <= number <= 999_912:
@@ -299,8 +301,8 @@ def _mark(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if _is_number(value):
-        whole = math.isfinite(value) and value == int(value)  # type: ignore[arg-type,call-overload]
-        return str(int(value)) if whole else repr(value)  # type: ignore[call-overload]
+        whole = math.isfinite(value) and value == int(value)
+        return str(int(value)) if whole else repr(value)
     return _folded(value).casefold() if isinstance(value, str) else repr(value)
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from .fields import FieldSpec, specs_of
-from .forms.complaint import Complaint
-from .forms.eightd import EightD
-from .forms.monitoring import SatisfactionMonitoring
-from .forms.questionnaire import Questionnaire, load_questionnaire, questionnaire_model
-from .forms.shipping import ShippingList
 from .issues import UsageError
+
+if TYPE_CHECKING:
+    from .forms.questionnaire import Questionnaire
 
 
 @dataclass(frozen=True)
@@ -61,56 +62,105 @@ class FormDef:
         return f"{self.title_zh} {self.title_en}"
 
 
+@dataclass(frozen=True)
+class _Builtin:
+    """A built-in form, its model named by module and class (imported when the form is used)."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    revision: str
+    model: str
+    """``module:Class`` under `qmsforms.forms`."""
+    natural_key: tuple[str, ...]
+    formats: tuple[str, ...] = ("xlsx",)
+
+    @functools.cache  # noqa: B019 - eight entries at most, for the life of the process
+    def form(self) -> FormDef:
+        """The form definition, its model module imported on first use (one per process)."""
+        module, name = self.model.split(":")
+        model = getattr(importlib.import_module(f"{__package__}.forms.{module}"), name)
+        return FormDef(self.id, self.title_zh, self.title_en, self.revision, model,
+                       self.natural_key, formats=self.formats)
+
+
 BUILTIN = (
-    FormDef("shipping-list", "发货单", "Shipping List", "A", ShippingList, ("doc_no",)),
-    FormDef("complaint", "客户反馈投诉处理单", "Customer Complaint Ticket", "A", Complaint,
-            ("ticket_no",), formats=("xlsx", "docx")),
-    FormDef("8d-report", "8D报告", "8D Report", "A", EightD, ("complaint_no",),
-            formats=("docx",)),
-    FormDef("satisfaction-monitoring", "顾客满意度监测评价表",
-            "Customer Satisfaction Monitoring Sheet", "A", SatisfactionMonitoring,
-            ("customer", "month")),
+    _Builtin("shipping-list", "发货单", "Shipping List", "A", "shipping:ShippingList",
+             ("doc_no",)),
+    _Builtin("complaint", "客户反馈投诉处理单", "Customer Complaint Ticket", "A",
+             "complaint:Complaint", ("ticket_no",), formats=("xlsx", "docx")),
+    _Builtin("8d-report", "8D报告", "8D Report", "A", "eightd:EightD", ("complaint_no",),
+             formats=("docx",)),
+    _Builtin("satisfaction-monitoring", "顾客满意度监测评价表",
+             "Customer Satisfaction Monitoring Sheet", "A",
+             "monitoring:SatisfactionMonitoring", ("customer", "month")),
 )
+"""The forms qmsforms ships as code; a questionnaire file may replace one by its id."""
 
 
 class FormRegistry:
     """Lookup of form definitions: the built-in forms and the questionnaires in ``folders``.
 
     A questionnaire in a later folder replaces one of the same id in an earlier folder (a
-    workspace's own file replaces the shipped one).
+    workspace's own file replaces the shipped one). The questionnaire files are read on first
+    use; a form's model is built (its module imported) only when that form is asked for.
     """
 
     def __init__(self, folders: Sequence[Path]) -> None:
         self.folders = list(folders)
+        self._built: dict[str, FormDef] = {}
 
     @cached_property
-    def _forms(self) -> dict[str, FormDef]:
-        forms = {f.id: f for f in BUILTIN}
+    def _questionnaires(self) -> dict[str, Questionnaire]:
         found = {}
         for folder in self.folders:
             if folder.is_dir():
                 for path in sorted(folder.glob("*.toml")):
                     found[path.stem] = path
+        if not found:
+            return {}
+        from .forms.questionnaire import load_questionnaire
+
+        out: dict[str, Questionnaire] = {}
         for path in found.values():
             q = load_questionnaire(path)
-            forms[q.id] = FormDef(q.id, q.title_zh, q.title_en, q.revision,
-                                  questionnaire_model(q), q.natural_key, questionnaire=q)
-        return forms
+            out[q.id] = q
+        return out
+
+    @cached_property
+    def _order(self) -> list[str]:
+        """Every form id in registry order (a replaced built-in keeps its place)."""
+        ids = dict.fromkeys(b.id for b in BUILTIN)
+        ids.update(dict.fromkeys(self._questionnaires))
+        return list(ids)
+
+    def _form(self, form_id: str) -> FormDef:
+        form = self._built.get(form_id)
+        if form is None:
+            q = self._questionnaires.get(form_id)
+            if q is not None:
+                from .forms.questionnaire import questionnaire_model
+
+                form = FormDef(q.id, q.title_zh, q.title_en, q.revision,
+                               questionnaire_model(q), q.natural_key, questionnaire=q)
+            else:
+                form = next(b for b in BUILTIN if b.id == form_id).form()
+            self._built[form_id] = form
+        return form
 
     def __iter__(self) -> Iterator[FormDef]:
-        return iter(self._forms.values())
+        return iter([self._form(form_id) for form_id in self._order])
 
     def __contains__(self, form_id: object) -> bool:
-        return form_id in self._forms
+        return form_id in self._order
 
     def ids(self) -> list[str]:
         """Every form id, in registry order."""
-        return list(self._forms)
+        return list(self._order)
 
     def get(self, form_id: str) -> FormDef:
         """The form with this id; `UsageError` listing the known ids otherwise."""
-        try:
-            return self._forms[form_id]
-        except KeyError:
-            known = ", ".join(self._forms)
-            raise UsageError(f"unknown form {form_id!r}; known forms: {known}") from None
+        if form_id not in self._order:
+            known = ", ".join(self._order)
+            raise UsageError(f"unknown form {form_id!r}; known forms: {known}")
+        return self._form(form_id)

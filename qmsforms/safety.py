@@ -18,9 +18,10 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
-from qmsforms.issues import Code, Issue, QmsFormsError
+from .issues import Code, Issue, QmsFormsError
+from .xml_head import XML_HEAD, DeclarationError, sniff_encoding, text_decoder
 
 Kind = Literal["xlsx", "docx"]
 
@@ -36,11 +37,6 @@ _DIMENSION_RE = re.compile(r"<(?:[\w.-]+:)?dimension\s+ref\s*=\s*[\"']([^\"']*)[
 _CELL_RE = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 _DTD_MARKERS = ("<!DOCTYPE", "<!ENTITY")
-_XML_DECL_RE = re.compile(r"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
-# Encodings whose DTD markers the byte search finds; any other declared encoding (UTF-7, EBCDIC,
-# ...) is decoded and searched as text, so "+ADw-!DOCTYPE" cannot slip past.
-_BYTE_SEARCHABLE = {"utf-8", "ascii", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
-                    "utf-32-be"}
 # Local header fields zipfile itself refuses or cannot handle: encryption, compressed patch data.
 _BAD_FLAGS = 0x01 | 0x20 | 0x40
 
@@ -49,8 +45,6 @@ EXCEL_ROWS = 1_048_576
 """The last row of a worksheet (Excel 2007 and later)."""
 EXCEL_COLS = 16_384
 """The last column of a worksheet (``XFD``)."""
-XML_HEAD = 4096
-"""Bytes of an XML part in which its declaration (``<?xml ... ?>``) must end."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +91,7 @@ class Limits:
 class _Refuse(Exception):
     """Internal: carries the one issue that ends the inspection."""
 
-    def __init__(self, code: Code, value: object, **context: object) -> None:
+    def __init__(self, code: Code, value: object, **context: Any) -> None:
         super().__init__(code.name)
         self.issue = Issue.make(code, value=value, **context)
 
@@ -339,7 +333,7 @@ def _scan_members(fh: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
                 if head.startswith("<") and not member.lower().endswith(".svg"):
                     needles = tuple(m.encode(encoding) for m in _DTD_MARKERS)
                     try:
-                        decoder = _text_decoder(head)
+                        decoder = text_decoder(head)
                     except (LookupError, ValueError) as exc:
                         detail = str(exc) if isinstance(exc, DeclarationError) else \
                             "unknown XML encoding"
@@ -414,52 +408,6 @@ def _member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, max_bytes: int) -> Itera
         raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="member cut short or damaged")
     if crc != info.CRC:
         raise _Refuse(Code.CORRUPT_FILE, info.filename, detail="CRC error")
-
-
-class DeclarationError(ValueError):
-    """An XML declaration that does not end within `XML_HEAD` bytes of its part."""
-
-
-def declared_encoding(head: str) -> str | None:
-    """The encoding name an XML declaration at the start of ``head`` gives, if any.
-
-    ``head`` is the part's first `XML_HEAD` bytes, decoded. Raises `DeclarationError` when a
-    declaration starts there but does not end (an encoding name of a thousand letters is no
-    encoding, and a reader that looks further ahead than this one would decide otherwise).
-    """
-    if not head.startswith("<?xml"):
-        return None
-    end = head.find("?>")
-    if end == -1:
-        raise DeclarationError(f"XML declaration not closed within {XML_HEAD} bytes")
-    declared = _XML_DECL_RE.match(head[:end + 2])
-    return declared.group(1) if declared is not None else None
-
-
-def _text_decoder(head: str) -> codecs.IncrementalDecoder | None:
-    """A decoder for an XML part that declares an encoding the byte search cannot cover."""
-    name = declared_encoding(head)
-    if name is None or codecs.lookup(name).name in _BYTE_SEARCHABLE:
-        return None
-    "<".encode(name)  # LookupError for bytes-to-bytes codecs such as base64
-    return codecs.getincrementaldecoder(name)("replace")
-
-
-_WIDE = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
-    (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"),
-)
-
-
-def sniff_encoding(head: bytes) -> str:
-    """The encoding of an XML entity from its first bytes (XML 1.0 appendix F): a UTF-16 or
-    UTF-32 spelling by its byte-order mark or its ``<``, else ``utf-8``."""
-    for prefix, encoding in _WIDE:
-        if head.startswith(prefix):
-            return encoding
-    return "utf-8"
 
 
 def _check_dimension(head: str, member: str, limits: Limits) -> _Refuse | None:

@@ -109,3 +109,39 @@ def test_two_tables_with_one_name_are_refused(make_filled: FillFn, ws: Workspace
                                                  ["TEMPLATE_ALTERED", None],
                                                  ["REQUIRED", "lines"]]
     assert report.data is None
+
+
+NAME_FORMULAS = [
+    "'发货 单'!$C$5", "Sheet1!$C$5:$D$9", "'it''s'!A1", "Sheet1!C5", "'Sheet'!$C:$C",
+    "Sheet1!$C$5,Sheet1!$D$5", "'a b'!$c$5", "'a!b'!$C$5", "S.1!$A$1", "_x!$B$2:$b$3",
+    "'发货单'!$XFD$1048576", "'发货单'!$C$0", "Sheet1!$C$5:$D", "#REF!", "'S'!#REF!",
+    "'S'!$A$1:$B$2 ", "S!$A$1+1", "'S'!$AAAA$1", "OFFSET(S!$A$1,0,0)", "'S'!$A$١",
+]
+
+
+@pytest.mark.parametrize("text", NAME_FORMULAS)
+def test_a_defined_name_is_read_as_openpyxl_reads_it(text: str) -> None:
+    """The reader parses plain references itself; it must agree with openpyxl's tokenizer."""
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from qmsforms.excel.cells import Cells, destination
+
+    try:
+        found = list(DefinedName(name="_", attr_text=text).destinations)
+        theirs = found[0] if len(found) == 1 else None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        theirs = None
+    assert destination(text) == theirs
+    if theirs is not None:
+        try:
+            bounds = range_boundaries(theirs[1].replace("$", ""))
+        except (ValueError, TypeError):
+            bounds = None
+        cells = Cells.parse(theirs[0], theirs[1])
+        if bounds is None or None in bounds:
+            assert cells is None
+        elif cells is not None:
+            assert (cells.min_col, cells.min_row, cells.max_col, cells.max_row) == (
+                min(bounds[0], bounds[2]), min(bounds[1], bounds[3]),
+                max(bounds[0], bounds[2]), max(bounds[1], bounds[3]))

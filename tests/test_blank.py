@@ -11,7 +11,8 @@ from openpyxl.utils.cell import range_boundaries
 
 from qmsforms.blanks import issue_blank
 from qmsforms.excel.binding import bind, table_area_name, workbook_names
-from qmsforms.identity import IDENTITY_SHEET, fingerprint, read_identity
+from qmsforms.excel.identity import read_identity
+from qmsforms.identity import IDENTITY_SHEET, fingerprint
 from qmsforms.workspace import Workspace
 
 FORMS = ["shipping-list", "complaint", "satisfaction-survey", "service-evaluation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -17,13 +18,9 @@ from openpyxl.worksheet.table import Table
 
 from qmsforms.config import ConfigError
 from qmsforms.excel.binding import bind, workbook_names
-from qmsforms.excel.book import (
-    Book,
-    Cells,
-    as_book,
-    open_book,
-)
-from qmsforms.identity import read_identity
+from qmsforms.excel.book import Book, open_book
+from qmsforms.excel.cells import Cells
+from qmsforms.excel.identity import read_identity
 from qmsforms.safety import Limits
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
@@ -137,10 +134,17 @@ def test_binding_and_identity_match_openpyxl(make_filled: FillFn, ws: Workspace,
                 assert got == expected, (cells.ref, got, expected)
 
 
-def test_as_book_reads_what_was_written() -> None:
+def _as_book(wb: Workbook, name: str = "workbook.xlsx") -> Book:
+    """An openpyxl workbook as it reads back once saved."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return Book(name, buffer.getvalue())
+
+
+def test_a_saved_workbook_reads_back() -> None:
     wb = Workbook()
     wb.active["A1"] = "hello"
-    with as_book(wb) as book:
+    with _as_book(wb) as book:
         assert book.value("Sheet", 1, 1) == "hello"
 
 

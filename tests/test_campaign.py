@@ -26,7 +26,7 @@ from qmsforms.campaign import (
 )
 from qmsforms.cli import cli
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.identity import read_identity
+from qmsforms.excel.identity import read_identity
 from qmsforms.intake import Intake, Ledger
 from qmsforms.scoring.policy import Campaign
 from qmsforms.workspace import Workspace

@@ -29,7 +29,7 @@ from openpyxl.workbook.workbook import Workbook
 from qmsforms import __version__
 from qmsforms.cli import cli
 from qmsforms.excel.annotate import BAD_FILL
-from qmsforms.identity import read_identity
+from qmsforms.excel.identity import read_identity
 from qmsforms.intake import Ledger
 from qmsforms.workspace import Workspace
 

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from qmsforms.excel.binding import workbook_names
-from qmsforms.excel.sheet_xml import cell_styles
+from qmsforms.excel.sheet_styles import cell_styles
 from qmsforms.opc.parts import to_utf8, xml_encoding
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace

@@ -9,16 +9,9 @@ import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from qmsforms.excel.book import Book, BookError
-from qmsforms.excel.sheet_xml import (
-    Extent,
-    Scan,
-    SheetXmlError,
-    extent,
-    fits,
-    may_have_special,
-    scan,
-    scan_exact,
-)
+from qmsforms.excel.sheet_exact import Scan, SheetXmlError, scan_exact
+from qmsforms.excel.sheet_extent import Extent, extent, fits
+from qmsforms.excel.sheet_xml import may_have_special, scan
 from qmsforms.safety import EXCEL_COLS, EXCEL_ROWS
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from qmsforms.annotate import annotate
 from qmsforms.excel.binding import workbook_names
-from qmsforms.identity import read_identity, write_identity
+from qmsforms.excel.identity import read_identity, write_identity
 from qmsforms.issues import Code
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace

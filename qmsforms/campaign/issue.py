@@ -27,8 +27,8 @@ def issue_campaign(workspace: Workspace, year: int | None = None, *,
     to customers added since (none, normally), so it is safe to repeat.
     """
     from ..blanks import issue_blank
+    from ..excel.identity import read_identity
     from ..excel.workbook import load_quietly
-    from ..identity import read_identity
     from ..intake.ledger import open_ledger
 
     plan = load_plan(workspace, year)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.workbook import Workbook
+from typing import TYPE_CHECKING
 
 from ..fields import FieldSpec
 from ..issues import Code, Issue
 from ..registry import FormDef
-from .book import Cells, Source, names_of, source
+from .cells import Cells, column_letters
+from .source import Source, names_of, source
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,14 @@ class TableBinding:
 
     def cell(self, row: int, name: str) -> str:
         """A1 reference of column ``name`` in worksheet row ``row``."""
-        return f"{get_column_letter(self.columns[name])}{row}"
+        return f"{column_letters(self.columns[name])}{row}"
+
+    def row_ref(self, row: int) -> str:
+        """The A1 range of one worksheet row of the table (its bound columns)."""
+        cols = sorted(self.columns.values())
+        if not cols:
+            return f"A{row}"
+        return f"{column_letters(cols[0])}{row}:{column_letters(cols[-1])}{row}"
 
 
 @dataclass

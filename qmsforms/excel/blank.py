@@ -23,9 +23,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config import Config
 from ..fields import FieldSpec
-from ..identity import Identity, identity_for, write_identity
+from ..identity import Identity, identity_for
 from ..registry import FormDef
 from .binding import product_formula, table_area_name
+from .identity import write_identity
 from .inputs import NUMBER_FORMATS, data_validation
 from .style import (
     BORDER,

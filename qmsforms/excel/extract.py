@@ -1,119 +1,29 @@
 """Read the filled values of a form out of a workbook and normalise what staff typed.
 
 Values are read through the `Binding` (defined names and tables), normalised by field kind
-(`qmsforms.normalize`), and returned with the cell each came from so that every later problem
-can point at a cell. A value that cannot be normalised becomes an issue and is left out of
-the data handed to pydantic, so it is reported once, not twice.
+(`qmsforms.extraction.NORMALISERS`), and returned with the cell each came from so that every
+later problem can point at a cell. A value that cannot be normalised becomes an issue and is
+left out of the data handed to pydantic, so it is reported once, not twice.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from .. import normalize as nz
+from ..extraction import NORMALISERS, Extraction, Loc
 from ..fields import FieldSpec
 from ..issues import Code, Issue
 from ..registry import FormDef
 from .binding import Binding, TableBinding, product_formula
-from .book import Book, Cell, Cells, plain
-
-Loc = tuple[Any, ...]
-"""A pydantic-style location: ``("customer",)`` or ``("lines", 3, "quantity")``."""
-
-
-class Where:
-    """Where each value came from, by pydantic location: ``(sheet, A1 reference)``.
-
-    Single values are entered one by one; the cells of a table are located on demand from the
-    table's binding and the worksheet row of each line, so a 50,000-line table costs one list,
-    not a dictionary entry per cell.
-    """
-
-    def __init__(self) -> None:
-        """An empty map."""
-        self._fixed: dict[Loc, tuple[str, str]] = {}
-        self._tables: dict[str, tuple[TableBinding, list[int]]] = {}
-
-    def __setitem__(self, loc: Loc, where: tuple[str, str]) -> None:
-        self._fixed[loc] = where
-
-    def __getitem__(self, loc: Loc) -> tuple[str, str]:
-        found = self.get(loc)
-        if found is None:
-            raise KeyError(loc)
-        return found
-
-    def __contains__(self, loc: object) -> bool:
-        return isinstance(loc, tuple) and self.get(loc) is not None
-
-    def add_table(self, name: str, table: TableBinding, rows: list[int]) -> None:
-        """Line ``i`` of table field ``name`` was read from worksheet row ``rows[i]``."""
-        self._tables[name] = (table, rows)
-
-    def get(self, loc: Loc, default: tuple[str, str] | None = None) -> tuple[str, str] | None:
-        """The sheet and cell (or row range) of ``loc``; ``default`` when unknown."""
-        found = self._fixed.get(loc)
-        if found is not None:
-            return found
-        if len(loc) in (2, 3) and loc[0] in self._tables and isinstance(loc[1], int):
-            table, rows = self._tables[loc[0]]
-            if 0 <= loc[1] < len(rows):
-                row = rows[loc[1]]
-                if len(loc) == 2:
-                    return table.sheet, row_ref(table, row)
-                if loc[2] in table.columns:
-                    return table.sheet, table.cell(row, loc[2])
-        return default
-
-
-@dataclass
-class Extraction:
-    """Normalised values ready for the form model, where each came from, and the problems."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    where: Where = field(default_factory=Where)
-    issues: list[Issue] = field(default_factory=list)
-    failed: set[Loc] = field(default_factory=set)
-
-
-def _simple(fn: Callable[[Any], Any]) -> Callable[[FieldSpec, Any, str], Any]:
-    return lambda spec, value, fmt: fn(value)
-
-
-def _to_bool(value: Any) -> bool | None:
-    """Yes/no as typed, or as picked from the blank's bilingual drop-down (``是 Yes``)."""
-    if isinstance(value, str):
-        folded = " ".join(value.split()).casefold()
-        for answer, labels in ((True, ("是 yes", "是yes")), (False, ("否 no", "否no"))):
-            if folded in labels:
-                return answer
-    return nz.to_bool(value)
-
+from .book import Book
+from .cells import Cell, Cells, column_letters, plain
 
 _TEXT_KINDS = frozenset({"text", "longtext"})
 
 LO_BOOLEANS = {"=TRUE()": True, "=FALSE()": False}
 """LibreOffice stores a typed TRUE/FALSE as these formulas; they are values, not formulas."""
-
-NORMALISERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
-    "text": _simple(nz.to_text),
-    "longtext": _simple(nz.to_text),
-    "int": _simple(nz.to_int),
-    "score": _simple(nz.to_int),
-    "decimal": _simple(nz.to_decimal),
-    "percent": lambda spec, value, fmt: nz.to_percent(value, number_format=fmt),
-    "date": _simple(nz.to_date),
-    "datetime": _simple(nz.to_datetime),
-    "month": _simple(nz.to_month),
-    "bool": _simple(_to_bool),
-    "choice": lambda spec, value, fmt: nz.to_choice(value, spec.choice_aliases()),
-}
-
 
 def refusal(spec: FieldSpec, cell: Cell, sheet: str) -> Issue | None:
     """The issue that stops ``cell`` from being read for ``spec`` at all, if any.
@@ -247,7 +157,7 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
                 try:
                     value = normalise(column, value, fmt)
                 except nz.NormalizeError as exc:
-                    ref = f"{get_column_letter(index + 1)}{row}"
+                    ref = f"{column_letters(index + 1)}{row}"
                     out.issues.append(_normalize_issue(exc, column, sheet, ref, value))
                     out.failed.add((spec.name, len(rows), column.name))
                     value = None
@@ -257,7 +167,7 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
             source_rows.append(row)
             rows.append(line)
     out.where.add_table(spec.name, table, source_rows)
-    out.where[(spec.name,)] = (sheet, row_ref(table, table.header_row))
+    out.where[(spec.name,)] = (sheet, table.row_ref(table.header_row))
     return rows
 
 
@@ -266,7 +176,7 @@ def _products(column: FieldSpec, table: TableBinding, row: int) -> set[str]:
     assert column.product is not None
     if not all(name in table.columns for name in column.product):
         return set()
-    a, b = (f"{get_column_letter(table.columns[name])}{row}" for name in column.product)
+    a, b = (f"{column_letters(table.columns[name])}{row}" for name in column.product)
     return {f"{a}*{b}", f"{b}*{a}", f'IFERROR({a}*{b},"")', f'IFERROR({b}*{a},"")',
             product_formula(row, (a[:-len(str(row))], b[:-len(str(row))])).lstrip("=")}
 
@@ -296,14 +206,6 @@ def _read_product(column: FieldSpec, cell: Cell, table: TableBinding, row: int, 
                                  cell=cell.coordinate, value=cell.formula, label=column.labels))
     out.failed.add(loc)
     return None
-
-
-def row_ref(table: TableBinding, row: int) -> str:
-    """The A1 range of one worksheet row of a table (its bound columns)."""
-    cols = sorted(table.columns.values())
-    if not cols:
-        return f"A{row}"
-    return f"{get_column_letter(cols[0])}{row}:{get_column_letter(cols[-1])}{row}"
 
 
 def extract(book: Book, form: FormDef, binding: Binding) -> Extraction:

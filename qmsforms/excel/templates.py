@@ -17,15 +17,16 @@ from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 
-from ..identity import Identity, fingerprint, identity_for, read_identity, write_identity
+from ..identity import Identity, fingerprint, identity_for
 from ..issues import Code, Issue, Report
 from ..registry import FormDef
-from ..validate import open_workbook
 from ..workspace import Workspace
 from .binding import bind
 from .blank import build_blank
 from .book import Book
 from .fill import fill_workbook
+from .identity import read_identity, write_identity
+from .validate import open_workbook
 from .workbook import load_quietly
 
 LANGS = ("both", "zh", "en")

@@ -10,6 +10,7 @@ rejects and the "other" occurrences). The points each event costs live in the sc
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import model_validator
 
@@ -68,20 +69,20 @@ AUTOMOTIVE_SECTION = ("汽车客户 QDO 评价(仅适用 automotive-qdo 政策)"
                       "Automotive QDO (automotive-qdo policy only)")
 
 
-def _count(label: tuple[str, str], section: tuple[str, str]) -> object:
+def _count(label: tuple[str, str], section: tuple[str, str]) -> Any:
     return input_field(*label, kind="int", group="body", default=0, ge=0, le=999,
                        section=section)
 
 
-def _q(key: str) -> object:
+def _q(key: str) -> Any:
     return _count(QUALITY_EVENTS[key], QUALITY_SECTION)
 
 
-def _d(key: str) -> object:
+def _d(key: str) -> Any:
     return _count(DELIVERY_EVENTS[key], DELIVERY_SECTION)
 
 
-def _a(key: str) -> object:
+def _a(key: str) -> Any:
     return _count(AUTOMOTIVE_EVENTS[key], AUTOMOTIVE_SECTION)
 
 

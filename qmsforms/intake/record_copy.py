@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from ..excel.book import rels_part, resolve_target
+from ..excel.package import rels_part, resolve_target
 from ..opc import CONTENT_TYPES_NS, PKG_REL_NS, REL_NS, SPREADSHEET_NS
 from ..opc.xml import PARSER
 from .zip_copy import ZipCopyUnsupported, ZipWriter

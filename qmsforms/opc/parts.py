@@ -19,7 +19,8 @@ import re
 import zipfile
 
 from ..issues import Code, Issue
-from ..safety import XML_HEAD, Limits, declared_encoding, sniff_encoding
+from ..safety import Limits
+from ..xml_head import XML_HEAD, declared_encoding, sniff_encoding
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from docx.document import Document as DocxDocument
 from lxml import etree
 
 from .. import normalize as nz
-from ..excel.extract import NORMALISERS, Extraction, Loc, Where
+from ..extraction import NORMALISERS, Extraction, Loc, Where
 from ..fields import FieldSpec
 from ..issues import Code, Issue, UsageError
 from ..opc import PKG_REL_NS

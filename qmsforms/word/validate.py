@@ -18,11 +18,11 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from ..checks import identify, issues_from_validation_error
 from ..issues import Code, Issue, Report
 from ..registry import FormDef
 from ..safety import inspect_file
 from ..scoring import score_form
-from ..validate import identify, issues_from_validation_error
 from ..workspace import Workspace
 from .props import read_word_identity
 from .read import SHEET, WordExtraction, read_word

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from qmsforms.blanks import issue_blank
 from qmsforms.excel.binding import workbook_names
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.identity import read_identity, write_identity
+from qmsforms.excel.identity import read_identity, write_identity
 from qmsforms.registry import FormDef
 from qmsforms.validate import validate_file
 from qmsforms.word.fill import fill_document
