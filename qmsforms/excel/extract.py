@@ -9,10 +9,14 @@ left out of the data handed to pydantic, so it is reported once, not twice.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from math import isfinite
+from operator import itemgetter
 from typing import Any
 
 from .. import normalize as nz
-from ..extraction import NORMALISERS, Extraction, Loc
+from ..extraction import NORMALISERS, Extraction, Loc, Normaliser
 from ..fields import FieldSpec
 from ..issues import Code, Issue
 from ..registry import FormDef
@@ -21,6 +25,7 @@ from .book import Book
 from .cells import Cell, Cells, column_letters, plain
 
 _TEXT_KINDS = frozenset({"text", "longtext"})
+_WHOLE_KINDS = frozenset({"int", "score"})
 
 LO_BOOLEANS = {"=TRUE()": True, "=FALSE()": False}
 """LibreOffice stores a typed TRUE/FALSE as these formulas; they are values, not formulas."""
@@ -105,12 +110,72 @@ def _read_ticks(spec: FieldSpec, book: Book, cells: Cells, out: Extraction) -> A
     return spec.levels[ticked[0]][0] if ticked else None
 
 
+Column = tuple[FieldSpec, int, str, Normaliser]
+"""A bound table column: its spec, its 0-based index in the grid, its kind, its normaliser."""
+
+
+@dataclass
+class _ColumnRead:
+    """One column of a table read for every grid row below the header (see `_read_column`)."""
+
+    values: list[Any]
+    """The normalised value of each row, None when blank or not readable."""
+    filled: set[int] = field(default_factory=set)
+    """Rows (0-based below the header) holding something though their value is None."""
+    failed: dict[int, tuple[nz.NormalizeError, Any]] = field(default_factory=dict)
+    """Rows whose value did not normalise: the error and the value as read."""
+
+
+def _read_column(column: Column, body: list[list[Any]], first: int, book: Book,
+                 sheet: str) -> _ColumnRead:
+    """Normalise one table column over every row, with fast paths for the common types.
+
+    Text that needs only stripping, floats in number columns: the values calamine gives are
+    turned into what the normaliser would return for them without calling it; anything else
+    goes through the normaliser, as a single value does.
+    """
+    spec, index, kind, normalise = column
+    try:
+        raw = list(map(itemgetter(index), body))
+    except IndexError:  # a short row: the cells past its end are empty
+        raw = [values[index] if index < len(values) else "" for values in body]
+    read = _ColumnRead([])
+
+    def slow(offset: int, value: Any) -> Any:
+        value = plain(value)
+        if nz.is_blank(value):
+            return None
+        read.filled.add(offset)
+        fmt = book.number_format(sheet, first + offset, index + 1) if kind == "percent" else ""
+        try:
+            return normalise(spec, value, fmt)
+        except nz.NormalizeError as exc:
+            read.failed[offset] = (exc, value)
+            return None
+
+    if kind in _TEXT_KINDS:
+        read.values = [v.strip(nz.SPACE) or None if v.__class__ is str else slow(i, v)
+                       for i, v in enumerate(raw)]
+    elif kind in _WHOLE_KINDS:  # to_int of a whole float is the int
+        read.values = [None if v == "" else int(v) if v.__class__ is float and v.is_integer()
+                       else slow(i, v) for i, v in enumerate(raw)]
+    elif kind == "decimal":  # to_decimal(plain(v)) of a finite float
+        read.values = [None if v == "" else (Decimal(int(v)) if v.is_integer() else
+                                             Decimal(repr(v)))
+                       if v.__class__ is float and isfinite(v) else slow(i, v)
+                       for i, v in enumerate(raw)]
+    else:
+        read.values = [None if v == "" else slow(i, v) for i, v in enumerate(raw)]
+    return read
+
+
 def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) -> list[Any]:
     """Every non-blank line of a table field, read straight from the sheet's value grid.
 
-    This is the loop a 50,000-line shipping list runs through, so the common cases (text that
-    needs only stripping, whole numbers) are handled inline; everything else goes through the
-    same normalisers as a single value.
+    This is what a 50,000-line shipping list runs through, so the table is normalised column
+    by column (`_read_column`) and each line's dictionary built in one pass; a row holding a
+    formula, error or unreadable cell is read cell by cell (`_read_row`). Issues come out in
+    row order and, within a row, in column order, as a cell-by-cell read gives them.
     """
     table = binding.tables[spec.name]
     sheet = table.sheet
@@ -119,56 +184,91 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     odd = special.formulas.keys() | special.errors.keys() | special.problems.keys()
     if any(c.kind == "percent" for c in spec.columns):
         book.index_styles(sheet)
-    columns = [(c, table.columns[c.name] - 1, c.kind, NORMALISERS[c.kind])
-               for c in spec.columns if c.name in table.columns]
-    rows: list[dict[str, Any]] = []
-    source_rows: list[int] = []
+    columns: list[Column] = [(c, table.columns[c.name] - 1, c.kind, NORMALISERS[c.kind])
+                             for c in spec.columns if c.name in table.columns]
     first = table.first_row
     # Lines typed under the table (its columns stay unlocked there) are lines too: read on to
     # the last row of the sheet, never stopping at the table's end.
-    for row, values in enumerate(grid[first - 1:], start=first):
-        line: dict[str, Any] = {}
-        filled = False
-        for column, index, kind, normalise in columns:
-            value = values[index] if index < len(values) else ""
-            special_cell = bool(odd) and (row, index + 1) in odd
-            if value == "" and not special_cell:
-                continue
-            if special_cell:
-                loc: Loc = (spec.name, len(rows), column.name)
-                cell = book.cell(sheet, row, index + 1, number_format=kind == "percent")
-                if column.product and cell.formula is not None:
-                    value = _read_product(column, cell, table, row, sheet, out, loc)
-                    if value is None:
-                        continue  # the blank's own formula: computed from the line
-                    filled = True
-                else:
-                    filled = True
-                    value = read_value(column, cell, sheet, out, loc)
-            elif value.__class__ is str and kind in _TEXT_KINDS:
-                value = value.strip(nz.SPACE) or None
-                filled = filled or value is not None
-            else:
-                value = plain(value)
-                if nz.is_blank(value):
-                    continue
-                filled = True
-                fmt = book.number_format(sheet, row, index + 1) if kind == "percent" else ""
-                try:
-                    value = normalise(column, value, fmt)
-                except nz.NormalizeError as exc:
-                    ref = f"{column_letters(index + 1)}{row}"
-                    out.issues.append(_normalize_issue(exc, column, sheet, ref, value))
-                    out.failed.add((spec.name, len(rows), column.name))
-                    value = None
-            if value is not None:
-                line[column.name] = value
-        if filled:
+    body = grid[first - 1:]
+    bound = {index + 1 for _, index, _, _ in columns}
+    by_cell = {row for row, col in odd if row >= first and col in bound}
+    reads = [_read_column(column, body, first, book, sheet) for column in columns]
+    filled = set().union(*(r.filled for r in reads))
+    failed: dict[int, list[int]] = {}
+    for position, r in enumerate(reads):
+        for offset in r.failed:
+            failed.setdefault(offset, []).append(position)
+    names = [c.name for c, _, _, _ in columns]
+    rows: list[dict[str, Any]] = []
+    source_rows: list[int] = []
+    for offset, values in enumerate(zip(*(r.values for r in reads), strict=True)):
+        row = first + offset
+        if row in by_cell:
+            line, is_line = _read_row(spec, columns, body[offset], row, len(rows), book, table,
+                                      odd, out)
+        else:
+            line = {name: v for name, v in zip(names, values, strict=True) if v is not None}
+            is_line = bool(line) or offset in filled
+            for position in failed.get(offset, ()):
+                column, index, _, _ = columns[position]
+                exc, value = reads[position].failed[offset]
+                ref = f"{column_letters(index + 1)}{row}"
+                out.issues.append(_normalize_issue(exc, column, sheet, ref, value))
+                out.failed.add((spec.name, len(rows), column.name))
+        if is_line:
             source_rows.append(row)
             rows.append(line)
     out.where.add_table(spec.name, table, source_rows)
     out.where[(spec.name,)] = (sheet, table.row_ref(table.header_row))
     return rows
+
+
+def _read_row(spec: FieldSpec, columns: list[Column], values: list[Any], row: int, line_no: int,
+              book: Book, table: TableBinding, odd: set[tuple[int, int]],
+              out: Extraction) -> tuple[dict[str, Any], bool]:
+    """One table row read cell by cell (it holds a formula, error or unreadable cell).
+
+    Returns the line and whether the row is a line at all (anything in it but blanks and the
+    blank's own computed formulas).
+    """
+    sheet = table.sheet
+    line: dict[str, Any] = {}
+    filled = False
+    for column, index, kind, normalise in columns:
+        value = values[index] if index < len(values) else ""
+        special_cell = (row, index + 1) in odd
+        if value == "" and not special_cell:
+            continue
+        if special_cell:
+            loc: Loc = (spec.name, line_no, column.name)
+            cell = book.cell(sheet, row, index + 1, number_format=kind == "percent")
+            if column.product and cell.formula is not None:
+                value = _read_product(column, cell, table, row, sheet, out, loc)
+                if value is None:
+                    continue  # the blank's own formula: computed from the line
+                filled = True
+            else:
+                filled = True
+                value = read_value(column, cell, sheet, out, loc)
+        elif value.__class__ is str and kind in _TEXT_KINDS:
+            value = value.strip(nz.SPACE) or None
+            filled = filled or value is not None
+        else:
+            value = plain(value)
+            if nz.is_blank(value):
+                continue
+            filled = True
+            fmt = book.number_format(sheet, row, index + 1) if kind == "percent" else ""
+            try:
+                value = normalise(column, value, fmt)
+            except nz.NormalizeError as exc:
+                ref = f"{column_letters(index + 1)}{row}"
+                out.issues.append(_normalize_issue(exc, column, sheet, ref, value))
+                out.failed.add((spec.name, line_no, column.name))
+                value = None
+        if value is not None:
+            line[column.name] = value
+    return line, filled
 
 
 def _products(column: FieldSpec, table: TableBinding, row: int) -> set[str]:
