@@ -423,3 +423,22 @@ def test_a_cell_that_may_hold_a_value_counts(make_filled: FillFn) -> None:
         skip_empty_area=False)
     assert (found.rows, found.cols) == (80, 25)
     assert len(grid) < 80 and max(map(len, grid)) < 25
+
+
+@pytest.mark.parametrize("body", [
+    b'<c r="A1" t="e"><v>#N/A</v></c><c r="B1"><f>A1*2</f><v>3</v></c>',
+    b'<c r="A1"\tt = \'e\'><f t="e">X</f></c><c r="B1" t="s"><v>0</v></c>',
+    b'<c r="A1"><f/></c><c r="B1" s="1"\nt="e"/><c r="C1">t="e"</c>',
+    b't="e"<c r="A1" t="e"></c>', b"", b'<c r="A1" t="str"><f >A</f></c>',
+])
+def test_special_cells_are_found_where_one_pattern_found_them(body: bytes) -> None:
+    """Formula and error cells are searched with two literal-led patterns; they must find
+    what one pattern with both as alternatives found, in the same order."""
+    from qmsforms.excel import sheet_xml
+
+    data = b"<sheetData><row r=\"1\">" + body + b"</row></sheetData>"
+    pats = sheet_xml.patterns_for((b"",))
+    one = re.compile(rb"<f[\s>/]|\st\s*=\s*[\"']e[\"']")
+    for start in (0, 10, 22):
+        assert list(sheet_xml._special_positions(data, start, len(data), pats)) == [
+            m.start() for m in one.finditer(data, start, len(data))]
