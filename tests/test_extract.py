@@ -53,8 +53,9 @@ def test_a_table_read_by_column_is_the_table_read_cell_by_cell(make_filled: Fill
     """The column-wise fast read of a lines table gives exactly the lines, issues, failed
     locations and rows that reading every row cell by cell gives."""
     rng = random.Random(seed)
+    columns = LINE_COLUMNS if seed % 2 else LINE_COLUMNS[:-1]  # remarks empty all the way
     lines = [{c: rng.choice([*MESSY, f"P{i}", i + 1, (i + 1) * 0.5])
-              for c in LINE_COLUMNS if rng.random() < 0.6} for i in range(rng.randint(1, 40))]
+              for c in columns if rng.random() < 0.6} for i in range(rng.randint(1, 40))]
     path = make_filled("shipping-list", lines=lines)
     form = ws.registry.get("shipping-list")
     spec = form.field("lines")

@@ -159,10 +159,11 @@ def _read_column(column: Column, body: list[list[Any]], first: int, book: Book,
     elif kind in _WHOLE_KINDS:  # to_int of a whole float is the int
         read.values = [None if v == "" else int(v) if v.__class__ is float and v.is_integer()
                        else slow(i, v) for i, v in enumerate(raw)]
-    elif kind == "decimal":  # to_decimal(plain(v)) of a finite float
-        read.values = [None if v == "" else (Decimal(int(v)) if v.is_integer() else
-                                             Decimal(repr(v)))
-                       if v.__class__ is float and isfinite(v) else slow(i, v)
+    elif kind == "decimal":  # to_decimal(plain(v)) of a finite float, once per distinct float
+        decimals = {v: Decimal(int(v)) if v.is_integer() else Decimal(repr(v))
+                    for v in set(raw) if v.__class__ is float and isfinite(v)}
+        read.values = [None if v == "" else decimals[v]
+                       if v.__class__ is float and v in decimals else slow(i, v)
                        for i, v in enumerate(raw)]
     else:
         read.values = [None if v == "" else slow(i, v) for i, v in enumerate(raw)]
@@ -198,26 +199,41 @@ def _read_table(spec: FieldSpec, book: Book, binding: Binding, out: Extraction) 
     for position, r in enumerate(reads):
         for offset in r.failed:
             failed.setdefault(offset, []).append(position)
-    names = [c.name for c, _, _, _ in columns]
-    rows: list[dict[str, Any]] = []
-    source_rows: list[int] = []
-    for offset, values in enumerate(zip(*(r.values for r in reads), strict=True)):
-        row = first + offset
-        if row in by_cell:
-            line, is_line = _read_row(spec, columns, body[offset], row, len(rows), book, table,
-                                      odd, out)
-        else:
-            line = {name: v for name, v in zip(names, values, strict=True) if v is not None}
-            is_line = bool(line) or offset in filled
-            for position in failed.get(offset, ()):
-                column, index, _, _ = columns[position]
-                exc, value = reads[position].failed[offset]
-                ref = f"{column_letters(index + 1)}{row}"
-                out.issues.append(_normalize_issue(exc, column, sheet, ref, value))
-                out.failed.add((spec.name, len(rows), column.name))
-        if is_line:
-            source_rows.append(row)
-            rows.append(line)
+    # a column empty all the way down (remarks, often) is left out of every line at once
+    kept = [(c.name, r.values) for (c, _, _, _), r in zip(columns, reads, strict=True)
+            if any(v is not None for v in r.values)]
+    names = [name for name, _ in kept]
+    lines = [dict(zip(names, values, strict=True))
+             for values in zip(*(v for _, v in kept), strict=True)]
+    if not kept:
+        lines = [{} for _ in body]
+    # rows with a blank: its key goes (found by identity: comparing a Decimal with None
+    # costs an abstract-class check)
+    gaps = set().union(*([i for i, v in enumerate(values) if v is None] for _, values in kept))
+    for offset in gaps:
+        lines[offset] = {name: v for name, v in lines[offset].items() if v is not None}
+    by_cell_offsets = {row - first for row in by_cell}
+    if not (by_cell_offsets or filled or failed):  # the common case: lines as they are
+        rows = [line for line in lines if line]
+        source_rows = [first + offset for offset, line in enumerate(lines) if line]
+    else:
+        rows, source_rows = [], []
+        for offset, line in enumerate(lines):
+            row = first + offset
+            if offset in by_cell_offsets:
+                line, is_line = _read_row(spec, columns, body[offset], row, len(rows), book,
+                                          table, odd, out)
+            else:
+                is_line = bool(line) or offset in filled
+                for position in failed.get(offset, ()):
+                    column, index, _, _ = columns[position]
+                    exc, value = reads[position].failed[offset]
+                    ref = f"{column_letters(index + 1)}{row}"
+                    out.issues.append(_normalize_issue(exc, column, sheet, ref, value))
+                    out.failed.add((spec.name, len(rows), column.name))
+            if is_line:
+                source_rows.append(row)
+                rows.append(line)
     out.where.add_table(spec.name, table, source_rows)
     out.where[(spec.name,)] = (sheet, table.row_ref(table.header_row))
     return rows
