@@ -75,7 +75,9 @@ class SheetXmlError(ValueError):
 
 
 class ExactScan:
-    """Expat handlers that follow sheetData > row > c and record what the cells say.
+    """The exact scan of one sheet (`scan_exact`).
+
+    Expat handlers that follow sheetData > row > c and record what the cells say.
 
     Elements are followed by local name, as calamine reads them; a cell that is not a
     spreadsheetml ``c`` directly in a ``row`` directly in ``sheetData``, or that has a child
@@ -109,6 +111,7 @@ class ExactScan:
         return len(self.stack) >= 2 and self.stack[1][0] == "sheetData"
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        """Expat's start-element handler."""
         ns, _, local = name.rpartition("}")
         main = ns in MAIN_NAMESPACES
         parent = self.stack[-1][0] if self.stack else ""
@@ -155,6 +158,7 @@ class ExactScan:
             self.inline = True
 
     def end(self, name: str) -> None:
+        """Expat's end-element handler."""
         depth = len(self.stack)
         local = self.stack.pop()[0]
         if not self.cell_depth:
@@ -171,6 +175,7 @@ class ExactScan:
             self._cell_done()
 
     def chars(self, text: str) -> None:
+        """Expat's character-data handler."""
         if self.text is not None:
             self.text.append(text)
 

@@ -51,6 +51,8 @@ class ShippingLine(FormModel):
                              field="unit_price", value=str(self.unit_price),
                              detail=f"such that quantity × price < {MAX_AMOUNT:,}",
                              detail_zh=f"使数量 × 单价小于 {MAX_AMOUNT:,}")
+        if self.amount == exact:  # shown exactly: nothing to round or compare
+            return self
         expected = exact.quantize(_CENT)
         if self.amount is None:
             self.amount = expected
