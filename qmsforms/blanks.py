@@ -1,4 +1,6 @@
-"""Issuing a blank form in either format: the front door of both wings.
+"""Issuing blank forms in either format: the front door of both wings.
+
+`build_templates` writes the default template of every form in each format it is issued in.
 
 `issue_blank` picks the format (``.docx`` asks for Word, otherwise the form's first format),
 has the wing build the blank with a fresh instance id and any pre-filled values, and records
@@ -9,6 +11,7 @@ unrecorded.
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Mapping
 from contextlib import nullcontext
 from datetime import datetime, timezone
@@ -60,6 +63,62 @@ def record_issued(ledger: Ledger, identity: Identity | None, path: Path,
     ledger.add_issued(identity.instance_id, identity.form, identity.revision,
                       datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), customer,
                       str(path))
+
+
+def template_name(form_id: str, lang: str) -> str:
+    """File name of a form's template in a language."""
+    return f"{form_id}.xlsx" if lang == "both" else f"{form_id}.{lang}.xlsx"
+
+
+def build_templates(workspace: Workspace, out_dir: Path | None = None) -> list[Path]:
+    """Write the default template of every form in every language; returns the paths.
+
+    Output is deterministic apart from the save timestamp in ``docProps/core.xml``, so a test
+    can rebuild into a temporary folder and compare with the committed files.
+    """
+    target = out_dir or workspace.templates_dir
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for form in workspace.registry:
+        for lang in LANGS:
+            if form.issued_as("xlsx"):
+                from .excel.blank import build_blank
+
+                wb = build_blank(form, workspace.config, lang)
+                created = workspace.config.control(form.id).effective_date
+                wb.properties.created = datetime(created.year, created.month, created.day)
+                written.append(_replace_if_changed(target / template_name(form.id, lang),
+                                                   wb.save))
+            if form.issued_as("docx"):
+                from .word.blank import build_word_blank
+
+                doc = build_word_blank(form, workspace.config, lang)
+                path = target / template_name(form.id, lang).replace(".xlsx", ".docx")
+                written.append(_replace_if_changed(path, lambda p, d=doc: d.save(str(p))))
+    return written
+
+
+def _replace_if_changed(path: Path, save: Any) -> Path:
+    """Save through ``save(path)`` unless only the save timestamp would change."""
+    fresh = path.with_suffix(".new")
+    save(fresh)
+    if path.is_file() and same_content(fresh, path):
+        fresh.unlink()
+    else:
+        fresh.replace(path)
+    return path
+
+
+def same_content(a: Path, b: Path) -> bool:
+    """Whether two xlsx/docx files hold the same parts, ignoring the save timestamp."""
+    def parts(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as zf:
+            return {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}
+
+    try:
+        return parts(a) == parts(b)
+    except zipfile.BadZipFile:
+        return False
 
 
 def blank_format(form: FormDef, out: str | os.PathLike[str] | None) -> str:

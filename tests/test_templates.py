@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.workbook.defined_name import DefinedName
 
-from qmsforms.blanks import issue_blank
+from qmsforms.blanks import build_templates, issue_blank, same_content
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.excel.templates import build_templates, check_template, same_content
+from qmsforms.excel.templates import check_template
 from qmsforms.schema import essentials, export_schemas, json_schema
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace, init_workspace

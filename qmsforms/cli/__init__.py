@@ -12,6 +12,9 @@ templates), `intake` (validate, score, process, watch, status), `records` (recor
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,5 +61,19 @@ for _command in (workspace.init, forms.forms, forms.schema, forms.new, forms.eig
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="qmsforms")
+    """Console-script entry point.
+
+    The command is one-shot: once it has printed its result and closed its files, the process
+    exits without the interpreter's teardown (freeing every object a large read left behind
+    takes longer than the exit itself).
+    """
+    try:
+        cli(prog_name="qmsforms")
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        if not isinstance(done.code, (int, type(None))):
+            print(done.code, file=sys.stderr)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

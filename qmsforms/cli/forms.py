@@ -132,7 +132,7 @@ def templates() -> None:
 @click.pass_context
 def templates_build(ctx: click.Context, out: Path | None) -> None:
     """Rebuild every template and the exported JSON Schemas from the form definitions."""
-    from ..excel.templates import build_templates
+    from ..blanks import build_templates
     from ..schema import export_schemas
 
     ws = workspace_of(ctx)

@@ -1,11 +1,41 @@
-"""The watched inbox: every dropped file ends as exactly one record or one rejection (SPEC §5)."""
+"""The watched inbox: every dropped file ends as exactly one record or one rejection (SPEC §5).
+
+The names below are imported on first use (PEP 562): the reader process and ``qmsforms
+validate`` import `qmsforms.intake.reader` without loading the pipeline, the ledger or the
+writers of the outbox.
+"""
 
 from __future__ import annotations
 
-from .files import WORK_DIR, Settler, candidates, is_ignored
-from .ledger import FileRow, Ledger, LedgerError, RecordRow, open_ledger
-from .outcome import Outcome, ProcessResult
-from .pipeline import Intake
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_NAMES = {
+    "WORK_DIR": "files", "Settler": "files", "candidates": "files", "is_ignored": "files",
+    "FileRow": "ledger", "Ledger": "ledger", "LedgerError": "ledger", "RecordRow": "ledger",
+    "open_ledger": "ledger", "Outcome": "outcome", "ProcessResult": "outcome",
+    "Intake": "pipeline",
+}
 
 __all__ = ["WORK_DIR", "FileRow", "Intake", "Ledger", "LedgerError", "Outcome", "ProcessResult",
            "RecordRow", "Settler", "candidates", "is_ignored", "open_ledger"]
+
+if TYPE_CHECKING:
+    from .files import WORK_DIR, Settler, candidates, is_ignored
+    from .ledger import FileRow, Ledger, LedgerError, RecordRow, open_ledger
+    from .outcome import Outcome, ProcessResult
+    from .pipeline import Intake
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name of the intake on first use."""
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qmsforms.intake' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_NAMES])

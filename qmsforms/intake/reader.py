@@ -115,7 +115,7 @@ def _op_record_copy(ws: Any, source: str, target: str, record: dict[str, Any]) -
 
 
 _CHILD = ("import sys; from qmsforms.intake.reader import serve; "
-          "serve(sys.argv[1], int(sys.argv[2]))")
+          "serve(sys.argv[1], int(sys.argv[2]), exit_after=True)")
 _OPS: dict[str, Callable[..., Any]] = {
     "validate": _op_validate, "annotate": _op_annotate, "record_copy": _op_record_copy}
 
@@ -137,12 +137,24 @@ def _receive(fh: IO[bytes]) -> Any:
     return pickle.loads(data)
 
 
-def serve(root: str, memory_mb: int) -> None:
+def serve(root: str, memory_mb: int, *, exit_after: bool = False) -> None:
     """The child's loop: one request in, one answer out, until the parent closes the pipe.
 
     Requests come on stdin and answers go out on the original stdout; anything the readers
-    print goes to stderr, which the parent keeps for the crash message.
+    print goes to stderr, which the parent keeps for the crash message. With ``exit_after``
+    the process ends at once when the loop does: every answer is sent and every file it wrote
+    is closed by then, and the parent waits for the exit, so the interpreter's teardown of
+    what the last read left in memory would only delay it.
     """
+    try:
+        _serve(root, memory_mb)
+    finally:
+        if exit_after:
+            sys.stderr.flush()
+            os._exit(0)
+
+
+def _serve(root: str, memory_mb: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     if hasattr(faulthandler, "register"):  # SIGUSR1 prints where a stalled read is
         faulthandler.register(signal.SIGUSR1, all_threads=True)
