@@ -15,10 +15,7 @@ import pytest
 from qmsforms.issues import QmsFormsError
 from qmsforms.safety import Limits, check_defusedxml, inspect_file
 
-try:
-    import hostile
-except ImportError:  # tests/ imported as a package
-    from tests import hostile
+from . import hostile
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,8 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     """Validate filled FILES; exit 0 when all are valid, 1 otherwise."""
     from ..intake.reader import validate_isolated
 
-    reports = validate_isolated(files, workspace_of(ctx), annotate_dir=annotate_dir)
+    reports = validate_isolated(files, workspace_of(ctx), annotate_dir=annotate_dir,
+                                with_data=as_json)
     if as_json:
         print_json([r.to_dict() for r in reports])
     else:

@@ -93,11 +93,14 @@ def _limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _op_validate(ws: Any, path: str, name: str, today: date | None) -> Report:
+def _op_validate(ws: Any, path: str, name: str, today: date | None,
+                 with_data: bool = True) -> Report:
     from ..validate import validate_path
 
     report = Report(path=name)
     validate_path(Path(path), ws, report, today)
+    if not with_data:  # not sent back through the pipe when nobody reads it
+        report.data = None
     return report
 
 
@@ -330,9 +333,14 @@ class ReaderProcess:
             self._stop()
         raise ReadFailed(code, answer[2])
 
-    def validate(self, path: Path, name: str, today: date | None = None) -> Report:
-        """Validate ``path`` in the child; the report names the file ``name``."""
-        report: Report = self._call("validate", str(path), name, today)
+    def validate(self, path: Path, name: str, today: date | None = None, *,
+                 with_data: bool = True) -> Report:
+        """Validate ``path`` in the child; the report names the file ``name``.
+
+        Without ``with_data`` the report comes back without the form's data (its validity,
+        issues and scores are the same), which saves sending a large form's rows back.
+        """
+        report: Report = self._call("validate", str(path), name, today, with_data)
         return report
 
     def annotate(self, path: Path, report: Report, out: Path) -> bool:
@@ -355,18 +363,20 @@ def refusal(name: str, issue: Issue) -> Report:
 
 def validate_isolated(paths: Iterable[str | os.PathLike[str]], workspace: Workspace,
                       limits: ReadLimits | None = None,
-                      annotate_dir: Path | None = None) -> list[Report]:
+                      annotate_dir: Path | None = None, *,
+                      with_data: bool = True) -> list[Report]:
     """Validate files in a reader process: one report each, in order, whatever the files do
     to the reader (a crash, a stall or a giant allocation is that file's report).
 
     With ``annotate_dir``, an annotated copy of each invalid workbook is written there.
+    Without ``with_data`` the reports carry no form data (see `ReaderProcess.validate`).
     """
     reports: list[Report] = []
     with ReaderProcess(workspace.root, limits or ReadLimits.of(workspace)) as reader:
         for raw in paths:
             path = Path(raw)
             try:
-                report = reader.validate(path, str(raw))
+                report = reader.validate(path, str(raw), with_data=with_data)
             except ReadFailed as failed:
                 reports.append(refusal(str(raw), Issue.make(
                     failed.code, detail=failed.detail, attempts=1)))

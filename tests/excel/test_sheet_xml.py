@@ -16,9 +16,9 @@ from qmsforms.safety import EXCEL_COLS, EXCEL_ROWS
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID, FillFn
-from .test_validate import table_cell
-from .xlsx_parts import (
+from ..conftest import VALID, FillFn
+from ..test_validate import table_cell
+from ..xlsx_parts import (
     MAIN,
     SHEET,
     cell_xml,

@@ -24,10 +24,7 @@ from qmsforms.intake.pipeline import Outcome
 from qmsforms.issues import QmsFormsError
 from qmsforms.workspace import Workspace
 
-try:
-    import hostile
-except ImportError:  # tests/ imported as a package
-    from tests import hostile
+from .. import hostile
 
 RECORD_KEYS = {"record_id", "form", "revision", "instance_id", "data", "scores", "source",
                "processed_at"}
@@ -418,7 +415,7 @@ def test_a_file_the_intake_cannot_read_is_left_alone_and_reported(
     os.chown(secret, 65534, -1)  # another user's file, readable only by them
     secret.chmod(0o600)
     before = secret.read_bytes()
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     run = subprocess.run(
         ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
          "qmsforms", "--root", str(ws.root), "process", "--json", "--settle", "0.05"],
@@ -459,12 +456,12 @@ def test_a_lost_ledger_stops_the_intake_before_a_file_is_recorded_again(
                     reason="needs root and setpriv to drop the right to read any file")
 def test_a_watcher_leaves_a_file_it_cannot_read_and_goes_on(
         ws: Workspace, make_filled: Any, tmp_path: Path) -> None:
-    from .test_intake_watch import wait_for
+    from .test_watch import wait_for
 
     secret = drop(ws, make_filled("shipping-list", doc_no="FH-ACL"), "acl.xlsx")
     os.chown(secret, 65534, -1)
     secret.chmod(0o600)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]),
                PYTHONUNBUFFERED="1")
     err = (tmp_path / "watch.err").open("wb")
     watcher = subprocess.Popen(

@@ -25,9 +25,9 @@ from qmsforms.safety import Limits
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID, FillFn
-from .test_validate import table_cell
-from .xlsx_parts import named_cell, replace_cell, style_of
+from ..conftest import VALID, FillFn
+from ..test_validate import table_cell
+from ..xlsx_parts import named_cell, replace_cell, style_of
 
 
 def _sample(path: Path) -> Path:

@@ -38,7 +38,7 @@ from qmsforms.word.read import extract_word, read_word
 from qmsforms.word.validate import validate_word, validate_word_file
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID
+from ..conftest import VALID
 
 Convert = Callable[[Path, str], Path]
 TEXT = "华东汽车 <select> A & B"
@@ -695,7 +695,7 @@ def test_libreoffice_loses_line_breaks_and_says_so(ws: Workspace, tmp_path: Path
 @pytest.mark.libreoffice
 def test_word_forms_print_on_a4_with_page_numbers(ws: Workspace, tmp_path: Path,
                                                   soffice: Convert) -> None:
-    from .test_print import is_a4_portrait, page_text, pdf_pages
+    from ..test_print import is_a4_portrait, page_text, pdf_pages
 
     for form_id, data in (("complaint", COMPLAINT), ("8d-report", EIGHT_D)):
         pdf = soffice(_issue(ws, tmp_path, form_id, data), "pdf")
@@ -876,7 +876,7 @@ MULTI_LINE_PORTIONS = ["焊缝开裂 ", "crack\n", "第二行 ", "A & B <x>\nthi
 def _as_libreoffice_writes(sdt: Any, value: str, portions: list[str] | None) -> None:
     """Replace a control by what LibreOffice 7.4 saves for ``value`` typed in Writer.
 
-    As measured (tests/test_clients_writer.py types it for real): no tag and no placeholder
+    As measured (tests/word/test_clients_writer.py types it for real): no tag and no placeholder
     flag; a piece holding the value alone, one piece per portion showing it (line breaks as
     ``w:br``) followed by the value, and the value alone again; the value is one ``w:t`` per
     line with nothing between them. Text in one script (``portions`` None) is one piece.
@@ -1350,7 +1350,7 @@ def test_a_control_in_a_cell_no_column_has_is_refused(ws: Workspace, tmp_path: P
 
 def _typed_over(sdt: Any, inside: str, outside: str) -> None:
     """Replace a control as LibreOffice saves an Input field selected from outside and typed
-    over (measured, see tests/test_clients_writer.py): plain runs, the bookmark holding the
+    over (measured, see tests/word/test_clients_writer.py): plain runs, the bookmark holding the
     first of them only."""
     end = sdt.getnext()
     assert end.tag == w("w:bookmarkEnd")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from qmsforms.scoring import annual_score, score_monitoring, score_survey
 from qmsforms.workspace import Workspace
 
-WS = Workspace(__import__("pathlib").Path(__file__).resolve().parent.parent)
+WS = Workspace(__import__("pathlib").Path(__file__).resolve().parents[2])
 GENERAL = WS.policies.get("monitoring-000")
 QDO = WS.policies.get("automotive-qdo")
 SURVEY_FORM = WS.registry.get("satisfaction-survey")

@@ -22,8 +22,8 @@ from qmsforms.issues import Code
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import OfficeFn
-from .test_print import Convert, is_a4_portrait, page_text, pdf_pages
+from ..conftest import OfficeFn
+from ..test_print import Convert, is_a4_portrait, page_text, pdf_pages
 
 pytestmark = pytest.mark.libreoffice
 

@@ -18,7 +18,7 @@ from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.status import STALE_LOCK, intake_status
 from qmsforms.workspace import Workspace
 
-from .test_intake_pipeline import Crash, crash, drop
+from .test_pipeline import Crash, crash, drop
 
 
 def states(entries: list[Any]) -> list[tuple[str, str, bool]]:

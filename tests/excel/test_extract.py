@@ -13,8 +13,8 @@ from qmsforms.extraction import NORMALISERS, Extraction
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import FillFn
-from .xlsx_parts import named_cell, replace_cell, style_of
+from ..conftest import FillFn
+from ..xlsx_parts import named_cell, replace_cell, style_of
 
 
 def test_a_formula_in_a_tick_cell_is_refused_not_counted(make_filled: FillFn,

@@ -17,7 +17,7 @@ from qmsforms.schema import essentials, export_schemas, json_schema
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace, init_workspace
 
-from .conftest import REPO, VALID
+from ..conftest import REPO, VALID
 
 
 def test_committed_templates_match_the_definitions(repo_ws: Workspace, tmp_path: Path) -> None:

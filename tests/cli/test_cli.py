@@ -33,10 +33,7 @@ from qmsforms.excel.identity import read_identity
 from qmsforms.intake import Ledger
 from qmsforms.workspace import Workspace
 
-try:
-    import hostile
-except ImportError:  # tests/ imported as a package
-    from tests import hostile
+from .. import hostile
 
 FORM_IDS = ("shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
             "satisfaction-monitoring")
@@ -614,8 +611,8 @@ def test_new_records_the_issued_instance(ws: Workspace, tmp_path: Path) -> None:
 
 def test_validate_reports_a_file_that_aborted_the_reader(ws: Workspace, make_filled: Any,
                                                         tmp_path: Path) -> None:
-    from .test_intake_poison import stray_last_cell
-    from .xlsx_parts import SHEET, rewrite
+    from ..intake.test_poison import stray_last_cell
+    from ..xlsx_parts import SHEET, rewrite
 
     good = make_filled("shipping-list")
     bad = tmp_path / "stray.xlsx"

@@ -18,7 +18,7 @@ from qmsforms.intake.zip_copy import ZipCopyUnsupported, ZipWriter
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID, FillFn
+from ..conftest import VALID, FillFn
 
 RECORD: dict[str, Any] = {
     "record_id": "R20261121-abc", "form": "shipping-list", "revision": "A",
@@ -88,7 +88,7 @@ def test_libreoffice_opens_the_record_copy(make_filled: FillFn, tmp_path: Path,
 def test_a_comment_among_the_sheets_is_no_sheet(make_filled: FillFn, ws: Workspace,
                                                 tmp_path: Path) -> None:
     """Found by the fuzz: a comment node in <sheets> was asked for its sheetId."""
-    from .xlsx_parts import parts_of, rewrite
+    from ..xlsx_parts import parts_of, rewrite
 
     source = make_filled("shipping-list")
     rewrite(source, "xl/workbook.xml",

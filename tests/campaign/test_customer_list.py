@@ -10,10 +10,7 @@ from openpyxl import Workbook
 
 from qmsforms.campaign.customer_list import CustomerListError, read_customer_list
 
-try:
-    from test_campaign import write_list
-except ImportError:  # tests/ imported as a package
-    from tests.test_campaign import write_list
+from .test_campaign import write_list
 
 
 def test_customer_list_in_chinese_or_english(tmp_path: Path) -> None:

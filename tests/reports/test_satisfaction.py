@@ -19,10 +19,7 @@ from qmsforms.cli import cli
 from qmsforms.reports import SatisfactionReport, satisfaction_report, write_satisfaction
 from qmsforms.reports.satisfaction_xlsx import SHEETS
 
-try:
-    import year as yr
-except ImportError:  # tests/ imported as a package
-    from tests import year as yr
+from .. import year as yr
 
 AS_OF = date(2026, 12, 31)
 A4_LANDSCAPE = (842.0, 595.0)
@@ -258,7 +255,7 @@ def test_renders_on_a4_landscape_pages(xlsx: Path, soffice: Any) -> None:
     try:
         from test_print import page_text, pdf_pages
     except ImportError:
-        from tests.test_print import page_text, pdf_pages
+        from ..test_print import page_text, pdf_pages
     pdf = soffice(xlsx, "pdf")
     pages = pdf_pages(pdf)
     assert len(pages) == len(SHEETS)  # every sheet fits one landscape page wide and tall

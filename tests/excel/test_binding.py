@@ -10,8 +10,8 @@ import pytest
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID, FillFn
-from .xlsx_parts import parts_of, rewrite, write_parts
+from ..conftest import VALID, FillFn
+from ..xlsx_parts import parts_of, rewrite, write_parts
 
 WORKBOOK = "xl/workbook.xml"
 

@@ -24,7 +24,7 @@ from qmsforms.intake.reader import (
 )
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID
+from ..conftest import VALID
 
 LINES = 20_000
 

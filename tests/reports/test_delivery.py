@@ -19,10 +19,7 @@ from qmsforms.reports import (
 )
 from qmsforms.validate import validate_file
 
-try:
-    import year as yr
-except ImportError:  # tests/ imported as a package
-    from tests import year as yr
+from .. import year as yr
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,11 @@ from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.word.fill import fill_word
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID
-from .test_intake_pipeline import Crash, crash
-from .test_intake_watch import WatchProcess, wait_for
-from .test_intake_word import COMPLAINT
-from .xlsx_parts import SHEET, rewrite
+from ..conftest import VALID
+from ..xlsx_parts import SHEET, rewrite
+from .test_pipeline import Crash, crash
+from .test_watch import WatchProcess, wait_for
+from .test_word import COMPLAINT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symlinks")
 

@@ -28,10 +28,7 @@ from qmsforms.reports import (
 from qmsforms.reports.complaints_xlsx import SHEETS
 from qmsforms.workspace import Workspace
 
-try:
-    import year as yr
-except ImportError:  # tests/ imported as a package
-    from tests import year as yr
+from .. import year as yr
 
 AS_OF = date(2026, 12, 31)
 
@@ -280,7 +277,7 @@ def test_renders_on_a4_landscape_pages(xlsx: Path, soffice: Any) -> None:
     try:
         from test_print import page_text, pdf_pages
     except ImportError:
-        from tests.test_print import page_text, pdf_pages
+        from ..test_print import page_text, pdf_pages
     pdf = soffice(xlsx, "pdf")
     pages = pdf_pages(pdf)
     assert len(pages) == len(SHEETS)

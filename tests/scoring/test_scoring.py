@@ -8,10 +8,7 @@ from typing import Any
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-try:
-    from test_validate import cell_of
-except ImportError:  # tests/ imported as a package
-    from tests.test_validate import cell_of
+from ..test_validate import cell_of
 
 AUTO = "一汽零部件"
 

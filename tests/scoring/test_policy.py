@@ -15,10 +15,7 @@ from qmsforms.scoring.policy import merge
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace, init_workspace
 
-try:
-    from test_templates import WARRANTY as TEMPLATES_WARRANTY
-except ImportError:  # tests/ imported as a package
-    from tests.test_templates import WARRANTY as TEMPLATES_WARRANTY
+from ..excel.test_templates import WARRANTY as TEMPLATES_WARRANTY
 
 
 def add_config(ws: Workspace, text: str) -> Workspace:

@@ -22,7 +22,7 @@ from qmsforms.word.read import extract_word
 from qmsforms.word.validate import validate_word_file
 from qmsforms.workspace import Workspace, init_workspace
 
-from .conftest import OfficeFn
+from ..conftest import OfficeFn
 
 pytestmark = pytest.mark.libreoffice
 

@@ -36,8 +36,8 @@ from qmsforms.excel.fill import fill_workbook
 from qmsforms.intake import WORK_DIR, Ledger, candidates
 from qmsforms.workspace import Workspace, init_workspace
 
-from . import hostile
-from .conftest import REPO, VALID
+from .. import hostile
+from ..conftest import REPO, VALID
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and /proc")
 

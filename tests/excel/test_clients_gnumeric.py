@@ -14,7 +14,7 @@ import pytest
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import VALID, FillFn, GnumericFn
+from ..conftest import VALID, FillFn, GnumericFn
 
 FORMS = sorted(VALID)
 

@@ -25,7 +25,7 @@ import pytest
 from qmsforms.intake import WORK_DIR, Ledger
 from qmsforms.workspace import Workspace
 
-from .test_intake_watch import WatchProcess, drop, wait_for
+from .test_watch import WatchProcess, drop, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux mounts and folders")
 
