@@ -7,8 +7,9 @@ writers of the outbox.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_names
 
 _NAMES = {
     "WORK_DIR": "files", "Settler": "files", "candidates": "files", "is_ignored": "files",
@@ -27,15 +28,4 @@ if TYPE_CHECKING:
     from .pipeline import Intake
 
 
-def __getattr__(name: str) -> Any:
-    """Import a name of the intake on first use."""
-    module = _NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qmsforms.intake' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_NAMES])
+__getattr__, __dir__ = lazy_names(__name__, _NAMES)
