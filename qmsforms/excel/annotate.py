@@ -46,13 +46,15 @@ def annotate_workbook(path: str | os.PathLike[str], report: Report,
     for (sheet, ref), issues in notes.items():
         ws = wb[sheet]
         min_col, min_row, max_col, max_row = range_boundaries(ref)
-        for row in range(min_row, max_row + 1):  # type: ignore[arg-type,operator]
-            for col in range(min_col, max_col + 1):  # type: ignore[arg-type,operator]
+        if min_col is None or min_row is None or max_col is None or max_row is None:
+            continue  # a whole row or column: no cell to mark (issues name cells)
+        for row in range(min_row, max_row + 1):
+            for col in range(min_col, max_col + 1):
                 cell = ws.cell(row=row, column=col)
                 if cell.__class__.__name__ != "MergedCell":
                     cell.fill = BAD_FILL
         text = "\n\n".join(f"[{i.code}] {i.message_zh}\n{i.message_en}" for i in issues)
-        anchor = ws.cell(row=min_row, column=min_col)  # type: ignore[arg-type]
+        anchor = ws.cell(row=min_row, column=min_col)
         comment = Comment(text, "qmsforms")
         comment.width, comment.height = 320, 60 + 40 * len(issues)
         anchor.comment = comment

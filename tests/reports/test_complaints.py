@@ -34,11 +34,6 @@ AS_OF = date(2026, 12, 31)
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory: pytest.TempPathFactory) -> yr.Year:
-    return yr.shared_year(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
 def report(year: yr.Year) -> ComplaintReport:
     return complaint_report(year.ws, yr.YEAR, as_of=AS_OF)
 

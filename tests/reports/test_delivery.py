@@ -23,11 +23,6 @@ from .. import year as yr
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory: pytest.TempPathFactory) -> yr.Year:
-    return yr.shared_year(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
 def months(year: yr.Year) -> list[DeliveryMonth]:
     with Ledger(year.ws.state_dir / "ledger.sqlite") as ledger:
         return delivery_performance(ledger.records(), yr.YEAR)

@@ -26,11 +26,6 @@ A4_LANDSCAPE = (842.0, 595.0)
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory: pytest.TempPathFactory) -> yr.Year:
-    return yr.shared_year(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
 def report(year: yr.Year) -> SatisfactionReport:
     return satisfaction_report(year.ws, yr.YEAR, as_of=AS_OF)
 
