@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .options import interactive, json_option, print_json, workspace_of
+from .options import interactive, json_option, print_json, settle_option, workspace_of
 from .show import echo_outcome, echo_report, echo_scores, echo_year
 
 
@@ -75,8 +75,7 @@ def score(ctx: click.Context, files: tuple[Path, ...], as_json: bool, year: int 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
-@click.option("--settle", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
-              help="Seconds between the two looks that decide a file is complete.")
+@settle_option
 @click.pass_context
 def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: float) -> None:
     """One pass over the inbox (or FILES): each file becomes a record or a rejection.
@@ -130,8 +129,7 @@ def log_to_stderr(timestamps: bool) -> None:
 @click.option("--poll", type=click.FloatRange(0.1, 3600), default=None, metavar="SECONDS",
               help="Poll the inbox every SECONDS instead of native file events (SMB/NFS "
                    "shares deliver none).")
-@click.option("--settle", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
-              help="Seconds between the two looks that decide a file is complete.")
+@settle_option
 @click.option("--rescan", type=click.FloatRange(1, 86400), default=300, show_default=True,
               help="Seconds between full rescans of the inbox (events can be lost).")
 @click.pass_context

@@ -30,6 +30,13 @@ def lang_option(fn: F) -> F:
                         help="Label language (default from qmsforms.toml, normally both).")(fn)
 
 
+def settle_option(fn: F) -> F:
+    """The shared ``--settle`` option of the commands that take files from the inbox."""
+    return click.option("--settle", type=click.FloatRange(0.05, 60), default=0.5,
+                        show_default=True,
+                        help="Seconds between the two looks that decide a file is complete.")(fn)
+
+
 def year_option(fn: F) -> F:
     """The shared ``--year`` option of the reports."""
     return click.option("--year", type=click.IntRange(2000, 2100), required=True,

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
 from openpyxl.chart import BarChart, LineChart
 from openpyxl.utils import quote_sheetname
 
@@ -47,11 +46,6 @@ def march(year: yr.Year) -> ComplaintReport:
 def xlsx(report: ComplaintReport, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_complaints(report, tmp_path_factory.mktemp("cmp") / "complaints.xlsx",
                             company="示例五金", document_no="QR-QA-509")
-
-
-@pytest.fixture(scope="module")
-def wb(xlsx: Path) -> Any:
-    return load_workbook(xlsx)
 
 
 def _trend(report: ComplaintReport) -> dict[str, tuple[int, ...]]:

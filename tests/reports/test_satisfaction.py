@@ -36,11 +36,6 @@ def xlsx(report: SatisfactionReport, tmp_path_factory: pytest.TempPathFactory) -
                               company="示例五金 Example & Co.", document_no="QR-SA-801")
 
 
-@pytest.fixture(scope="module")
-def wb(xlsx: Path) -> Any:
-    return load_workbook(xlsx)
-
-
 def _month(m: int) -> str:
     return f"{yr.YEAR}-{m:02d}"
 
