@@ -1,13 +1,14 @@
-"""Checks both wings share: identity and revision rules, and pydantic errors as issues.
+"""Checks both wings share: identity and revision rules, the form model and the scores.
 
 The Excel validator (`qmsforms.excel.validate`) and the Word validator
-(`qmsforms.word.validate`) run the same identity check and map the form model's errors to
-located issues in the same one function, so a file reports the same codes whatever its format.
+(`qmsforms.word.validate`) run the same identity check, map the form model's errors to
+located issues in the same one function and finish a file the same way (`conclude`), so a
+file reports the same codes whatever its format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from .extraction import Loc, Where
 from .identity import Identity, fingerprint
 from .issues import Code, Issue, Report
+from .scoring.form import Locate, scorer
 
 if TYPE_CHECKING:
     from .fields import FieldSpec
@@ -137,3 +139,31 @@ def identify(identity: Identity | None, workspace: Workspace, report: Report,
     if identity.fingerprint != fingerprint(form, identity.revision):
         report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
     return form, True
+
+
+def conclude(form: FormDef, values: dict[str, Any], report: Report, workspace: Workspace,
+             locate: Locate, model_issues: Callable[[ValidationError], list[Issue]],
+             retag: Callable[[list[Issue]], list[Issue]] = list) -> None:
+    """Validate the extracted ``values`` with the form's model, then score them.
+
+    Sets ``report.data`` (dumped only when read) and ``report.scores`` when nothing is wrong;
+    ``model_issues`` locates the model's errors, ``retag`` names the fields of the issues
+    scoring finds the way the wing names them.
+    """
+    try:
+        model = form.model.model_validate(values)
+    except ValidationError as exc:
+        report.add(model_issues(exc))
+        return
+    if report.errors:
+        return
+    report.set_model(model)
+    score = scorer(form)
+    if score is None:
+        return
+    scores, issues = score(form, report.data or {}, workspace, locate)
+    report.add(retag(issues))
+    if report.errors:
+        report.data = None
+    else:
+        report.scores = scores

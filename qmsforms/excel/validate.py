@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from ..checks import identify, issues_from_validation_error
-from ..extraction import Extraction
+from ..checks import conclude, identify, issues_from_validation_error
 from ..issues import Code, Issue, Report
 from ..safety import Limits, inspect_file
 from .binding import bind
@@ -59,25 +56,8 @@ def validate_workbook(book: Book, workspace: Workspace, report: Report,
     extraction = extract(book, form, binding)
     book.release()  # the values are in the extraction; the cell grid can go before pydantic
     report.add(extraction.issues)
-    report.data = _model_data(form, extraction, report)
-    if report.data is not None:
-        from ..scoring import score_form  # scoring is loaded only for data that passed
-
-        scores, issues = score_form(form, report.data, workspace,
-                                    lambda name: extraction.where.locate((name,)))
-        report.add(issues)
-        report.scores = scores if not report.errors else None
-        if report.errors:
-            report.data = None
+    conclude(form, extraction.values, report, workspace,
+             lambda name: extraction.where.locate((name,)),
+             lambda exc: issues_from_validation_error(exc, form, extraction.where,
+                                                      extraction.failed))
     return form
-
-
-def _model_data(form: FormDef, extraction: Extraction, report: Report) -> dict[str, Any] | None:
-    try:
-        model = form.model.model_validate(extraction.values)
-    except ValidationError as exc:
-        report.add(issues_from_validation_error(exc, form, extraction.where, extraction.failed))
-        return None
-    if report.errors:
-        return None
-    return model.model_dump(mode="json")

@@ -13,16 +13,13 @@ import zipfile
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
-from pydantic import ValidationError
 
-from ..checks import identify, issues_from_validation_error
+from ..checks import conclude, identify, issues_from_validation_error
 from ..issues import Code, Issue, Report
 from ..registry import FormDef
 from ..safety import inspect_file
-from ..scoring import score_form
 from ..workspace import Workspace
 from .props import read_word_identity
 from .read import SHEET, WordExtraction, read_word
@@ -35,19 +32,6 @@ def _retag(issues: list[Issue], extraction: WordExtraction) -> list[Issue]:
         tag = extraction.tags.get(issue.cell or "")
         out.append(replace(issue, field=tag) if tag and issue.sheet == SHEET else issue)
     return out
-
-
-def _model_data(form: FormDef, extraction: WordExtraction,
-                report: Report) -> dict[str, Any] | None:
-    try:
-        model = form.model.model_validate(extraction.values)
-    except ValidationError as exc:
-        found = issues_from_validation_error(exc, form, extraction.where, extraction.failed)
-        report.add(_retag(found, extraction))
-        return None
-    if report.errors:
-        return None
-    return model.model_dump(mode="json")
 
 
 def validate_word(path: str | os.PathLike[str], workspace: Workspace, report: Report,
@@ -75,16 +59,13 @@ def validate_word(path: str | os.PathLike[str], workspace: Workspace, report: Re
     report.add(extraction.issues)
     if extraction.unbound and not report.has(Code.TEMPLATE_ALTERED):
         report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
-    report.data = _model_data(form, extraction, report)
-    if report.data is not None:
-        def locate(name: str) -> tuple[str | None, str | None]:
-            return extraction.where.get((name,)) or (None, None)
+    def locate(name: str) -> tuple[str | None, str | None]:
+        return extraction.where.get((name,)) or (None, None)
 
-        scores, issues = score_form(form, report.data, workspace, locate)
-        report.add(_retag(issues, extraction))
-        report.scores = scores if not report.errors else None
-        if report.errors:
-            report.data = None
+    conclude(form, extraction.values, report, workspace, locate,
+             lambda exc: _retag(issues_from_validation_error(
+                 exc, form, extraction.where, extraction.failed), extraction),
+             lambda issues: _retag(issues, extraction))
     return form
 
 
