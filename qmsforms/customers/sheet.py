@@ -42,6 +42,12 @@ class ImportResult:
     issues: list[Issue] = field(default_factory=list)
 
     @property
+    def changes(self) -> int:
+        """How many changes the import made."""
+        return sum(map(len, (self.added, self.renamed, self.new_aliases, self.changed,
+                             self.removed)))
+
+    @property
     def saved(self) -> bool:
         """Whether the master was replaced (nothing in the list is an error)."""
         return not any(i.severity == "error" for i in self.issues)
