@@ -79,6 +79,8 @@ def import_command(ctx: click.Context, customer_list: Path, as_json: bool) -> No
                 click.echo(f"  改名 renamed    {old} -> {new}")
             for name, alias in result.new_aliases:
                 click.echo(f"  别名 alias      {name} += {alias}")
+            for name, alias in result.dropped_aliases:
+                click.echo(f"  别名删除 alias dropped  {name} -= {alias}")
             for name in result.changed:
                 click.echo(f"  变更 changed    {name} (automotive / policy)")
             for name in result.removed:

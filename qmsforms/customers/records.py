@@ -41,13 +41,26 @@ def current_master(workspace: Workspace) -> CustomerMaster:
 
 
 def master_policy(workspace: Workspace, customer: str) -> str | None:
-    """The monitoring policy the master gives ``customer`` (None: it says nothing, or it
-    cannot be read, which ``qmsforms status`` reports)."""
+    """The monitoring policy of ``customer`` as the master decides it: the master's own (its
+    policy, or the automotive policy when automotive), else a ``[scoring.customers]`` entry of
+    ``qmsforms.toml`` written under any name of the same master customer. None: the master
+    does not know the customer or cannot be read (which ``qmsforms status`` reports)."""
     try:
-        return current_master(workspace).policy_of(customer)
+        master = current_master(workspace)
     except CustomerMasterError as exc:
         log.error("%s", exc)
         return None
+    found = master.match(customer)
+    if found is None:
+        return None
+    own = master.policy_of(found.customer.name)
+    if own is not None:
+        return own
+    for name, pid in workspace.config.scoring.customers.items():
+        other = master.match(name)
+        if other is not None and other.customer == found.customer:
+            return pid
+    return None
 
 
 def match_values(master: CustomerMaster, data: dict[str, Any]) -> str | None:

@@ -1,11 +1,12 @@
 """The customer master in and out of Excel: ``customers import`` and ``customers export``.
 
-Import reads the customer list workbook (`qmsforms.campaign.customer_list.read_list`),
-checks it as a whole (a code, name or alias naming two customers; an unknown policy) and, when
-nothing is wrong, replaces ``customers.toml`` and says what changed. A customer is the same
-customer across imports when its code is (or, without a code, its normalised name): a new
-name is a rename, and the old name is kept as an alias so the forms already returned under it
-still match. Export writes the master back as a workbook that imports unchanged.
+Import reads the customer list workbook (`qmsforms.campaign.customer_list.read_list`), checks
+it as a whole (a code, name or alias naming two customers; an unknown policy) and, when nothing
+is wrong, replaces ``customers.toml`` and says what changed. A customer is the same customer
+across imports when its code is (or, without a code, its normalised name): a new name is a
+rename, and the old name is kept as an alias so the forms already returned under it still match
+(an alias missing from a later list is dropped, and said). Export writes the master back as a
+workbook that imports unchanged.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ImportResult:
     added: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
     new_aliases: list[tuple[str, str]] = field(default_factory=list)
+    dropped_aliases: list[tuple[str, str]] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
@@ -44,8 +46,8 @@ class ImportResult:
     @property
     def changes(self) -> int:
         """How many changes the import made."""
-        return sum(map(len, (self.added, self.renamed, self.new_aliases, self.changed,
-                             self.removed)))
+        return (len(self.added) + len(self.renamed) + len(self.new_aliases)
+                + len(self.dropped_aliases) + len(self.changed) + len(self.removed))
 
     @property
     def saved(self) -> bool:
@@ -56,7 +58,9 @@ class ImportResult:
         """JSON-ready: what ``customers import --json`` prints."""
         return {"source": self.source, "saved": self.saved, "customers": self.customers,
                 "added": self.added, "renamed": [list(r) for r in self.renamed],
-                "new_aliases": [list(a) for a in self.new_aliases], "changed": self.changed,
+                "new_aliases": [list(a) for a in self.new_aliases],
+                "dropped_aliases": [list(a) for a in self.dropped_aliases],
+                "changed": self.changed,
                 "removed": self.removed, "issues": [i.to_dict() for i in self.issues]}
 
 
@@ -125,8 +129,9 @@ def import_master(workspace: Workspace, path: str | os.PathLike[str]) -> ImportR
             result.renamed.append((before.name, customer.name))
             if probe.fold(before.name) != probe.fold(customer.name):
                 aliases.append(before.name)
-        result.new_aliases += [(customer.name, a) for a in aliases if a not in before.aliases
-                               and a != before.name]
+        result.new_aliases += [(customer.name, a) for a in aliases if a not in before.aliases]
+        result.dropped_aliases += [(customer.name, a) for a in before.aliases
+                                   if a not in aliases and a != customer.name]
         if (before.automotive, before.policy) != (customer.automotive, customer.policy):
             result.changed.append(customer.name)
         new.append(customer.model_copy(update={"aliases": tuple(dict.fromkeys(aliases))}))

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..customers import canonical_records
 from ..intake.ledger import RecordRow, open_ledger
 from ..scoring import Alert, AnnualScore, PolicySet, split_results, year_summary
 from ..scoring.policy import Band
@@ -43,7 +44,7 @@ class CustomerYear:
 
     @property
     def customer(self) -> str:
-        """The customer's name as the forms carry it."""
+        """The customer as the customer master names it (as returned when it is unknown)."""
         return self.annual.customer
 
     def to_dict(self) -> dict[str, Any]:
@@ -254,7 +255,7 @@ def satisfaction_report(workspace: Workspace, year: int,
                         as_of: date | None = None) -> SatisfactionReport:
     """The satisfaction report of ``year`` from the workspace's ledger."""
     with open_ledger(workspace) as ledger:
-        rows = ledger.records()
+        rows = canonical_records(ledger.records(), workspace)  # one row per master customer
     flag = Decimal(80)
     if SURVEY_FORM in workspace.registry:
         flag = workspace.policies.survey(workspace.registry.get(SURVEY_FORM)).flag_below_pct
