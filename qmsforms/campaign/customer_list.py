@@ -186,6 +186,9 @@ def read_customer_list(path: str | os.PathLike[str]) -> list[CustomerEntry]:
 
 
 def _find_header(rows: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int], int] | None:
+    """The header: of the first rows naming a customer column, the one naming the most
+    columns (a title such as ``客户一览表 Customer list`` above it names only one)."""
+    header: tuple[int, dict[str, int]] | None = None
     for index, row in enumerate(rows[:HEADER_ROWS]):
         best: dict[str, tuple[int, int]] = {}
         for col, cell in enumerate(row):
@@ -193,11 +196,14 @@ def _find_header(rows: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int], in
             if found and (found[0] not in best or found[1] > best[found[0]][0]):
                 best[found[0]] = (found[1], col)
         columns = {name: col for name, (_, col) in best.items()}
-        if "customer" in columns:
-            scale = (10000 if "order_value" in columns
-                     and "万" in str(row[columns["order_value"]]) else 1)
-            return index, columns, scale
-    return None
+        if "customer" in columns and (header is None or len(columns) > len(header[1])):
+            header = index, columns
+    if header is None:
+        return None
+    index, columns = header
+    row = rows[index]
+    scale = 10000 if "order_value" in columns and "万" in str(row[columns["order_value"]]) else 1
+    return index, columns, scale
 
 
 def _entries(sheet: str, rows: Sequence[Sequence[Any]], header_index: int,
@@ -231,7 +237,7 @@ def _entries(sheet: str, rows: Sequence[Sequence[Any]], header_index: int,
         customer = _collapse(customer)
         key = customer.casefold()
         if key in seen:
-            problem(Code.CUSTOMER_CONFLICT, "customer", customer, detail=seen[key])
+            problem(Code.CUSTOMER_CONFLICT, "customer", customer, detail=f"{sheet}!{seen[key]}")
             continue
         seen[key] = cells["customer"]
         bad = len(issues)
