@@ -258,3 +258,38 @@ def test_reports_group_by_master_customer_and_the_master_chooses_the_policy(
     complaints = complaint_report(ws, 2026)
     assert [(c.customer, c.count) for c in complaints.top_customers] == [
         ("上汽大众汽车有限公司", 2), ("宁波均胜电子股份有限公司", 1)]
+
+
+def test_answers_at_1_or_2_are_said_and_listed_until_a_complaint_handles_them(
+        ws: Workspace, tmp_path: Path, make_filled: FillFn) -> None:
+    imported(ws, tmp_path)
+    low = make_filled("satisfaction-survey", customer="上汽大众", product_quality=2, delivery=1)
+    fine = make_filled("satisfaction-survey", customer="均胜")
+    result = process(ws, (low, "low.xlsx"), (fine, "fine.xlsx"))
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[1]: line for line in result.output.splitlines()
+             if line.startswith("REC")}
+    assert "answers at 1–2" in lines["low.xlsx"] and "product_quality,delivery" in \
+        lines["low.xlsx"]
+    assert "answers at 1–2" not in lines["fine.xlsx"]
+    record = record_of(ws, "low.xlsx")
+    assert "low_answers:product_quality,delivery" in record["notes"]
+
+    status = run(ws, "status", "--json")
+    assert status.exit_code == 1
+    (entry,) = json.loads(status.output)["outbox"]
+    assert (entry["name"], entry["state"], entry["needs_person"]) == (
+        record["record_id"], "low_answers", True)
+    assert "上汽大众汽车有限公司" in entry["detail"]
+
+    # a complaint of another customer does not handle it; one of this customer, under
+    # another of its names, does
+    other = make_filled("complaint", customer="均胜", ticket_no="TS-9",
+                        received_at="2099-01-01 09:00", filed_at="2099-01-01 10:00")
+    assert process(ws, (other, "other.xlsx")).exit_code == 0
+    assert run(ws, "status", "--json").exit_code == 1
+    mine = make_filled("complaint", customer="SVW", ticket_no="TS-10",
+                       received_at="2099-01-01 09:00", filed_at="2099-01-01 10:00")
+    assert process(ws, (mine, "mine.xlsx")).exit_code == 0
+    status = run(ws, "status", "--json")
+    assert status.exit_code == 0 and json.loads(status.output)["outbox"] == []
