@@ -7,12 +7,13 @@ workbook (`.sheet`: `import_master`, `export_master`). Returned forms are matche
 are validated (`qmsforms.checks.conclude`): a matched record stores the master's key (code,
 else name) as ``master_customer`` in its data; an unknown customer is an ``UNKNOWN_CUSTOMER``
 warning at the customer cell. Reports group records by master customer
-(`.records.canonical_records`), and the master's policy (or automotive flag) chooses the
+(`.grouping.canonical_records`), and the master's policy (or automotive flag) chooses the
 monitoring policy before ``qmsforms.toml``'s ``[scoring.customers]`` does.
 """
 
 from __future__ import annotations
 
+from .grouping import canonical_records
 from .master import (
     MASTER_NAME,
     Customer,
@@ -24,7 +25,7 @@ from .master import (
     master_path,
     save_master,
 )
-from .records import MASTER_KEY, canonical_records, current_master, match_values
+from .records import MASTER_KEY, current_master, match_values
 
 # ``.sheet`` (import and export) is imported where it is used: validating a form loads only
 # the master and its matching.

@@ -21,11 +21,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..config import package_defaults
+from ..config import Config, package_defaults
 from ..issues import QmsFormsError
 
 if sys.version_info >= (3, 11):
@@ -33,12 +33,24 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-if TYPE_CHECKING:
-    from ..workspace import Workspace
-
 MASTER_NAME = "customers.toml"
 SETTINGS_NAME = "customer-master.toml"
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+class Workspace(Protocol):
+    """What the master needs of a workspace (`qmsforms.workspace.Workspace` is one; the
+    workspace asks the master for policies, so this package does not import it)."""
+
+    root: Path
+
+    @property
+    def schemas_dir(self) -> Path:
+        """The workspace's ``schemas/``."""
+
+    @property
+    def config(self) -> Config:
+        """Its ``qmsforms.toml``."""
 
 
 class CustomerMasterError(QmsFormsError, ValueError):

@@ -1,21 +1,19 @@
-"""The master meets the forms: a validated form's customer matched as it is concluded, and
-records regrouped under their master customer for the reports."""
+"""The master meets the forms: the master of a workspace (read again when it changed), the
+monitoring policy it gives a customer, and a validated form's customer matched as it is
+concluded."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..issues import Code, Issue, Report
-from .master import CustomerMaster, CustomerMasterError, load_master, master_path
+from .master import CustomerMaster, CustomerMasterError, Workspace, load_master, master_path
 
 if TYPE_CHECKING:
-    from ..intake.ledger import RecordRow
     from ..registry import FormDef
-    from ..workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -92,30 +90,3 @@ def match_report(form: FormDef, report: Report, workspace: Workspace,
     spec = form.field("customer")
     report.add(retag([Issue.make(Code.UNKNOWN_CUSTOMER, field="customer", sheet=sheet,
                                  cell=cell, value=data["customer"], label=spec.labels)]))
-
-
-def canonical_records(records: Iterable[RecordRow], workspace: Workspace) -> list[RecordRow]:
-    """``records`` with each customer named as the master names it (by the key stored at
-    intake, else matched now), so one customer is one row in a report. Records of customers
-    the master does not know keep the name they were returned with."""
-    rows = list(records)
-    try:
-        master = current_master(workspace)
-    except CustomerMasterError as exc:
-        log.error("%s; the report groups customers as returned", exc)
-        return rows
-    if not master:
-        return rows
-    out = []
-    for row in rows:
-        name = row.data.get("customer")
-        if not name:
-            out.append(row)
-            continue
-        canonical = master.canonical(str(name), row.data.get(MASTER_KEY))
-        if canonical == name:
-            out.append(row)
-        else:
-            out.append(replace(row, data={**row.data, "customer": canonical},
-                               customer=canonical))
-    return out
