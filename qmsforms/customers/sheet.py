@@ -190,7 +190,7 @@ def export_master(workspace: Workspace, path: str | os.PathLike[str]) -> Path:
             cell.font, cell.alignment, cell.border = font(10), LEFT, BORDER
         ws.cell(row, 6).number_format = "#,##0"
     last = max(len(master.customers) + 1, 2)
-    for col, width in enumerate((12, 34, 34, 10, 16, 16), start=1):
+    for col, width in enumerate((15, 34, 30, 13, 16, 20), start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     yes_no = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
     yes_no.add(f"D2:D{last + 200}")

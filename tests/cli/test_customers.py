@@ -293,3 +293,24 @@ def test_answers_at_1_or_2_are_said_and_listed_until_a_complaint_handles_them(
     assert process(ws, (mine, "mine.xlsx")).exit_code == 0
     status = run(ws, "status", "--json")
     assert status.exit_code == 0 and json.loads(status.output)["outbox"] == []
+
+
+def test_a_word_form_is_matched_too(ws: Workspace, tmp_path: Path) -> None:
+    from qmsforms.blanks import issue_blank
+    from qmsforms.word.fill import fill_word
+
+    from ..conftest import VALID
+
+    imported(ws, tmp_path)
+    files = []
+    for name in ("SVW", "上汽通用"):
+        path = issue_blank(ws, "complaint", tmp_path / f"{name}.docx")
+        fill_word(path, {**VALID["complaint"], "customer": name, "ticket_no": name}, path)
+        files.append(str(path))
+    known, unknown = json.loads(run(ws, "validate", *files, "--json").output)
+    assert known["valid"] and known["issues"] == []
+    assert known["data"]["master_customer"] == "C01"
+    assert unknown["valid"]
+    (issue,) = unknown["issues"]
+    assert (issue["code"], issue["field"]) == ("UNKNOWN_CUSTOMER", "customer")
+    assert issue["cell"]  # the customer's content control
