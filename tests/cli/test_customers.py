@@ -314,3 +314,19 @@ def test_a_word_form_is_matched_too(ws: Workspace, tmp_path: Path) -> None:
     (issue,) = unknown["issues"]
     assert (issue["code"], issue["field"]) == ("UNKNOWN_CUSTOMER", "customer")
     assert issue["cell"]  # the customer's content control
+
+
+def test_a_broken_master_stops_no_intake_and_status_says_so(
+        ws: Workspace, tmp_path: Path, make_filled: FillFn) -> None:
+    imported(ws, tmp_path)
+    (ws.root / "customers.toml").write_text('[[customer]]\nname = "A"\nwieght = 1\n',
+                                            encoding="utf-8")
+    result = process(ws, (make_filled("complaint", customer="上汽大众"), "a.xlsx"))
+    assert result.exit_code == 0 and result.output.startswith("REC a.xlsx")
+    status = run(ws, "status", "--json")
+    assert status.exit_code == 1
+    (entry,) = json.loads(status.output)["outbox"]
+    assert (entry["name"], entry["state"]) == ("customers.toml", "customer_master_broken")
+    assert "wieght" in entry["detail"]
+    listed = run(ws, "customers")
+    assert listed.exit_code == 1 and "customers.toml" in listed.output
