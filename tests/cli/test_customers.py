@@ -330,3 +330,12 @@ def test_a_broken_master_stops_no_intake_and_status_says_so(
     assert "wieght" in entry["detail"]
     listed = run(ws, "customers")
     assert listed.exit_code == 1 and "customers.toml" in listed.output
+
+
+def test_the_watch_line_says_the_notes_the_way_process_does() -> None:
+    from qmsforms.cli.show import outcome_line
+    from qmsforms.intake import Outcome
+
+    line = outcome_line(Outcome("c", "a.xlsx", "record", "records/x.json", "satisfaction-survey",
+                                "R1", notes=("unknown_customer", "low_answers:delivery")))
+    assert "unknown customer" in line and "answers at 1–2, handle as complaint: delivery" in line
