@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 def canonical_records(records: Iterable[RecordRow], workspace: Workspace) -> list[RecordRow]:
     """``records`` with each customer named as the master names it (by the key stored at
-    intake, else matched now), so one customer is one row in a report. Records of customers
-    the master does not know keep the name they were returned with."""
+    intake, else matched now, which also sets the key), so one customer is one row in a
+    report. Records of customers the master does not know keep the name they came with."""
     rows = list(records)
     try:
         master = current_master(workspace)
@@ -35,10 +35,13 @@ def canonical_records(records: Iterable[RecordRow], workspace: Workspace) -> lis
         if not name:
             out.append(row)
             continue
-        canonical = master.canonical(str(name), row.data.get(MASTER_KEY))
-        if canonical == name:
+        customer = master.by_key(row.data.get(MASTER_KEY))
+        if customer is None:
+            found = master.match(str(name), row.data.get("customer_code"))
+            customer = found.customer if found else None
+        if customer is None or (customer.name, customer.key) == (name, row.data.get(MASTER_KEY)):
             out.append(row)
         else:
-            out.append(replace(row, data={**row.data, "customer": canonical},
-                               customer=canonical))
+            out.append(replace(row, customer=customer.name, data={
+                **row.data, "customer": customer.name, MASTER_KEY: customer.key}))
     return out

@@ -250,6 +250,8 @@ def test_reports_group_by_master_customer_and_the_master_chooses_the_policy(
     assert sorted(rows["上汽大众汽车有限公司"].monthly) == ["2026-01", "2026-02", "2026-03"]
     assert rows["上汽大众汽车有限公司"].annual.policy.id == "automotive-qdo"
     assert rows["宁波均胜电子股份有限公司"].annual.policy.id == "automotive-qdo"
+    assert [(c["customer"], c["code"]) for c in report.to_dict()["customers"]] == [
+        ("上汽大众汽车有限公司", "C01"), ("宁波均胜电子股份有限公司", "C02")]
     out = tmp_path / "satisfaction.xlsx"
     assert run(ws, "report", "satisfaction", "--year", "2026", "-o", str(out)).exit_code == 0
     names = {c.value for row in load_workbook(out).worksheets[1].iter_rows() for c in row}
