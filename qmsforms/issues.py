@@ -193,6 +193,12 @@ class Code(Enum):
         "warning", "{label}已填写,但该顾客按评分政策 {detail} 计分,此项不计入得分。",
         "{label_en} is filled in, but this customer is scored by policy {detail}, which does "
         "not use it.")
+    UNKNOWN_CUSTOMER = Detail("warning", "客户 “{value}” 不在客户主数据中:请在客户一览表中加上该客户或别名后重新导入。",
+                              "Customer “{value}” is not in the customer master: add it, or "
+                              "an alias, to the customer list and import it again.")
+    CUSTOMER_CONFLICT = Detail("error", "“{value}” 与 {detail} 的客户重复(名称、编号或别名相同)。",
+                               "“{value}” repeats the customer at {detail} (same name, code "
+                               "or alias).")
 
     # -- 8D staging and Word files ---------------------------------------------------------
     STAGE_ORDER = Detail("error", "{label}:{detail_zh}尚未完成,不能勾选本步骤完成。",
