@@ -79,14 +79,14 @@ def match_report(form: FormDef, report: Report, workspace: Workspace,
     except CustomerMasterError as exc:
         log.error("%s; customers are not matched", exc)
         return
-    data = report.data if master else None
-    if data is None or not data.get("customer"):
+    customer = report.peek("customer") if master else None
+    if not customer:
         return
-    key = match_values(master, data)
-    if key is not None:
-        data[MASTER_KEY] = key
+    found = master.match(customer, report.peek("customer_code"))
+    if found is not None:
+        report.put(MASTER_KEY, found.customer.key)
         return
     sheet, cell = locate("customer")
     spec = form.field("customer")
     report.add(retag([Issue.make(Code.UNKNOWN_CUSTOMER, field="customer", sheet=sheet,
-                                 cell=cell, value=data["customer"], label=spec.labels)]))
+                                 cell=cell, value=customer, label=spec.labels)]))
