@@ -35,7 +35,7 @@ class Waiting:
     """Why one inbox file waits: a stable ``state`` keyword, a bilingual ``detail``, and since
     when (POSIX seconds; the lock's age for an open file)."""
 
-    state: str  # open | stale_lock | copying | incomplete | unreadable | waiting
+    state: str  # open | stale_lock | copying | incomplete | unreadable | waiting | link | pipe …
     detail: str
     since: float | None = None
     lock: str | None = None  # the editor's lock file, by name
@@ -103,8 +103,8 @@ def why_waiting(path: Path, stale_after: float, now: float | None = None) -> Wai
     if kind == "missing":
         return Waiting("gone", "已不在收件箱 / no longer in the inbox")
     if kind is not None:
-        return Waiting("waiting", f"不是普通文件({kind}),将被拒收且不读取 / a {kind}, not a "
-                                  "regular file: refused unread at the next pass")
+        return Waiting(kind, f"不是普通文件({kind}),将被拒收且不读取 / a {kind}, not a "
+                             "regular file: refused unread at the next pass")
     locked = lock_state(path, stale_after, now)
     if locked is not None:
         return locked
