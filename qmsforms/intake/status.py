@@ -150,9 +150,13 @@ def _watchers(ws: Workspace, status: IntakeStatus, silent_after: float) -> None:
                           f".qmsforms/watchers/{seen.file} / stopped without cleaning up (its "
                           "process is gone): start the watcher again (it clears this) or "
                           f"remove .qmsforms/watchers/{seen.file}"}[seen.state]
+        state, person = seen.state, seen.needs_person
+        if state in ("running", "elsewhere") and seen.info.get("blocked"):
+            state, person = "blocked", True  # it claims nothing until the cause is gone
+            detail = (f"已暂停,文件保留原处 / blocked, files stay where they are: "
+                      f"{seen.info['blocked']}")
         status.add("watchers", Entry(f"{seen.info.get('host')}:{seen.info.get('pid')}",
-                                     seen.state, detail, seen.info.get("started_at"),
-                                     seen.needs_person, info))
+                                     state, detail, seen.info.get("started_at"), person, info))
 
 
 def _inbox_entry(inbox: Path, path: Path, stale_after: float, watched: bool,

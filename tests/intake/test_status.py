@@ -307,3 +307,23 @@ def test_an_outbox_that_cannot_be_written_needs_a_person(ws: Workspace,
     code, data = run_status(ws)
     assert code == 1 and [(e["name"], e["state"]) for e in data["outbox"]] == [
         ("outbox", "not_writable")]
+
+
+def test_a_blocked_watcher_needs_a_person(ws: Workspace, make_filled: Any, tmp_path: Path,
+                                          immutable: Any) -> None:
+    """The outbox cannot be written: the watcher claims nothing and says so in its
+    heartbeat, and ``status`` shows it as blocked."""
+    (ws.outbox / "records").mkdir()
+    immutable(ws.outbox / "records")
+    with (tmp_path / "watch.err").open("wb") as sink:
+        watcher = subprocess.Popen([sys.executable, "-m", "qmsforms", "--root", str(ws.root),
+                                    "watch", "--settle", "0.1"], stdout=subprocess.DEVNULL,
+                                   stderr=sink, cwd=REPO)
+    try:
+        drop(ws, make_filled("shipping-list"), "a.xlsx")
+        until(lambda: [w["state"] for w in run_status(ws)[1]["watchers"]] == ["blocked"],
+              watcher)
+        assert run_status(ws)[0] == 1
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        watcher.wait(timeout=120)
