@@ -178,7 +178,8 @@ _STATE_LABEL = {
     "failing": "读取失败 failing", "retrying": "重试 retrying", "claimed": "已认领 claimed",
     "stray": "不明文件 stray", "record_json_missing": "缺记录文件 JSON missing",
     "running": "运行中 running", "elsewhere": "他机运行 elsewhere",
-    "not_responding": "无响应 not responding", "blocked": "已暂停 blocked", "not_resent": "待重发 not re-sent",
+    "not_responding": "无响应 not responding", "blocked": "已暂停 blocked",
+    "not_resent": "待重发 not re-sent",
     "low_disk": "空间不足 low disk", "not_writable": "不可写 not writable",
     "unreachable": "无法访问 unreachable",
 }

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 
 from qmsforms.cli import cli
 from qmsforms.intake import Intake, Ledger
-from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.heartbeat import watchers
+from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.status import intake_status
 from qmsforms.issues import Code
 from qmsforms.workspace import Workspace
