@@ -14,6 +14,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -88,23 +90,31 @@ def test_process_says_why_a_file_waits_and_a_stale_lock_exits_1(
 
 # -- watch ------------------------------------------------------------------------------------
 
+@contextmanager
+def watching(ws: Workspace, args: list[str], logs: Path, name: str
+             ) -> Iterator[WatchProcess]:
+    """A ``qmsforms watch`` process, ready; stopped with SIGTERM (exit 0) at the end."""
+    watcher = WatchProcess(ws, args, logs, name)
+    try:
+        watcher.wait_ready()
+        yield watcher
+        assert watcher.terminate() == 0
+    finally:
+        if watcher.proc.poll() is None:
+            watcher.kill()
+
+
 def test_watch_banner_timestamps_log_file_and_stale_lock(
         ws: Workspace, make_filled: FillFn, tmp_path: Path) -> None:
     drop(make_filled("shipping-list", doc_no="FH-OPEN"), ws.inbox, "stale.xlsx")
     old_lock(ws.inbox, "~$stale.xlsx", 90)
-    watcher = WatchProcess(ws, [], tmp_path, "watch")
-    try:
-        watcher.wait_ready()
+    with watching(ws, [], tmp_path, "watch") as watcher:
         drop(make_filled("shipping-list"), ws.inbox, "a.xlsx")
         drop(make_filled("satisfaction-survey", delivery=None), ws.inbox, "b.xlsx")
         wait_for(lambda: len(watcher.stdout().splitlines()) >= 2, GUARD, "two files",
                  (watcher,))
         wait_for(lambda: "stale.xlsx" in log_file(ws).read_text(encoding="utf-8"), GUARD,
                  "the stale lock warning", (watcher,))
-        assert watcher.terminate() == 0
-    finally:
-        if watcher.proc.poll() is None:
-            watcher.kill()
     out, err = watcher.stdout().splitlines(), watcher.stderr().splitlines()
     assert sorted(line.split(" ")[2] for line in out) == ["REC", "REJ"]
     assert all(STAMPED.match(line) for line in out + err)
@@ -122,17 +132,11 @@ def test_watch_banner_timestamps_log_file_and_stale_lock(
 
 def test_watch_quiet_keeps_the_terminal_for_problems(ws: Workspace, make_filled: FillFn,
                                                       tmp_path: Path) -> None:
-    watcher = WatchProcess(ws, ["--quiet"], tmp_path, "quiet")
-    try:
-        watcher.wait_ready()
+    with watching(ws, ["--quiet"], tmp_path, "quiet") as watcher:
         drop(make_filled("shipping-list"), ws.inbox, "a.xlsx")
         wait_for(lambda: files_decided(ws) >= 1, GUARD, "the file", (watcher,))
         wait_for(lambda: " REC " in log_file(ws).read_text(encoding="utf-8"), GUARD,
                  "the log line", (watcher,))
-        assert watcher.terminate() == 0
-    finally:
-        if watcher.proc.poll() is None:
-            watcher.kill()
     assert watcher.stdout() == ""
     err = watcher.stderr()
     assert str(ws.inbox) in err and " REC " not in err and "WARNING" not in err
@@ -141,16 +145,10 @@ def test_watch_quiet_keeps_the_terminal_for_problems(ws: Workspace, make_filled:
 
 def test_the_watch_log_rotates(ws: Workspace, make_filled: FillFn, tmp_path: Path) -> None:
     set_config(ws, "[intake]\nlog_max_mb = 0.0005\nlog_backups = 2\n")  # about 500 bytes
-    watcher = WatchProcess(ws, ["--quiet"], tmp_path, "rotate")
-    try:
-        watcher.wait_ready()
+    with watching(ws, ["--quiet"], tmp_path, "rotate") as watcher:
         for n in range(8):
             drop(make_filled("shipping-list", doc_no=f"FH-{n}"), ws.inbox, f"list-{n}.xlsx")
         wait_for(lambda: files_decided(ws) >= 8, GUARD, "eight files", (watcher,))
-        assert watcher.terminate() == 0
-    finally:
-        if watcher.proc.poll() is None:
-            watcher.kill()
     logs = sorted(p.name for p in log_file(ws).parent.iterdir())
     assert logs == ["watch.log", "watch.log.1", "watch.log.2"]
     assert all(p.stat().st_size <= 600 for p in log_file(ws).parent.iterdir())
@@ -161,15 +159,9 @@ def test_a_log_folder_that_cannot_be_written_does_not_stop_the_watcher(
     logs = ws.state_dir / "logs"
     logs.mkdir(parents=True)
     immutable(logs)  # type: ignore[operator]
-    watcher = WatchProcess(ws, [], tmp_path, "nolog")
-    try:
-        watcher.wait_ready()
+    with watching(ws, [], tmp_path, "nolog") as watcher:
         drop(make_filled("shipping-list"), ws.inbox, "a.xlsx")
         wait_for(lambda: files_decided(ws) >= 1, GUARD, "the file", (watcher,))
-        assert watcher.terminate() == 0
-    finally:
-        if watcher.proc.poll() is None:
-            watcher.kill()
     assert "WARNING" in watcher.stderr() and list(logs.iterdir()) == []
 
 
