@@ -78,6 +78,9 @@ def test_files_waiting_and_open_in_an_editor(ws: Workspace, make_filled: Any) ->
     assert code == 1
     stale = next(e for e in data["inbox"] if e["name"] == "stale.xlsx")
     assert stale["lock"] == "~$stale.xlsx" and stale["needs_person"]
+    text = CliRunner().invoke(cli, ["--root", str(ws.root), "status"])
+    marked = [line for line in text.output.splitlines() if line.startswith(" !")]
+    assert text.exit_code == 1 and len(marked) == 1 and "stale.xlsx" in marked[0]
 
 
 def test_a_fresh_lock_needs_nobody_and_the_stale_age_is_configured(
