@@ -81,7 +81,6 @@ def score(ctx: click.Context, files: tuple[Path, ...], as_json: bool, year: int 
 def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: float) -> None:
     """One pass over the inbox (or FILES): each file becomes a record or a rejection.
 
-    \b
     Exit 0 when every file became a record (or a duplicate of one) or waits for a good
     reason (open in an editor, still being copied); 1 when any was rejected, could not be
     finished, or waits on a stale lock file (a person must remove it).
@@ -139,7 +138,6 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
           quiet: bool) -> None:
     """Watch the inbox until stopped (Ctrl-C or SIGTERM stop after the file in hand).
 
-    \b
     Every line carries its local time; one line per file on stdout (REC, REJ, DUP), the
     rest on stderr, all of it also in the rotating log .qmsforms/logs/watch.log. A summary
     of the day's records, duplicates and rejections is logged after midnight and at stop.
@@ -196,7 +194,6 @@ _SECTION_TITLE = {
 def status(ctx: click.Context, as_json: bool) -> None:
     """What the intake is doing and what needs a person.
 
-    \b
     Exit 0 when nothing needs a person, 1 otherwise (for a scheduler or monitoring); the
     lines that need a person are marked "!".
     """

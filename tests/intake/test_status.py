@@ -330,3 +330,18 @@ def test_a_blocked_watcher_needs_a_person(ws: Workspace, make_filled: Any, tmp_p
     finally:
         watcher.send_signal(signal.SIGTERM)
         watcher.wait(timeout=120)
+
+
+def test_a_claim_opened_in_excel_and_left_with_a_stale_lock(ws: Workspace,
+                                                             make_filled: Any) -> None:
+    work = ws.inbox / ".qmsforms-work" / "20261201T080000Z-0123456789ab"
+    work.mkdir(parents=True)
+    shutil.copyfile(make_filled("shipping-list"), work / "a.xlsx")
+    lock = work / "~$a.xlsx"
+    lock.write_text("user")
+    code, data = run_status(ws)
+    assert [(c["state"], c["lock"]) for c in data["claims"]] == [("open", "~$a.xlsx")]
+    assert code == 0
+    age(lock, STALE_LOCK + 60)
+    code, data = run_status(ws)
+    assert [c["state"] for c in data["claims"]] == ["stale_lock"] and code == 1
