@@ -48,6 +48,15 @@ class _Quiet(logging.Filter):
         return record.levelno >= logging.WARNING or record.name in self.always
 
 
+class _StopRace(logging.Filter):
+    """watchdog's inotify emitter logs an error when it is stopped while events are queued
+    (``queue_events() called when the thread is inactive``): nothing is lost, the watcher
+    is stopping anyway; it is left out rather than alarm the operator at every stop."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when the thread is inactive" not in record.getMessage()
+
+
 def watch_logging(ws: Workspace, *, quiet: bool) -> Path | None:
     """Set up the log of ``watch``; returns the log file (None when it cannot be written).
 
@@ -82,6 +91,12 @@ def watch_logging(ws: Workspace, *, quiet: bool) -> Path | None:
     root = logging.getLogger("qmsforms")
     root.handlers[:] = handlers
     root.setLevel(logging.INFO)
+    observer = logging.getLogger("watchdog")  # the file-event library: its warnings, timed too
+    observer.handlers[:] = handlers
+    observer.propagate = False
+    observer.setLevel(logging.WARNING)
+    for handler in handlers:  # records of its child loggers pass the handlers, not its filters
+        handler.addFilter(_StopRace())
     outcomes = logging.getLogger(OUTCOME_LOGGER)
     outcomes.propagate = False
     out = logging.StreamHandler(sys.stdout)
