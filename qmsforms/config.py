@@ -110,6 +110,18 @@ class LimitSettings(_Config):
                        max_cells=self.max_cells, max_document_bytes=self.max_document_mb * 2**20)
 
 
+class IntakeSettings(_Config):
+    """How the intake reports files that wait, and the watcher's log (``[intake]``)."""
+
+    stale_lock_minutes: float = Field(30.0, gt=0)
+    """An editor's lock file (``~$name.xlsx``, ``.~lock.name.xlsx#``) older than this is
+    stale: its file waits, and ``status``, ``process`` and the watch log say so."""
+    log_max_mb: float = Field(10.0, gt=0)
+    """Size at which ``.qmsforms/logs/watch.log`` is rotated."""
+    log_backups: int = Field(5, ge=0, le=100)
+    """Rotated watch logs kept (``watch.log.1`` …)."""
+
+
 class Config(_Config):
     """The parsed ``qmsforms.toml``."""
 
@@ -119,6 +131,7 @@ class Config(_Config):
     scoring: Scoring = Field(default_factory=Scoring)
     policies: dict[str, dict[str, object]] = Field(default_factory=dict)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
     def control(self, form_id: str) -> DocumentControl:
         """The document control of a form, with a generated number when none is configured."""
