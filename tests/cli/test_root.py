@@ -27,7 +27,7 @@ COMMANDS = [
     ("report", "complaints", "--year", "2026"), ("report", "delivery", "--year", "2026"),
     ("survey", "status"), ("survey", "issue"), ("monitoring", "issue", "--month", "2026-11"),
     ("8d", "new", "--from", "R1"), ("templates", "build"), ("templates", "check"),
-    ("ledger", "rebuild"),
+    ("ledger", "rebuild"), ("customers",), ("customers", "import", "{file}"),
 ]
 
 
