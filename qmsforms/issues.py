@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
+from .errors import QmsFormsError as QmsFormsError
+from .errors import UsageError as UsageError
+
 Severity = Literal["error", "warning"]
 
 
@@ -430,11 +433,3 @@ class Report:
     def to_json(self) -> str:
         """``to_dict`` as indented JSON (dates and decimals as strings)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, default=str)
-
-
-class QmsFormsError(Exception):
-    """Base of the errors that stop work (not the problems found in a file, which are Issues)."""
-
-
-class UsageError(QmsFormsError):
-    """The caller asked for something that cannot be done (unknown form, bad option value)."""

@@ -3,10 +3,11 @@
 Forms are filled in by people, in Excel, often on Chinese input methods. The same answer arrives
 as ``95``, ``0.95`` in a ``0%`` cell, ``"95 %"`` or ``"９５％"``; a date as a ``datetime``, an
 Excel serial, ``"2026/11/3"`` or ``"2026年11月3日"``; a tick as ``√``, ``✔``, ``x``, ``○`` or
-``是`` (the configured tick vocabulary, `TickMarks`). Each function here accepts every reasonable spelling of one kind of value (whatever openpyxl
-returns: str, int, float, datetime, date, time, bool or None) and returns one canonical Python
-value, ``None`` for a blank cell, or raises `NormalizeError` whose ``code`` names a
-`qmsforms.issues.Code` member, so the caller can report the problem in Chinese and English.
+``是`` (the configured tick vocabulary, `TickMarks`). Each function here accepts every
+reasonable spelling of one kind of value (whatever openpyxl returns: str, int, float,
+datetime, date, time, bool or None) and returns one canonical Python value, ``None`` for a
+blank cell, or raises `NormalizeError` whose ``code`` names a `qmsforms.issues.Code` member,
+so the caller can report the problem in Chinese and English.
 
 Rules kept on purpose: Chinese text is never NFKC-folded (only digits and marks are, for
 parsing); ``3/11/2026`` and the whole day/month/year family are refused as ambiguous, even
@@ -35,6 +36,7 @@ __all__ = [
     "TickMarks",
     "is_blank",
     "is_tick",
+    "ticks_in_use",
     "to_bool",
     "to_choice",
     "to_date",
@@ -43,7 +45,6 @@ __all__ = [
     "to_int",
     "to_month",
     "to_percent",
-    "ticks_in_use",
     "to_text",
 ]
 

@@ -110,7 +110,8 @@ def read_customer_list(path: str | os.PathLike[str]) -> list[CustomerEntry]:
             warnings.simplefilter("ignore")
             wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:
-        raise CustomerListError(f"{source.name}: cannot open the customer list: {exc}") from exc
+        raise CustomerListError(f"{source.name}: cannot open the customer list: {exc}",
+                                f"{source.name}:客户一览表打不开:{exc}") from exc
     try:
         for ws in wb.worksheets:
             rows = list(ws.iter_rows(values_only=True))
@@ -123,7 +124,9 @@ def read_customer_list(path: str | os.PathLike[str]) -> list[CustomerEntry]:
     raise CustomerListError(
         f"{source.name}: no header row with a customer and an annual order value column "
         "(客户名称 / Customer, 年订单额 / Annual order value) in the first "
-        f"{HEADER_ROWS} rows of any sheet")
+        f"{HEADER_ROWS} rows of any sheet",
+        f"{source.name}:没有一个工作表在前 {HEADER_ROWS} 行内有含“客户名称”和“年订单额”两列的"
+        "表头行")
 
 
 def _find_header(rows: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int], int] | None:
@@ -147,7 +150,7 @@ def _entries(name: str, sheet: str, rows: Sequence[Sequence[Any]], header_index:
         return row[col] if col is not None and col < len(row) else None
 
     entries: list[CustomerEntry] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []  # (en, zh)
     seen: dict[str, int] = {}
     for index in range(header_index + 1, len(rows)):
         row, excel_row = rows[index], index + 1
@@ -157,13 +160,16 @@ def _entries(name: str, sheet: str, rows: Sequence[Sequence[Any]], header_index:
             customer = None
         if not customer:
             if any(v not in (None, "") for v in row):
-                problems.append(f"{sheet}!row {excel_row}: no customer name")
+                problems.append((f"{sheet}!row {excel_row}: no customer name",
+                                 f"{sheet}!第 {excel_row} 行:没有客户名称"))
             continue
         customer = _collapse(customer)
         key = customer.casefold()
         if key in seen:
-            problems.append(f"{sheet}!row {excel_row}: {customer} is listed twice "
-                            f"(also row {seen[key]})")
+            problems.append((f"{sheet}!row {excel_row}: {customer} is listed twice "
+                             f"(also row {seen[key]})",
+                             f"{sheet}!第 {excel_row} 行:{customer} 重复列出"
+                             f"(第 {seen[key]} 行已有)"))
             continue
         seen[key] = excel_row
         try:
@@ -171,19 +177,29 @@ def _entries(name: str, sheet: str, rows: Sequence[Sequence[Any]], header_index:
         except NormalizeError:
             value = None
         if value is None or value < 0:
-            problems.append(f"{sheet}!row {excel_row}: {customer}: the annual order value "
-                            f"{get(row, 'order_value')!r} is not an amount")
+            shown = get(row, "order_value")
+            problems.append((f"{sheet}!row {excel_row}: {customer}: the annual order value "
+                             f"{'(blank)' if shown is None else repr(shown)} is not an amount",
+                             f"{sheet}!第 {excel_row} 行:{customer}:年订单额"
+                             f"{'为空' if shown is None else f' {shown!r} 不是金额'},"
+                             "请填写金额(元,或表头注明万元)"))
             continue
         try:
             automotive = bool(to_bool(get(row, "automotive")))
         except NormalizeError:
-            problems.append(f"{sheet}!row {excel_row}: {customer}: automotive must be yes/no "
-                            f"(是/否), not {get(row, 'automotive')!r}")
+            problems.append((f"{sheet}!row {excel_row}: {customer}: automotive must be yes/no "
+                             f"(是/否), not {get(row, 'automotive')!r}",
+                             f"{sheet}!第 {excel_row} 行:{customer}:汽车客户只能填 是/否,"
+                             f"不能是 {get(row, 'automotive')!r}"))
             continue
         code = to_text(get(row, "code")) if "code" in columns else None
         entries.append(CustomerEntry(customer, value, automotive, code, excel_row))
     if problems:
-        raise CustomerListError(f"{name}: " + "; ".join(problems))
+        raise CustomerListError(
+            f"{name}: {len(problems)} row(s) cannot be used:\n  "
+            + "\n  ".join(en for en, _ in problems),
+            f"{name}:有 {len(problems)} 行不能使用:\n  " + "\n  ".join(zh for _, zh in problems))
     if not entries:
-        raise CustomerListError(f"{name}: the customer list names no customers")
+        raise CustomerListError(f"{name}: the customer list names no customers",
+                                f"{name}:客户一览表中没有客户")
     return entries

@@ -168,7 +168,8 @@ def _echo_plan(plan: CampaignPlan) -> None:
 @survey.command("plan")
 @click.option("--customers", "customer_list", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The customer list workbook (客户一览表).")
+              help="The customer list workbook (客户一览表, .xlsx); its columns are listed "
+                   "above. 客户一览表。")
 @year_option
 @click.option("--seed", type=int, default=None,
               help="Seed of the random sample (default: the year); stored in the plan.")
@@ -177,7 +178,31 @@ def _echo_plan(plan: CampaignPlan) -> None:
 @click.pass_context
 def survey_plan(ctx: click.Context, customer_list: Path, year: int, seed: int | None,
                 force: bool, as_json: bool) -> None:
-    """Choose who to survey from the customer list by the sampling rule (SPEC §4.6)."""
+    """Choose who to survey this year from the customer list, by the sampling rule.
+
+    The list is the first sheet with a header row (within its first 10 rows) naming at
+    least a customer and an annual order value column; one row per customer:
+
+    \b
+      客户名称 / Customer             required, each customer once
+      年订单额 / Annual order value   required; 元, or 万元 when the header says 万
+      客户编号 / Customer code        optional
+      汽车客户 / Automotive           optional; 是/否, yes/no, √ (blank: no)
+
+    The rule comes from the survey scoring policy (default: order value over 500,000 all,
+    200,000–500,000 half, under 200,000 one in ten, automotive customers always, at least
+    10 in all). The plan is saved in the outbox; `survey issue` issues the blanks.
+
+    \b
+    按抽样规则从客户一览表中选出本年度要调查的客户。一览表的表头(前 10 行内)至少要有
+    客户名称和年订单额两列,每行一个客户:
+      客户名称        必填,每个客户只列一次
+      年订单额        必填;单位为元,表头注明“万元”时按万元计
+      客户编号        选填
+      汽车客户        选填;是/否(空白为否)
+    抽样规则取自调查评分政策(默认:年订单额 50 万以上全部调查,20–50 万调查一半,
+    20 万以下调查十分之一,汽车客户全部调查,总数至少 10 家)。
+    """
     from ..campaign import plan_from_list, plan_path
 
     ws = workspace_of(ctx)

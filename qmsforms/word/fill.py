@@ -172,15 +172,24 @@ def _grow(rows: list[Any], wanted: int, root: Any) -> list[Any]:
     return rows
 
 
-def _fill_table(root: Any, table: str, lines: Sequence[Mapping[str, Any]]) -> None:
+def table_rows(root: Any, table: str, wanted: int) -> list[dict[str, Any]]:
+    """The controls of the first ``wanted`` rows of a table field, column -> control; rows
+    beyond the blank rows are added by copying the last one. `UsageError` when the document
+    has no such table."""
     rows = _table_rows(_controls(root), table)
     if not rows:
         raise UsageError(f"the document has no table of {table}")
-    rows = _grow(rows, len(lines), root)
-    for tr, line in zip(rows, lines, strict=False):  # rows may outnumber the lines
+    rows = _grow(rows, wanted, root)
+    found = []
+    for tr in rows[:wanted]:
         tags = {(prop(s, "w:tag") or ""): s for s in reversed(list(iter_sdts(tr)))}
-        by_column = {tag.partition(".")[2]: s for tag, s in tags.items()
-                     if tag.startswith(f"{table}.")}
+        found.append({tag.partition(".")[2]: s for tag, s in tags.items()
+                      if tag.startswith(f"{table}.")})
+    return found
+
+
+def _fill_table(root: Any, table: str, lines: Sequence[Mapping[str, Any]]) -> None:
+    for by_column, line in zip(table_rows(root, table, len(lines)), lines, strict=True):
         for column, value in line.items():
             if column not in by_column:
                 raise UsageError(f"table {table} has no column {column!r}")
