@@ -84,9 +84,15 @@ def bilingual_usage(exc: click.UsageError) -> BilingualUsageError:
     return converted
 
 
-def _zh(exc: QmsFormsError) -> str:
-    """The Chinese of a library error; one raised with English alone says so in Chinese."""
-    return exc.message_zh or f"操作未能完成(详见下方英文说明):{exc.message_en}"
+def _texts(exc: QmsFormsError) -> tuple[str, str]:
+    """The English and the Chinese of a library error, behind its code when it has one; one
+    raised with English alone says so in Chinese."""
+    en = exc.message_en
+    zh = exc.message_zh or f"操作未能完成(原因见下方英文说明):{en}"
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code:
+        en, zh = f"{code}: {en}", f"{code}: {zh}"
+    return en, zh
 
 
 class _Context(click.Context):
@@ -97,9 +103,9 @@ class _Context(click.Context):
         try:
             return super().invoke(callback, *args, **kwargs)
         except UsageError as exc:
-            raise BilingualUsageError(exc.message_en, _zh(exc), self) from exc
+            raise BilingualUsageError(*_texts(exc), self) from exc
         except QmsFormsError as exc:
-            raise BilingualError(exc.message_en, _zh(exc)) from exc
+            raise BilingualError(*_texts(exc)) from exc
 
 
 class _Group(click.Group):
@@ -121,9 +127,9 @@ class _Group(click.Group):
         except click.UsageError as exc:
             raise bilingual_usage(exc) from exc
         except UsageError as exc:
-            raise BilingualUsageError(exc.message_en, _zh(exc), ctx) from exc
+            raise BilingualUsageError(*_texts(exc), ctx) from exc
         except QmsFormsError as exc:
-            raise BilingualError(exc.message_en, _zh(exc)) from exc
+            raise BilingualError(*_texts(exc)) from exc
 
 
 def _contexts_everywhere(group: click.Group) -> None:
