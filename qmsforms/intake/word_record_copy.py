@@ -74,13 +74,14 @@ def _cell(row: Any, width: int, text: str, *, bold: bool = False, fill: str | No
 
 def _text_width(body: Any) -> int:
     """The width between the margins of the document's last section, in twips."""
-    section = body.find(_w("sectPr"))
-    size = None if section is None else section.find(_w("pgSz"))
-    margins = None if section is None else section.find(_w("pgMar"))
+    size, margins = body.find(f"{_w('sectPr')}/{_w('pgSz')}"), body.find(
+        f"{_w('sectPr')}/{_w('pgMar')}")
+    if size is None or margins is None:
+        return _TEXT_WIDTH
     try:
         width = int(size.get(_w("w"))) - int(margins.get(_w("left"))) - int(
             margins.get(_w("right")))
-    except (AttributeError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return _TEXT_WIDTH
     return width if 2000 <= width <= 30000 else _TEXT_WIDTH
 
