@@ -75,7 +75,7 @@ def _as_bool(value: Any) -> bool:
     try:
         return bool(nz.to_bool(value))
     except nz.NormalizeError:
-        raise UsageError(f"{value!r} is not yes/no") from None
+        raise UsageError(f"{value!r} is not yes/no", f"{value!r} 不是 是/否") from None
 
 
 def _as_date(value: Any) -> str:
@@ -178,7 +178,7 @@ def table_rows(root: Any, table: str, wanted: int) -> list[dict[str, Any]]:
     has no such table."""
     rows = _table_rows(_controls(root), table)
     if not rows:
-        raise UsageError(f"the document has no table of {table}")
+        raise UsageError(f"the document has no table of {table}", f"文档中没有表格 {table}")
     rows = _grow(rows, wanted, root)
     found = []
     for tr in rows[:wanted]:
@@ -192,7 +192,8 @@ def _fill_table(root: Any, table: str, lines: Sequence[Mapping[str, Any]]) -> No
     for by_column, line in zip(table_rows(root, table, len(lines)), lines, strict=True):
         for column, value in line.items():
             if column not in by_column:
-                raise UsageError(f"table {table} has no column {column!r}")
+                raise UsageError(f"table {table} has no column {column!r}",
+                                 f"表格 {table} 没有列 {column!r}")
             if value is not None:
                 set_control(by_column[column], value)
 
@@ -211,7 +212,8 @@ def fill_document(doc: DocxDocument, data: Mapping[str, Any]) -> None:
             controls = _controls(root)
             continue
         if name not in controls:
-            raise UsageError(f"the document has no content control tagged {name!r}")
+            raise UsageError(f"the document has no content control tagged {name!r}",
+                             f"文档中没有标记为 {name!r} 的内容控件")
         if value is not None:
             set_control(controls[name][0], value)
 
