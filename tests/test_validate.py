@@ -480,7 +480,7 @@ def test_annotated_copy_writes_formula_like_values_as_text(make_filled: FillFn, 
     report = validate_file(path, ws)
     out = annotate(path, report, tmp_path / "annotated.xlsx")
     assert out is not None
-    issues_sheet = load_workbook(out).worksheets[0]
+    issues_sheet = load_workbook(out)["问题 Issues"]
     value_cell = issues_sheet.cell(row=2, column=5)
     assert value_cell.data_type == "s"
 
