@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 REASONS = {"automotive": "汽车客户 automotive", "all": "全部 all", "sampled": "抽样 sampled",
            "minimum": "补足 10 家 minimum"}
 STATES = {"returned": "已回收 returned", "issued": "待回收 waiting",
+          "needs_correction": "退回待更正 returned, needs correction",
           "not_issued": "未发放 not issued"}
 
 
@@ -166,40 +167,47 @@ def _echo_plan(plan: CampaignPlan) -> None:
 
 
 @survey.command("plan")
-@click.option("--customers", "customer_list", required=True,
+@click.option("--customers", "customer_list", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The customer list workbook (客户一览表, .xlsx); its columns are listed "
-                   "above. 客户一览表。")
+              help="The customer list workbook (客户一览表, .xlsx; its columns are listed "
+                   "above). Default: the customer master imported with `qmsforms customers "
+                   "import`. 客户一览表,默认为已导入的客户主数据。")
 @year_option
 @click.option("--seed", type=int, default=None,
               help="Seed of the random sample (default: the year); stored in the plan.")
 @click.option("--force", is_flag=True, help="Plan again although the year is planned.")
 @json_option
 @click.pass_context
-def survey_plan(ctx: click.Context, customer_list: Path, year: int, seed: int | None,
+def survey_plan(ctx: click.Context, customer_list: Path | None, year: int, seed: int | None,
                 force: bool, as_json: bool) -> None:
     """Choose who to survey this year from the customer list, by the sampling rule.
 
-    The list is the first sheet with a header row (within its first 10 rows) naming at
-    least a customer and an annual order value column; one row per customer:
+    The customers come from --customers, a customer list workbook, or by default from the
+    customer master (`qmsforms customers import`). A list is read from the first sheet with
+    a header row (within its first 10 rows) naming a customer and an annual order value
+    column; one row per customer:
 
     \b
       客户名称 / Customer             required, each customer once
       年订单额 / Annual order value   required; 元, or 万元 when the header says 万
       客户编号 / Customer code        optional
       汽车客户 / Automotive           optional; 是/否, yes/no, √ (blank: no)
+      别名 / Aliases                  optional; other names the customer goes by
+      评价政策 / Policy               optional; the customer's monitoring policy
 
     The rule comes from the survey scoring policy (default: order value over 500,000 all,
     200,000–500,000 half, under 200,000 one in ten, automotive customers always, at least
     10 in all). The plan is saved in the outbox; `survey issue` issues the blanks.
 
     \b
-    按抽样规则从客户一览表中选出本年度要调查的客户。一览表的表头(前 10 行内)至少要有
-    客户名称和年订单额两列,每行一个客户:
+    按抽样规则从客户一览表(--customers,默认为已导入的客户主数据)中选出本年度要调查的
+    客户。一览表的表头(前 10 行内)至少要有客户名称和年订单额两列,每行一个客户:
       客户名称        必填,每个客户只列一次
       年订单额        必填;单位为元,表头注明“万元”时按万元计
       客户编号        选填
       汽车客户        选填;是/否(空白为否)
+      别名            选填;客户的其他名称
+      评价政策        选填;该客户的监测评分政策
     抽样规则取自调查评分政策(默认:年订单额 50 万以上全部调查,20–50 万调查一半,
     20 万以下调查十分之一,汽车客户全部调查,总数至少 10 家)。
     """
@@ -253,9 +261,17 @@ def _echo_status(status: CampaignStatus) -> None:
                f"({rate}; target {status.target:g} %, {met})")
     for c in status.customers:
         score = f"  score {c.score}" if c.score is not None else ""
-        click.echo(f"  {pad(STATES[c.state], 18)} {pad(c.customer, 34)}{score}")
+        click.echo(f"  {pad(STATES[c.state], 38)} {pad(c.customer, 34)}{score}")
+        if c.state == "needs_correction":
+            last = c.rejections[-1]
+            click.echo(f"      {last.name} {last.at} [{' '.join(last.codes)}] -> "
+                       f"outbox/{last.location}")
+            click.echo(f"      {last.reason_zh}")
+            click.echo(f"      {last.reason_en}")
     if status.chase:
         click.echo("chase 跟催: " + ", ".join(c.customer for c in status.chase))
+    if status.to_correct:
+        click.echo("to correct 待更正: " + ", ".join(c.customer for c in status.to_correct))
     for note in status.unexpected:
         click.echo(f"note: {note}")
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner, Result
 from openpyxl import Workbook
 
 from qmsforms.cli import cli
-from qmsforms.errors import QmsFormsError, UsageError
 from qmsforms.intake.ledger.store import LedgerError
+from qmsforms.issues import QmsFormsError, UsageError
 from qmsforms.workspace import Workspace
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
