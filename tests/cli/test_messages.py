@@ -128,9 +128,10 @@ def test_customer_list_rows_that_cannot_be_used(ws: Workspace, tmp_path: Path) -
     result = run(ws, "survey", "plan", "--year", "2026", "--customers",
                  str(tmp_path / "客户一览表.xlsx"))
     zh, en = assert_bilingual(result, 1, None)
-    for row in (2, 3, 4, 5):  # every bad row, in each language
-        assert re.search(rf"第 {row} 行", zh) and re.search(rf"row {row}\b", en)
+    for cell in ("B2", "B3", "A4", "C5"):  # every bad cell, in each language
+        assert f"客户一览表!{cell}" in zh and f"客户一览表!{cell}" in en
     assert len(zh.splitlines()) == len(en.splitlines()) == 5
+    assert all(CJK.search(line.partition("!")[2]) for line in zh.splitlines()[1:])
     assert not (ws.outbox / "campaigns" / "2026" / "plan.json").exists()
 
 
