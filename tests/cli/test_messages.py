@@ -143,6 +143,18 @@ def test_customer_list_without_a_header(ws: Workspace, tmp_path: Path) -> None:
                          str(tmp_path / "list.xlsx")), 1, None)
 
 
+def test_a_year_planned_twice(ws: Workspace, tmp_path: Path) -> None:
+    wb = Workbook()
+    wb.active.append(["客户名称", "年订单额"])
+    for n in range(1, 13):
+        wb.active.append([f"客户{n}", 100000 * n])
+    wb.save(tmp_path / "list.xlsx")
+    args = ("survey", "plan", "--year", "2026", "--customers", str(tmp_path / "list.xlsx"))
+    assert run(ws, *args).exit_code == 0
+    zh, en = assert_bilingual(run(ws, *args), 2, "survey plan")
+    assert "--force" in zh and "--force" in en
+
+
 def test_an_unknown_record_for_an_8d(ws: Workspace) -> None:
     zh, en = assert_bilingual(run(ws, "8d", "new", "--from", "R-nothing"), 2, "8d new")
     assert "R-nothing" in zh and "R-nothing" in en
