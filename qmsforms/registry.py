@@ -162,5 +162,6 @@ class FormRegistry:
         """The form with this id; `UsageError` listing the known ids otherwise."""
         if form_id not in self._order:
             known = ", ".join(self._order)
-            raise UsageError(f"unknown form {form_id!r}; known forms: {known}")
+            raise UsageError(f"unknown form {form_id!r}; known forms: {known}",
+                             f"没有表单 {form_id!r};已有的表单:{known}")
         return self._form(form_id)
