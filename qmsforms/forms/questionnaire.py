@@ -14,8 +14,16 @@ import sys
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
+from ..definitions import DefinitionProblem, problems_of
 from ..fields import REQUIRED, input_field
 from .common import FormModel, form_error
 
@@ -141,6 +149,25 @@ def load_questionnaire(path: Path) -> Questionnaire:
         return Questionnaire.model_validate(raw)
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise ValueError(f"{path.name}: {exc}") from exc
+
+
+def read_questionnaire(path: Path) -> Questionnaire | list[DefinitionProblem]:
+    """One questionnaire file, or the problems that disable it (file, line, key, why).
+
+    The problems name the form by the file's ``id`` when it reads as one, else by the file
+    name, so that files of that form are refused with the reason.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return problems_of("questionnaire", path.stem, path, exc, "")
+    form_id = raw.get("id")
+    target = form_id if isinstance(form_id, str) and form_id else path.stem
+    try:
+        return Questionnaire.model_validate(raw)
+    except ValidationError as exc:
+        return problems_of("questionnaire", target, path, exc, text)
 
 
 class QuestionnaireModel(FormModel):

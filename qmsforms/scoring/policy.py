@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..definitions import DefinitionBroken, DefinitionProblem, problems_of
 from ..issues import QmsFormsError
 
 if sys.version_info >= (3, 11):
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 class PolicyError(QmsFormsError, ValueError):
     """A policy file or override is missing or invalid."""
+
+
+class PolicyBroken(DefinitionBroken, PolicyError):
+    """A policy was asked for whose file is broken (what depends on it is disabled)."""
 
 
 class _Strict(BaseModel):
@@ -333,49 +338,71 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
         raise PolicyError(f"{origin}: {exc}") from exc
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, Any] | list[DefinitionProblem]:
+    """A policy file's table, or the problems that disable it."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path.name}: not valid TOML: {exc}") from exc
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return problems_of("policy", path.stem, path, exc, "")
+    if not isinstance(data.get("id"), str):
+        return [DefinitionProblem("policy", path.stem, path.name, None, "id",
+                                  "策略文件缺少 id", "a policy needs an id")]
+    return data
 
 
 class PolicySet:
-    """The policies of a workspace: shipped defaults, the workspace's files, config overrides."""
+    """The policies of a workspace: shipped defaults, the workspace's files, config overrides.
+
+    Every policy is checked as the set is made: a broken one is in `broken` (file, line and
+    key of each problem; ``files`` maps ids to files) and raises `PolicyBroken` when asked
+    for, so only what depends on it stops."""
 
     def __init__(self, raw: Mapping[str, Mapping[str, Any]],
                  overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  monitoring_default: str = "monitoring-000",
-                 customers: Mapping[str, str] | None = None) -> None:
+                 customers: Mapping[str, str] | None = None, *,
+                 files: Mapping[str, Path] | None = None,
+                 broken: Mapping[str, Sequence[DefinitionProblem]] | None = None) -> None:
         self._raw = {k: dict(v) for k, v in raw.items()}
         self._overrides = {k: dict(v) for k, v in (overrides or {}).items()}
         self._cache: dict[tuple[str, str], Policy] = {}
         self.monitoring_default = monitoring_default
         self.customers = {_customer_key(k): v for k, v in (customers or {}).items()}
-        unknown = sorted(set(self._overrides) - set(self._raw))
+        self.broken: dict[str, tuple[DefinitionProblem, ...]] = {
+            k: tuple(v) for k, v in (broken or {}).items()}
+        unknown = sorted(set(self._overrides) - set(self._raw) - set(self.broken))
         if unknown:
             raise PolicyError(f"qmsforms.toml overrides unknown policies: {', '.join(unknown)}")
-        for pid in {monitoring_default, *self.customers.values()}:
+        for pid in list(self._raw):
+            try:
+                self.get(pid)
+            except PolicyError as exc:
+                path = (files or {}).get(pid, Path(f"{pid}.toml"))
+                self.broken[pid] = tuple(problems_of("policy", pid, path, exc))
+        for pid in {monitoring_default, *self.customers.values()} - set(self.broken):
             if self.get(pid).kind != "monitoring":
                 raise PolicyError(f"{pid} is not a monitoring policy")
 
     @classmethod
     def load(cls, folders: Sequence[Path], config: Config) -> PolicySet:
         """Load the policy files in ``folders`` (a later folder's file replaces an earlier one
-        of the same id) with the overrides of ``config``."""
+        of the same id) with the overrides of ``config``; broken files are in `broken`."""
         raw: dict[str, dict[str, Any]] = {}
+        files: dict[str, Path] = {}
+        broken: dict[str, list[DefinitionProblem]] = {}
         for folder in folders:
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.toml")):
                 data = _read_toml(path)
-                pid = data.get("id")
-                if not isinstance(pid, str):
-                    raise PolicyError(f"{path.name}: a policy needs an id")
-                raw[pid] = data
+                if isinstance(data, list):
+                    raw.pop(path.stem, None)
+                    broken[path.stem] = data
+                else:
+                    broken.pop(data["id"], None)
+                    raw[data["id"]], files[data["id"]] = data, path
         return cls(raw, config.policies, config.scoring.monitoring,
-                   config.scoring.customers)
+                   config.scoring.customers, files=files, broken=broken)
 
     def __contains__(self, pid: object) -> bool:
         return pid in self._raw
@@ -384,7 +411,10 @@ class PolicySet:
         return iter(sorted(self._raw))
 
     def get(self, pid: str, extra: Mapping[str, Any] | None = None) -> Policy:
-        """The effective policy ``pid``, with config overrides and then ``extra`` applied."""
+        """The effective policy ``pid``, with config overrides and then ``extra`` applied;
+        `PolicyBroken` when its file is broken."""
+        if pid in self.broken:
+            raise PolicyBroken(pid, self.broken[pid])
         if pid not in self._raw:
             known = ", ".join(sorted(self._raw)) or "none"
             raise PolicyError(f"unknown scoring policy {pid!r} (known: {known})")
