@@ -176,7 +176,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
                + ", ".join(f"{k} {v}" for k, v in found.counts.items())
                + (f"; 最近记录 last record {found.last_record}" if found.last_record else ""))
     for title, entries in (("收件箱 Inbox", found.inbox), ("认领 Claims", found.claims),
-                           ("发件箱 Outbox", found.outbox)):
+                           ("发件箱 Outbox", found.outbox),
+                           ("定义文件 Definitions", found.definitions)):
         click.echo(f"{title}: {len(entries) or '-'}")
         for entry in entries:
             mark = "!" if entry.person else " "

@@ -12,14 +12,17 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
+    TypeAdapter,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -80,6 +83,18 @@ class InputSpec(_Strict):
     choices: dict[str, tuple[str, str]] = Field(default_factory=dict)
     help_zh: str = ""
     help_en: str = ""
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str | None) -> str | None:
+        """A pattern the model's validator cannot build would stop every form, not this one."""
+        if pattern is not None:
+            try:
+                TypeAdapter(Annotated[str, StringConstraints(pattern=pattern)])
+            except Exception as exc:  # pydantic-core's SchemaError carries no public base
+                raise ValueError(f"the pattern is not a valid regular expression: "
+                                 f"{str(exc).splitlines()[-1]}") from exc
+        return pattern
 
 
 class Question(_Strict):

@@ -121,7 +121,7 @@ class Intake:
         self.locks = workspace.state_dir / "locks"
         self.settler = Settler(settle, 10 * settle if quiet is None else quiet)
         self.limits = limits or ReadLimits.of(workspace)
-        workspace.policies  # noqa: B018 - a bad policy stops the intake before any file moves
+        workspace.policies  # noqa: B018 - a bad [scoring] setting stops it before a file moves
         self.ledger: LedgerStore[Any] = open_ledger(workspace, write=True)
         self.reader = ReaderProcess(workspace.root, self.limits)
         self.outbox = OutboxWriter(workspace, self.reader)

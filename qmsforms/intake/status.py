@@ -59,12 +59,13 @@ class IntakeStatus:
     ledger: str = "ok"
     counts: dict[str, int] = field(default_factory=dict)
     last_record: str | None = None
+    definitions: list[Entry] = field(default_factory=list)  # broken definition files
 
     @property
     def needs_person(self) -> bool:
         """Whether anything here waits for a person (``qmsforms status`` exits 1)."""
         return self.ledger != "ok" or any(
-            e.person for e in (*self.inbox, *self.claims, *self.outbox))
+            e.person for e in (*self.inbox, *self.claims, *self.outbox, *self.definitions))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``status --json`` prints this."""
@@ -72,7 +73,8 @@ class IntakeStatus:
                 "counts": self.counts, "last_record": self.last_record,
                 "inbox": [e.to_dict() for e in self.inbox],
                 "claims": [e.to_dict() for e in self.claims],
-                "outbox": [e.to_dict() for e in self.outbox]}
+                "outbox": [e.to_dict() for e in self.outbox],
+                "definitions": [e.to_dict() for e in self.definitions]}
 
 
 STALE_LOCK = 12 * 3600.0  # an editor's lock file older than this is likely left by a crash
@@ -134,7 +136,18 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
     finally:
         if ledger is not None:
             ledger.close()
+    status.definitions = _definitions(ws)
     return status
+
+
+def _definitions(ws: Workspace) -> list[Entry]:
+    """The broken definition files (``qmsforms doctor``), each a thing a person must fix."""
+    from ..doctor import check_definitions
+
+    report = check_definitions(ws)
+    return [Entry(p.where, "definition_broken",
+                  f"{p.message_zh} / {p.message_en}; disables {p.target}", person=True)
+            for p in report.problems]
 
 
 def _claims(ws: Workspace, status: IntakeStatus, ledger: Ledger | None, locks: Path) -> None:
