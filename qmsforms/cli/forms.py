@@ -21,8 +21,7 @@ def forms(ctx: click.Context, as_json: bool) -> None:
     registry = workspace_of(ctx).registry
     rows: list[dict[str, Any]] = [
         {"id": f.id, "revision": f.revision, "title_zh": f.title_zh, "title_en": f.title_en,
-         "natural_key": list(f.natural_key), "broken": False, "problems": []}
-        for f in registry]
+         "natural_key": list(f.natural_key)} for f in registry]
     rows += [{"id": form_id, "broken": True, "problems": [p.to_dict() for p in problems]}
              for form_id, problems in registry.broken.items()]
     if as_json:
@@ -30,7 +29,7 @@ def forms(ctx: click.Context, as_json: bool) -> None:
         return
     width = max(len(r["id"]) for r in rows)
     for r in rows:
-        if r["broken"]:
+        if r.get("broken"):
             where = ", ".join(f"{p['file']}:{p['line'] or '?'} {p['key']}".rstrip()
                               for p in r["problems"])
             click.echo(f"{r['id']:<{width}}  定义有误,已停用 BROKEN, disabled: {where}")

@@ -66,7 +66,7 @@ def test_a_typo_in_one_questionnaire_rejects_only_that_form(ws: Workspace,
     (problem,) = rows["satisfaction-survey"]["problems"]
     assert (problem["file"], problem["line"], problem["key"]) == (
         "satisfaction-survey.toml", line, "questions[1].wieght")
-    assert rows["shipping-list"]["broken"] is False
+    assert "broken" not in rows["shipping-list"]
     assert "satisfaction-survey" in run(ws, "forms").stdout
 
     doctor = run(ws, "doctor", "--json")
