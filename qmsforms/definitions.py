@@ -68,6 +68,36 @@ class DefinitionProblem:
         return f"{self.where}: {self.message_zh} / {self.message_en}"
 
 
+class DefinitionFiles:
+    """The definition files in some folders, to notice when one was edited, added or removed
+    (a long-running intake reads them again then: a fixed typo takes effect at once)."""
+
+    def __init__(self, folders: Sequence[Path]) -> None:
+        self.folders = list(folders)
+        self._seen = self._stamp()
+
+    def _stamp(self) -> tuple[tuple[str, int, int], ...]:
+        found = []
+        for folder in self.folders:
+            try:
+                paths = sorted(folder.glob("*.toml"))
+            except OSError:
+                continue
+            for path in paths:
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                found.append((str(path), st.st_mtime_ns, st.st_size))
+        return tuple(found)
+
+    def changed(self) -> bool:
+        """Whether any file changed since the last look (or since made)."""
+        stamp = self._stamp()
+        changed, self._seen = stamp != self._seen, stamp
+        return changed
+
+
 class DefinitionBroken(QmsFormsError):
     """A form or policy was asked for whose definition file is broken."""
 
