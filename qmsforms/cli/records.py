@@ -30,7 +30,7 @@ def records(ctx: click.Context, form_id: str | None, customer: str | None,
     from ..intake import open_ledger
 
     ws = workspace_of(ctx)
-    if form_id is not None:
+    if form_id is not None and form_id not in ws.registry.broken:  # its records still list
         ws.registry.get(form_id)
     with open_ledger(ws) as ledger:
         rows = ledger.records(form_id, customer, latest_only=not all_revisions,
