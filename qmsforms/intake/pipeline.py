@@ -320,8 +320,9 @@ class Intake:
         if row is None:
             assert existing is not None
             self.outbox.duplicate(claim, location)
+            notes = ("duplicate_of_voided",) if existing.voided else ()
             return Outcome(claim.claim_id, claim.name, "duplicate", location, form.id,
-                           existing.record_id)
+                           existing.record_id, notes=notes)
         self.outbox.record(claim, row)
         return Outcome(claim.claim_id, claim.name, "record", row.path, form.id, row.record_id,
                        row.supersedes, notes=row.notes)

@@ -69,6 +69,10 @@ def test_a_voided_record_stays_but_no_longer_counts(ws: Workspace, make_filled: 
     assert unknown.exit_code == 2 and "Traceback" not in unknown.output
     assert run(ws, "records", "void", wrong).exit_code == 2  # --reason is required
 
+    # the voided file itself, sent again byte for byte, is still that record: said so
+    (same,) = process(ws, november)
+    assert (same["outcome"], same["record_id"], same["notes"]) == (
+        "duplicate", wrong, ["duplicate_of_voided"])
     # the corrected November sheet comes in: an ordinary new record, not a revision
     corrected = make_filled("satisfaction-monitoring", month="2026-11", performance_rate=97)
     (outcome,) = process(ws, corrected)
