@@ -9,6 +9,7 @@ found in the file's text (`line_of`), and a message in Chinese and English.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from .issues import Code, Issue, QmsFormsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 _ZH_BY_TYPE = {
     "extra_forbidden": "未知的键(拼写错误?)",
@@ -152,12 +158,29 @@ def line_of(text: str, loc: Sequence[str | int]) -> int | None:
             best = start = sections[i][2]
             end = sections[i + 1][2] - 1 if i + 1 < len(sections) else len(lines)
             continue
+        if any(table[:len(path)] == path for table, _, _ in sections):
+            continue  # a dotted table name: [policies.monitoring-000]
         pattern = _key_re(part)
         hit = next((n for n in range(start, end) if pattern.match(lines[n])), None)
         if hit is None:
             return best
         best, start = hit + 1, hit + 1
     return best
+
+
+def read_toml(kind: str, path: Path) -> tuple[dict[str, Any], str] | list[DefinitionProblem]:
+    """A definition file's table and its text, or the problems that disable it (unreadable,
+    not TOML, or without an ``id``); the problems then name the file's stem as what they
+    disable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return problems_of(kind, path.stem, path, exc, "")
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        return [DefinitionProblem(kind, path.stem, path.name, line_of(text, ("id",)), "id",
+                                  "缺少 id(用引号括起的文本)", "needs an id (quoted text)")]
+    return data, text
 
 
 def _key(loc: Sequence[str | int]) -> str:
@@ -168,8 +191,10 @@ def _key(loc: Sequence[str | int]) -> str:
 
 
 def problems_of(kind: str, target: str, path: Path, exc: Exception,
-                text: str | None = None) -> list[DefinitionProblem]:
-    """The problems the error ``exc`` (raised reading ``path``) stands for, one per error."""
+                text: str | None = None, prefix: tuple[str, ...] = ()) -> list[DefinitionProblem]:
+    """The problems the error ``exc`` (raised reading ``path``) stands for, one per error;
+    ``prefix`` is where in ``path`` the validated table sits (``policies.<id>`` of
+    ``qmsforms.toml``)."""
     if text is None:
         try:
             text = path.read_text(encoding="utf-8")
@@ -181,7 +206,7 @@ def problems_of(kind: str, target: str, path: Path, exc: Exception,
     if isinstance(cause, ValidationError):
         out = []
         for err in cause.errors():
-            loc = tuple(err["loc"])
+            loc = (*prefix, *err["loc"])
             en = str(err["msg"]).removeprefix("Value error, ")
             zh = _ZH_BY_TYPE.get(err["type"]) or f"取值无效({en})"
             out.append(DefinitionProblem(kind, target, path.name, line_of(text, loc),

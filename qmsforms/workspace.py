@@ -76,7 +76,8 @@ class Workspace:
         from .scoring.policy import PolicySet  # scoring loads when first needed
 
         return PolicySet.load([package_defaults() / "schemas" / "policies",
-                               self.schemas_dir / "policies"], self.config)
+                               self.schemas_dir / "policies"], self.config,
+                              self.root / CONFIG_NAME)
 
     def template_path(self, form_id: str, lang: str, suffix: str = ".xlsx") -> Path | None:
         """The workspace's template for a form and language, or None to build from definition."""

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..definitions import DefinitionProblem, problems_of
+from ..definitions import DefinitionProblem, problems_of, read_toml
 from ..fields import REQUIRED, input_field
 from .common import FormModel, form_error
 
@@ -167,22 +167,15 @@ def load_questionnaire(path: Path) -> Questionnaire:
 
 
 def read_questionnaire(path: Path) -> Questionnaire | list[DefinitionProblem]:
-    """One questionnaire file, or the problems that disable it (file, line, key, why).
-
-    The problems name the form by the file's ``id`` when it reads as one, else by the file
-    name, so that files of that form are refused with the reason.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return problems_of("questionnaire", path.stem, path, exc, "")
-    form_id = raw.get("id")
-    target = form_id if isinstance(form_id, str) and form_id else path.stem
+    """One questionnaire file, or the problems that disable its form (file, line, key, why)."""
+    found = read_toml("questionnaire", path)
+    if isinstance(found, list):
+        return found
+    raw, text = found
     try:
         return Questionnaire.model_validate(raw)
     except ValidationError as exc:
-        return problems_of("questionnaire", target, path, exc, text)
+        return problems_of("questionnaire", raw["id"], path, exc, text)
 
 
 class QuestionnaireModel(FormModel):

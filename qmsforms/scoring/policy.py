@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,13 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..definitions import DefinitionBroken, DefinitionProblem, problems_of
+from ..config import CONFIG_NAME
+from ..definitions import DefinitionBroken, DefinitionProblem, problems_of, read_toml
 from ..issues import QmsFormsError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -338,16 +333,12 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
         raise PolicyError(f"{origin}: {exc}") from exc
 
 
-def _read_toml(path: Path) -> dict[str, Any] | list[DefinitionProblem]:
-    """A policy file's table, or the problems that disable it."""
+def _reads(raw: Mapping[str, Any]) -> bool:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return problems_of("policy", path.stem, path, exc, "")
-    if not isinstance(data.get("id"), str):
-        return [DefinitionProblem("policy", path.stem, path.name, None, "id",
-                                  "策略文件缺少 id", "a policy needs an id")]
-    return data
+        parse_policy(raw)
+    except PolicyError:
+        return False
+    return True
 
 
 class PolicySet:
@@ -376,31 +367,37 @@ class PolicySet:
         for pid in list(self._raw):
             try:
                 self.get(pid)
-            except PolicyError as exc:
-                path = (files or {}).get(pid, Path(f"{pid}.toml"))
-                self.broken[pid] = tuple(problems_of("policy", pid, path, exc))
+            except PolicyError as exc:  # blamed on qmsforms.toml when the file alone reads
+                blame = bool(self._overrides.get(pid)) and _reads(self._raw[pid])
+                name = CONFIG_NAME if blame else pid
+                path = (files or {}).get(name, Path(name if blame else f"{pid}.toml"))
+                self.broken[pid] = tuple(problems_of(
+                    "policy", pid, path, exc, None if name in (files or {}) else "",
+                    ("policies", pid) if blame else ()))
         for pid in {monitoring_default, *self.customers.values()} - set(self.broken):
             if self.get(pid).kind != "monitoring":
                 raise PolicyError(f"{pid} is not a monitoring policy")
 
     @classmethod
-    def load(cls, folders: Sequence[Path], config: Config) -> PolicySet:
+    def load(cls, folders: Sequence[Path], config: Config,
+             config_file: Path | None = None) -> PolicySet:
         """Load the policy files in ``folders`` (a later folder's file replaces an earlier one
-        of the same id) with the overrides of ``config``; broken files are in `broken`."""
+        of the same id) with the overrides of ``config`` (read from ``config_file``)."""
         raw: dict[str, dict[str, Any]] = {}
-        files: dict[str, Path] = {}
+        files: dict[str, Path] = {CONFIG_NAME: config_file} if config_file else {}
         broken: dict[str, list[DefinitionProblem]] = {}
         for folder in folders:
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.toml")):
-                data = _read_toml(path)
-                if isinstance(data, list):
+                found = read_toml("policy", path)
+                if isinstance(found, list):
                     raw.pop(path.stem, None)
-                    broken[path.stem] = data
+                    broken[path.stem] = found
                 else:
-                    broken.pop(data["id"], None)
-                    raw[data["id"]], files[data["id"]] = data, path
+                    pid = found[0]["id"]
+                    broken.pop(pid, None)
+                    raw[pid], files[pid] = found[0], path
         return cls(raw, config.policies, config.scoring.monitoring,
                    config.scoring.customers, files=files, broken=broken)
 

@@ -181,3 +181,13 @@ def test_a_broken_policy_file_disables_only_that_policy(ws: Workspace) -> None:
         policies.get("automotive-qdo")
     assert raised.value.problems == (typo,)
     assert policies.monitoring("华东汽车").id == "monitoring-000"
+
+
+def test_a_bad_override_in_qmsforms_toml_is_blamed_on_it(ws: Workspace) -> None:
+    policies = add_config(ws, '[policies.monitoring-000]\ndecimals = "two"').policies
+    (problem,) = policies.broken["monitoring-000"]
+    text = (ws.root / "qmsforms.toml").read_text(encoding="utf-8")
+    line = text[:text.index('decimals = "two"')].count("\n") + 1
+    assert (problem.file, problem.line, problem.key) == (
+        "qmsforms.toml", line, "policies.monitoring-000.decimals")
+    assert "automotive-qdo" not in policies.broken
