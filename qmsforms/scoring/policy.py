@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -335,18 +335,15 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
 
 def _reads(raw: Mapping[str, Any]) -> bool:
     try:
-        parse_policy(raw)
+        return bool(parse_policy(raw))
     except PolicyError:
         return False
-    return True
 
 
 class PolicySet:
     """The policies of a workspace: shipped defaults, the workspace's files, config overrides.
-
-    Every policy is checked as the set is made: a broken one is in `broken` (file, line and
-    key of each problem; ``files`` maps ids to files) and raises `PolicyBroken` when asked
-    for, so only what depends on it stops."""
+    Each is checked as the set is made: a broken one is in `broken` (file, line, key; ``files``
+    maps ids to files) and raises `PolicyBroken` when asked for; nothing else stops."""
 
     def __init__(self, raw: Mapping[str, Mapping[str, Any]],
                  overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -408,8 +405,7 @@ class PolicySet:
         return iter(sorted(self._raw))
 
     def get(self, pid: str, extra: Mapping[str, Any] | None = None) -> Policy:
-        """The effective policy ``pid``, with config overrides and then ``extra`` applied;
-        `PolicyBroken` when its file is broken."""
+        """The effective policy ``pid`` with overrides, then ``extra``; `PolicyBroken` if broken."""
         if pid in self.broken:
             raise PolicyBroken(pid, self.broken[pid])
         if pid not in self._raw:
@@ -423,9 +419,15 @@ class PolicySet:
             self._cache[key] = parse_policy(raw, pid)
         return self._cache[key]
 
+    master: Callable[[str], str | None] | None = None
+    """The customer master's policy for a customer (its own, or the automotive policy when it
+    is automotive), set by the workspace; it wins over ``[scoring.customers]``."""
+
     def monitoring(self, customer: str | None = None) -> MonitoringPolicy:
-        """The monitoring policy that scores ``customer`` (the configured default otherwise)."""
-        pid = self.customers.get(_customer_key(customer or ""), self.monitoring_default)
+        """The monitoring policy that scores ``customer``: the customer master's, else
+        ``[scoring.customers]``'s, else the configured default."""
+        pid = ((self.master(customer) if self.master and customer else None)
+               or self.customers.get(_customer_key(customer or ""), self.monitoring_default))
         policy = self.get(pid)
         assert isinstance(policy, MonitoringPolicy)
         return policy
