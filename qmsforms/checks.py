@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .customers.records import match_report
+from .definitions import DefinitionBroken, definition_issue
 from .extraction import Loc, Where
 from .identity import Identity, fingerprint
 from .issues import Code, Issue, Report
@@ -130,6 +131,9 @@ def identify(identity: Identity | None, workspace: Workspace, report: Report,
         return None, False
     report.form, report.revision = identity.form, identity.revision
     report.instance_id = identity.instance_id or None
+    if identity.form in workspace.registry.broken:
+        report.add(definition_issue(identity.form, workspace.registry.broken[identity.form]))
+        return None, False
     if identity.form not in workspace.registry:
         report.add(Issue.make(Code.UNKNOWN_FORM, value=identity.form))
         return None, False
@@ -164,7 +168,10 @@ def conclude(form: FormDef, values: dict[str, Any], report: Report, workspace: W
     score = scorer(form)
     if score is None:
         return
-    scores, issues = score(form, report.data or {}, workspace, locate)
+    try:
+        scores, issues = score(form, report.data or {}, workspace, locate)
+    except DefinitionBroken as broken:  # its scoring policy: only this form stops
+        scores, issues = None, [definition_issue(form.id, broken.problems)]
     report.add(retag(issues))
     if report.errors:
         report.data = None

@@ -102,6 +102,10 @@ class Code(Enum):
         "The file carries no qmsforms form identity; it was not issued as a controlled "
         "form. Fill in an issued blank.")
     UNKNOWN_FORM = Detail("error", "未知的表单类型 {value}。", "Unknown form id {value}.")
+    FORM_DEFINITION_BROKEN = Detail(
+        "error", "表单 {form} 的定义文件有误,暂停接收此表单:{detail_zh}。请管理员修正(qmsforms doctor 列出问题)后重新提交。",
+        "The definition of form {form} is broken, so the form is not accepted for now: "
+        "{detail}. Once the administrator fixes it (qmsforms doctor lists it), resubmit.")
     UNKNOWN_REVISION = Detail("error", "表单 {form} 没有版本 {value}。",
                               "Form {form} has no revision {value}.")
     OBSOLETE_REVISION = Detail(

@@ -20,9 +20,11 @@ from typing import Any
 from openpyxl import load_workbook
 
 from .blanks import issue_blank
+from .config import CONFIG_NAME
 from .excel.binding import workbook_names
 from .excel.fill import fill_workbook
 from .intake import Intake, Outcome, open_ledger
+from .issues import UsageError
 from .reports import save_complaints, save_satisfaction
 from .scoring import YearSummary, split_results, year_summary
 from .workspace import Workspace, init_workspace
@@ -145,10 +147,36 @@ def _configure(ws: Workspace) -> Workspace:
     return Workspace(ws.root)
 
 
+def _refuse_existing(target: Path) -> None:
+    """The demo writes sample records, configuration and files: only into a new folder.
+
+    Not only a workspace with records is refused: the demo would also append its customer to
+    any ``qmsforms.toml``, drop files into any inbox and mix its folders with whatever a
+    folder holds, so an existing folder is used only when it is empty.
+    """
+    if not os.path.lexists(target):
+        return
+    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        return
+    what_zh, what_en = "不是空文件夹", "is not an empty folder"
+    if (target / CONFIG_NAME).exists() or (target / ".qmsforms").exists():
+        what_zh, what_en = "是一个已有的 qmsforms 工作区", "is an existing qmsforms workspace"
+    raise UsageError(f"演示不会写入已有的文件夹或工作区:{target} {what_zh}。"
+                     "请用 --dir 指定一个新的文件夹。"
+                     f" / the demo never writes into an existing folder or workspace: {target} "
+                     f"{what_en}; pick a new folder with --dir.")
+
+
 def run_demo(root: str | os.PathLike[str] | None = None) -> DemoResult:
-    """Create a workspace at ``root`` (default: a new timestamped folder) and run through it."""
+    """Create a workspace at ``root`` (default: a new timestamped folder) and run through it.
+
+    ``root`` must not exist or be an empty folder (`UsageError` otherwise): the demo adds
+    sample records and configuration, which must never land in a real workspace.
+    """
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    ws = _configure(init_workspace(root or Path.cwd() / f"qmsforms-demo-{stamp}"))
+    target = Path(root) if root is not None else Path.cwd() / f"qmsforms-demo-{stamp}"
+    _refuse_existing(target)
+    ws = _configure(init_workspace(target))
     result = DemoResult(root=ws.root)
     blanks, inbox = ws.root / "blanks", ws.inbox
     for form in ws.registry:

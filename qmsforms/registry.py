@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,11 +13,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from .definitions import DefinitionBroken, DefinitionProblem
 from .fields import FieldSpec, specs_of
 from .issues import UsageError
 
 if TYPE_CHECKING:
     from .forms.questionnaire import Questionnaire
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,28 +115,50 @@ class FormRegistry:
         self._built: dict[str, FormDef] = {}
 
     @cached_property
-    def _questionnaires(self) -> dict[str, Questionnaire]:
+    def _loaded(self) -> tuple[dict[str, Questionnaire], dict[str, tuple[DefinitionProblem, ...]]]:
+        """The questionnaires that read, and the problems of those that did not, by form id.
+
+        A broken file disables its own form only (and replaces a shipped one of the same
+        name: the workspace meant its own definition, so the shipped one is not used instead).
+        """
         found = {}
         for folder in self.folders:
             if folder.is_dir():
                 for path in sorted(folder.glob("*.toml")):
                     found[path.stem] = path
         if not found:
-            return {}
-        from .forms.questionnaire import load_questionnaire
+            return {}, {}
+        from .forms.questionnaire import read_questionnaire
 
         out: dict[str, Questionnaire] = {}
+        broken: dict[str, tuple[DefinitionProblem, ...]] = {}
         for path in found.values():
-            q = load_questionnaire(path)
-            out[q.id] = q
-        return out
+            q = read_questionnaire(path)
+            if isinstance(q, list):
+                target = q[0].target
+                broken[target] = broken.get(target, ()) + tuple(q)
+                out.pop(target, None)
+                log.info("%s", DefinitionBroken(target, q))
+            else:
+                out[q.id] = q
+                broken.pop(q.id, None)
+        return out, broken
+
+    @property
+    def _questionnaires(self) -> dict[str, Questionnaire]:
+        return self._loaded[0]
+
+    @property
+    def broken(self) -> dict[str, tuple[DefinitionProblem, ...]]:
+        """Form id -> the problems of its broken definition file (the form is disabled)."""
+        return self._loaded[1]
 
     @cached_property
     def _order(self) -> list[str]:
         """Every form id in registry order (a replaced built-in keeps its place)."""
         ids = dict.fromkeys(b.id for b in BUILTIN)
         ids.update(dict.fromkeys(self._questionnaires))
-        return list(ids)
+        return [form_id for form_id in ids if form_id not in self.broken]
 
     def _form(self, form_id: str) -> FormDef:
         form = self._built.get(form_id)
@@ -159,7 +185,10 @@ class FormRegistry:
         return list(self._order)
 
     def get(self, form_id: str) -> FormDef:
-        """The form with this id; `UsageError` listing the known ids otherwise."""
+        """The form with this id; `DefinitionBroken` when its definition file is broken,
+        `UsageError` listing the known ids otherwise."""
+        if form_id in self.broken:
+            raise DefinitionBroken(form_id, self.broken[form_id])
         if form_id not in self._order:
             known = ", ".join(self._order)
             raise UsageError(f"unknown form {form_id!r}; known forms: {known}",

@@ -77,7 +77,8 @@ class Workspace:
         from .scoring.policy import PolicySet  # scoring loads when first needed
 
         policies = PolicySet.load([package_defaults() / "schemas" / "policies",
-                                   self.schemas_dir / "policies"], self.config)
+                                   self.schemas_dir / "policies"], self.config,
+                                  self.root / CONFIG_NAME)
         policies.master = lambda customer: master_policy(self, customer)
         return policies
 

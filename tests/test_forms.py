@@ -246,3 +246,32 @@ def test_service_evaluation_scores_one_to_ten(repo_ws: Workspace) -> None:
     assert {(s.minimum, s.maximum) for s in scored} == {(1, 10)}
     impressions = [s for s in form.fields if s.kind == "ticks"]
     assert len(impressions) == 7 and all(len(s.levels) == 4 for s in impressions)
+
+
+def test_a_broken_questionnaire_names_file_line_and_key(tmp_path: Path) -> None:
+    from qmsforms.definitions import line_of
+    from qmsforms.forms.questionnaire import read_questionnaire
+    from qmsforms.registry import FormRegistry
+
+    shipped = Path(__file__).resolve().parents[1] / "schemas" / "questionnaires"
+    text = (shipped / "service-evaluation.toml").read_text(encoding="utf-8")
+    second = text.index("[[questions]]", text.index("[[questions]]") + 1)
+    at = text.index("\nzh = ", second) + 1
+    broken = text[:at] + "z" + text[at:]  # the second question's zh becomes zzh
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    (folder / "service-evaluation.toml").write_text(broken, encoding="utf-8")
+    problems = read_questionnaire(folder / "service-evaluation.toml")
+    assert isinstance(problems, list)
+    line = text.count("\n", 0, at) + 1
+    assert sorted((p.line, p.key) for p in problems) == sorted([
+        (line, "questions[2].zzh"), (text.count("\n", 0, second) + 1, "questions[2].zh")])
+    assert {p.target for p in problems} == {"service-evaluation"}
+
+    registry = FormRegistry([shipped, folder])
+    assert "service-evaluation" not in registry and "satisfaction-survey" in registry
+    assert set(registry.broken) == {"service-evaluation"}
+    assert "service-evaluation" not in [f.id for f in registry]
+    assert line_of('a = 1\n[b]\nc = 2\n[[d]]\ne = 1\n[[d]]\ne = 2\n', ("d", 1, "e")) == 7
+    assert line_of('a = 1\n[b]\nc = 2\n', ("b", "x")) == 2
+    assert line_of('a = 1\n', ("z",)) is None

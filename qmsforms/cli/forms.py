@@ -4,6 +4,7 @@ blanks."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,15 +17,24 @@ from .show import echo_report
 @json_option
 @click.pass_context
 def forms(ctx: click.Context, as_json: bool) -> None:
-    """List the form ids, titles and current revisions."""
+    """List the form ids, titles and current revisions, and the forms whose definition file
+    is broken (disabled until it is fixed; ``qmsforms doctor`` says where)."""
     registry = workspace_of(ctx).registry
-    rows = [{"id": f.id, "revision": f.revision, "title_zh": f.title_zh, "title_en": f.title_en,
-             "natural_key": list(f.natural_key)} for f in registry]
+    rows: list[dict[str, Any]] = [
+        {"id": f.id, "revision": f.revision, "title_zh": f.title_zh, "title_en": f.title_en,
+         "natural_key": list(f.natural_key)} for f in registry]
+    rows += [{"id": form_id, "broken": True, "problems": [p.to_dict() for p in problems]}
+             for form_id, problems in registry.broken.items()]
     if as_json:
         print_json(rows)
         return
     width = max(len(r["id"]) for r in rows)
     for r in rows:
+        if r.get("broken"):
+            where = ", ".join(f"{p['file']}:{p['line'] or '?'} {p['key']}".rstrip()
+                              for p in r["problems"])
+            click.echo(f"{r['id']:<{width}}  定义有误,已停用 BROKEN, disabled: {where}")
+            continue
         click.echo(f"{r['id']:<{width}}  rev {r['revision']:<3} {r['title_zh']}  {r['title_en']}")
 
 

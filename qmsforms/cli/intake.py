@@ -185,6 +185,8 @@ _STATE_LABEL = {
 _SECTION_TITLE = {
     "watchers": "监视进程 Watchers", "inbox": "收件箱 Inbox", "claims": "认领 Claims",
     "rejections": "待重新提交的拒收 Rejections not sent again", "outbox": "发件箱 Outbox",
+    "customers": "待跟进的客户 Customers to follow up",
+    "definitions": "定义文件 Definitions",
 }
 
 

@@ -9,23 +9,32 @@ import click
 from .options import json_option, pad, print_json, workspace_of
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--form", "form_id", default=None, help="Only records of this form.")
 @click.option("--customer", default=None, help="Only records whose customer contains this.")
 @click.option("--all", "all_revisions", is_flag=True,
-              help="Include superseded revisions (default: the latest revision of each).")
+              help="Include superseded revisions and voided records (default: the latest "
+                   "revision of each, none voided).")
+@click.option("--voided", is_flag=True, help="Include voided records (marked VOID).")
 @json_option
 @click.pass_context
 def records(ctx: click.Context, form_id: str | None, customer: str | None,
-            all_revisions: bool, as_json: bool) -> None:
-    """List the records in the ledger."""
+            all_revisions: bool, voided: bool, as_json: bool) -> None:
+    """List the records in the ledger; ``records void`` voids one.
+
+    \b
+    台账中的记录;作废的记录默认不列出(--voided 或 --all 列出)。
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from ..intake import open_ledger
 
     ws = workspace_of(ctx)
-    if form_id is not None:
+    if form_id is not None and form_id not in ws.registry.broken:  # its records still list
         ws.registry.get(form_id)
     with open_ledger(ws) as ledger:
-        rows = ledger.records(form_id, customer, latest_only=not all_revisions)
+        rows = ledger.records(form_id, customer, latest_only=not all_revisions,
+                              voided=voided or all_revisions)
         links = [ledger.links(r) for r in rows]
     if as_json:
         print_json([{**r.to_dict(), "links": link} for r, link in zip(rows, links,
@@ -33,9 +42,49 @@ def records(ctx: click.Context, form_id: str | None, customer: str | None,
         return
     for r, link in zip(rows, links, strict=True):
         key = " ".join(str(v) for v in r.natural_key.values())
+        void = (f"  VOID 已作废 {r.voided['at']} {r.voided['by']}: {r.voided['reason']}"
+                if r.voided else "")
         click.echo(f"{r.record_id}  {r.form:<24} {pad(key, 36)}{_status(r.scores, link)}"
-                   + (f"  supersedes {r.supersedes}" if r.supersedes else ""))
+                   + (f"  supersedes {r.supersedes}" if r.supersedes else "") + void)
     click.echo(f"{len(rows)} records")
+
+
+@records.command("void")
+@click.argument("record_id")
+@click.option("--reason", required=True, help="Why the record does not count (kept with it).")
+@click.option("--by", "by", default=None,
+              help="Who voids it (default: the user running the command).")
+@json_option
+@click.pass_context
+def records_void(ctx: click.Context, record_id: str, reason: str, by: str | None,
+                 as_json: bool) -> None:
+    """Void RECORD_ID: it stays in the ledger with who, when and why, its outbox files stay,
+    and every report leaves it out. A later file with its natural key is recorded normally.
+
+    \b
+    作废一条记录:记录连同作废人、时间和原因保留在台账中,发件箱文件保留,所有报表不再计入。
+    """
+    from ..intake import open_ledger
+
+    if not reason.strip():
+        raise click.UsageError("作废需要写明原因 / --reason must say why", ctx)
+    with open_ledger(workspace_of(ctx), write=True) as ledger:
+        row = ledger.void(record_id, reason.strip(), by or _user())
+    if as_json:
+        print_json(row.to_dict())
+        return
+    assert row.voided is not None
+    click.echo(f"已作废 VOIDED {row.record_id} ({row.form}) {row.voided['at']} "
+               f"by {row.voided['by']}: {row.voided['reason']}")
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a service account without a passwd entry)
+        return "unknown"
 
 
 @click.group("ledger")

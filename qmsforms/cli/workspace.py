@@ -22,9 +22,14 @@ def init(directory: Path) -> None:
 
 @click.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Workspace to create for the demo (default: a new qmsforms-demo-* folder).")
+              help="A new (or empty) folder for the demo's workspace (default: a new "
+                   "qmsforms-demo-* folder); an existing workspace is refused.")
 def demo(directory: Path | None) -> None:
-    """A complete run on generated sample data, in a fresh workspace."""
+    """A complete run on generated sample data, in a fresh workspace.
+
+    The demo never writes into an existing folder or workspace: --dir must be new or empty
+    (exit 2 otherwise).
+    """
     from ..demo import run_demo
 
     result = run_demo(directory)

@@ -12,10 +12,21 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from ..definitions import DefinitionProblem, problems_of, read_toml
 from ..fields import REQUIRED, input_field
 from .common import FormModel, form_error
 
@@ -72,6 +83,18 @@ class InputSpec(_Strict):
     choices: dict[str, tuple[str, str]] = Field(default_factory=dict)
     help_zh: str = ""
     help_en: str = ""
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str | None) -> str | None:
+        """A pattern the model's validator cannot build would stop every form, not this one."""
+        if pattern is not None:
+            try:
+                TypeAdapter(Annotated[str, StringConstraints(pattern=pattern)])
+            except Exception as exc:  # pydantic-core's SchemaError carries no public base
+                raise ValueError(f"the pattern is not a valid regular expression: "
+                                 f"{str(exc).splitlines()[-1]}") from exc
+        return pattern
 
 
 class Question(_Strict):
@@ -141,6 +164,18 @@ def load_questionnaire(path: Path) -> Questionnaire:
         return Questionnaire.model_validate(raw)
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise ValueError(f"{path.name}: {exc}") from exc
+
+
+def read_questionnaire(path: Path) -> Questionnaire | list[DefinitionProblem]:
+    """One questionnaire file, or the problems that disable its form (file, line, key, why)."""
+    found = read_toml("questionnaire", path)
+    if isinstance(found, list):
+        return found
+    raw, text = found
+    try:
+        return Questionnaire.model_validate(raw)
+    except ValidationError as exc:
+        return problems_of("questionnaire", raw["id"], path, exc, text)
 
 
 class QuestionnaireModel(FormModel):

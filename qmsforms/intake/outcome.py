@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..issues import Code, QmsFormsError
+from ..issues import Code, Issue, QmsFormsError, Report
 from .ledger import LedgerError
-from .reader import ReaderUnavailable
+from .reader import ReaderUnavailable, refusal
 
 POISON = (Code.READ_TIMEOUT, Code.READ_MEMORY, Code.READER_CRASHED, Code.PROCESSING_FAILED)
 """The codes of a file refused because its reads failed every attempt."""
@@ -41,6 +41,18 @@ def blocked_by(exc: BaseException) -> Blocked | None:
         where = f" ({exc.filename})" if exc.filename else ""
         return Blocked(f"{exc.strerror or exc}{where}")
     return None
+
+
+def poison_report(name: str, attempt: dict[str, Any] | None) -> Report:
+    """The rejection of a file its reader could not finish, after every attempt."""
+    last = (attempt or {}).get("last_error") or ""
+    code_name, _, detail = last.partition(": ")
+    code = Code.__members__.get(code_name)
+    if code not in POISON:
+        code, detail = Code.PROCESSING_FAILED, last or "interrupted while reading"
+    assert code is not None
+    count = (attempt or {}).get("count", 0)
+    return refusal(name, Issue.make(code, detail=detail, attempts=count))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..customers.follow_up import record_notes
+from ..definitions import DefinitionFiles
 from ..issues import Code, Issue, Report, UsageError
 from ..registry import FormDef
 from ..safe_text import safe_filename
@@ -52,7 +53,7 @@ from .files import (
 from .ledger import FileRow, LedgerStore, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
-from .outcome import POISON, Blocked, Outcome, ProcessResult, blocked_by
+from .outcome import Blocked, Outcome, ProcessResult, blocked_by, poison_report
 from .outputs import copy_file, fsync_dir, remove_parts
 from .reader import (
     ReaderProcess,
@@ -92,18 +93,6 @@ _KIND_ZH = {"pipe": "管道 pipe", "socket": "套接字 socket", "device": "设�
             "folder": "文件夹 folder", "missing": "不存在 missing"}
 
 
-def _poison_report(name: str, attempt: dict[str, Any] | None) -> Report:
-    """The rejection of a file its reader could not finish, after every attempt."""
-    last = (attempt or {}).get("last_error") or ""
-    code_name, _, detail = last.partition(": ")
-    code = Code.__members__.get(code_name)
-    if code not in POISON:
-        code, detail = Code.PROCESSING_FAILED, last or "interrupted while reading"
-    assert code is not None
-    count = (attempt or {}).get("count", 0)
-    return refusal(name, Issue.make(code, detail=detail, attempts=count))
-
-
 class Intake:
     """Processes files of one workspace's inbox into its outbox and ledger.
 
@@ -122,7 +111,9 @@ class Intake:
         self.locks = workspace.state_dir / "locks"
         self.settler = Settler(settle, 10 * settle if quiet is None else quiet)
         self.limits = limits or ReadLimits.of(workspace)
-        workspace.policies  # noqa: B018 - a bad policy stops the intake before any file moves
+        workspace.policies  # noqa: B018 - a bad [scoring] setting stops it before a file moves
+        self.definitions = DefinitionFiles([workspace.schemas_dir / "questionnaires",
+                                            workspace.schemas_dir / "policies"])
         self.ledger: LedgerStore[Any] = open_ledger(workspace, write=True)
         self.reader = ReaderProcess(workspace.root, self.limits)
         self.outbox = OutboxWriter(workspace, self.reader)
@@ -153,6 +144,15 @@ class Intake:
         self.locks.mkdir(parents=True, exist_ok=True)
         self.ws.outbox.mkdir(parents=True, exist_ok=True)
 
+    def _fresh_definitions(self) -> None:
+        """Definition files edited since they were read (a typo fixed, a form disabled) are
+        read again, here and by a new reader child, before the next file."""
+        if self.definitions.changed():
+            log.info("定义文件已更改,重新读取 / definition files changed; reading them again")
+            for name in ("registry", "policies"):
+                self.ws.__dict__.pop(name, None)  # the workspace's cached properties
+            self.reader.close()
+
     def display(self, path: Path) -> str:
         """The name of an inbox entry as people read it: its path below the inbox."""
         try:
@@ -172,6 +172,7 @@ class Intake:
         """
         try:
             self._folders()
+            self._fresh_definitions()
             kind = kind_of(path)
             if copy and kind == "link":  # named on the command line: the person meant it
                 path, kind = path.resolve(), kind_of(path.resolve())
@@ -211,6 +212,7 @@ class Intake:
         """
         try:
             self._folders()
+            self._fresh_definitions()
         except OSError as exc:
             raise blocked_by(exc) or exc from exc
         return self.recovery.run()
@@ -250,7 +252,7 @@ class Intake:
         while True:
             count = self.ledger.begin_attempt(claim.claim_id, claim.name)
             if count > self.limits.attempts:
-                return _poison_report(claim.name, self.ledger.attempt(claim.claim_id))
+                return poison_report(claim.name, self.ledger.attempt(claim.claim_id))
             try:
                 report = self.reader.validate(claim.path, claim.name, self.today)
             except ReadInterrupted:  # asked to stop: not the file's fault
@@ -319,8 +321,9 @@ class Intake:
         if row is None:
             assert existing is not None
             self.outbox.duplicate(claim, location)
+            notes = ("duplicate_of_voided",) if existing.voided else ()
             return Outcome(claim.claim_id, claim.name, "duplicate", location, form.id,
-                           existing.record_id)
+                           existing.record_id, notes=notes)
         self.outbox.record(claim, row)
         return Outcome(claim.claim_id, claim.name, "record", row.path, form.id, row.record_id,
                        row.supersedes, notes=row.notes)

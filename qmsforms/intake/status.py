@@ -31,7 +31,8 @@ from .waiting import lock_state, stamp, why_waiting
 MIN_FREE_MB = 200
 """Free space below this on the outbox's or the ledger's disk needs a person."""
 
-SECTIONS = ("watchers", "inbox", "claims", "rejections", "outbox", "customers")
+SECTIONS = ("watchers", "inbox", "claims", "rejections", "outbox", "customers",
+            "definitions")
 """The sections every status has, in the order they are shown."""
 
 
@@ -135,7 +136,18 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
         if ledger is not None:
             ledger.close()
     _space(ws, status)
+    _definitions(ws, status)
     return status
+
+
+def _definitions(ws: Workspace, status: IntakeStatus) -> None:
+    """The broken definition files (``qmsforms doctor``), each a thing a person must fix."""
+    from ..doctor import check_definitions
+
+    for p in check_definitions(ws).problems:
+        status.add("definitions", Entry(p.where, "definition_broken",
+                                        f"{p.message_zh} / {p.message_en}; disables {p.target}",
+                                        person=True))
 
 
 def _watchers(ws: Workspace, status: IntakeStatus, silent_after: float) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,12 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..config import CONFIG_NAME
+from ..definitions import DefinitionBroken, DefinitionProblem, problems_of, read_toml
 from ..issues import QmsFormsError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -36,6 +32,10 @@ if TYPE_CHECKING:
 
 class PolicyError(QmsFormsError, ValueError):
     """A policy file or override is missing or invalid."""
+
+
+class PolicyBroken(DefinitionBroken, PolicyError):
+    """A policy was asked for whose file is broken (what depends on it is disabled)."""
 
 
 class _Strict(BaseModel):
@@ -333,49 +333,70 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
         raise PolicyError(f"{origin}: {exc}") from exc
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _reads(raw: Mapping[str, Any]) -> bool:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path.name}: not valid TOML: {exc}") from exc
+        return bool(parse_policy(raw))
+    except PolicyError:
+        return False
 
 
 class PolicySet:
-    """The policies of a workspace: shipped defaults, the workspace's files, config overrides."""
+    """The policies of a workspace: shipped defaults, the workspace's files, config overrides.
+    Each is checked as the set is made: a broken one is in `broken` (file, line, key; ``files``
+    maps ids to files) and raises `PolicyBroken` when asked for; nothing else stops."""
 
     def __init__(self, raw: Mapping[str, Mapping[str, Any]],
                  overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  monitoring_default: str = "monitoring-000",
-                 customers: Mapping[str, str] | None = None) -> None:
+                 customers: Mapping[str, str] | None = None, *,
+                 files: Mapping[str, Path] | None = None,
+                 broken: Mapping[str, Sequence[DefinitionProblem]] | None = None) -> None:
         self._raw = {k: dict(v) for k, v in raw.items()}
         self._overrides = {k: dict(v) for k, v in (overrides or {}).items()}
         self._cache: dict[tuple[str, str], Policy] = {}
         self.monitoring_default = monitoring_default
         self.customers = {_customer_key(k): v for k, v in (customers or {}).items()}
-        unknown = sorted(set(self._overrides) - set(self._raw))
+        self.broken: dict[str, tuple[DefinitionProblem, ...]] = {
+            k: tuple(v) for k, v in (broken or {}).items()}
+        unknown = sorted(set(self._overrides) - set(self._raw) - set(self.broken))
         if unknown:
             raise PolicyError(f"qmsforms.toml overrides unknown policies: {', '.join(unknown)}")
-        for pid in {monitoring_default, *self.customers.values()}:
+        for pid in list(self._raw):
+            try:
+                self.get(pid)
+            except PolicyError as exc:  # blamed on qmsforms.toml when the file alone reads
+                blame = bool(self._overrides.get(pid)) and _reads(self._raw[pid])
+                name = CONFIG_NAME if blame else pid
+                path = (files or {}).get(name, Path(name if blame else f"{pid}.toml"))
+                self.broken[pid] = tuple(problems_of(
+                    "policy", pid, path, exc, None if name in (files or {}) else "",
+                    ("policies", pid) if blame else ()))
+        for pid in {monitoring_default, *self.customers.values()} - set(self.broken):
             if self.get(pid).kind != "monitoring":
                 raise PolicyError(f"{pid} is not a monitoring policy")
 
     @classmethod
-    def load(cls, folders: Sequence[Path], config: Config) -> PolicySet:
+    def load(cls, folders: Sequence[Path], config: Config,
+             config_file: Path | None = None) -> PolicySet:
         """Load the policy files in ``folders`` (a later folder's file replaces an earlier one
-        of the same id) with the overrides of ``config``."""
+        of the same id) with the overrides of ``config`` (read from ``config_file``)."""
         raw: dict[str, dict[str, Any]] = {}
+        files: dict[str, Path] = {CONFIG_NAME: config_file} if config_file else {}
+        broken: dict[str, list[DefinitionProblem]] = {}
         for folder in folders:
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.toml")):
-                data = _read_toml(path)
-                pid = data.get("id")
-                if not isinstance(pid, str):
-                    raise PolicyError(f"{path.name}: a policy needs an id")
-                raw[pid] = data
+                found = read_toml("policy", path)
+                if isinstance(found, list):
+                    raw.pop(path.stem, None)
+                    broken[path.stem] = found
+                else:
+                    pid = found[0]["id"]
+                    broken.pop(pid, None)
+                    raw[pid], files[pid] = found[0], path
         return cls(raw, config.policies, config.scoring.monitoring,
-                   config.scoring.customers)
+                   config.scoring.customers, files=files, broken=broken)
 
     def __contains__(self, pid: object) -> bool:
         return pid in self._raw
@@ -384,7 +405,9 @@ class PolicySet:
         return iter(sorted(self._raw))
 
     def get(self, pid: str, extra: Mapping[str, Any] | None = None) -> Policy:
-        """The effective policy ``pid``, with config overrides and then ``extra`` applied."""
+        """The effective policy ``pid`` with overrides, then ``extra``; `PolicyBroken` if broken."""
+        if pid in self.broken:
+            raise PolicyBroken(pid, self.broken[pid])
         if pid not in self._raw:
             known = ", ".join(sorted(self._raw)) or "none"
             raise PolicyError(f"unknown scoring policy {pid!r} (known: {known})")

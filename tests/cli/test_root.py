@@ -27,7 +27,8 @@ COMMANDS = [
     ("report", "complaints", "--year", "2026"), ("report", "delivery", "--year", "2026"),
     ("survey", "status"), ("survey", "issue"), ("monitoring", "issue", "--month", "2026-11"),
     ("8d", "new", "--from", "R1"), ("templates", "build"), ("templates", "check"),
-    ("ledger", "rebuild"), ("customers",), ("customers", "import", "{file}"),
+    ("ledger", "rebuild"), ("customers",), ("customers", "import", "{file}"), ("doctor",),
+    ("records", "void", "R1", "--reason", "typed twice"),
 ]
 
 

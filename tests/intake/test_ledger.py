@@ -22,6 +22,7 @@ from qmsforms.intake.ledger import (
     LedgerError,
     LedgerStore,
     RecordRow,
+    VoidRefused,
     ledger_path,
     open_ledger,
 )
@@ -273,7 +274,7 @@ def test_a_schema_1_ledger_is_read_as_it_is_and_migrated_by_a_writer(tmp_path: P
         holder.execute("ROLLBACK")
         holder.close()
     with Ledger(path) as led:
-        assert led.version == len(MIGRATIONS) == 2
+        assert led.version == len(MIGRATIONS) == 3
         assert led.file("c1").report is None and led.count("attempts") == 0
         assert led.integrity() == "ok"
 
@@ -429,3 +430,70 @@ def test_a_shm_made_immutable_under_a_writer_is_an_error_not_sigbus(ws: Workspac
     out, _ = proc.communicate("go\n", timeout=300)
     assert proc.returncode == 0, f"killed by signal {-proc.returncode}"
     assert out.split() == ["LEDGER_READONLY", "closed"]
+
+
+# -- voided records ---------------------------------------------------------------------------
+
+def test_a_voided_record_is_kept_with_who_when_why_and_left_out(ledger: Ledger) -> None:
+    with ledger.transaction() as db:
+        ledger.add_record(db, record(1))
+        ledger.add_record(db, record(2))
+    row = ledger.void("R-1", "测试数据 test entry", "李明", at="2026-11-22T09:00:00Z")
+    assert row.voided == {"at": "2026-11-22T09:00:00Z", "by": "李明",
+                          "reason": "测试数据 test entry"}
+    assert not row.latest and ledger.record("R-1") == row
+    assert [r.record_id for r in ledger.records()] == ["R-2"]
+    assert [r.record_id for r in ledger.records(latest_only=False)] == ["R-2"]
+    assert [r.record_id for r in ledger.records(voided=True)] == ["R-1", "R-2"]
+    assert ledger.count("records") == 2
+    (event,) = ledger.events("voided")
+    assert "R-1" in event["detail"] and "李明" in event["detail"]
+
+
+def test_voiding_an_unknown_or_voided_record_is_refused(ledger: Ledger) -> None:
+    with pytest.raises(VoidRefused) as unknown:
+        ledger.void("R-9", "why", "me")
+    assert unknown.value.voided is None
+    with ledger.transaction() as db:
+        ledger.add_record(db, record(1))
+    ledger.void("R-1", "first", "me", at="2026-11-22T09:00:00Z")
+    with pytest.raises(VoidRefused) as again:
+        ledger.void("R-1", "second", "you")
+    assert again.value.voided == {"at": "2026-11-22T09:00:00Z", "by": "me", "reason": "first"}
+    assert ledger.record("R-1").voided["reason"] == "first"  # type: ignore[index]
+
+
+def test_a_voided_latest_revision_gives_its_key_back(ledger: Ledger) -> None:
+    key = {"customer": "C1", "period": "2026"}
+    with ledger.transaction() as db:
+        ledger.add_record(db, record(1))
+        ledger.add_record(db, record(2, natural_key=key, supersedes="R-1"))
+    ledger.void("R-2", "wrong figures", "me")
+    restored = ledger.latest("satisfaction-survey", key)
+    assert restored is not None and restored.record_id == "R-1"
+    ledger.void("R-1", "wrong customer", "me")
+    assert ledger.latest("satisfaction-survey", key) is None
+    with ledger.transaction() as db:  # a later file with that key is recorded normally
+        ledger.add_record(db, record(3, natural_key=key))
+    assert [r.record_id for r in ledger.records()] == ["R-3"]
+    assert ledger.latest("satisfaction-survey", key).record_id == "R-3"  # type: ignore[union-attr]
+
+
+def test_a_schema_2_ledger_with_records_is_read_then_migrated_and_voided(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:2], start=1):
+        db.executescript(script)
+        db.execute(f"PRAGMA user_version = {number}")
+    db.execute("INSERT INTO records (record_id, form, revision, sha256, natural_key, data,"
+               " source_name, received_at, processed_at, path) VALUES ('R-1', 'complaint',"
+               " 'A', ?, '{}', '{}', 'f.xlsx', 't', 't', 'records/complaint/R-1.json')",
+               ("ab" * 32,))
+    db.close()
+    with Ledger(path, readonly=True) as old:
+        assert old.version == 2
+        assert [(r.record_id, r.voided) for r in old.records(voided=True)] == [("R-1", None)]
+    with Ledger(path) as led:
+        assert led.version == len(MIGRATIONS) == 3
+        assert led.void("R-1", "duplicate entry", "me").voided is not None
+        assert led.records() == [] and led.integrity() == "ok"

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.intake import Intake, Ledger, LedgerError
+from qmsforms.intake import WORK_DIR, Intake, Ledger, LedgerError
 from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.outputs import RECORD_SHEET
 from qmsforms.intake.pipeline import Outcome
@@ -487,3 +487,25 @@ def test_a_watcher_leaves_a_file_it_cannot_read_and_goes_on(
         err.close()
     with ledger(ws) as led:
         assert led.count("files") == 1
+
+
+def test_a_running_intake_reads_a_fixed_definition_again(ws: Workspace,
+                                                         make_filled: Any) -> None:
+    """A watcher runs for weeks: a typo in a questionnaire refuses its files (every other form
+    goes on) and, once fixed, the next file of that form is recorded without a restart."""
+    survey, shipping = make_filled("satisfaction-survey"), make_filled("shipping-list")
+    toml = ws.schemas_dir / "questionnaires" / "satisfaction-survey.toml"
+    good = toml.read_text(encoding="utf-8")
+    with Intake(ws, settle=0.05) as intake:
+        intake.process()  # the reader child starts with the sound definitions
+        toml.write_text(good.replace("weight", "wieght", 1), encoding="utf-8")
+        drop(ws, survey, "s.xlsx")
+        drop(ws, shipping, "l.xlsx")
+        outcomes = {o.name: o for o in intake.process().outcomes}
+        assert outcomes["s.xlsx"].codes == ("FORM_DEFINITION_BROKEN",)
+        assert outcomes["l.xlsx"].outcome == "record"
+        toml.write_text(good, encoding="utf-8")
+        drop(ws, survey, "s.xlsx")
+        (again,) = intake.process().outcomes
+    assert again.outcome == "record" and again.form == "satisfaction-survey"
+    assert not any((ws.inbox / WORK_DIR).iterdir())

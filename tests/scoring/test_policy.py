@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
 from qmsforms.scoring import MonitoringPolicy, PolicyError, parse_policy, score_monitoring
-from qmsforms.scoring.policy import merge
+from qmsforms.scoring.policy import PolicyBroken, merge
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace, init_workspace
 
@@ -161,3 +161,33 @@ def test_questionnaire_and_policy_written_only_as_toml(tmp_path: Path) -> None:
     assert scores["policy"]["id"] == "warranty-000" and scores["policy"]["version"] == "3"
     assert scores["flagged"] == ["contact"] and scores["complaints"] == ["contact"]
     assert scores["csat_pct"] == 33.3
+
+
+def test_a_broken_policy_file_disables_only_that_policy(ws: Workspace) -> None:
+    folder = ws.schemas_dir / "policies"
+    path = folder / "automotive-qdo.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("decimals =", "decimalz =", 1), encoding="utf-8")
+    line = text[:text.index("decimals =")].count("\n") + 1
+    (folder / "no-id.toml").write_text('kind = "survey"\n', encoding="utf-8")
+    (folder / "not-toml.toml").write_text('id = "x"\nkind = \n', encoding="utf-8")
+    policies = Workspace(ws.root).policies
+    assert set(policies.broken) == {"automotive-qdo", "no-id", "not-toml"}
+    (typo,) = policies.broken["automotive-qdo"]
+    assert (typo.file, typo.line, typo.key) == ("automotive-qdo.toml", line, "decimalz")
+    assert policies.broken["no-id"][0].key == "id"
+    assert policies.broken["not-toml"][0].line == 2
+    with pytest.raises(PolicyBroken) as raised:
+        policies.get("automotive-qdo")
+    assert raised.value.problems == (typo,)
+    assert policies.monitoring("华东汽车").id == "monitoring-000"
+
+
+def test_a_bad_override_in_qmsforms_toml_is_blamed_on_it(ws: Workspace) -> None:
+    policies = add_config(ws, '[policies.monitoring-000]\ndecimals = "two"').policies
+    (problem,) = policies.broken["monitoring-000"]
+    text = (ws.root / "qmsforms.toml").read_text(encoding="utf-8")
+    line = text[:text.index('decimals = "two"')].count("\n") + 1
+    assert (problem.file, problem.line, problem.key) == (
+        "qmsforms.toml", line, "policies.monitoring-000.decimals")
+    assert "automotive-qdo" not in policies.broken

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
-from .store import FileRow, RecordRow, key_text
+from .store import FileRow, RecordRow, VoidRefused, key_text
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: files, records, issued blanks, event log
@@ -85,11 +85,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE files ADD COLUMN report TEXT;
     """,
+    # 3: voided records: kept with who, when and why; no longer the latest of their key
+    """
+    ALTER TABLE records ADD COLUMN voided_at TEXT;
+    ALTER TABLE records ADD COLUMN voided_by TEXT;
+    ALTER TABLE records ADD COLUMN void_reason TEXT;
+    CREATE INDEX records_voided ON records(voided_at) WHERE voided_at IS NOT NULL;
+    """,
 )
+
+VOIDABLE = 3
+"""The schema version from which records can be voided."""
 
 
 def record_of(row: sqlite3.Row) -> RecordRow:
-    """A ``records`` row as a `RecordRow`."""
+    """A ``records`` row as a `RecordRow` (a ledger before schema 3 has no void columns)."""
+    voided = None
+    columns = row.keys()  # sqlite3.Row's own ``in`` looks at values, not names
+    if "voided_at" in columns and row["voided_at"]:
+        voided = {"at": row["voided_at"], "by": row["voided_by"], "reason": row["void_reason"]}
     return RecordRow(
         record_id=row["record_id"], form=row["form"], revision=row["revision"],
         instance_id=row["instance_id"], sha256=row["sha256"],
@@ -98,8 +112,55 @@ def record_of(row: sqlite3.Row) -> RecordRow:
         source_name=row["source_name"], received_at=row["received_at"],
         processed_at=row["processed_at"], path=row["path"], customer=row["customer"],
         period=row["period"], supersedes=row["supersedes"], latest=bool(row["latest"]),
-        notes=tuple(json.loads(row["notes"])),
+        notes=tuple(json.loads(row["notes"])), voided=voided,
     )
+
+
+def records_query(form: str | None, customer: str | None, latest_only: bool, voided: bool,
+                  version: int) -> tuple[str, list[Any]]:
+    """The query of `SQLiteLedger.records`: voided records only when ``voided`` is asked for
+    (what every report reads leaves them out)."""
+    clauses, args = [], []
+    if form:
+        clauses.append("form = ?")
+        args.append(form)
+    if customer:
+        clauses.append("customer LIKE ?")
+        args.append(f"%{customer}%")
+    voidable = version >= VOIDABLE
+    if latest_only:  # a voided record is never the latest: asked for, it is listed anyway
+        clauses.append("(latest = 1 OR voided_at IS NOT NULL)" if voided and voidable
+                       else "latest = 1")
+    if not voided and voidable:
+        clauses.append("voided_at IS NULL")
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return f"SELECT * FROM records{where} ORDER BY processed_at, record_id", args
+
+
+def void_record(db: sqlite3.Connection, record_id: str, reason: str, by: str,
+                at: str) -> None:
+    """Void a record in transaction ``db``; when it was the latest of its natural key, the
+    revision it superseded (the nearest not voided) is the latest again.
+
+    Raises `VoidRefused` for an unknown or already voided record.
+    """
+    found = db.execute("SELECT * FROM records WHERE record_id = ?", (record_id,)).fetchone()
+    row = record_of(found) if found else None
+    if row is None or row.voided is not None:
+        raise VoidRefused(record_id, None if row is None else row.voided)
+    db.execute("UPDATE records SET latest = 0, voided_at = ?, voided_by = ?, void_reason = ?"
+               " WHERE record_id = ?", (at, by, reason, record_id))
+    previous = row.supersedes if row.latest else None
+    while previous:
+        before = db.execute("SELECT supersedes, voided_at FROM records WHERE record_id = ?",
+                            (previous,)).fetchone()
+        if before is None or before["voided_at"] is None:
+            db.execute("UPDATE records SET latest = 1 WHERE record_id = ?", (previous,))
+            break
+        previous = before["supersedes"]
+    db.execute("INSERT INTO events (kind, claim_id, detail) VALUES ('voided', NULL, ?)",
+               (json.dumps({"record_id": record_id, "by": by, "reason": reason},
+                           ensure_ascii=False),))
 
 
 def file_of(row: sqlite3.Row) -> FileRow:

@@ -46,6 +46,8 @@ from .schema import (
     file_params,
     record_of,
     record_params,
+    records_query,
+    void_record,
 )
 from .sqlite_files import (
     SIDE_FILES,
@@ -323,20 +325,10 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         return any(json.loads(row[0]) != natural_key for row in rows)
 
     def records(self, form: str | None = None, customer: str | None = None,
-                latest_only: bool = True) -> list[RecordRow]:
-        """Records, oldest first; by default only the latest revision of each."""
-        clauses, args = [], []
-        if form:
-            clauses.append("form = ?")
-            args.append(form)
-        if customer:
-            clauses.append("customer LIKE ?")
-            args.append(f"%{customer}%")
-        if latest_only:
-            clauses.append("latest = 1")
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._q(f"SELECT * FROM records{where} ORDER BY processed_at, record_id", args)
-        return [record_of(r) for r in rows]
+                latest_only: bool = True, voided: bool = False) -> list[RecordRow]:
+        """Records, oldest first; by default only the latest revision of each, none voided."""
+        sql, args = records_query(form, customer, latest_only, voided, self.version)
+        return [record_of(r) for r in self._q(sql, args)]
 
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``."""
@@ -387,6 +379,14 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
             self._guard()
         (db or self.db).execute("INSERT INTO events (kind, claim_id, detail) VALUES (?,?,?)",
                                 (kind, claim_id, detail))
+
+    def void(self, record_id: str, reason: str, by: str, at: str | None = None) -> RecordRow:
+        """Void a record (see `LedgerStore.void`)."""
+        with self.transaction() as db:
+            void_record(db, record_id, reason, by, at or now())
+        row = self.record(record_id)
+        assert row is not None
+        return row
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
                    customer: str | None = None, path: str | None = None) -> None:

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ...issues import QmsFormsError
+from ...issues import QmsFormsError, UsageError
 
 Tx = TypeVar("Tx")
 S = TypeVar("S", bound="LedgerStore[Any]")
@@ -47,6 +47,23 @@ class LedgerError(QmsFormsError):
         return f"{self.code}: {self.message_zh}\n{self.message_en}"
 
 
+class VoidRefused(UsageError):
+    """A record that cannot be voided: unknown, or voided already (``voided`` says when)."""
+
+    def __init__(self, record_id: str, voided: dict[str, str] | None) -> None:
+        self.record_id = record_id
+        self.voided = voided
+        if voided is None:
+            text = (f"台账中没有记录 {record_id}(用 qmsforms records --all --voided 查看)"
+                    f" / there is no record {record_id} in the ledger (qmsforms records --all "
+                    "--voided lists them)")
+        else:
+            text = (f"记录 {record_id} 已于 {voided['at']} 由 {voided['by']} 作废"
+                    f"(原因:{voided['reason']})/ record {record_id} was voided already, "
+                    f"at {voided['at']} by {voided['by']} ({voided['reason']})")
+        super().__init__(text)
+
+
 @dataclass(frozen=True)
 class RecordRow:
     """One record: a valid form as accepted, with its place in the revision chain."""
@@ -68,6 +85,8 @@ class RecordRow:
     supersedes: str | None = None
     latest: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    voided: dict[str, str] | None = None
+    """When the record was voided: ``at``, ``by`` and ``reason`` (None while it counts)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -78,7 +97,7 @@ class RecordRow:
             "supersedes": self.supersedes, "latest": self.latest, "notes": list(self.notes),
             "data": self.data, "scores": self.scores, "source_name": self.source_name,
             "received_at": self.received_at, "processed_at": self.processed_at,
-            "path": self.path,
+            "path": self.path, "voided": self.voided,
         }
 
 
@@ -185,10 +204,12 @@ class LedgerStore(ABC, Generic[Tx]):
 
     @abstractmethod
     def records(self, form: str | None = None, customer: str | None = None,
-                latest_only: bool = True) -> list[RecordRow]:
+                latest_only: bool = True, voided: bool = False) -> list[RecordRow]:
         """Records, oldest first; by default only the latest revision of each.
 
-        ``customer`` matches any customer name containing it.
+        ``customer`` matches any customer name containing it. Voided records are left out
+        unless ``voided`` is asked for: every report and listing reads records here, so none
+        can count a voided one by forgetting to filter.
         """
 
     @abstractmethod
@@ -247,6 +268,13 @@ class LedgerStore(ABC, Generic[Tx]):
     def log(self, kind: str, claim_id: str | None = None, detail: str = "",
             db: Tx | None = None) -> None:
         """Append to the event log, in transaction ``db`` or on its own."""
+
+    @abstractmethod
+    def void(self, record_id: str, reason: str, by: str, at: str | None = None) -> RecordRow:
+        """Void a record (own transaction): it stays in the ledger with who, when (``at``,
+        default now) and why, is left out of `records` and is no longer the latest of its
+        natural key (a later file with that key is recorded normally; the revision it
+        superseded counts again). Raises `VoidRefused` for an unknown or voided record."""
 
     @abstractmethod
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
