@@ -235,7 +235,9 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
 
     @property
     def version(self) -> int:
-        """The schema version (number of migrations applied)."""
+        """The schema version (number of migrations applied); read under the guard, as every
+        read is (a pragma touches the shared-memory file too)."""
+        self._guard()
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
