@@ -30,7 +30,7 @@ from ..excel.package import rels_part, resolve_target
 from ..excel.text_width import LINE_HEIGHT, wrapped_lines
 from ..opc import CONTENT_TYPES_NS, PKG_REL_NS, REL_NS, SPREADSHEET_NS
 from ..opc.xml import PARSER
-from .zip_copy import ZipCopyUnsupported, ZipWriter
+from .zip_copy import ZipCopyUnsupported, rewrite
 
 MAIN, REL, PKG_REL, CONTENT_TYPES = SPREADSHEET_NS, REL_NS, PKG_REL_NS, CONTENT_TYPES_NS
 WORKSHEET_REL = REL + "/worksheet"
@@ -195,25 +195,17 @@ def write_record_copy(source: Path, target: Path, rows: Sequence[tuple[str, Any]
             "[Content_Types].xml": _dump(types),
             styles_target: styles,
         }
+        def changed(info: zipfile.ZipInfo) -> bytes | None:
+            data = replaced.get(info.filename)
+            if data is None and info.filename in sheet_parts:
+                data = _unselected(src, info)
+            return data
+
         try:
-            with open(source, "rb") as raw, open(target, "wb") as fh:
-                out = ZipWriter(fh)
-                for info in src.infolist():
-                    data = replaced.get(info.filename)
-                    if data is None and info.filename in sheet_parts:
-                        data = _unselected(src, info)
-                    if data is None:
-                        out.copy(raw, info)
-                    else:
-                        out.write(info.filename, data)
-                out.write(part, _sheet_xml(rows, title, style_ids))
-                out.close()
+            rewrite(source, target, src.infolist(), changed,
+                    [(part, _sheet_xml(rows, title, style_ids))])
         except ZipCopyUnsupported as exc:
-            Path(target).unlink(missing_ok=True)
             raise Unsupported(str(exc)) from exc
-        except BaseException:
-            Path(target).unlink(missing_ok=True)
-            raise
 
 
 def _unselected(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:

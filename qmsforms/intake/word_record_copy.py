@@ -23,7 +23,7 @@ from lxml import etree
 from ..opc import PKG_REL_NS, WORD_NS
 from ..opc.xml import PARSER
 from .record_copy import Unsupported
-from .zip_copy import ZipCopyUnsupported, ZipWriter
+from .zip_copy import ZipCopyUnsupported, rewrite
 
 _OFFICE_DOCUMENT = "/officeDocument"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -159,17 +159,7 @@ def write_word_record_copy(source: Path, target: Path, rows: Sequence[tuple[str,
         data = etree.tostring(document, xml_declaration=True, encoding="UTF-8",
                               standalone=True)
         try:
-            with open(source, "rb") as raw, open(target, "wb") as fh:
-                out = ZipWriter(fh)
-                for info in src.infolist():
-                    if info.filename == part:
-                        out.write(part, data)
-                    else:
-                        out.copy(raw, info)
-                out.close()
+            rewrite(source, target, src.infolist(),
+                    lambda info: data if info.filename == part else None)
         except ZipCopyUnsupported as exc:
-            Path(target).unlink(missing_ok=True)
             raise Unsupported(str(exc)) from exc
-        except BaseException:
-            Path(target).unlink(missing_ok=True)
-            raise

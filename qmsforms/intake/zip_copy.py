@@ -16,6 +16,8 @@ from __future__ import annotations
 import struct
 import time
 import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import BinaryIO
 from zipfile import ZipInfo
 
@@ -131,3 +133,26 @@ class ZipWriter:
             raise ZipCopyUnsupported("the package would need Zip64")
         self.fh.write(directory)
         self.fh.write(_END.pack(_END_SIG, 0, 0, count, count, len(directory), self._offset, 0))
+
+
+def rewrite(source: str | Path, target: str | Path, members: Iterable[ZipInfo],
+            changed: Callable[[ZipInfo], bytes | None],
+            added: Iterable[tuple[str, bytes]] = ()) -> None:
+    """Write ``target`` from the package at ``source``: each of ``members`` copied raw unless
+    ``changed`` gives its new bytes, then the ``added`` members. Nothing is left at
+    ``target`` when anything fails (`ZipCopyUnsupported` included, which is raised on)."""
+    try:
+        with open(source, "rb") as raw, open(target, "wb") as fh:
+            out = ZipWriter(fh)
+            for info in members:
+                data = changed(info)
+                if data is None:
+                    out.copy(raw, info)
+                else:
+                    out.write(info.filename, data)
+            for name, data in added:
+                out.write(name, data)
+            out.close()
+    except BaseException:
+        Path(target).unlink(missing_ok=True)
+        raise
