@@ -24,10 +24,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lxml import etree
+
 from .archive import ARCHIVE, keep_copy
 from .control import control_block
 from .identity import Identity, identity_for
 from .issues import QmsFormsError, UsageError
+from .opc.xml import PARSER
 from .revisions import HISTORY_NAME, History, Release
 
 if TYPE_CHECKING:
@@ -41,7 +44,12 @@ _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,9}$")
 _NOT_BLOCKING = ("TEMPLATE_REVISION", "TEMPLATE_ALTERED", "OUTSIDE_PRINT_AREA", "PAGE_SETUP")
 """What `templates check` may say of a template that is still carried over (the release
 mends the first two; the page is the engineer's to set)."""
-_DRAWN = ("<xdr:pic", "<xdr:sp", "<xdr:graphicFrame", "<xdr:grpSp", "<xdr:cxnSp")
+_DRAWN = ("pic", "sp", "graphicFrame", "grpSp", "cxnSp")
+_KINDS = {"pic": ("图片", "picture(s)"), "sp": ("形状/文本框", "shape(s) or text box(es)"),
+          "graphicFrame": ("图表", "chart(s)"), "grpSp": ("组合图形", "grouped drawing(s)"),
+          "cxnSp": ("连接线", "connector(s)"), "media": ("图片文件", "image file(s)"),
+          "comments": ("批注", "comment part(s)")}
+XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,9 @@ def drawn_parts(path: Path) -> Counter[str]:
             elif name.startswith("xl/comments"):
                 counts["comments"] += 1
             elif name.startswith("xl/drawings/drawing") and name.endswith(".xml"):
-                text = zf.read(name).decode("utf-8", "replace")
-                for tag in _DRAWN:
-                    counts[tag.strip("<")] += text.count(tag)
+                root = etree.fromstring(zf.read(name), PARSER)
+                for node in root.iter(*(f"{{{XDR}}}{tag}" for tag in _DRAWN)):
+                    counts[etree.QName(node).localname] += 1
     return counts
 
 
@@ -112,10 +120,11 @@ def _restamp(path: Path, out: Path, form: FormDef, block: ControlBlock, lang: st
     lost = drawn_parts(path) - drawn_parts(out)
     if lost:
         out.unlink()
-        what = ", ".join(f"{n} × {k}" for k, n in sorted(lost.items()))
+        what_zh = "、".join(f"{n} 个{_KINDS[k][0]}" for k, n in sorted(lost.items()))
+        what = ", ".join(f"{n} {_KINDS[k][1]}" for k, n in sorted(lost.items()))
         raise QmsFormsError(
-            f"{path.name}: 模板中的 {what} 无法带到新版本,模板保持不变;请在 Excel 中把它们换成图片"
-            f"后再发布 / {what} of {path.name} cannot be carried over to the new revision; "
+            f"{path.name}: 模板中的 {what_zh} 无法带到新版本,模板保持不变;请在 Excel 中把它们换成"
+            f"图片后再发布 / {what} of {path.name} cannot be carried over to the new revision; "
             "the template is left as it was: replace them with pictures in Excel and release "
             "again")
 
