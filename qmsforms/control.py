@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config, DocumentControl
-from .issues import Code, Issue, QmsFormsError
+from .identity import fingerprint
+from .issues import Code, Issue, QmsFormsError, Report
 
 if TYPE_CHECKING:
     from .identity import Identity
@@ -130,9 +131,25 @@ def stale_template(identity: Identity | None, form: FormDef, path: Path) -> None
         f"--revision {form.revision}")
 
 
-def template_revision(identity: Identity, form: FormDef) -> list[Issue]:
-    """``TEMPLATE_REVISION`` when a template is not of the form's current revision."""
-    if identity.revision == form.revision:
-        return []
-    return [Issue.make(Code.TEMPLATE_REVISION, value=identity.revision, form=form.id,
-                       current=form.revision)]
+def template_form(identity: Identity | None, workspace: Workspace,
+                  report: Report) -> FormDef | None:
+    """Check a template's identity into ``report`` (`templates check`, both wings).
+
+    A template identifies a known form (``NO_IDENTITY``, ``UNKNOWN_FORM``), is of its current
+    revision (``TEMPLATE_REVISION``) and has that revision's fingerprint
+    (``TEMPLATE_ALTERED``). Returns the form when it is known, for the checks that follow.
+    """
+    if identity is None:
+        report.add(Issue.make(Code.NO_IDENTITY))
+        return None
+    report.form, report.revision = identity.form, identity.revision
+    if identity.form not in workspace.registry:
+        report.add(Issue.make(Code.UNKNOWN_FORM, value=identity.form))
+        return None
+    form = workspace.registry.get(identity.form)
+    if identity.revision != form.revision:
+        report.add(Issue.make(Code.TEMPLATE_REVISION, value=identity.revision, form=form.id,
+                              current=form.revision))
+    if identity.fingerprint != fingerprint(form, identity.revision):
+        report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
+    return form

@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
-from openpyxl.drawing.image import Image
-from PIL import Image as PILImage
 
 from qmsforms.cli import cli
 from qmsforms.config import (
@@ -31,7 +28,7 @@ from qmsforms.release import release
 from qmsforms.validate import validate_file
 from qmsforms.workspace import Workspace
 
-from .conftest import FillFn
+from .conftest import FillFn, LogoFn
 
 
 def test_a_returned_old_revision_is_taken_until_its_grace_period_ends(
@@ -79,13 +76,9 @@ def _add_shape(path: Path) -> None:
 
 
 def test_a_template_that_would_lose_a_shape_is_not_released(ws: Workspace,
-                                                             tmp_path: Path) -> None:
+                                                             add_logo: LogoFn) -> None:
     template = ws.templates_dir / "complaint.xlsx"
-    logo = tmp_path / "logo.png"
-    PILImage.new("RGB", (60, 20), (0, 90, 0)).save(logo)
-    wb = load_workbook(template)
-    wb.worksheets[0].add_image(Image(str(logo)), "A1")
-    wb.save(template)
+    add_logo(template)
     _add_shape(template)
     before = template.read_bytes()
     history = (ws.templates_dir / "revisions.toml").read_bytes()

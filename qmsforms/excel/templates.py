@@ -17,9 +17,9 @@ from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 
-from ..control import control_block, control_config, stale_template, template_revision
-from ..identity import Identity, fingerprint, identity_for
-from ..issues import Code, Issue, Report
+from ..control import control_block, control_config, stale_template, template_form
+from ..identity import Identity, identity_for
+from ..issues import Report
 from ..registry import FormDef
 from ..workspace import Workspace
 from .binding import bind
@@ -73,17 +73,7 @@ def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report
 
 
 def _check_book(book: Book, workspace: Workspace, report: Report) -> FormDef | None:
-    identity = read_identity(book)
-    if identity is None:
-        report.add(Issue.make(Code.NO_IDENTITY))
-        return None
-    report.form, report.revision = identity.form, identity.revision
-    if identity.form not in workspace.registry:
-        report.add(Issue.make(Code.UNKNOWN_FORM, value=identity.form))
-        return None
-    form: FormDef = workspace.registry.get(identity.form)
-    report.add(template_revision(identity, form))
-    if identity.fingerprint != fingerprint(form, identity.revision):
-        report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
-    report.add(bind(book, form, table_part=True)[1])
+    form = template_form(read_identity(book), workspace, report)
+    if form is not None:
+        report.add(bind(book, form, table_part=True)[1])
     return form

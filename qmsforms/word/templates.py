@@ -1,8 +1,8 @@
 """``templates check`` of a Word template (.docx).
 
 A Word template passes when it carries the identity of a known form at its current revision
-with the fingerprint of that revision, binds every field to a content control (or the
-bookmark of one) exactly once, and every section's page is A4.
+with the fingerprint of that revision (`qmsforms.control.template_form`), binds every field
+to a content control (or the bookmark of one) exactly once, and every section's page is A4.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
 
-from ..control import template_revision
-from ..identity import fingerprint
+from ..control import template_form
 from ..issues import Code, Issue, Report
 from ..workspace import Workspace
 from .layout import PAGE_HEIGHT, PAGE_WIDTH
@@ -53,18 +52,9 @@ def check_word_template(path: str | os.PathLike[str], workspace: Workspace) -> R
             etree.XMLSyntaxError) as exc:
         report.add(Issue.make(Code.UNREADABLE, detail=f"{Path(path).name}: {exc}"))
         return report
-    identity = read_word_identity(document)
-    if identity is None:
-        report.add(Issue.make(Code.NO_IDENTITY))
+    form = template_form(read_word_identity(document), workspace, report)
+    if form is None:
         return report
-    report.form, report.revision = identity.form, identity.revision
-    if identity.form not in workspace.registry:
-        report.add(Issue.make(Code.UNKNOWN_FORM, value=identity.form))
-        return report
-    form = workspace.registry.get(identity.form)
-    report.add(template_revision(identity, form))
-    if identity.fingerprint != fingerprint(form, identity.revision):
-        report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
     report.add([i for i in read_word(Path(path), form).issues if i.code in _BINDING])
     report.add(_page_issues(document))
     return report

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import docx
+import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
-from openpyxl.drawing.image import Image
 from openpyxl.styles import Font
-from PIL import Image as PILImage
 
 from qmsforms.cli import cli
 from qmsforms.excel.identity import read_identity
 from qmsforms.word.props import read_word_identity
 from qmsforms.workspace import Workspace
+
+from ..conftest import LogoFn
 
 
 def run(ws: Workspace, *args: str) -> Result:
@@ -55,13 +57,23 @@ def block_values(path: Path) -> dict[str, Any]:
     return out
 
 
-def restyle(path: Path, tmp_path: Path) -> None:
-    """What a quality engineer does in Excel: a logo over the top rows, another font."""
-    logo = tmp_path / "logo.png"
-    PILImage.new("RGB", (90, 30), (200, 30, 30)).save(logo)
+Restyle = Callable[[Path], None]
+
+
+@pytest.fixture
+def restyle(add_logo: LogoFn) -> Restyle:
+    """``restyle(template)``: what a quality engineer does in Excel: a logo over the top rows,
+    another font, a taller first row."""
+    def apply(path: Path) -> None:
+        add_logo(path)
+        _refont(path)
+
+    return apply
+
+
+def _refont(path: Path) -> None:
     wb = load_workbook(path)
     sheet = wb.worksheets[0]
-    sheet.add_image(Image(str(logo)), "A1")
     sheet["A1"].font = Font(name="Times New Roman", size=14, bold=True, color="FF0000")
     sheet.row_dimensions[1].height = 36
     wb.save(path)
@@ -95,9 +107,9 @@ def test_new_issues_what_the_configuration_says_now(ws: Workspace, tmp_path: Pat
 
 
 def test_a_restyled_template_keeps_its_looks_and_gets_the_control_block(
-        ws: Workspace, tmp_path: Path) -> None:
+        ws: Workspace, tmp_path: Path, restyle: Restyle) -> None:
     template = ws.templates_dir / "satisfaction-survey.xlsx"
-    restyle(template, tmp_path)
+    restyle(template)
     configure(ws, **NEW_CONFIG)
     result = run(ws, "new", "satisfaction-survey", "-o", str(tmp_path / "s.xlsx"))
     assert result.exit_code == 0, result.output
@@ -132,9 +144,10 @@ def test_forms_take_their_revision_from_the_history(ws: Workspace) -> None:
     assert revisions["shipping-list"] == "C" and revisions["complaint"] == "A"
 
 
-def test_release_carries_a_restyled_template_over(ws: Workspace, tmp_path: Path) -> None:
+def test_release_carries_a_restyled_template_over(ws: Workspace, tmp_path: Path,
+        restyle: Restyle) -> None:
     template = ws.templates_dir / "satisfaction-survey.xlsx"
-    restyle(template, tmp_path)
+    restyle(template)
     old_bytes = template.read_bytes()
     assert run(ws, "new", "satisfaction-survey", "-o", str(tmp_path / "a.xlsx")).exit_code == 0
     result = run(ws, "templates", "release", "satisfaction-survey", "--revision", "B",
@@ -189,12 +202,12 @@ def test_release_refuses_a_revision_that_is_not_new(ws: Workspace) -> None:
 
 
 def test_a_questionnaire_moved_to_b_is_not_issued_from_an_a_template(
-        ws: Workspace, tmp_path: Path) -> None:
+        ws: Workspace, tmp_path: Path, restyle: Restyle) -> None:
     """The issue's path: the questionnaire says B, the restyled template is still A."""
     source = ws.schemas_dir / "questionnaires" / "satisfaction-survey.toml"
     text = source.read_text(encoding="utf-8")
     source.write_text(re.sub(r'(?m)^revision = "A"', 'revision = "B"', text), encoding="utf-8")
-    restyle(ws.templates_dir / "satisfaction-survey.xlsx", tmp_path)
+    restyle(ws.templates_dir / "satisfaction-survey.xlsx")
     refused = run(ws, "new", "satisfaction-survey", "-o", str(tmp_path / "x.xlsx"))
     assert refused.exit_code == 1 and not (tmp_path / "x.xlsx").exists()
     assert "templates release" in refused.output
@@ -209,9 +222,10 @@ def test_a_questionnaire_moved_to_b_is_not_issued_from_an_a_template(
     assert block_values(tmp_path / "y.xlsx")["版本"] == "B"
 
 
-def test_build_refuses_to_overwrite_a_customised_template(ws: Workspace, tmp_path: Path) -> None:
+def test_build_refuses_to_overwrite_a_customised_template(ws: Workspace, tmp_path: Path,
+        restyle: Restyle) -> None:
     template = ws.templates_dir / "satisfaction-survey.xlsx"
-    restyle(template, tmp_path)
+    restyle(template)
     restyled = template.read_bytes()
     refused = run(ws, "templates", "build")
     assert refused.exit_code == 1
@@ -247,13 +261,9 @@ def test_check_print_area_and_page_setup(ws: Workspace) -> None:
     assert [i["code"] for i in issues].count("PAGE_SETUP") == 1
 
 
-def test_check_a_logo_outside_the_print_area(ws: Workspace, tmp_path: Path) -> None:
+def test_check_a_logo_outside_the_print_area(ws: Workspace, add_logo: LogoFn) -> None:
     template = ws.templates_dir / "complaint.xlsx"
-    logo = tmp_path / "logo.png"
-    PILImage.new("RGB", (90, 30), (0, 0, 200)).save(logo)
-    wb = load_workbook(template)
-    wb.worksheets[0].add_image(Image(str(logo)), "J1")
-    wb.save(template)
+    add_logo(template, "J1")
     result = run(ws, "templates", "check", str(template), "--json")
     assert result.exit_code == 1
     (issue,) = json.loads(result.stdout)[0]["issues"]
