@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -53,6 +53,13 @@ class Release:
     templates: tuple[str, ...] = ()
     backups: tuple[str, ...] = ()
     """Byte-identical copies of the templates as they were before the release."""
+
+    def as_dict(self) -> dict[str, object]:
+        """This release as JSON-ready data."""
+        data = asdict(self)
+        data["effective"] = self.effective.isoformat() if self.effective else None
+        data["templates"], data["backups"] = list(self.templates), list(self.backups)
+        return data
 
     def to_toml(self) -> str:
         """This release as one ``[[release]]`` table."""

@@ -189,19 +189,35 @@ def templates_release(ctx: click.Context, form: str, revision: str, effective: A
                       by: str | None, note: str, grace_days: int, as_json: bool) -> None:
     """Release a new revision of FORM: carry its templates over (old files kept in
     templates/archive/) and record who, when and what in templates/revisions.toml."""
-    from dataclasses import asdict
-
     from ..release import release
 
     entry = release(workspace_of(ctx), form, revision,
                     effective=effective.date() if effective else None, by=by, note=note,
                     grace_days=grace_days)
     if as_json:
-        data = asdict(entry)
-        data["effective"] = entry.effective.isoformat() if entry.effective else None
-        print_json(data)
+        print_json(entry.as_dict())
         return
     click.echo(f"{entry.form} rev {entry.previous or '-'} -> {entry.revision}, "
                f"生效 effective {entry.effective}, {entry.released_by} {entry.released_at}")
     for name, backup in zip(entry.templates, entry.backups, strict=True):
         click.echo(f"  {name}  (旧版 old copy: {backup})")
+
+
+@templates.command("history")
+@click.argument("form", required=False)
+@json_option
+@click.pass_context
+def templates_history(ctx: click.Context, form: str | None, as_json: bool) -> None:
+    """The revision history of every form, or of FORM: who released which revision, when,
+    effective from when, and what changed (templates/revisions.toml)."""
+    ws = workspace_of(ctx)
+    if form is not None:
+        ws.registry.get(form)  # an unknown form is a usage error
+    releases = ws.history.of(form) if form else ws.history.releases
+    if as_json:
+        print_json([r.as_dict() for r in releases])
+        return
+    for r in releases:
+        click.echo(f"{r.form:<24} rev {r.revision:<3} (was {r.previous or '-'})  "
+                   f"生效 effective {r.effective or '-'}  {r.released_by} {r.released_at}  "
+                   f"{r.note}".rstrip())

@@ -162,6 +162,12 @@ def test_release_carries_a_restyled_template_over(ws: Workspace, tmp_path: Path,
     assert 'previous = "A"' in entry and "effective = 2026-12-01" in entry
     assert 'released_by = "王芳"' in entry and "问题 7" in entry
     assert re.search(r'released_at = "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"', entry)
+    listed = json.loads(run(ws, "templates", "history", "satisfaction-survey", "--json").stdout)
+    assert [(r["revision"], r["previous"], r["released_by"]) for r in listed] \
+        == [("B", "A", "王芳")]
+    assert listed[0]["backups"] == ["archive/satisfaction-survey.rev-A.xlsx",
+                                    "archive/satisfaction-survey.zh.rev-A.xlsx",
+                                    "archive/satisfaction-survey.en.rev-A.xlsx"]
     # new issues B, styled as before; check says B
     assert looks(template) == (1, "Times New Roman", 14, 36)
     assert run(ws, "new", "satisfaction-survey", "-o", str(tmp_path / "b.xlsx")).exit_code == 0
