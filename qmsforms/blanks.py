@@ -10,8 +10,6 @@ unrecorded.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import zipfile
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import normalize as nz
+from .archive import built_hashes, file_sha, keep_copy, write_built
 from .control import control_config
 from .extraction import NORMALISERS
 from .issues import QmsFormsError, UsageError
@@ -82,14 +81,14 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None, *,
 
     Output is deterministic apart from the save timestamp in ``docProps/core.xml``, so a test
     can rebuild into a temporary folder and compare with the committed files. A customised
-    template (one that is neither what this build writes nor a file an earlier build wrote,
-    see `BUILT`) is never overwritten silently: `QmsFormsError` names them all and nothing is
-    written, unless ``force``; even then a byte-identical copy of each goes to
-    ``templates/archive/`` first.
+    template (one that is neither what this build writes nor a file qmsforms wrote before,
+    see `qmsforms.archive.BUILT`) is never overwritten silently: `QmsFormsError` names them
+    all and nothing is written, unless ``force``; even then a byte-identical copy of each goes
+    to ``templates/archive/`` first.
     """
     target = out_dir or workspace.templates_dir
     target.mkdir(parents=True, exist_ok=True)
-    built = _built(target)
+    built = built_hashes(target)
     fresh: list[tuple[Path, Path]] = []
     try:
         for form in workspace.registry:
@@ -110,7 +109,7 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None, *,
                     path = target / template_name(form.id, lang).replace(".xlsx", ".docx")
                     fresh.append((path, _save_new(path, lambda p, d=doc: d.save(str(p)))))
         customised = [path for path, new in fresh if path.is_file()
-                      and not same_content(new, path) and built.get(path.name) != _sha(path)]
+                      and not same_content(new, path) and built.get(path.name) != file_sha(path)]
         if customised and not force:
             names = ", ".join(p.name for p in customised)
             raise QmsFormsError(
@@ -123,8 +122,6 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None, *,
         for _path, new in fresh:
             new.unlink(missing_ok=True)
         raise
-    from .archive import keep_copy
-
     stamp = datetime.now(timezone.utc).strftime("before-build-%Y%m%dT%H%M%S")
     for path in customised:
         log.warning("%s is customised; kept as %s", path.name, keep_copy(path, stamp))
@@ -133,27 +130,9 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None, *,
             new.unlink()
         else:
             new.replace(path)
-        built[path.name] = _sha(path)
-    (target / BUILT).write_text(json.dumps(built, indent=1, sort_keys=True) + "\n",
-                                encoding="utf-8")
+        built[path.name] = file_sha(path)
+    write_built(target, built)
     return [path for path, _new in fresh]
-
-
-BUILT = ".built.json"
-"""In a templates folder: the SHA-256 of each template as `build_templates` last wrote it, so
-that a template changed since (restyled, released) is known to be customised."""
-
-
-def _built(folder: Path) -> dict[str, str]:
-    try:
-        found = json.loads((folder / BUILT).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _save_new(path: Path, save: Any) -> Path:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .archive import ARCHIVE, keep_copy
+from .archive import ARCHIVE, built_hashes, file_sha, keep_copy, write_built
 from .control import control_block
 from .identity import Identity, identity_for
 from .issues import QmsFormsError, UsageError
@@ -191,6 +191,12 @@ def release(workspace: Workspace, form_id: str, revision: str, *,
         released_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"), note=note,
         templates=tuple(c.path.name for c in carried),
         backups=tuple(f"{ARCHIVE}/{c.backup.name}" for c in carried))
+    built = built_hashes(workspace.templates_dir)
+    for done in carried:  # a template qmsforms wrote stays one: build may replace it later
+        if built.get(done.path.name) == file_sha(done.backup):
+            built[done.path.name] = file_sha(done.path)
+    if carried:
+        write_built(workspace.templates_dir, built)
     history = History([*workspace.history.releases, entry])
     workspace.templates_dir.mkdir(parents=True, exist_ok=True)
     (workspace.templates_dir / HISTORY_NAME).write_text(history.text(), encoding="utf-8")

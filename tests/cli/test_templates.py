@@ -244,6 +244,16 @@ def test_build_refuses_to_overwrite_a_customised_template(ws: Workspace, tmp_pat
     assert looks(template)[0] == 0  # rebuilt from the definition
 
 
+def test_build_after_a_release_of_an_unstyled_template(ws: Workspace) -> None:
+    """A template qmsforms wrote and released is still one build may replace."""
+    assert run(ws, "templates", "release", "complaint", "--revision", "B").exit_code == 0
+    configure(ws, **NEW_CONFIG)
+    result = run(ws, "templates", "build")
+    assert result.exit_code == 0, result.output
+    assert block_values(ws.templates_dir / "complaint.xlsx")["文件编号"] == "QR-QA-9002"
+    assert block_values(ws.templates_dir / "complaint.xlsx")["版本"] == "B"
+
+
 def test_build_after_a_configuration_change_is_not_a_customisation(ws: Workspace) -> None:
     configure(ws, **NEW_CONFIG)
     result = run(ws, "templates", "build")
