@@ -98,7 +98,10 @@ class Workspace:
 def init_workspace(target: str | os.PathLike[str]) -> Workspace:
     """Create a workspace at ``target`` with the default config, schemas and templates.
 
-    Existing files are kept (never overwritten), so running it on a workspace only fills gaps.
+    The ``qmsforms.toml`` it writes shows every setting, those left at their default commented
+    out; ``templates/`` gets the shipped revision history (``revisions.toml``) and the record
+    of what qmsforms built there (``.built.json``). Existing files are kept (never
+    overwritten), so running it on a workspace only fills gaps.
     """
     root = Path(target)
     root.mkdir(parents=True, exist_ok=True)
