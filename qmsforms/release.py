@@ -172,19 +172,20 @@ def release(workspace: Workspace, form_id: str, revision: str, *,
     block = control_block(workspace, new_form)
     block = replace(block, effective_date=max(block.effective_date, effective))
     carried: list[Carried] = []
-    try:
-        for path in files:
-            old = olds[path]
-            tag = f"rev-{old.revision if old else 'unknown'}"
-            fresh = path.with_name(f"{path.stem}.release{path.suffix}")
+    for path in files:
+        old = olds[path]
+        fresh = path.with_name(f"{path.stem}.release{path.suffix}")
+        try:
             _restamp(path, fresh, new_form, block, old.lang if old else "both")
-            carried.append(Carried(path, keep_copy(path, tag), old.revision if old else ""))
+            backup = keep_copy(path, f"rev-{old.revision if old else 'unknown'}")
+            carried.append(Carried(path, backup, old.revision if old else ""))
             fresh.replace(path)
-    except Exception:
-        for done in carried:  # put back the templates already carried over
-            shutil.copy2(done.backup, done.path)
-            done.backup.unlink()
-        raise
+        except Exception:
+            fresh.unlink(missing_ok=True)
+            for done in carried:  # put back the templates already carried over
+                shutil.copy2(done.backup, done.path)
+                done.backup.unlink()
+            raise
     entry = Release(
         form=form_id, revision=revision, previous=previous, effective=effective,
         grace_days=grace_days, released_by=by or _user(),
@@ -199,7 +200,10 @@ def release(workspace: Workspace, form_id: str, revision: str, *,
         write_built(workspace.templates_dir, built)
     history = History([*workspace.history.releases, entry])
     workspace.templates_dir.mkdir(parents=True, exist_ok=True)
-    (workspace.templates_dir / HISTORY_NAME).write_text(history.text(), encoding="utf-8")
+    target = workspace.templates_dir / HISTORY_NAME
+    written = target.with_name(f"{HISTORY_NAME}.new")
+    written.write_text(history.text(), encoding="utf-8")
+    written.replace(target)
     for cached in ("history", "registry"):
         workspace.__dict__.pop(cached, None)
     log.info("released %s revision %s (was %s), %d template(s) carried over", form_id,
