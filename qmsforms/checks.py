@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .customers.records import match_report
 from .extraction import Loc, Where
 from .identity import Identity, fingerprint
 from .issues import Code, Issue, Report
@@ -149,6 +150,7 @@ def conclude(form: FormDef, values: dict[str, Any], report: Report, workspace: W
     """Validate the extracted ``values`` with the form's model, then score them.
 
     Sets ``report.data`` (dumped only when read) and ``report.scores`` when nothing is wrong;
+    a form with a customer is matched to the customer master (`qmsforms.customers`);
     ``model_issues`` locates the model's errors, ``retag`` names the fields of the issues
     scoring finds the way the wing names them.
     """
@@ -160,6 +162,7 @@ def conclude(form: FormDef, values: dict[str, Any], report: Report, workspace: W
     if report.errors:
         return
     report.set_model(model)
+    match_report(form, report, workspace, locate, retag)
     score = scorer(form)
     if score is None:
         return

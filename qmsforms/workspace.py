@@ -83,10 +83,13 @@ class Workspace:
     @cached_property
     def policies(self) -> PolicySet:
         """The scoring policies of this workspace (shipped, own files, config overrides)."""
+        from .customers.records import master_policy
         from .scoring.policy import PolicySet  # scoring loads when first needed
 
-        return PolicySet.load([package_defaults() / "schemas" / "policies",
-                               self.schemas_dir / "policies"], self.config)
+        policies = PolicySet.load([package_defaults() / "schemas" / "policies",
+                                   self.schemas_dir / "policies"], self.config)
+        policies.master = lambda customer: master_policy(self, customer)
+        return policies
 
     def template_path(self, form_id: str, lang: str, suffix: str = ".xlsx") -> Path | None:
         """The workspace's template for a form and language, or None to build from definition."""

@@ -157,7 +157,7 @@ def plan_campaign(customers: Iterable[CustomerEntry], year: int, rule: Campaign,
     rng = random.Random(seed)
     entries = sorted(customers, key=lambda c: (c.code or "", c.customer))
     reasons: dict[str, str] = {}
-    tier_of = {c.customer: rule.tier(c.order_value) for c in entries}
+    tier_of = {c.customer: rule.tier(_value(c)) for c in entries}
     summaries: list[tuple[Any, int, int]] = []
     for tier in rule.tiers:
         members = [c for c in entries if tier_of[c.customer].key == tier.key]
@@ -172,18 +172,23 @@ def plan_campaign(customers: Iterable[CustomerEntry], year: int, rule: Campaign,
             reasons[c.customer] = reason
         summaries.append((tier, len(members), need))
     if len(reasons) < rule.minimum:
-        for c in sorted(entries, key=lambda c: (-c.order_value, c.customer)):
+        for c in sorted(entries, key=lambda c: (-_value(c), c.customer)):
             if len(reasons) >= rule.minimum:
                 break
             reasons.setdefault(c.customer, "minimum")
-    choices = tuple(Choice(c.customer, c.code, c.order_value, c.automotive,
+    choices = tuple(Choice(c.customer, c.code, _value(c), c.automotive,
                            tier_of[c.customer].key, reasons.get(c.customer))
-                    for c in sorted(entries, key=lambda c: (-c.order_value, c.customer)))
+                    for c in sorted(entries, key=lambda c: (-_value(c), c.customer)))
     tiers = tuple(TierSummary(t.key, t.zh, t.en, t.rate, n, need,
                               sum(1 for c in choices if c.tier == t.key and c.chosen))
                   for t, n, need in summaries)
     return CampaignPlan(year=year, seed=seed, created_at=now(), source=source,
                         source_sha256=source_sha256, rule=rule, tiers=tiers, choices=choices)
+
+
+def _value(entry: CustomerEntry) -> Decimal:
+    """The order value a plan uses (`read_customer_list` refuses a row without one)."""
+    return entry.order_value if entry.order_value is not None else Decimal(0)
 
 
 def now() -> str:

@@ -1,5 +1,11 @@
 """Who answered: returned surveys matched to the issued blanks by instance id (step 4 of
-`qmsforms.campaign`)."""
+`qmsforms.campaign`).
+
+A blank that came back and was rejected (and not yet sent again valid) is "returned, needs
+correction" with the rejection's reasons, not "waiting": the customer answered, the file needs
+mending. Returns on blanks from outside the campaign are matched to the chosen customers through
+the customer master (`qmsforms.customers`) when the workspace has one.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from .plan import IssuedBlank
 from .store import load_plan
 
 if TYPE_CHECKING:
+    from ..intake.ledger import FileRow
     from ..workspace import Workspace
 
 
@@ -31,12 +38,16 @@ class CustomerStatus:
     returned: tuple[str, ...]
     score: float | None = None
     other_returns: tuple[str, ...] = ()
+    rejections: tuple[Rejection, ...] = ()
 
     @property
     def state(self) -> str:
-        """``not_issued``, ``issued`` (waiting) or ``returned``."""
+        """``not_issued``, ``issued`` (waiting), ``needs_correction`` (came back rejected,
+        not yet sent again valid) or ``returned``."""
         if self.returned:
             return "returned"
+        if self.rejections:
+            return "needs_correction"
         return "issued" if self.instance_ids else "not_issued"
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,7 +57,35 @@ class CustomerStatus:
                 "reason": self.reason, "state": self.state,
                 "instance_ids": list(self.instance_ids), "issued_at": self.issued_at,
                 "returned": list(self.returned), "score": self.score,
-                "other_returns": list(self.other_returns)}
+                "other_returns": list(self.other_returns),
+                "rejections": [r.to_dict() for r in self.rejections]}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A returned blank that was rejected: the file, when, and why (zh + en)."""
+
+    name: str
+    at: str
+    location: str
+    codes: tuple[str, ...]
+    reason_zh: str
+    reason_en: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"name": self.name, "at": self.at, "location": self.location,
+                "codes": list(self.codes), "reason_zh": self.reason_zh,
+                "reason_en": self.reason_en}
+
+    @classmethod
+    def of(cls, row: FileRow) -> Rejection:
+        """From the ledger's row of a rejected file."""
+        issues = [i for i in (row.report or {}).get("issues", [])
+                  if i.get("severity") == "error"]
+        return cls(row.name, row.processed_at, row.location, row.codes,
+                   " ".join(str(i.get("message_zh") or "") for i in issues),
+                   " ".join(str(i.get("message_en") or "") for i in issues))
 
 
 @dataclass(frozen=True)
@@ -86,6 +125,11 @@ class CampaignStatus:
         return max(0, need - self.returned)
 
     @property
+    def to_correct(self) -> tuple[CustomerStatus, ...]:
+        """Returned but rejected, not yet sent again valid: who to ask for a corrected file."""
+        return tuple(c for c in self.customers if c.state == "needs_correction")
+
+    @property
     def chase(self) -> tuple[CustomerStatus, ...]:
         """Issued and not returned, largest customer first: who to chase."""
         return tuple(sorted((c for c in self.customers if c.state == "issued"),
@@ -99,6 +143,7 @@ class CampaignStatus:
                 "target": float(self.target), "target_met": self.target_met,
                 "still_needed": self.still_needed,
                 "chase": [c.customer for c in self.chase],
+                "needs_correction": [c.customer for c in self.to_correct],
                 "not_issued": [c.customer for c in self.customers if c.state == "not_issued"],
                 "customers": [c.to_dict() for c in self.customers],
                 "unexpected": list(self.unexpected)}
@@ -106,7 +151,8 @@ class CampaignStatus:
 
 def campaign_status(workspace: Workspace, year: int | None = None,
                     as_of: date | None = None) -> CampaignStatus:
-    """Match returned surveys to the campaign's blanks by instance id."""
+    """Match returned surveys (and rejected returns) to the campaign's blanks by instance id."""
+    from ..customers import current_master
     from ..intake.ledger import open_ledger
 
     plan = load_plan(workspace, year)
@@ -117,22 +163,35 @@ def campaign_status(workspace: Workspace, year: int | None = None,
     with open_ledger(workspace) as ledger:
         records = ledger.records(plan.form)
         known = {row["instance_id"] for row in ledger.issued(plan.form)}
+        rejected = ledger.files("rejected")
+    master = current_master(workspace)
+
+    def same(a: str | None, b: str) -> bool:
+        if (a or "").casefold() == b.casefold():
+            return True
+        found, other = master.match(a), master.match(b)
+        return found is not None and other is not None and found.customer == other.customer
+
     returned: dict[str, list[Any]] = {}
     other: dict[str, list[str]] = {}
     unexpected = []
-    chosen_names = {c.customer.casefold() for c in plan.chosen}
     for r in records:
         if str(r.data.get("period") or "")[:4] != str(plan.year):
             continue
         if r.instance_id in owner:
             returned.setdefault(owner[r.instance_id], []).append(r)
-            if (r.customer or "").casefold() != owner[r.instance_id].casefold():
+            if not same(r.customer, owner[r.instance_id]):
                 unexpected.append(f"{r.record_id}: blank of {owner[r.instance_id]} returned "
                                   f"as {r.customer}")
-        elif (r.customer or "").casefold() in chosen_names:
-            name = next(c.customer for c in plan.chosen
-                        if c.customer.casefold() == (r.customer or "").casefold())
+            continue
+        name = next((c.customer for c in plan.chosen if same(r.customer, c.customer)), None)
+        if name is not None:
             other.setdefault(name, []).append(r.record_id)
+    refused: dict[str, list[Rejection]] = {}
+    for f in rejected:
+        instance = (f.report or {}).get("instance_id")
+        if instance in owner:
+            refused.setdefault(owner[instance], []).append(Rejection.of(f))
     missing = [b.instance_id for b in plan.issued if b.instance_id not in known]
     unexpected += [f"{i}: in the plan but not in the ledger's issued blanks" for i in missing]
     customers = []
@@ -144,6 +203,7 @@ def campaign_status(workspace: Workspace, year: int | None = None,
         customers.append(CustomerStatus(
             c.customer, c.code, c.order_value, c.automotive, c.reason or "",
             tuple(b.instance_id for b in mine), mine[0].issued_at if mine else None,
-            tuple(r.record_id for r in back), score, tuple(other.get(c.customer, ()))))
+            tuple(r.record_id for r in back), score, tuple(other.get(c.customer, ())),
+            tuple(refused.get(c.customer, ()))))
     return CampaignStatus(plan.year, as_of or date.today(), plan.rule.return_target,
                           tuple(customers), tuple(unexpected))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..issues import UsageError
 from ..scoring.policy import Campaign
-from .customer_list import read_customer_list
+from .customer_list import CustomerEntry, read_customer_list
 from .plan import SURVEY_FORM, CampaignError, CampaignPlan, plan_campaign
 
 if TYPE_CHECKING:
@@ -62,20 +63,44 @@ def load_plan(workspace: Workspace, year: int | None = None) -> CampaignPlan:
     return CampaignPlan.from_dict(raw)
 
 
-def plan_from_list(workspace: Workspace, customer_list: str | os.PathLike[str], year: int, *,
-                   seed: int | None = None, replace_existing: bool = False) -> CampaignPlan:
-    """Read the list, apply the workspace's rule, save and return the plan.
+def plan_from_list(workspace: Workspace, customer_list: str | os.PathLike[str] | None,
+                   year: int, *, seed: int | None = None,
+                   replace_existing: bool = False) -> CampaignPlan:
+    """Read the list (None: the workspace's customer master), apply the workspace's rule,
+    save and return the plan.
 
     An existing plan of the year is kept (it may have blanks issued against it) unless
     ``replace_existing``.
     """
     if plan_path(workspace, year).is_file() and not replace_existing:
-        raise UsageError(f"a survey campaign for {year} is already planned "
-                         f"({plan_path(workspace, year)}); use --force to plan it again")
-    source = Path(customer_list)
-    entries = read_customer_list(source)
-    plan = plan_campaign(entries, year, campaign_rule(workspace), seed=seed,
-                         source=source.name,
-                         source_sha256=hashlib.sha256(source.read_bytes()).hexdigest())
+        raise UsageError(f"{year} 年的调查已有计划 / a survey campaign for {year} is already "
+                         f"planned ({plan_path(workspace, year)}); use --force to plan it again")
+    if customer_list is None:
+        entries, name, digest = _from_master(workspace)
+    else:
+        source = Path(customer_list)
+        entries = read_customer_list(source)
+        name, digest = source.name, hashlib.sha256(source.read_bytes()).hexdigest()
+    plan = plan_campaign(entries, year, campaign_rule(workspace), seed=seed, source=name,
+                         source_sha256=digest)
     save_plan(workspace, plan)
     return plan
+
+
+def _from_master(workspace: Workspace) -> tuple[list[CustomerEntry], str, str]:
+    """The customer master's customers as a campaign list, its file name and digest."""
+    from ..customers import current_master, master_path
+
+    master = current_master(workspace)
+    path = master_path(workspace)
+    if not master:
+        raise UsageError("没有客户主数据,请用 --customers 指定客户一览表 / no customer master: "
+                         "name the customer list with --customers LIST.xlsx, or import it "
+                         "first (qmsforms customers import LIST.xlsx)")
+    lacking = [c.name for c in master.customers if c.order_value is None]
+    if lacking:
+        raise CampaignError(f"客户主数据中这些客户没有年订单额 / the customer master has no annual "
+                            f"order value for: {', '.join(lacking)}")
+    entries = [CustomerEntry(c.name, c.order_value or Decimal(0), c.automotive, c.code)
+               for c in master.customers]
+    return entries, path.name, hashlib.sha256(path.read_bytes()).hexdigest()

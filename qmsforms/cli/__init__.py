@@ -23,7 +23,7 @@ import click
 from ..issues import QmsFormsError, UsageError
 from ..version import __version__
 from ..workspace import Workspace
-from . import forms, intake, records, reports, workspace
+from . import customers, forms, intake, records, reports, workspace
 
 
 class _Group(click.Group):
@@ -56,7 +56,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 for _command in (workspace.init, forms.forms, forms.schema, forms.new, forms.eight_d,
                  intake.validate, intake.score, intake.process, intake.watch, intake.status,
                  records.records, records.ledger_group, forms.templates, workspace.demo,
-                 reports.report, reports.survey, reports.monitoring):
+                 reports.report, reports.survey, reports.monitoring, customers.customers):
     cli.add_command(_command)
 
 

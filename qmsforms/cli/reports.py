@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 REASONS = {"automotive": "汽车客户 automotive", "all": "全部 all", "sampled": "抽样 sampled",
            "minimum": "补足 10 家 minimum"}
 STATES = {"returned": "已回收 returned", "issued": "待回收 waiting",
+          "needs_correction": "退回待更正 returned, needs correction",
           "not_issued": "未发放 not issued"}
 
 
@@ -166,18 +167,27 @@ def _echo_plan(plan: CampaignPlan) -> None:
 
 
 @survey.command("plan")
-@click.option("--customers", "customer_list", required=True,
+@click.option("--customers", "customer_list", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The customer list workbook (客户一览表).")
+              help="The customer list workbook (客户一览表; default: the customer master of "
+                   "qmsforms customers import). Columns: 客户名称 Customer, 年订单额 Annual "
+                   "order value (元 or 万元), and optionally 客户编号 Customer code, 汽车客户 "
+                   "Automotive (是/否).")
 @year_option
 @click.option("--seed", type=int, default=None,
               help="Seed of the random sample (default: the year); stored in the plan.")
 @click.option("--force", is_flag=True, help="Plan again although the year is planned.")
 @json_option
 @click.pass_context
-def survey_plan(ctx: click.Context, customer_list: Path, year: int, seed: int | None,
+def survey_plan(ctx: click.Context, customer_list: Path | None, year: int, seed: int | None,
                 force: bool, as_json: bool) -> None:
-    """Choose who to survey from the customer list by the sampling rule (SPEC §4.6)."""
+    """Choose who to survey by the survey policy's sampling rule.
+
+    \b
+    按年订单额抽样 By annual order value (defaults, policy [campaign] in schemas/policies):
+      > 500,000 all, 200,000–500,000 half, below 10 %; automotive customers always;
+      at least 10 in total when that many exist.
+    """
     from ..campaign import plan_from_list, plan_path
 
     ws = workspace_of(ctx)
@@ -228,9 +238,17 @@ def _echo_status(status: CampaignStatus) -> None:
                f"({rate}; target {status.target:g} %, {met})")
     for c in status.customers:
         score = f"  score {c.score}" if c.score is not None else ""
-        click.echo(f"  {pad(STATES[c.state], 18)} {pad(c.customer, 34)}{score}")
+        click.echo(f"  {pad(STATES[c.state], 38)} {pad(c.customer, 34)}{score}")
+        if c.state == "needs_correction":
+            last = c.rejections[-1]
+            click.echo(f"      {last.name} {last.at} [{' '.join(last.codes)}] -> "
+                       f"outbox/{last.location}")
+            click.echo(f"      {last.reason_zh}")
+            click.echo(f"      {last.reason_en}")
     if status.chase:
         click.echo("chase 跟催: " + ", ".join(c.customer for c in status.chase))
+    if status.to_correct:
+        click.echo("to correct 待更正: " + ", ".join(c.customer for c in status.to_correct))
     for note in status.unexpected:
         click.echo(f"note: {note}")
 

@@ -85,5 +85,15 @@ def outcome_line(outcome: Outcome) -> str:
     elif outcome.codes:
         extra = "  " + " ".join(outcome.codes)
     if outcome.notes:
-        extra += "  [" + ", ".join(outcome.notes) + "]"
+        extra += "  [" + ", ".join(_note(n) for n in outcome.notes) + "]"
     return f"{mark} {outcome.name} -> outbox/{outcome.location}{extra}"
+
+
+def _note(note: str) -> str:
+    """A record's note as the operator reads it (the stable keyword stays in the JSON)."""
+    kind, _, detail = note.partition(":")
+    if kind == "unknown_customer":
+        return "客户不在主数据中 unknown customer"
+    if kind == "low_answers":
+        return f"1–2 分按投诉处理 answers at 1–2, handle as complaint: {detail}"
+    return note

@@ -31,6 +31,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..customers.follow_up import record_notes
 from ..issues import Code, Issue, Report, UsageError
 from ..registry import FormDef
 from ..safe_text import safe_filename
@@ -300,7 +301,7 @@ class Intake:
                 row = None
             else:
                 previous = self.ledger.latest(form.id, natural)
-                notes = self._notes(report.instance_id, form.id, natural)
+                notes = self._notes(report.instance_id, form.id, natural) + record_notes(report)
                 record_id = f"R{processed[:10].replace('-', '')}-{sha[:10]}"
                 row = RecordRow(
                     record_id=record_id, form=form.id, revision=report.revision or "",

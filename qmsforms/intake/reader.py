@@ -303,9 +303,9 @@ class ReaderProcess:
             return Code.READER_CRASHED, what
         return Code.READER_CRASHED, f"exit {exitcode}"
 
-    def _wait(self, pipe: IO[bytes]) -> bool:
+    def _wait(self, pipe: IO[bytes], interruptible: bool) -> bool:
         """Wait for the child's answer: False after the time limit; `ReadInterrupted` when
-        the caller asks to stop."""
+        the caller asks to stop and the call may be abandoned."""
         deadline = time.monotonic() + self.limits.timeout
         while True:
             left = deadline - time.monotonic()
@@ -314,16 +314,19 @@ class ReaderProcess:
             ready, _, _ = select.select([pipe], [], [], min(left, 0.25))
             if ready:
                 return True
-            if self.stop is not None and self.stop.is_set():
+            if interruptible and self.stop is not None and self.stop.is_set():
                 self._stop(kill=True)
                 raise ReadInterrupted
 
-    def _call(self, op: str, *args: Any) -> Any:
+    def _call(self, op: str, *args: Any, interruptible: bool = False) -> Any:
+        """Run ``op`` in the child. Only a read may be abandoned when a stop is asked for:
+        the outputs of a file already decided (its annotated or record copy) are finished,
+        within the time limit, so that a stop never leaves a decision half-written."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:
             _send(proc.stdin, (op, args))
-            ready = self._wait(proc.stdout)
+            ready = self._wait(proc.stdout, interruptible)
         except OSError:  # the child is gone already
             ready = True
         if not ready:
@@ -351,7 +354,8 @@ class ReaderProcess:
         Without ``with_data`` the report comes back without the form's data (its validity,
         issues and scores are the same), which saves sending a large form's rows back.
         """
-        report: Report = self._call("validate", str(path), name, today, with_data)
+        report: Report = self._call("validate", str(path), name, today, with_data,
+                                    interruptible=True)
         return report
 
     def annotate(self, path: Path, report: Report, out: Path) -> bool:

@@ -29,6 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..customers import canonical_records
 from ..forms.complaint import CATEGORIES
 from ..intake.ledger import RecordRow, open_ledger
 from ..scoring.rounding import as_float, rounded
@@ -349,4 +350,4 @@ def complaint_report(workspace: Workspace, year: int, month: int | None = None,
     """The complaint report from the workspace's ledger."""
     with open_ledger(workspace) as ledger:
         rows = ledger.records(COMPLAINT_FORM) + ledger.records(EIGHT_D_FORM)
-    return build_complaints(rows, year, month, as_of=as_of)
+    return build_complaints(canonical_records(rows, workspace), year, month, as_of=as_of)

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..customers import MASTER_KEY, canonical_records
 from ..intake.ledger import RecordRow, open_ledger
 from ..scoring import Alert, AnnualScore, PolicySet, split_results, year_summary
 from ..scoring.policy import Band
@@ -40,15 +41,18 @@ class CustomerYear:
     annual: AnnualScore
     monthly: Mapping[str, Decimal]
     survey_weight: Decimal
+    code: str | None = None
+    """The customer master's code (its name when it has none); None when it is unknown."""
 
     @property
     def customer(self) -> str:
-        """The customer's name as the forms carry it."""
+        """The customer as the customer master names it (as returned when it is unknown)."""
         return self.annual.customer
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the annual score plus ``monthly`` (month -> total)."""
-        return {**self.annual.to_dict(), "survey_weight": float(self.survey_weight),
+        return {**self.annual.to_dict(), "code": self.code,
+                "survey_weight": float(self.survey_weight),
                 "monthly": {m: float(v) for m, v in sorted(self.monthly.items())}}
 
 
@@ -232,9 +236,12 @@ def build_satisfaction(records: Iterable[RecordRow], year: int, policies: Policy
     for m in monthly:
         if m.month.startswith(f"{year}-"):
             totals[m.customer][m.month] = m.total
+    codes = {str(r.data["customer"]): str(r.data[MASTER_KEY]) for r in rows
+             if r.data.get("customer") and r.data.get(MASTER_KEY)}
     customers = tuple(
         CustomerYear(a, dict(sorted(totals.get(a.customer, {}).items())),
-                     policies.monitoring(a.customer).annual.survey_weight)
+                     policies.monitoring(a.customer).annual.survey_weight,
+                     codes.get(a.customer))
         for a in summary.annual)
     counted = _survey_records(rows, year)
     lines = tuple(sorted((_survey_line(r) for r in counted),
@@ -254,7 +261,7 @@ def satisfaction_report(workspace: Workspace, year: int,
                         as_of: date | None = None) -> SatisfactionReport:
     """The satisfaction report of ``year`` from the workspace's ledger."""
     with open_ledger(workspace) as ledger:
-        rows = ledger.records()
+        rows = canonical_records(ledger.records(), workspace)  # one row per master customer
     flag = Decimal(80)
     if SURVEY_FORM in workspace.registry:
         flag = workspace.policies.survey(workspace.registry.get(SURVEY_FORM)).flag_below_pct

@@ -14,7 +14,7 @@ import copy
 import hashlib
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -396,9 +396,15 @@ class PolicySet:
             self._cache[key] = parse_policy(raw, pid)
         return self._cache[key]
 
+    master: Callable[[str], str | None] | None = None
+    """The customer master's policy for a customer (its own, or the automotive policy when it
+    is automotive), set by the workspace; it wins over ``[scoring.customers]``."""
+
     def monitoring(self, customer: str | None = None) -> MonitoringPolicy:
-        """The monitoring policy that scores ``customer`` (the configured default otherwise)."""
-        pid = self.customers.get(_customer_key(customer or ""), self.monitoring_default)
+        """The monitoring policy that scores ``customer``: the customer master's, else
+        ``[scoring.customers]``'s, else the configured default."""
+        pid = ((self.master(customer) if self.master and customer else None)
+               or self.customers.get(_customer_key(customer or ""), self.monitoring_default))
         policy = self.get(pid)
         assert isinstance(policy, MonitoringPolicy)
         return policy

@@ -248,3 +248,43 @@ def test_survey_commands(ws: Workspace, tmp_path: Path) -> None:
     assert data["chase"] == CHOSEN[1:]
     shown = run(ws, "status")
     assert shown.exit_code == 0 and "Bravo" in shown.stdout
+
+
+def test_a_rejected_return_needs_correction_not_chasing(ws: Workspace, tmp_path: Path) -> None:
+    assert run(ws, "plan", "--customers", str(write_list(tmp_path / "list.xlsx")),
+               "--year", "2026").exit_code == 0
+    blanks = json.loads(run(ws, "issue", "--json").stdout)
+    alpha, bravo = blanks[0], blanks[1]
+    _return(ws, alpha["path"], "alpha.xlsx", {"product_quality": 5, "delivery": 4})  # too few
+    _return(ws, bravo["path"], "bravo.xlsx")
+    with Intake(ws, settle=0.05, quiet=0.05) as intake:
+        assert intake.process().count("rejected") == 1
+    data = json.loads(run(ws, "status", "--json").stdout)
+    assert data["needs_correction"] == ["Alpha 汽车"] and "Alpha 汽车" not in data["chase"]
+    (row,) = [c for c in data["customers"] if c["customer"] == "Alpha 汽车"]
+    assert row["state"] == "needs_correction"
+    (rejection,) = row["rejections"]
+    assert rejection["codes"] == ["INCOMPLETE_SURVEY"] and rejection["name"] == "alpha.xlsx"
+    assert rejection["reason_zh"] and rejection["reason_en"]
+    shown = run(ws, "status").stdout
+    line = next(x for x in shown.splitlines() if "Alpha 汽车" in x and "returned" in x)
+    assert "needs correction" in line and "待回收" not in line
+    assert "INCOMPLETE_SURVEY" in shown
+
+    _return(ws, alpha["path"], "alpha again.xlsx")  # corrected and sent again
+    with Intake(ws, settle=0.05, quiet=0.05) as intake:
+        assert intake.process().count("record") == 1
+    data = json.loads(run(ws, "status", "--json").stdout)
+    assert data["needs_correction"] == [] and data["returned"] == 2
+
+
+def test_the_plan_can_come_from_the_customer_master(ws: Workspace, tmp_path: Path) -> None:
+    assert run(ws, "plan", "--year", "2026").exit_code == 2  # no master, no list
+    listed = CliRunner().invoke(cli, ["--root", str(ws.root), "customers", "import",
+                                      str(write_list(tmp_path / "list.xlsx"))])
+    assert listed.exit_code == 0, listed.output
+    planned = run(ws, "plan", "--year", "2026", "--json")
+    assert planned.exit_code == 0, planned.output
+    data = json.loads(planned.stdout)
+    assert data["source"] == "customers.toml"
+    assert sorted(c["customer"] for c in data["choices"] if c["reason"]) == sorted(CHOSEN)

@@ -32,8 +32,10 @@ def test_customer_list_problems_name_their_rows(tmp_path: Path) -> None:
     wb.save(tmp_path / "bad.xlsx")
     with pytest.raises(CustomerListError) as caught:
         read_customer_list(tmp_path / "bad.xlsx")
-    message = str(caught.value)
-    assert "row 2" in message and "row 3" in message and "row 4" in message
+    assert [(i.code, i.sheet, i.cell) for i in caught.value.issues] == [
+        ("NOT_A_NUMBER", "Sheet", "B2"), ("NOT_A_BOOL", "Sheet", "C3"),
+        ("CUSTOMER_CONFLICT", "Sheet", "A4")]
+    assert "Sheet!B2" in str(caught.value)  # the message names the cells too, zh and en
     wb = Workbook()
     wb.active.append(["Name only"])
     wb.save(tmp_path / "nohead.xlsx")

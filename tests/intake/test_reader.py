@@ -127,6 +127,30 @@ def test_a_stop_abandons_the_read_in_hand(big_list: tuple[Workspace, Path],
         assert reader.started == 2
 
 
+def test_a_stop_does_not_abandon_the_copy_of_a_decided_file(ws: Workspace, make_filled: Any,
+                                                             tmp_path: Path) -> None:
+    """A watcher stopped while it writes a rejection's annotated copy finishes the copy: the
+    decision is already in the ledger, and only a read may be left for the next start."""
+    from qmsforms.validate import validate_file
+
+    path = make_filled("shipping-list", doc_no=None)
+    report = validate_file(path, ws)
+    assert not report.valid
+    out = tmp_path / "annotated.xlsx"
+    with ReaderProcess(ws.root) as reader:
+        reader.stop = threading.Event()
+        reader.stop.set()
+        assert reader.annotate(path, report, out)
+        filled = make_filled("shipping-list")
+        record = {"record_id": "R-1", "form": "shipping-list", "revision": "A",
+                  "data": validate_file(filled, ws).data, "scores": None,
+                  "source": {"name": filled.name, "sha256": "0" * 64,
+                             "received_at": "2026-12-02T08:00:00+00:00"},
+                  "processed_at": "2026-12-02T08:00:01+00:00"}
+        reader.record_copy(filled, tmp_path / "record.xlsx", record)
+    assert out.is_file() and (tmp_path / "record.xlsx").is_file()
+
+
 def test_a_reader_that_cannot_start_blocks_the_intake_and_refuses_nothing(
         ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import qmsforms.intake.reader as reader_module
