@@ -95,8 +95,10 @@ def _template_identity(path: Path) -> Identity | None:
     return read_identity(load_quietly(path))
 
 
-def _restamp(path: Path, out: Path, form: FormDef, block: ControlBlock, lang: str) -> None:
-    """Write ``path`` to ``out`` with the identity of ``form`` and the control ``block``."""
+def _restamp(path: Path, out: Path, form: FormDef, block: ControlBlock, lang: str,
+             releases: list[Release]) -> None:
+    """Write ``path`` to ``out`` with the identity of ``form`` and the control ``block``; a
+    workbook also gets the revision-history sheet of ``releases``."""
     identity = identity_for(form, lang)
     if path.suffix == ".docx":
         import docx
@@ -110,12 +112,14 @@ def _restamp(path: Path, out: Path, form: FormDef, block: ControlBlock, lang: st
         doc.save(str(out))
         return
     from .excel.control import stamp_control
+    from .excel.history_sheet import write_history_sheet
     from .excel.identity import write_identity
     from .excel.workbook import load_quietly
 
     wb = load_quietly(path)
     stamp_control(wb, block, lang)
     write_identity(wb, identity)
+    write_history_sheet(wb, releases, lang)
     wb.save(out)
     lost = drawn_parts(path) - drawn_parts(out)
     if lost:
@@ -168,6 +172,10 @@ def release(workspace: Workspace, form_id: str, revision: str, *,
         _check(workspace, path)
     moment = now or datetime.now(timezone.utc)
     effective = effective or moment.date()
+    entry = Release(form=form_id, revision=revision, previous=previous, effective=effective,
+                    grace_days=grace_days, released_by=by or _user(),
+                    released_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"), note=note)
+    rows = [*workspace.history.of(form_id), entry]
     new_form = replace(form, revision=revision)
     block = control_block(workspace, new_form)
     block = replace(block, effective_date=max(block.effective_date, effective))
@@ -176,7 +184,7 @@ def release(workspace: Workspace, form_id: str, revision: str, *,
         old = olds[path]
         fresh = path.with_name(f"{path.stem}.release{path.suffix}")
         try:
-            _restamp(path, fresh, new_form, block, old.lang if old else "both")
+            _restamp(path, fresh, new_form, block, old.lang if old else "both", rows)
             backup = keep_copy(path, f"rev-{old.revision if old else 'unknown'}")
             carried.append(Carried(path, backup, old.revision if old else ""))
             fresh.replace(path)
@@ -186,12 +194,8 @@ def release(workspace: Workspace, form_id: str, revision: str, *,
                 shutil.copy2(done.backup, done.path)
                 done.backup.unlink()
             raise
-    entry = Release(
-        form=form_id, revision=revision, previous=previous, effective=effective,
-        grace_days=grace_days, released_by=by or _user(),
-        released_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"), note=note,
-        templates=tuple(c.path.name for c in carried),
-        backups=tuple(f"{ARCHIVE}/{c.backup.name}" for c in carried))
+    entry = replace(entry, templates=tuple(c.path.name for c in carried),
+                    backups=tuple(f"{ARCHIVE}/{c.backup.name}" for c in carried))
     built = built_hashes(workspace.templates_dir)
     for done in carried:  # a template qmsforms wrote stays one: build may replace it later
         if built.get(done.path.name) == file_sha(done.backup):

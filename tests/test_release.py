@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from qmsforms.cli import cli
 from qmsforms.config import (
@@ -43,6 +44,18 @@ def test_a_returned_old_revision_is_taken_until_its_grace_period_ends(
     after = validate_file(returned, fresh, today=date(2027, 1, 1))
     assert not after.valid
     assert [i.code for i in after.issues] == ["OBSOLETE_REVISION"]
+
+
+def test_a_blank_of_the_released_revision_is_read_back(ws: Workspace,
+                                                       make_filled: FillFn) -> None:
+    release(ws, "complaint", "B", effective=date(2026, 12, 1), by="王芳", note="新增栏位说明")
+    fresh = Workspace(ws.root)
+    filled = make_filled("complaint", workspace=fresh)
+    report = validate_file(filled, fresh)
+    assert report.valid and report.revision == "B" and report.issues == []
+    history = load_workbook(filled)["修订记录 Revision history"]
+    assert [r[:3] for r in history.iter_rows(min_row=3, values_only=True)] == [
+        ("A", None, None), ("B", "A", "2026-12-01")]
 
 
 def test_the_cli_takes_a_returned_a_after_the_release(ws: Workspace,

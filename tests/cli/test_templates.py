@@ -168,6 +168,10 @@ def test_release_carries_a_restyled_template_over(ws: Workspace, tmp_path: Path,
     assert listed[0]["backups"] == ["archive/satisfaction-survey.rev-A.xlsx",
                                     "archive/satisfaction-survey.zh.rev-A.xlsx",
                                     "archive/satisfaction-survey.en.rev-A.xlsx"]
+    # the template carries its revision history on a sheet of its own
+    sheet = load_workbook(template)["修订记录 Revision history"]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [("B", "A", "2026-12-01", "王芳")]
     # new issues B, styled as before; check says B
     assert looks(template) == (1, "Times New Roman", 14, 36)
     assert run(ws, "new", "satisfaction-survey", "-o", str(tmp_path / "b.xlsx")).exit_code == 0
