@@ -16,10 +16,10 @@ def annotate(path: str | os.PathLike[str], report: Report,
              out: str | os.PathLike[str]) -> Path | None:
     """Write a copy of an invalid form with each problem marked where it is.
 
-    A workbook gets each bad cell filled and commented and a first sheet listing every issue;
-    a Word form gets each bad control shaded and a table of the issues at the top. Returns the
-    path written, or None when the file cannot be opened to be annotated (then only the report
-    can be given) or was refused for its size.
+    A workbook gets each bad cell filled and commented and, after the form (which stays the
+    first sheet, so it prints first), a sheet listing every issue; a Word form gets each bad
+    control shaded and commented. Returns the path written, or None when the file cannot be
+    opened to be annotated (then only the report can be given) or was refused for its size.
     """
     if Path(path).suffix.lower() == ".docx":
         from .word.annotate import annotate_word

@@ -113,11 +113,11 @@ def build_templates(workspace: Workspace, out_dir: Path | None = None, *,
         if customised and not force:
             names = ", ".join(p.name for p in customised)
             raise QmsFormsError(
+                f"customised templates not overwritten: {names}. Release a new revision with "
+                "qmsforms templates release; to rebuild them anyway add --force (the old files "
+                "are kept in templates/archive/)",
                 f"这些模板经过修改,未覆盖:{names}。新版本请用 qmsforms templates release 发布;"
-                f"确需重建请加 --force(旧文件备份到 templates/archive/) / customised templates "
-                f"not overwritten: {names}. Release a new revision with qmsforms templates "
-                "release; to rebuild them anyway add --force (the old files are kept in "
-                "templates/archive/)")
+                "确需重建请加 --force(旧文件备份到 templates/archive/)。")
     except BaseException:
         for _path, new in fresh:
             new.unlink(missing_ok=True)

@@ -8,9 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .issues import QmsFormsError
+from .normalize import TICKED_MARKS, UNTICKED_MARKS, TickMarks
 from .safety import EXCEL_COLS, EXCEL_ROWS, Limits
 
 if sys.version_info >= (3, 11):
@@ -110,6 +111,40 @@ class LimitSettings(_Config):
                        max_cells=self.max_cells, max_document_bytes=self.max_document_mb * 2**20)
 
 
+class IntakeSettings(_Config):
+    """How the intake reports files that wait, and the watcher's log (``[intake]``)."""
+
+    stale_lock_minutes: float = Field(30.0, gt=0)
+    """An editor's lock file (``~$name.xlsx``, ``.~lock.name.xlsx#``) older than this is
+    stale: its file waits, and ``status``, ``process`` and the watch log say so."""
+    log_max_mb: float = Field(10.0, gt=0)
+    """Size at which ``.qmsforms/logs/watch.log`` is rotated."""
+    log_backups: int = Field(5, ge=0, le=100)
+    """Rotated watch logs kept (``watch.log.1`` …)."""
+
+
+class TickSettings(_Config):
+    """What a tick box or a yes/no cell may hold (``[ticks]``): one list of marks that mean
+    ticked, one of marks that mean not ticked. Marks are compared after NFKC and casefolding
+    (``X`` = ``x``, ``ＯＫ`` = ``ok``); a blank cell is not ticked; any other mark is refused
+    at its cell with a message, never guessed. A mark may not be in both lists."""
+
+    yes: list[str] = Field(default_factory=lambda: list(TICKED_MARKS))
+    """Marks that mean ticked / yes (default: √ ✓ ✔ ☑ ☒ ✅ ● ■ ○ 〇 x × v 1 是 对 yes y ok
+    true)."""
+    no: list[str] = Field(default_factory=lambda: list(UNTICKED_MARKS))
+    """Marks that mean not ticked / no (default: ☐ □ 否 错 0 no n false)."""
+
+    @model_validator(mode="after")
+    def _one_meaning(self) -> TickSettings:
+        self.marks()
+        return self
+
+    def marks(self) -> TickMarks:
+        """These lists as the normaliser's vocabulary (`normalize.ticks_in_use`)."""
+        return TickMarks.of(self.yes, self.no)
+
+
 class Config(_Config):
     """The parsed ``qmsforms.toml``."""
 
@@ -119,6 +154,8 @@ class Config(_Config):
     scoring: Scoring = Field(default_factory=Scoring)
     policies: dict[str, dict[str, object]] = Field(default_factory=dict)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    ticks: TickSettings = Field(default_factory=TickSettings)
 
     def control(self, form_id: str) -> DocumentControl:
         """The document control of a form, with a generated number when none is configured."""

@@ -124,11 +124,11 @@ def stale_template(identity: Identity | None, form: FormDef, path: Path) -> None
     if identity is None or identity.form != form.id or identity.revision == form.revision:
         return
     raise QmsFormsError(
+        f"{path.name}: the template is revision {identity.revision} but the current revision "
+        f"is {form.revision}; release it first: qmsforms templates release {form.id} "
+        f"--revision {form.revision}",
         f"{path.name}: 模板是版本 {identity.revision},现行版本是 {form.revision};请先发布:"
-        f"qmsforms templates release {form.id} --revision {form.revision} / "
-        f"the template is revision {identity.revision} but the current revision is "
-        f"{form.revision}; release it first: qmsforms templates release {form.id} "
-        f"--revision {form.revision}")
+        f"qmsforms templates release {form.id} --revision {form.revision}")
 
 
 def template_form(identity: Identity | None, workspace: Workspace,

@@ -2,11 +2,12 @@
 
 Forms are filled in by people, in Excel, often on Chinese input methods. The same answer arrives
 as ``95``, ``0.95`` in a ``0%`` cell, ``"95 %"`` or ``"９５％"``; a date as a ``datetime``, an
-Excel serial, ``"2026/11/3"`` or ``"2026年11月3日"``; a tick as ``√``, ``✔``, ``x`` or ``是``.
-Each function here accepts every reasonable spelling of one kind of value (whatever openpyxl
-returns: str, int, float, datetime, date, time, bool or None) and returns one canonical Python
-value, ``None`` for a blank cell, or raises `NormalizeError` whose ``code`` names a
-`qmsforms.issues.Code` member, so the caller can report the problem in Chinese and English.
+Excel serial, ``"2026/11/3"`` or ``"2026年11月3日"``; a tick as ``√``, ``✔``, ``x``, ``○`` or
+``是`` (the configured tick vocabulary, `TickMarks`). Each function here accepts every
+reasonable spelling of one kind of value (whatever openpyxl returns: str, int, float,
+datetime, date, time, bool or None) and returns one canonical Python value, ``None`` for a
+blank cell, or raises `NormalizeError` whose ``code`` names a `qmsforms.issues.Code` member,
+so the caller can report the problem in Chinese and English.
 
 Rules kept on purpose: Chinese text is never NFKC-folded (only digits and marks are, for
 parsing); ``3/11/2026`` and the whole day/month/year family are refused as ambiguous, even
@@ -20,15 +21,22 @@ import decimal
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from itertools import permutations
 from typing import TypeGuard
 
 __all__ = [
     "BLANK",
+    "TICKED_MARKS",
+    "UNTICKED_MARKS",
     "NormalizeError",
+    "TickMarks",
     "is_blank",
     "is_tick",
+    "ticks_in_use",
     "to_bool",
     "to_choice",
     "to_date",
@@ -74,11 +82,50 @@ _MONTH_RES = (
 _CHOICE_SPACING_RE = re.compile(r"\s*([/()])\s*")
 _WHITESPACE_RE = re.compile(r"\s+")
 
-# compared after NFKC and casefold, so ｘ X Ｖ １ YES are covered too
-_TICKED = frozenset(
-    {"√", "✓", "✔", "☑", "☒", "●", "■", "x", "×", "1", "是", "yes", "y", "true", "v"}
-)
-_UNTICKED = frozenset({"☐", "□", "○", "否", "0", "no", "n", "false"})
+TICKED_MARKS = ("√", "✓", "✔", "☑", "☒", "✅", "●", "■", "○", "〇", "x", "×", "v", "1", "是",
+                "对", "yes", "y", "ok", "true")
+"""What the shipped configuration counts as ticked (``[ticks] yes``): check marks, a box
+ticked or crossed, a filled or drawn circle (a choice circled as on paper, 画圈), a cross,
+``1``, 是, 对, yes, OK. Compared after NFKC and casefolding, so ``X``, ``ｘ``, ``OK`` and
+``１`` count too."""
+UNTICKED_MARKS = ("☐", "□", "否", "错", "0", "no", "n", "false")
+"""What the shipped configuration counts as not ticked (``[ticks] no``): an empty box, 否,
+错, ``0``, no. A blank cell is not ticked whatever the lists say; any other mark is refused
+(``TICK_UNRECOGNISED``) rather than guessed."""
+
+
+@dataclass(frozen=True)
+class TickMarks:
+    """A tick vocabulary: the marks that mean ticked and those that mean not ticked, as
+    compared (NFKC, casefolded, emoji variation selectors dropped). Build it with `of`."""
+
+    yes: frozenset[str]
+    no: frozenset[str]
+
+    @classmethod
+    def of(cls, yes: Iterable[str], no: Iterable[str]) -> TickMarks:
+        """The vocabulary of marks as a person types them; `ValueError` names a mark that is
+        blank, or in both lists (after folding: ``X`` and ``x`` are one mark)."""
+        ticked, unticked = frozenset(map(_mark, yes)), frozenset(map(_mark, no))
+        if "" in ticked or "" in unticked:
+            raise ValueError("a tick mark is blank")
+        if both := sorted(ticked & unticked):
+            raise ValueError(f"{', '.join(both)} cannot mean both ticked and not ticked")
+        return cls(ticked, unticked)
+
+
+_ACTIVE_TICKS: ContextVar[TickMarks | None] = ContextVar("qmsforms_ticks", default=None)
+
+
+@contextmanager
+def ticks_in_use(marks: TickMarks) -> Iterator[None]:
+    """Read tick boxes and yes/no answers with ``marks`` (a workspace's ``[ticks]``) inside
+    the ``with`` block; outside it the shipped `TICKED_MARKS` / `UNTICKED_MARKS` apply."""
+    token = _ACTIVE_TICKS.set(marks)
+    try:
+        yield
+    finally:
+        _ACTIVE_TICKS.reset(token)
 
 
 class NormalizeError(ValueError):
@@ -303,27 +350,41 @@ def _mark(value: object) -> str:
     if _is_number(value):
         whole = math.isfinite(value) and value == int(value)
         return str(int(value)) if whole else repr(value)
-    return _folded(value).casefold() if isinstance(value, str) else repr(value)
+    if not isinstance(value, str):
+        return repr(value)
+    return _folded(value.replace("\ufe0f", "").replace("\ufe0e", "")).casefold()
+
+
+_SHIPPED_TICKS = TickMarks.of(TICKED_MARKS, UNTICKED_MARKS)
+
+
+def _ticks() -> TickMarks:
+    return _ACTIVE_TICKS.get() or _SHIPPED_TICKS
 
 
 def is_tick(value: object) -> bool:
-    """Whether a tick box cell is ticked (``√ ✓ ✔ x 是 1``...); blank means not ticked."""
+    """Whether a tick box cell is ticked; blank means not ticked.
+
+    The marks are the configured vocabulary (`ticks_in_use`, default `TICKED_MARKS` and
+    `UNTICKED_MARKS`); any other mark raises `NormalizeError` ``TICK_UNRECOGNISED``.
+    """
     if is_blank(value):
         return False
-    mark = _mark(value)
-    if mark in _TICKED or mark in _UNTICKED:
-        return mark in _TICKED
+    mark, ticks = _mark(value), _ticks()
+    if mark in ticks.yes or mark in ticks.no:
+        return mark in ticks.yes
     raise NormalizeError("TICK_UNRECOGNISED")
 
 
 def to_bool(value: object) -> bool | None:
-    """A yes/no answer: tick marks, ``是/否``, ``Y/N``, ``yes/no``, ``true/false``, ``有/无``."""
+    """A yes/no answer: the tick vocabulary (see `is_tick`: ``是/否``, ``Y/N``, ``yes/no``,
+    ``true/false`` ...) and ``有/无``."""
     if is_blank(value):
         return BLANK
-    mark = _mark(value)
-    if mark in _TICKED or mark == "有":
+    mark, ticks = _mark(value), _ticks()
+    if mark in ticks.yes or mark == "有":
         return True
-    if mark in _UNTICKED or mark == "无":
+    if mark in ticks.no or mark == "无":
         return False
     raise NormalizeError("NOT_A_BOOL")
 

@@ -159,8 +159,9 @@ class FormRegistry:
                 revision = self.revisions.get(form_id)
                 if revision is None:
                     raise UsageError(f"form {form_id} has no revision in the revision history "
-                                     f"(templates/revisions.toml) / 修订历史中没有表单 {form_id} "
-                                     "的版本")
+                                     "(templates/revisions.toml)",
+                                     f"修订历史(templates/revisions.toml)中没有表单 "
+                                     f"{form_id} 的版本。")
                 form = next(b for b in BUILTIN if b.id == form_id).form(revision)
             self._built[form_id] = form
         return form
@@ -179,5 +180,6 @@ class FormRegistry:
         """The form with this id; `UsageError` listing the known ids otherwise."""
         if form_id not in self._order:
             known = ", ".join(self._order)
-            raise UsageError(f"unknown form {form_id!r}; known forms: {known}")
+            raise UsageError(f"unknown form {form_id!r}; known forms: {known}",
+                             f"没有表单 {form_id!r};已有的表单:{known}")
         return self._form(form_id)

@@ -127,10 +127,10 @@ def _restamp(path: Path, out: Path, form: FormDef, block: ControlBlock, lang: st
         what_zh = "、".join(f"{n} 个{_KINDS[k][0]}" for k, n in sorted(lost.items()))
         what = ", ".join(f"{n} {_KINDS[k][1]}" for k, n in sorted(lost.items()))
         raise QmsFormsError(
+            f"{what} of {path.name} cannot be carried over to the new revision; the template "
+            "is left as it was: replace them with pictures in Excel and release again",
             f"{path.name}: 模板中的 {what_zh} 无法带到新版本,模板保持不变;请在 Excel 中把它们换成"
-            f"图片后再发布 / {what} of {path.name} cannot be carried over to the new revision; "
-            "the template is left as it was: replace them with pictures in Excel and release "
-            "again")
+            "图片后再发布。")
 
 
 def _check(workspace: Workspace, path: Path) -> None:
@@ -141,9 +141,9 @@ def _check(workspace: Workspace, path: Path) -> None:
     if broken:
         codes = ", ".join(sorted({i.code for i in broken}))
         raise QmsFormsError(
-            f"{path.name}: 模板未通过检查({codes}),未发布;请先修正(qmsforms templates check) / "
-            f"the template fails its check ({codes}) and was not released; mend it first "
-            "(qmsforms templates check)")
+            f"{path.name}: the template fails its check ({codes}) and was not released; mend "
+            "it first (qmsforms templates check)",
+            f"{path.name}: 模板未通过检查({codes}),未发布;请先修正(qmsforms templates check)。")
 
 
 def release(workspace: Workspace, form_id: str, revision: str, *,
@@ -156,16 +156,17 @@ def release(workspace: Workspace, form_id: str, revision: str, *,
     """
     form = workspace.registry.get(form_id)
     if not _REVISION.match(revision):
-        raise UsageError(f"版本号 {revision!r} 无效(字母数字,最多 10 个字符) / {revision!r} is "
-                         "not a revision (letters and digits, at most 10 characters)")
+        raise UsageError(f"{revision!r} is not a revision (letters and digits, at most 10 "
+                         "characters)", f"版本号 {revision!r} 无效(字母数字,最多 10 个字符)。")
     released = [r.revision for r in workspace.history.of(form_id)]
     files = template_files(workspace, form_id)
     olds = {p: _template_identity(p) for p in files}
     stale = [p for p, i in olds.items() if i is None or i.revision != revision]
     if revision in released or (revision == form.revision and not stale):
-        raise UsageError(f"表单 {form_id} 已有版本 {revision}(现行 {form.revision}),新版本须用新的"
-                         f"版本号 / form {form_id} already has revision {revision} (current "
-                         f"{form.revision}); a release needs a new revision")
+        raise UsageError(f"form {form_id} already has revision {revision} (current "
+                         f"{form.revision}); a release needs a new revision",
+                         f"表单 {form_id} 已有版本 {revision}(现行 {form.revision}),新版本须用新的"
+                         "版本号。")
     previous = next((i.revision for i in olds.values() if i and i.revision != revision),
                     form.revision if form.revision != revision else "")
     for path in files:

@@ -134,8 +134,8 @@ def _release(entry: dict[str, object], path: Path) -> Release:
             templates=tuple(str(t) for t in entry.get("templates", ())),  # type: ignore[attr-defined]
             backups=tuple(str(t) for t in entry.get("backups", ())))  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: a [[release]] entry is incomplete or invalid ({exc}); "
-                          f"发布记录不完整或无效") from exc
+        raise ConfigError(f"{path}: a [[release]] entry is incomplete or invalid ({exc})",
+                          f"{path}:发布记录不完整或无效({exc})。") from exc
 
 
 def read_history(path: Path) -> History:
@@ -146,10 +146,12 @@ def read_history(path: Path) -> History:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML / 不是有效的 TOML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid TOML: {exc}",
+                          f"{path}:不是有效的 TOML:{exc}") from exc
     entries = data.get("release", [])
     if not isinstance(entries, list):
-        raise ConfigError(f"{path}: release must be a list of [[release]] tables")
+        raise ConfigError(f"{path}: release must be a list of [[release]] tables",
+                          f"{path}:release 须为 [[release]] 表的列表。")
     return History([_release(e, path) for e in entries if isinstance(e, dict)])
 
 

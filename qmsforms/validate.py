@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .excel.package import BookError
 from .excel.validate import WORD_SUFFIXES, open_workbook, validate_workbook
 from .issues import Report
+from .normalize import ticks_in_use
 from .workspace import Workspace
 
 if TYPE_CHECKING:
@@ -30,7 +31,16 @@ __all__ = ["WORD_SUFFIXES", "collector_paused", "validate_file", "validate_files
 
 def validate_path(path: Path, workspace: Workspace, report: Report,
                   today: date | None = None) -> FormDef | None:
-    """Validate an .xlsx or .docx file into ``report``; returns the form when it is known."""
+    """Validate an .xlsx or .docx file into ``report``; returns the form when it is known.
+
+    Tick boxes and yes/no answers are read with the workspace's ``[ticks]`` vocabulary.
+    """
+    with ticks_in_use(workspace.config.ticks.marks()):
+        return _validate_path(path, workspace, report, today)
+
+
+def _validate_path(path: Path, workspace: Workspace, report: Report,
+                   today: date | None) -> FormDef | None:
     if path.suffix.lower() in WORD_SUFFIXES:
         from .word.validate import validate_word
 

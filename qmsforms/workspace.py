@@ -128,3 +128,14 @@ def _copy_if_absent(src: str, dst: str) -> str:
     if not os.path.exists(dst):
         shutil.copy2(src, dst)
     return dst
+
+
+def is_workspace(root: str | os.PathLike[str]) -> bool:
+    """Whether ``root`` is a workspace: it holds ``qmsforms.toml`` or the state folder
+    ``.qmsforms/`` (a workspace that lost its configuration still has its ledger there).
+
+    Every command but ``init`` and ``demo`` refuses a folder that is not one, so a mistyped
+    ``--root`` never looks like an empty workspace.
+    """
+    folder = Path(root)
+    return (folder / CONFIG_NAME).is_file() or (folder / ".qmsforms").is_dir()

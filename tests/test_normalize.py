@@ -407,8 +407,9 @@ def test_to_month_rejects(value, code):
 
 
 TICKED = ["√", "✓", "✔", "☑", "☒", "●", "■", "x", "X", "ｘ", "×", "是", 1, 1.0, "1", "１",
-          True, "yes", "YES", "y", "Y", "true", "TRUE", "v", "V", " √ "]
-UNTICKED = [None, "", "  ", "☐", "□", "○", "否", 0, 0.0, "0", False, "no", "No", "n", "N",
+          True, "yes", "YES", "y", "Y", "true", "TRUE", "v", "V", " √ ", "○", "〇", "对", "OK",
+          "ok", "ＯＫ", "✅", "✔\ufe0f"]
+UNTICKED = [None, "", "  ", "☐", "□", "否", "错", 0, 0.0, "0", False, "no", "No", "n", "N",
             "false", "FALSE"]
 
 
@@ -422,7 +423,7 @@ def test_is_tick_false(value):
     assert is_tick(value) is False
 
 
-@pytest.mark.parametrize("value", ["ok", "有", "无", "?", 2, 0.5, float("nan"), D, "√√"])
+@pytest.mark.parametrize("value", ["有", "无", "?", 2, 0.5, float("nan"), D, "√√", "✗", "好"])
 def test_is_tick_rejects(value):
     assert code_of(is_tick, value) == "TICK_UNRECOGNISED"
 
@@ -437,7 +438,7 @@ def test_to_bool(value, expected):
     assert to_bool(value) is expected
 
 
-@pytest.mark.parametrize("value", ["maybe", "ok", 2, "?", D])
+@pytest.mark.parametrize("value", ["maybe", "好", 2, "?", D])
 def test_to_bool_rejects(value):
     assert code_of(to_bool, value) == "NOT_A_BOOL"
 
@@ -540,7 +541,7 @@ def test_codes_are_catalogue_members():
 
 def test_every_code_in_the_module_is_a_catalogue_member():
     source = Path(normalize.__file__).read_text(encoding="utf-8")
-    literals = set(re.findall(r"\"([A-Z]+_[A-Z_]+)\"", source))
+    literals = set(re.findall(r"\"([A-Z]+_[A-Z_]+)\"", source)) - set(normalize.__all__)
     assert "NOT_A_NUMBER" in literals
     assert literals <= set(Code.__members__)
 
@@ -549,3 +550,85 @@ def test_normalize_error_is_a_value_error():
     err = NormalizeError("NOT_A_NUMBER")
     assert isinstance(err, ValueError)
     assert (err.code, err.detail) == ("NOT_A_NUMBER", "")
+
+
+# -- the tick vocabulary of qmsforms.toml, through filled workbooks -----------------------------
+
+
+def _type_mark(path: Path, name: str, mark: object, offset: int) -> None:
+    """Type ``mark`` into the ``offset``-th cell of a named tick row, as a person would."""
+    from openpyxl import load_workbook
+
+    from qmsforms.excel.binding import workbook_names
+
+    wb = load_workbook(path)
+    cells = workbook_names(wb)[name]
+    row, col = cells.coordinates()[offset]
+    wb[cells.sheet].cell(row=row, column=col).value = mark
+    wb.save(path)
+
+
+@pytest.mark.parametrize("mark", [*normalize.TICKED_MARKS, "X", "OK", "✔\ufe0f"])
+def test_every_shipped_tick_mark_ticks_a_survey_answer(make_filled, ws, mark) -> None:
+    from qmsforms.validate import validate_file
+
+    path = make_filled("satisfaction-survey", product_quality=None)
+    _type_mark(path, "product_quality", mark, offset=1)  # the second box: level 4
+    report = validate_file(path, ws)
+    assert report.valid, report.codes()
+    assert report.data["product_quality"] == 4
+
+
+@pytest.mark.parametrize("mark", normalize.UNTICKED_MARKS)
+def test_every_shipped_untick_mark_leaves_a_box_empty(make_filled, ws, mark) -> None:
+    from qmsforms.validate import validate_file
+
+    path = make_filled("satisfaction-survey", response=4)
+    _type_mark(path, "price", mark, offset=0)
+    report = validate_file(path, ws)
+    assert report.valid, report.codes()
+    assert report.data["price"] is None
+
+
+def test_the_tick_vocabulary_is_read_from_the_workspace_config(make_filled, ws) -> None:
+    from qmsforms.validate import validate_file
+    from qmsforms.workspace import Workspace
+
+    config = ws.root / "qmsforms.toml"
+    text = config.read_text(encoding="utf-8").partition("[ticks]")[0]
+    config.write_text(text + '[ticks]\nyes = ["√", "好"]\nno = ["☐", "○"]\n', encoding="utf-8")
+    here = Workspace(ws.root)
+    path = make_filled("satisfaction-survey", product_quality=None, workspace=here)
+    _type_mark(path, "product_quality", "好", offset=0)
+    _type_mark(path, "product_quality", "○", offset=1)
+    report = validate_file(path, here)
+    assert report.valid, report.codes()
+    assert report.data["product_quality"] == 5
+    _type_mark(path, "product_quality", "✓", offset=2)  # not in this workspace's list
+    report = validate_file(path, here)
+    assert ["TICK_UNRECOGNISED", "product_quality"] in report.flatten(["code", "field"])
+    assert is_tick("✓") is True  # outside a validation the shipped list applies
+
+
+def test_a_mark_in_both_lists_is_a_config_error(tmp_path) -> None:
+    from qmsforms.config import ConfigError, load_config
+
+    path = tmp_path / "qmsforms.toml"
+    path.write_text('[ticks]\nyes = ["√", "X"]\nno = ["x"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="x"):
+        load_config(path)
+
+
+def test_the_shipped_config_lists_the_default_marks() -> None:
+    from qmsforms.config import Config, package_defaults
+
+    shipped = normalize.TickMarks.of(*_shipped_lists(package_defaults() / "qmsforms.toml"))
+    assert shipped == Config().ticks.marks()
+    assert {"○", "〇", "对", "ok", "✅"} <= shipped.yes
+
+
+def _shipped_lists(path: Path) -> tuple[list[str], list[str]]:
+    from qmsforms.config import tomllib
+
+    ticks = tomllib.loads(path.read_text(encoding="utf-8"))["ticks"]
+    return ticks["yes"], ticks["no"]

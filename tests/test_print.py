@@ -164,3 +164,91 @@ def test_long_shipping_list_prints_every_line(long_list_pdf: Path) -> None:
     text = " ".join(page_text(long_list_pdf, n) for n in range(1, count + 1))
     printed = re.findall(r"PART-(\d\d)", text)
     assert sorted(int(n) for n in printed) == list(range(1, LONG_LIST + 1))
+
+
+# -- what the intake gives back to be printed: the form first, one page wide ------------------
+
+
+def _bad_shipping_list(ws: Workspace, folder: Path) -> Path:
+    path = issue_blank(ws, "shipping-list", folder / "bad.xlsx", lang="both")
+    wb = load_workbook(path)
+    lines = [{"part_name": f"P{i}", "batch_no": "B", "quantity": "lots" if i % 2 else i}
+             for i in range(1, 25)]
+    fill_workbook(wb, ws.registry.get("shipping-list"),
+                  {"doc_no": "FH-BAD", "customer": "华东汽车", "ship_date": "3/11/2026",
+                   "ship_method": "camel", "lines": lines}, "both")
+    wb.save(path)
+    return path
+
+
+def test_annotated_copy_prints_the_form_then_its_issues_one_page_wide(
+        print_ws: Workspace, tmp_path: Path, soffice: Convert) -> None:
+    from qmsforms.annotate import annotate
+    from qmsforms.validate import validate_file
+
+    source = _bad_shipping_list(print_ws, tmp_path)
+    report = validate_file(source, print_ws)
+    assert len(report.issues) >= 12
+    pdf = soffice(annotate(source, report, tmp_path / "annotated.xlsx"), "pdf")
+    pages = pdf_pages(pdf)
+    assert len(pages) == 2, pages
+    assert is_a4_portrait(pages[0])
+    assert pages[1].width > pages[1].height  # the issues sheet: landscape
+    first, second = page_text(pdf, 1), page_text(pdf, 2)
+    assert "Shipping List" in first and "DATE_AMBIGUOUS" not in first
+    assert "DATE_AMBIGUOUS" in second and "NOT_A_CHOICE" in second
+
+
+def _processed(ws: Workspace, path: Path) -> dict[str, object]:
+    """Process one file through the intake; returns its record JSON."""
+    import json
+
+    from qmsforms.intake import Intake
+
+    shutil.copyfile(path, ws.inbox / path.name)
+    with Intake(ws, settle=0.05) as intake:
+        (outcome,) = intake.process().outcomes
+    assert outcome.outcome == "record", outcome
+    return json.loads((ws.outbox / outcome.location).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_xlsx_record_copy_prints_labels_and_values_on_one_page(
+        tmp_path: Path, soffice: Convert) -> None:
+    ws = init_workspace(tmp_path / "ws")
+    path = issue_blank(ws, "satisfaction-survey", tmp_path / "survey.xlsx", lang="both")
+    wb = load_workbook(path)
+    fill_workbook(wb, ws.registry.get("satisfaction-survey"),
+                  {"customer": "华东汽车", "period": "2026", "product_quality": 5, "delivery": 4,
+                   "packaging": 2, "appearance": 3, "service_attitude": 5}, "both")
+    wb.save(path)
+    record = _processed(ws, path)
+    pdf = soffice(ws.outbox / "records" / "satisfaction-survey" / f"{record['record_id']}.xlsx",
+                  "pdf")
+    pages = pdf_pages(pdf)
+    assert len(pages) == 2 and all(is_a4_portrait(p) for p in pages), pages
+    first = page_text(pdf, 1)
+    source = record["source"]
+    assert isinstance(source, dict)
+    for text in ("Record id", str(record["record_id"]), "SHA-256", source["sha256"],
+                 "Survey score"):
+        assert text in first  # labels and their values on the same page
+    assert "Customer Satisfaction" in page_text(pdf, 2) or "满意度" in page_text(pdf, 2)
+
+
+def test_word_record_copy_prints_the_form_then_the_record(tmp_path: Path,
+                                                          soffice: Convert) -> None:
+    from qmsforms.word.fill import fill_word
+
+    ws = init_workspace(tmp_path / "ws")
+    path = issue_blank(ws, "complaint", tmp_path / "complaint.docx", lang="both")
+    fill_word(path, {"ticket_no": "TS-PRINT", "customer": "华东汽车", "category": "quality",
+                     "received_at": "2026-11-03 09:00", "filed_at": "2026-11-03 10:00",
+                     "quality_related": True, "description": "焊缝开裂"}, path)
+    record = _processed(ws, path)
+    pdf = soffice(ws.outbox / "records" / "complaint" / f"{record['record_id']}.docx", "pdf")
+    pages = pdf_pages(pdf)
+    assert all(is_a4_portrait(p) for p in pages), pages
+    first, last = page_text(pdf, 1), page_text(pdf, len(pages))
+    assert "Customer Complaint Ticket" in first and "TS-PRINT" in first
+    assert str(record["record_id"]) in last
+    assert "8D required" in last and "Filed in time" in last

@@ -21,6 +21,7 @@ from qmsforms.config import (
     DocumentControl,
     LimitSettings,
     Scoring,
+    TickSettings,
     load_config,
 )
 from qmsforms.issues import QmsFormsError
@@ -123,7 +124,7 @@ def _uncommented(text: str) -> str:
 
 def test_init_writes_every_setting(ws: Workspace, tmp_path: Path) -> None:
     text = (ws.root / CONFIG_NAME).read_text(encoding="utf-8")
-    for model in (Company, Defaults, DocumentControl, Scoring, LimitSettings):
+    for model in (Company, Defaults, DocumentControl, Scoring, LimitSettings, TickSettings):
         for name in model.model_fields:
             assert re.search(rf"(?m)^#? ?{name}\b|\b{name} ", text), (model.__name__, name)
     for section in ("[forms.satisfaction-report]", "[forms.complaint-report]", "[limits]",

@@ -464,8 +464,8 @@ def test_annotated_copy_marks_every_bad_cell(make_filled: FillFn, ws: Workspace,
     out = annotate(path, report, tmp_path / "annotated.xlsx")
     assert out is not None
     wb = load_workbook(out)
-    assert wb.sheetnames[0] == "问题 Issues"
-    listed = [row[0] for row in wb.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert wb.sheetnames[1] == "问题 Issues"  # after the form, which prints first
+    listed = [row[0] for row in wb["问题 Issues"].iter_rows(min_row=2, values_only=True)]
     assert sorted(listed) == ["DATE_AMBIGUOUS", "NOT_A_CHOICE"]
     for issue in report.issues:
         cell = wb[issue.sheet][issue.cell]
@@ -480,7 +480,7 @@ def test_annotated_copy_writes_formula_like_values_as_text(make_filled: FillFn, 
     report = validate_file(path, ws)
     out = annotate(path, report, tmp_path / "annotated.xlsx")
     assert out is not None
-    issues_sheet = load_workbook(out).worksheets[0]
+    issues_sheet = load_workbook(out)["问题 Issues"]
     value_cell = issues_sheet.cell(row=2, column=5)
     assert value_cell.data_type == "s"
 

@@ -28,8 +28,8 @@ from ..normalize import NormalizeError, to_bool, to_decimal, to_text
 class CustomerListError(QmsFormsError, ValueError):
     """The customer list cannot be read or has rows that cannot be used."""
 
-    def __init__(self, message: str, issues: Sequence[Issue] = ()) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, issues: Sequence[Issue] = (), zh: str | None = None) -> None:
+        super().__init__(message, zh)
         self.issues = tuple(issues)
 
 
@@ -144,8 +144,8 @@ def read_list(path: str | os.PathLike[str]) -> ListRead:
             warnings.simplefilter("ignore")
             wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:
-        raise CustomerListError(f"{source.name}: 无法打开客户一览表 cannot open the customer "
-                                f"list: {exc}") from exc
+        raise CustomerListError(f"{source.name}: cannot open the customer list: {exc}",
+                                zh=f"{source.name}:无法打开客户一览表:{exc}") from exc
     try:
         for ws in wb.worksheets:
             rows = list(ws.iter_rows(values_only=True))
@@ -156,8 +156,9 @@ def read_list(path: str | os.PathLike[str]) -> ListRead:
     finally:
         wb.close()
     raise CustomerListError(
-        f"{source.name}: 前 {HEADER_ROWS} 行中没有含“客户名称”列的表头 / no header row with a "
-        f"customer column (客户名称 / Customer) in the first {HEADER_ROWS} rows of any sheet")
+        f"{source.name}: no header row with a customer column (客户名称 / Customer) in the "
+        f"first {HEADER_ROWS} rows of any sheet",
+        zh=f"{source.name}:各工作表前 {HEADER_ROWS} 行中都没有含“客户名称”列的表头")
 
 
 def read_customer_list(path: str | os.PathLike[str]) -> list[CustomerEntry]:
@@ -169,19 +170,22 @@ def read_customer_list(path: str | os.PathLike[str]) -> list[CustomerEntry]:
     name = Path(path).name
     issues = list(read.issues)
     if "order_value" not in read.columns:
-        raise CustomerListError(f"{name}: 没有“年订单额”列 / no annual order value column "
-                                "(年订单额 / Annual order value)")
+        raise CustomerListError(f"{name}: no annual order value column (年订单额 / Annual "
+                                "order value)", zh=f"{name}:没有“年订单额”列")
     for entry in read.entries:
         if entry.order_value is None:
             issues.append(Issue.make(Code.REQUIRED, field="order_value", sheet=read.sheet,
                                      cell=entry.cells.get("order_value"),
                                      label=LABELS["order_value"]))
     if issues:
-        raise CustomerListError(f"{name}: " + "; ".join(
-            f"{i.sheet}!{i.cell}: {i.message_zh} {i.message_en}" for i in issues), issues)
+        raise CustomerListError(
+            f"{name}: {len(issues)} problem(s):\n  " + "\n  ".join(
+                f"{i.sheet}!{i.cell}: {i.message_en}" for i in issues), issues,
+            f"{name}:有 {len(issues)} 处问题:\n  " + "\n  ".join(
+                f"{i.sheet}!{i.cell}:{i.message_zh}" for i in issues))
     if not read.entries:
-        raise CustomerListError(f"{name}: 客户一览表中没有客户 / the customer list names no "
-                                "customers")
+        raise CustomerListError(f"{name}: the customer list names no customers",
+                                zh=f"{name}:客户一览表中没有客户")
     return list(read.entries)
 
 

@@ -73,8 +73,10 @@ def plan_from_list(workspace: Workspace, customer_list: str | os.PathLike[str] |
     ``replace_existing``.
     """
     if plan_path(workspace, year).is_file() and not replace_existing:
-        raise UsageError(f"{year} 年的调查已有计划 / a survey campaign for {year} is already "
-                         f"planned ({plan_path(workspace, year)}); use --force to plan it again")
+        raise UsageError(f"a survey campaign for {year} is already planned "
+                         f"({plan_path(workspace, year)}); use --force to plan it again",
+                         f"{year} 年的调查已有计划({plan_path(workspace, year)});"
+                         "要重新计划请加 --force")
     if customer_list is None:
         entries, name, digest = _from_master(workspace)
     else:

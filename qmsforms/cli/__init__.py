@@ -1,13 +1,15 @@
 """The ``qmsforms`` command: a thin click layer over the library.
 
 Each command parses options, calls one library function and prints the result. Library
-errors (`qmsforms.issues.QmsFormsError`) become click errors only here, at the edge; anything
-else is a bug and shows its traceback. Exit codes: 0 success, 1 invalid input or failed work,
-2 usage error. ``--json`` prints exactly the data the library returns.
+errors (`qmsforms.issues.QmsFormsError`) become click errors only at this edge (`errors`),
+shown in Chinese and English; anything else is a bug and shows its traceback. Exit codes:
+0 success, 1 invalid input or failed work, 2 usage error. ``--json`` prints exactly the data
+the library returns.
 
 One module per group of commands: `workspace` (init, demo), `forms` (forms, schema, new, 8d,
 templates), `intake` (validate, score, process, watch, status), `records` (records, ledger),
-`reports` (report, survey, monitoring); `options` and `show` hold what they share.
+`reports` (report, survey, monitoring); `options` and `show` hold what they share, `errors`
+how what stops a command is shown.
 """
 
 from __future__ import annotations
@@ -24,18 +26,43 @@ from ..issues import QmsFormsError, UsageError
 from ..version import __version__
 from ..workspace import Workspace
 from . import customers, forms, intake, records, reports, workspace
+from .errors import BilingualError, BilingualUsageError, ErrorContext, bilingual_usage, texts
 
 
 class _Group(click.Group):
-    """Turns library errors into clean CLI errors instead of tracebacks."""
+    """The top-level group: library errors become clean bilingual CLI errors instead of
+    tracebacks, and click's own usage errors get their Chinese."""
+
+    context_class = ErrorContext
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise bilingual_usage(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise bilingual_usage(exc) from exc
         except UsageError as exc:
-            raise click.UsageError(str(exc), ctx) from exc
+            raise BilingualUsageError(*texts(exc), ctx) from exc
         except QmsFormsError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise BilingualError(*texts(exc)) from exc
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Add ``cmd``; it and every command below it show errors as `ErrorContext` does."""
+        _error_contexts(cmd)
+        super().add_command(cmd, name)
+
+
+def _error_contexts(command: click.Command) -> None:
+    command.context_class = ErrorContext
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _error_contexts(sub)
 
 
 @click.group(cls=_Group)

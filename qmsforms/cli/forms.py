@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..issues import UsageError
 from .options import json_option, lang_option, print_json, workspace_of
 from .show import echo_report
 
@@ -87,19 +88,48 @@ def new(ctx: click.Context, form: str, output: Path | None, lang: str | None,
 
 @click.group("8d")
 def eight_d() -> None:
-    """8D reports in Word."""
+    """8D reports in Word: one pre-filled from a complaint record.
+
+    \b
+    8D 报告(Word):由投诉记录预填。
+    """
+
+
+def default_8d_path(ticket: str, folder: Path | None = None) -> Path:
+    """Where ``8d new`` writes without ``-o``: ``8D-<ticket>.docx`` in ``folder`` (default:
+    the current folder, where ``qmsforms new`` writes its blanks), numbered ``-2``, ``-3`` …
+    rather than overwrite an 8D already there."""
+    base = (folder or Path.cwd()) / f"8D-{ticket}.docx"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.stem}-{n}.docx")
+    return path
 
 
 @eight_d.command("new")
 @click.option("--from", "record_id", required=True, metavar="RECORD_ID",
-              help="The complaint record to pre-fill from (see `qmsforms records`).")
+              help="The complaint record to pre-fill from (`qmsforms records --form "
+                   "complaint` lists them). 投诉记录号。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the 8D (.docx; default 8D-<ticket>.docx).")
-@lang_option
+              help="Where to write the 8D (.docx). Default: 8D-<ticket>.docx in the current "
+                   "folder, like the blanks of `qmsforms new`, never overwriting one there. "
+                   "输出文件。")
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default=None,
+              help="Language of the 8D's labels: zh, en or both (default: [defaults] language "
+                   "in qmsforms.toml, normally both). 标签语言。")
 @click.pass_context
 def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
                 lang: str | None) -> None:
-    """Write an 8D report pre-filled from a complaint record."""
+    """Write an 8D report pre-filled from a complaint record.
+
+    The header, D2 description and quantities come from the complaint, its containment goes
+    into D3, and the 8D opens on the day the complaint was received. Prints the path written.
+
+    \b
+    由投诉记录预填 8D 报告:表头、D2 描述和数量取自投诉单,临时措施填入 D3,
+    开始日期为接到投诉的日期。打印写出的文件路径。
+    """
     from ..blanks import record_issued
     from ..intake import open_ledger
     from ..safe_text import safe_filename
@@ -110,16 +140,18 @@ def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
     with open_ledger(ws) as ledger:
         record = ledger.record(record_id)
     if record is None:
-        raise click.UsageError(f"no record {record_id!r}; `qmsforms records --form complaint` "
-                               "lists them")
+        raise UsageError(f"no record {record_id!r}; `qmsforms records --form complaint` lists "
+                         "them", f"没有记录 {record_id!r};`qmsforms records --form complaint` "
+                         "列出投诉记录")
     if record.form != "complaint":
-        raise click.UsageError(f"{record_id} is a {record.form} record, not a complaint")
+        raise UsageError(f"{record_id} is a {record.form} record, not a complaint",
+                         f"{record_id} 是 {record.form} 记录,不是投诉记录")
     ticket = safe_filename(str(record.data.get("ticket_no") or record_id))
-    out = output or Path(f"8D-{ticket}.docx")
+    out = output or default_8d_path(ticket)
     with open_ledger(ws, write=True) as ledger:
         path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
         record_issued(ledger, read_word_identity(path), path, record.data.get("customer") or "")
-    click.echo(str(path))
+    click.echo(str(path.resolve()))
 
 
 @click.group()

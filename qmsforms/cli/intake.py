@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .logs import BANNER_LOGGER, OUTCOME_LOGGER, log_to_stderr, watch_logging
 from .options import interactive, json_option, print_json, settle_option, workspace_of
-from .show import echo_outcome, echo_report, echo_scores, echo_year
+from .show import echo_outcome, echo_report, echo_scores, echo_year, outcome_line
 
 
 @click.command()
@@ -80,9 +81,12 @@ def score(ctx: click.Context, files: tuple[Path, ...], as_json: bool, year: int 
 def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: float) -> None:
     """One pass over the inbox (or FILES): each file becomes a record or a rejection.
 
-    Exit 0 when every file became a record (or a duplicate of one), 1 when any was rejected.
+    Exit 0 when every file became a record (or a duplicate of one) or waits for a good
+    reason (open in an editor, still being copied); 1 when any was rejected, could not be
+    finished, or waits on a stale lock file (a person must remove it).
     """
     from ..intake import Intake, candidates
+    from ..intake.waiting import waiting_reasons
 
     ws = workspace_of(ctx)
     log_to_stderr(timestamps=False)
@@ -94,15 +98,18 @@ def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: 
                 result = intake.process(paths, progress=lambda _o: bar.update(1))
         else:
             result = intake.process(paths)
+    why = waiting_reasons(result.waiting, ws.config.intake.stale_lock_minutes * 60, ws.inbox)
+    stale = any(w.needs_person for w in why.values())
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(),
+                    "waiting_why": {name: w.to_dict() for name, w in why.items()}})
     else:
         for outcome in result.outcomes:
             echo_outcome(outcome)
-        for path in result.waiting:
-            click.echo(f"WAIT {path.name} (still changing or open in an editor)")
-        for name, why in result.left.items():
-            click.echo(f"LEFT {name} (left alone: {why})")
+        for name, wait in why.items():
+            click.echo(f"WAIT {name} ({wait.detail})")
+        for name, left in result.left.items():
+            click.echo(f"LEFT {name} (left alone: {left})")
         for claim_id, error in result.failed.items():
             click.echo(f"KEPT {claim_id} (could not be finished, kept for the next pass: "
                        f"{error})")
@@ -111,18 +118,9 @@ def process(ctx: click.Context, files: tuple[Path, ...], as_json: bool, settle: 
                        f"{result.blocked}")
         click.echo(f"{result.count('record')} records, {result.count('rejected')} rejected, "
                    f"{result.count('duplicate')} duplicates; outbox: {ws.outbox}")
-    trouble = result.count("rejected") or result.blocked or result.failed or result.left
+    trouble = (result.count("rejected") or result.blocked or result.failed or result.left
+               or stale)
     ctx.exit(1 if trouble else 0)
-
-
-def log_to_stderr(timestamps: bool) -> None:
-    """Show the library's log on stderr (``watch``: with timestamps)."""
-    handler = logging.StreamHandler(sys.stderr)
-    fmt = "%(asctime)s %(levelname)s %(message)s" if timestamps else "%(levelname)s %(message)s"
-    handler.setFormatter(logging.Formatter(fmt, "%Y-%m-%d %H:%M:%S"))
-    root = logging.getLogger("qmsforms")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if timestamps else logging.WARNING)
 
 
 @click.command()
@@ -132,28 +130,61 @@ def log_to_stderr(timestamps: bool) -> None:
 @settle_option
 @click.option("--rescan", type=click.FloatRange(1, 86400), default=300, show_default=True,
               help="Seconds between full rescans of the inbox (events can be lost).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="On the terminal only the start banner, warnings, errors and the daily "
+                   "summary; the log file .qmsforms/logs/watch.log still gets every line.")
 @click.pass_context
-def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float) -> None:
-    """Watch the inbox until stopped (Ctrl-C or SIGTERM stop after the file in hand)."""
+def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
+          quiet: bool) -> None:
+    """Watch the inbox until stopped (Ctrl-C or SIGTERM stop after the file in hand).
+
+    Every line carries its local time; one line per file on stdout (REC, REJ, DUP), the
+    rest on stderr, all of it also in the rotating log .qmsforms/logs/watch.log. A summary
+    of the day's records, duplicates and rejections is logged after midnight and at stop.
+    """
+    from ..intake.ledger import ledger_path
     from ..intake.watch import Watcher
+    from ..version import __version__
 
     ws = workspace_of(ctx)
-    log_to_stderr(timestamps=True)
-    log = logging.getLogger("qmsforms.watch")
+    log_file = watch_logging(ws, quiet=quiet)
+    outcomes = logging.getLogger(OUTCOME_LOGGER)
     watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan,
-                      on_outcome=echo_outcome)
-    mode = f"polling every {poll:g} s" if poll else "native file events"
-    log.info("watching %s (%s); Ctrl-C to stop", ws.inbox, mode)
+                      on_outcome=lambda outcome: outcomes.info(outcome_line(outcome)))
+    banner = logging.getLogger(BANNER_LOGGER)
+    mode = (f"polling every {poll:g} s (for SMB/NFS shares)" if poll
+            else "native file events")
+    stale = ws.config.intake.stale_lock_minutes
+    for line in (f"qmsforms {__version__} watch 启动 / started: pid {os.getpid()}",
+                 f"  workspace {ws.root}", f"  inbox     {ws.inbox}",
+                 f"  mode      {mode}; full rescan every {rescan:g} s",
+                 f"  ledger    {ledger_path(ws)}", f"  log       {log_file or '-'}",
+                 f"  a lock file older than {stale:g} min is reported as stale; Ctrl-C or "
+                 "SIGTERM stops after the file in hand"):
+        banner.info("%s", line)
     watcher.run()
-    log.info("stopped; %d files processed", watcher.processed)
+    banner.info("%s", watcher.summary(final=True))
+    banner.info("停止 / stopped; %d files processed", watcher.processed)
 
 
 _STATE_LABEL = {
-    "waiting": "待处理 waiting", "open": "编辑中 open", "unreadable": "无法读取 unreadable",
-    "link": "链接 link", "pipe": "管道 pipe", "in_progress": "处理中 in progress",
-    "outputs_pending": "待写出 outputs pending", "failing": "读取失败 failing",
-    "claimed": "已认领 claimed", "stray": "不明文件 stray",
-    "record_json_missing": "缺记录文件 JSON missing",
+    "waiting": "待处理 waiting", "open": "编辑中 open", "stale_lock": "锁文件过期 stale lock",
+    "copying": "复制中 copying", "incomplete": "不完整 incomplete",
+    "unreadable": "无法读取 unreadable", "gone": "已停止 gone", "link": "链接 link",
+    "pipe": "管道 pipe", "socket": "套接字 socket", "device": "设备 device",
+    "in_progress": "处理中 in progress", "outputs_pending": "待写出 outputs pending",
+    "failing": "读取失败 failing", "retrying": "重试 retrying", "claimed": "已认领 claimed",
+    "stray": "不明文件 stray", "record_json_missing": "缺记录文件 JSON missing",
+    "running": "运行中 running", "elsewhere": "他机运行 elsewhere",
+    "not_responding": "无响应 not responding", "blocked": "已暂停 blocked",
+    "not_resent": "待重发 not re-sent",
+    "low_disk": "空间不足 low disk", "not_writable": "不可写 not writable",
+    "unreachable": "无法访问 unreachable",
+}
+
+_SECTION_TITLE = {
+    "watchers": "监视进程 Watchers", "inbox": "收件箱 Inbox", "claims": "认领 Claims",
+    "rejections": "待重新提交的拒收 Rejections not sent again", "outbox": "发件箱 Outbox",
 }
 
 
@@ -163,7 +194,8 @@ _STATE_LABEL = {
 def status(ctx: click.Context, as_json: bool) -> None:
     """What the intake is doing and what needs a person.
 
-    Exit 0 when nothing needs a person, 1 otherwise (for a scheduler or monitoring).
+    Exit 0 when nothing needs a person, 1 otherwise (for a scheduler or monitoring); the
+    lines that need a person are marked "!".
     """
     from ..intake.status import intake_status
 
@@ -172,12 +204,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(found.to_dict())
         ctx.exit(1 if found.needs_person else 0)
+    last = found.last_record
     click.echo(f"台账 Ledger: {found.ledger}; "
                + ", ".join(f"{k} {v}" for k, v in found.counts.items())
-               + (f"; 最近记录 last record {found.last_record}" if found.last_record else ""))
-    for title, entries in (("收件箱 Inbox", found.inbox), ("认领 Claims", found.claims),
-                           ("发件箱 Outbox", found.outbox)):
-        click.echo(f"{title}: {len(entries) or '-'}")
+               + (f"; 最近记录 last record {last['record_id']} {last['name']} "
+                  f"({last['processed_at']})" if last else ""))
+    if not found.watchers:
+        click.echo("监视进程 Watchers: - (没有运行中的 watch / no watcher runs on this "
+                   "workspace)")
+    for section, entries in found.sections.items():
+        if section == "watchers" and not entries:
+            continue
+        click.echo(f"{_SECTION_TITLE.get(section, section)}: {len(entries) or '-'}")
         for entry in entries:
             mark = "!" if entry.person else " "
             since = f" (since {entry.since})" if entry.since else ""

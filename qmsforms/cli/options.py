@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from ..config import ConfigError
-from ..workspace import Workspace
+from ..workspace import Workspace, is_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,9 +48,29 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+class NotAWorkspace(click.ClickException):
+    """``--root`` (or the current folder) is not a workspace: exit 2, a usage error."""
+
+    exit_code = 2
+
+    def __init__(self, root: object) -> None:
+        super().__init__(
+            f"不是 qmsforms 工作区:{root}(其中没有 qmsforms.toml,也没有 .qmsforms/)。请用 "
+            f"--root(或环境变量 QMSFORMS_ROOT)指定工作区,或运行 `qmsforms init {root}` 新建。\n"
+            f"{root} is not a qmsforms workspace (it holds neither qmsforms.toml nor "
+            f".qmsforms/): point --root (or QMSFORMS_ROOT) at one, or create one with "
+            f"`qmsforms init {root}`.")
+
+
 def workspace_of(ctx: click.Context) -> Workspace:
-    """The workspace of this command; a bad ``qmsforms.toml`` is reported, not raised."""
+    """The workspace of this command.
+
+    A folder that is not a workspace is refused (`NotAWorkspace`, exit 2) before anything is
+    read or created in it; a bad ``qmsforms.toml`` is reported, not raised.
+    """
     ws: Workspace = ctx.obj["workspace"]
+    if not is_workspace(ws.root):
+        raise NotAWorkspace(ws.root)
     try:
         ws.config  # noqa: B018 - read now so a bad qmsforms.toml is reported cleanly
     except ConfigError as exc:

@@ -169,10 +169,9 @@ def _echo_plan(plan: CampaignPlan) -> None:
 @survey.command("plan")
 @click.option("--customers", "customer_list", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The customer list workbook (客户一览表; default: the customer master of "
-                   "qmsforms customers import). Columns: 客户名称 Customer, 年订单额 Annual "
-                   "order value (元 or 万元), and optionally 客户编号 Customer code, 汽车客户 "
-                   "Automotive (是/否).")
+              help="The customer list workbook (客户一览表, .xlsx; its columns are listed "
+                   "above). Default: the customer master imported with `qmsforms customers "
+                   "import`. 客户一览表,默认为已导入的客户主数据。")
 @year_option
 @click.option("--seed", type=int, default=None,
               help="Seed of the random sample (default: the year); stored in the plan.")
@@ -181,12 +180,36 @@ def _echo_plan(plan: CampaignPlan) -> None:
 @click.pass_context
 def survey_plan(ctx: click.Context, customer_list: Path | None, year: int, seed: int | None,
                 force: bool, as_json: bool) -> None:
-    """Choose who to survey by the survey policy's sampling rule.
+    """Choose who to survey this year from the customer list, by the sampling rule.
+
+    The customers come from --customers, a customer list workbook, or by default from the
+    customer master (`qmsforms customers import`). A list is read from the first sheet with
+    a header row (within its first 10 rows) naming a customer and an annual order value
+    column; one row per customer:
 
     \b
-    按年订单额抽样 By annual order value (defaults, policy [campaign] in schemas/policies):
-      > 500,000 all, 200,000–500,000 half, below 10 %; automotive customers always;
-      at least 10 in total when that many exist.
+      客户名称 / Customer             required, each customer once
+      年订单额 / Annual order value   required; 元, or 万元 when the header says 万
+      客户编号 / Customer code        optional
+      汽车客户 / Automotive           optional; 是/否, yes/no, √ (blank: no)
+      别名 / Aliases                  optional; other names the customer goes by
+      评价政策 / Policy               optional; the customer's monitoring policy
+
+    The rule comes from the survey scoring policy (default: order value over 500,000 all,
+    200,000–500,000 half, under 200,000 one in ten, automotive customers always, at least
+    10 in all). The plan is saved in the outbox; `survey issue` issues the blanks.
+
+    \b
+    按抽样规则从客户一览表(--customers,默认为已导入的客户主数据)中选出本年度要调查的
+    客户。一览表的表头(前 10 行内)至少要有客户名称和年订单额两列,每行一个客户:
+      客户名称        必填,每个客户只列一次
+      年订单额        必填;单位为元,表头注明“万元”时按万元计
+      客户编号        选填
+      汽车客户        选填;是/否(空白为否)
+      别名            选填;客户的其他名称
+      评价政策        选填;该客户的监测评分政策
+    抽样规则取自调查评分政策(默认:年订单额 50 万以上全部调查,20–50 万调查一半,
+    20 万以下调查十分之一,汽车客户全部调查,总数至少 10 家)。
     """
     from ..campaign import plan_from_list, plan_path
 

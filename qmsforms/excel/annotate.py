@@ -1,5 +1,9 @@
 """The annotated copy of a rejected workbook: each bad cell filled red with the issue as a
-comment, and a first sheet listing every issue, for the person who has to correct the form."""
+comment, and a sheet listing every issue, for the person who has to correct the form.
+
+The copy is printed: the form comes first and is the sheet that opens, keeping its own page
+setup; the issues sheet follows it, A4 landscape, one page wide, its heading repeated on every
+page and long messages wrapped."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ import os
 from pathlib import Path
 
 from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from ..issues import Code, Issue, Report
 from ..safe_text import set_text
+from .text_width import LINE_HEIGHT, wrapped_lines
 from .workbook import load_quietly
 
 log = logging.getLogger(__name__)
@@ -65,16 +70,42 @@ def annotate_workbook(path: str | os.PathLike[str], report: Report,
     return target
 
 
+ISSUE_SHEET = "问题 Issues"
+_COLUMNS = (("代码 Code", 22), ("字段 Field", 16), ("工作表 Sheet", 12), ("单元格 Cell", 9),
+            ("填写值 Value", 16), ("说明", 44), ("Message", 52))
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_HEAD = Font(bold=True)
+
+
 def _issue_sheet(wb: Workbook, report: Report) -> None:
-    """A first sheet listing every issue, for the person reviewing the rejection."""
-    ws = wb.create_sheet("问题 Issues", 0)
-    ws.append(["代码 Code", "字段 Field", "工作表 Sheet", "单元格 Cell", "填写值 Value",
-               "说明", "Message"])
+    """The issues sheet, right after the form (the first visible sheet), which stays active."""
+    visible = [n for n, sheet in enumerate(wb.worksheets) if sheet.sheet_state == "visible"]
+    form_index = visible[0] if visible else 0
+    ws = wb.create_sheet(ISSUE_SHEET, form_index + 1)
+    ws.append([title for title, _ in _COLUMNS])
+    for cell in ws[1]:
+        cell.font, cell.alignment = _HEAD, _WRAP
     for row, issue in enumerate(report.issues, start=2):
         values = (issue.code, issue.field, issue.sheet, issue.cell, issue.value,
                   issue.message_zh, issue.message_en)
         for col, value in enumerate(values, start=1):
-            set_text(ws.cell(row=row, column=col), value)
-    for letter, width in zip("ABCDEFG", (20, 18, 14, 12, 20, 50, 60), strict=True):
-        ws.column_dimensions[letter].width = width
-    wb.active = 0
+            cell = ws.cell(row=row, column=col)
+            set_text(cell, value)
+            cell.alignment = _WRAP
+        ws.row_dimensions[row].height = LINE_HEIGHT * max(
+            wrapped_lines(value, width) for value, (_, width) in zip(values, _COLUMNS, strict=True))
+    for col, (_, width) in enumerate(_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+    ws.oddHeader.left.text = "退回问题清单 Issues found"
+    ws.oddFooter.right.text = "第 &P 页 共 &N 页 / Page &P of &N"
+    wb.active = form_index
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet is wb.worksheets[form_index]

@@ -138,7 +138,7 @@ _EOCD = b"PK\x05\x06"
 _TAIL = 22 + 65535  # end-of-central-directory record plus the longest comment
 
 
-def _openable(path: Path) -> bool:
+def ends_like_zip(path: Path) -> bool:
     """Whether the file ends like a complete zip (its end-of-central-directory record).
 
     Only the tail is read, so a huge or hostile file costs nothing here; whether the zip
@@ -206,7 +206,7 @@ class Settler:
             if now - before.since < self.interval or is_locked(path):
                 continue
             try:
-                complete = _openable(path)
+                complete = ends_like_zip(path)
             except OSError as exc:
                 self.unreadable[path] = exc.strerror or type(exc).__name__
                 continue

@@ -1,16 +1,31 @@
-"""An exclusive, non-blocking lock per claim, released by the OS when its holder dies."""
+"""An exclusive, non-blocking lock per claim, released by the OS when its holder dies.
+
+The lock file names its holder (process id, host, since when) so ``qmsforms status`` can say
+which process works on a claim; `ClaimLock.holder` reads that without taking or removing
+anything.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import socket
+import time
 from pathlib import Path
+from typing import Any
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
     import msvcrt
+
+
+def this_process() -> dict[str, Any]:
+    """Who holds a lock taken now: ``pid``, ``host`` and ``since`` (UTC)."""
+    return {"pid": os.getpid(), "host": socket.gethostname(),
+            "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 class ClaimLock:
@@ -32,6 +47,9 @@ class ClaimLock:
         except OSError:
             os.close(fd)
             return None
+        with contextlib.suppress(OSError):  # the holder's name is a courtesy, never a must
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps(this_process()).encode())
         return cls(path, fd)
 
     def release(self) -> None:
@@ -39,3 +57,30 @@ class ClaimLock:
         with contextlib.suppress(OSError):
             self.path.unlink()
         os.close(self._fd)
+
+    @staticmethod
+    def holder(path: Path) -> dict[str, Any] | None:
+        """Who holds the lock at ``path`` (``pid``, ``host``, ``since``; empty when it does not
+        say), or None when nobody does. Creates, takes and removes nothing."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                else:  # pragma: no cover
+                    msvcrt.locking(fd, msvcrt.LK_NBRLCK, 1)
+                    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+                return None  # free: nobody holds it
+            except OSError:
+                pass
+            try:
+                found = json.loads(os.read(fd, 4096) or b"{}")
+            except (OSError, ValueError):
+                return {}
+            return found if isinstance(found, dict) else {}
+        finally:
+            os.close(fd)

@@ -52,7 +52,8 @@ class OutboxWriter:
         fsync_dirs(dirs)
 
     def record(self, claim: Claim, row: RecordRow) -> None:
-        """The archive copy, the record workbook (a copy of a Word file) and the record JSON."""
+        """The archive copy, the record copy (the form with its record sheet or block) and the
+        record JSON."""
         record: dict[str, Any] = {
             "record_id": row.record_id, "form": row.form, "revision": row.revision,
             "instance_id": row.instance_id, "data": row.data, "scores": row.scores,
@@ -68,10 +69,8 @@ class OutboxWriter:
         dirs: set[Path] = set()
         copy_file(claim.path, self.outbox / "archive" / row.form /
                   f"{row.record_id}__{safe_filename(base_name(claim.name))}", dirs)
-        if claim.path.suffix.lower() in WORD_SUFFIXES:
-            copy_file(claim.path, folder / f"{row.record_id}.docx", dirs)
-        else:
-            self._record_copy(claim.path, folder / f"{row.record_id}.xlsx", record, dirs)
+        suffix = ".docx" if claim.path.suffix.lower() in WORD_SUFFIXES else ".xlsx"
+        self._record_copy(claim.path, folder / f"{row.record_id}{suffix}", record, dirs)
         write_json(self.outbox / row.path, record, dirs)
         fsync_dirs(dirs)
 

@@ -153,11 +153,19 @@ def remove_parts(folder: Path) -> int:
 _HEAD = Font(bold=True, color="FFFFFF")
 _HEAD_FILL = PatternFill("solid", fgColor="305496")
 _LABEL = Font(bold=True)
+_TOP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 
 
 def _score_rows(scores: dict[str, Any] | None) -> list[tuple[str, Any]]:
     if not scores:
         return []
+    if scores.get("kind") == "complaint":
+        return _complaint_rows(scores)
+    if scores.get("kind") == "8d":
+        done = ", ".join(f"D{n}" for n in scores.get("done", []))
+        return [("已完成 Disciplines done", done or "-"),
+                ("已到 Reached", scores.get("reached") or "-"),
+                ("已结案 Closed", _yes_no(scores.get("closed")))]
     band = scores.get("band") or {}
     policy = scores.get("policy") or {}
     rows: list[tuple[str, Any]] = [
@@ -181,6 +189,22 @@ def _score_rows(scores: dict[str, Any] | None) -> list[tuple[str, Any]]:
     rows += [(f"{c['zh']} {c['en']} (/{c['points']:g})", c["score"])
              for c in scores.get("categories", [])]
     return rows
+
+
+def _yes_no(value: Any) -> str:
+    return "-" if value is None else "是 Yes" if value else "否 No"
+
+
+def _complaint_rows(scores: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A complaint's computed fields: whether it was filed in time and needs an 8D."""
+    minutes = scores.get("filing_minutes")
+    return [
+        ("需要 8D 报告 8D required", _yes_no(scores.get("eight_d_required"))),
+        ("填单时限 Filing limit", f"{scores.get('sla_hours'):g} h"
+         + (" (紧急 urgent)" if scores.get("urgent") else "")),
+        ("填单用时 Filed after", "-" if minutes is None else f"{minutes:g} min"),
+        ("按时填单 Filed in time (SLA)", _yes_no(scores.get("sla_met"))),
+    ]
 
 
 RECORD_TITLE = "qmsforms 记录 Record"
@@ -209,17 +233,29 @@ def add_record_sheet(wb: Workbook, record: dict[str, Any]) -> None:
     """Put a first sheet "记录 Record" into the filled workbook: id, source and the scores."""
     if RECORD_SHEET in wb.sheetnames:
         del wb[RECORD_SHEET]
+    from ..excel.text_width import LINE_HEIGHT, wrapped_lines
+    from .record_copy import LABEL_WIDTH, VALUE_WIDTH
+
     ws = wb.create_sheet(RECORD_SHEET, 0)
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["A"].width = LABEL_WIDTH
+    ws.column_dimensions["B"].width = VALUE_WIDTH
     ws.append([RECORD_TITLE, None])
     for cell in ws[1]:
         cell.font, cell.fill = _HEAD, _HEAD_FILL
     for r, (label, value) in enumerate(record_rows(record), start=2):
         ws.cell(row=r, column=1, value=label).font = _LABEL
+        ws.cell(row=r, column=1).alignment = _TOP
         set_text(ws.cell(row=r, column=2), value)
-        ws.cell(row=r, column=2).alignment = Alignment(horizontal="left")
+        ws.cell(row=r, column=2).alignment = _TOP
+        lines = max(wrapped_lines(label, LABEL_WIDTH), wrapped_lines(value, VALUE_WIDTH))
+        if lines > 1:
+            ws.row_dimensions[r].height = LINE_HEIGHT * lines
     ws.sheet_properties.tabColor = "305496"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_PORTRAIT
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     wb.active = 0
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet is ws
@@ -244,11 +280,23 @@ def report_text(report: Report, name: str) -> str:
 
 def write_record_sheet_copy(source: Path, target: Path, record: dict[str, Any],
                             dirs: set[Path] | None = None) -> None:
-    """The filled workbook with its record sheet first: added to the package directly, or by
-    openpyxl for a package shape that needs it, or the file as it came if neither can
-    (``dirs`` as for `atomic_write`)."""
+    """The record copy: a filled workbook with its record sheet first (added to the package
+    directly, or by openpyxl for a package shape that needs it), a Word form with the record
+    block after it; the file as it came if neither can be written (``dirs`` as for
+    `atomic_write`)."""
     from .record_copy import Unsupported, write_record_copy
 
+    if target.suffix.lower() == ".docx":
+        from .word_record_copy import write_word_record_copy
+
+        try:
+            atomic_write(target, lambda tmp: write_word_record_copy(
+                source, tmp, record_rows(record), RECORD_TITLE), dirs)
+        except (Unsupported, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            log.warning("%s: no record block, the file is kept as it came (%s: %s)",
+                        source.name, type(exc).__name__, exc)
+            copy_file(source, target, dirs)
+        return
     try:
         atomic_write(target, lambda tmp: write_record_copy(
             source, tmp, record_rows(record), RECORD_SHEET, RECORD_TITLE), dirs)

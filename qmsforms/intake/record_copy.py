@@ -1,5 +1,8 @@
 """The record copy of a filled workbook: the file as it came, with a first sheet "记录 Record".
 
+The record sheet prints on A4, one page wide: its labels and values side by side, long values
+wrapped.
+
 The sheet is added to the package directly — one new worksheet part, its relationship and
 content type, three cell styles appended to ``styles.xml``, and the sheet listed first in
 ``workbook.xml`` (sheet-scoped defined names move up one position with it). Every other part
@@ -24,6 +27,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from ..excel.package import rels_part, resolve_target
+from ..excel.text_width import LINE_HEIGHT, wrapped_lines
 from ..opc import CONTENT_TYPES_NS, PKG_REL_NS, REL_NS, SPREADSHEET_NS
 from ..opc.xml import PARSER
 from .zip_copy import ZipCopyUnsupported, ZipWriter
@@ -32,6 +36,8 @@ MAIN, REL, PKG_REL, CONTENT_TYPES = SPREADSHEET_NS, REL_NS, PKG_REL_NS, CONTENT_
 WORKSHEET_REL = REL + "/worksheet"
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+LABEL_WIDTH, VALUE_WIDTH = 40, 66
+"""Column widths of the record sheet, in characters: together one A4 page wide."""
 _TAB_SELECTED = re.compile(rb"""\stabSelected\s*=\s*["'](?:1|true)["']""")
 
 
@@ -68,20 +74,24 @@ def _sheet_xml(rows: Sequence[tuple[str, Any]], title: str, styles: tuple[int, i
     head, label, value = styles
     cells = [f'<row r="1">{_cell("A1", title, head)}{_cell("B1", None, head)}</row>']
     for r, (name, data) in enumerate(rows, start=2):
-        cells.append(f'<row r="{r}">{_cell(f"A{r}", name, label)}'
+        lines = max(wrapped_lines(name, LABEL_WIDTH), wrapped_lines(data, VALUE_WIDTH))
+        height = f' ht="{LINE_HEIGHT * lines}" customHeight="1"' if lines > 1 else ""
+        cells.append(f'<row r="{r}"{height}>{_cell(f"A{r}", name, label)}'
                      f'{_cell(f"B{r}", data, value)}</row>')
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
-        '<sheetPr><tabColor rgb="FF305496"/></sheetPr>'
+        '<sheetPr><tabColor rgb="FF305496"/><pageSetUpPr fitToPage="1"/></sheetPr>'
         f'<dimension ref="A1:B{len(rows) + 1}"/>'
         '<sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/>'
-        '<cols><col min="1" max="1" width="34" customWidth="1"/>'
-        '<col min="2" max="2" width="60" customWidth="1"/></cols>'
+        f'<cols><col min="1" max="1" width="{LABEL_WIDTH}" customWidth="1"/>'
+        f'<col min="2" max="2" width="{VALUE_WIDTH}" customWidth="1"/></cols>'
         f'<sheetData>{"".join(cells)}</sheetData>'
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3"'
-        ' footer="0.3"/></worksheet>'
+        ' footer="0.3"/>'
+        '<pageSetup paperSize="9" orientation="portrait" fitToWidth="1" fitToHeight="0"/>'
+        '</worksheet>'
     ).encode()
 
 
@@ -120,10 +130,11 @@ def _add_styles(data: bytes) -> tuple[bytes, tuple[int, int, int]]:
             "numFmtId": "0", "fontId": str(font_id), "fillId": str(fill_id), "borderId": "0",
             "xfId": "0", "applyFont": "1", **extra})
         if "applyAlignment" in extra:
-            etree.SubElement(el, _q(MAIN, "alignment"), horizontal="left")
+            etree.SubElement(el, _q(MAIN, "alignment"), horizontal="left", vertical="top",
+                             wrapText="1")
         return _append(xfs, el)
 
-    styles = (xf(head_font, head_fill, applyFill="1"), xf(label_font, 0),
+    styles = (xf(head_font, head_fill, applyFill="1"), xf(label_font, 0, applyAlignment="1"),
               xf(0, 0, applyAlignment="1"))
     return _dump(root), styles
 

@@ -11,6 +11,11 @@ another folder, and when its observer died (watchdog's polling emitter stops for
 folder it watches vanishes); it waits for the inbox, restarts the observer and rescans. When
 the surroundings block the intake (disk full, a read-only outbox, an unwritable ledger) it
 claims nothing new, says so, and retries with a growing pause until the cause is gone.
+
+What an operator needs to see is logged: a file waiting on an editor's lock (once, and a
+warning when the lock turns stale), and at each change of day a summary of the day's records,
+duplicates and rejections (logger `SUMMARY_LOGGER`, so a quiet terminal can still show it).
+The watcher keeps a heartbeat file under ``.qmsforms/watchers/`` for ``qmsforms status``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -31,11 +38,18 @@ from watchdog.observers.polling import PollingObserver
 
 from ..workspace import Workspace
 from .files import WORK_DIR, candidates, is_ignored
+from .heartbeat import Heartbeat
 from .outcome import Blocked, Outcome
 from .pipeline import Intake
 from .reader import ReadInterrupted, ReadLimits
+from .waiting import lock_state
 
 log = logging.getLogger(__name__)
+
+SUMMARY_LOGGER = f"{__name__}.summary"
+"""The logger of the daily summary lines."""
+summary_log = logging.getLogger(SUMMARY_LOGGER)
+_LOCK_LOOK = 5.0  # seconds between looks at the lock files of waiting files
 
 _BACKOFF = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between retries while blocked
 _RETRY = 10.0  # seconds before a claim kept after an error is tried again
@@ -83,7 +97,8 @@ class Watcher:
     def __init__(self, workspace: Workspace, *, poll: float | None = None,
                  settle: float = 0.5, quiet: float | None = None, rescan: float = 300.0,
                  limits: ReadLimits | None = None,
-                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+                 on_outcome: Callable[[Outcome], None] | None = None,
+                 clock: Callable[[], datetime] = datetime.now) -> None:
         self.ws = workspace
         self.poll = poll
         self.rescan = rescan
@@ -101,6 +116,15 @@ class Watcher:
         self.failures = 0
         self.restarts = 0  # observer restarts (the inbox vanished, was replaced, or died)
         self.blocked: str | None = None
+        self.clock = clock  # local time: the day of the daily summary
+        self.day: date = clock().date()
+        self.tally: Counter[str] = Counter()  # outcomes of the current day
+        self.stale_after = workspace.config.intake.stale_lock_minutes * 60
+        self._locks: dict[Path, str] = {}  # waiting files seen locked -> open | stale_lock
+        self._lock_look = 0.0
+        self.mode = f"poll {poll:g} s" if poll else "native"
+        self.heartbeat = Heartbeat(workspace.state_dir, {
+            "inbox": str(workspace.inbox), "mode": self.mode})
 
     def stop(self, *_: object) -> None:
         """Ask the loop to stop after the file in hand."""
@@ -119,8 +143,44 @@ class Watcher:
     def _emit(self, outcome: Outcome | None) -> None:
         if outcome is not None:
             self.processed += 1
+            self._roll_day()
+            self.tally[outcome.outcome] += 1
             if self.on_outcome:
                 self.on_outcome(outcome)
+
+    def summary(self, final: bool = False) -> str:
+        """The summary line of the current day (so far, when ``final``)."""
+        t = self.tally
+        return (f"{'今日至此 so far' if final else '每日汇总 daily summary'} {self.day}: "
+                f"{t['record']} records, {t['duplicate']} duplicates, {t['rejected']} rejected")
+
+    def _roll_day(self) -> None:
+        """At the first look after midnight, log the summary of the day that ended."""
+        today = self.clock().date()
+        if today != self.day:
+            summary_log.info("%s", self.summary())
+            self.day, self.tally = today, Counter()
+
+    def _look_at_locks(self, waiting: list[Path]) -> None:
+        """Log once that a file waits on an editor, and warn once when that lock is stale."""
+        now = time.monotonic()
+        if now - self._lock_look < _LOCK_LOOK:
+            return
+        self._lock_look = now
+        for path in set(self._locks) - set(waiting):
+            del self._locks[path]
+        for path in waiting:
+            found = lock_state(path, self.stale_after)
+            if found is None:
+                self._locks.pop(path, None)
+                continue
+            if self._locks.get(path) == found.state:
+                continue
+            self._locks[path] = found.state
+            if found.state == "stale_lock":
+                log.warning("WAIT %s: %s", path.name, found.detail)
+            else:
+                log.info("WAIT %s: %s", path.name, found.detail)
 
     def _scan(self) -> None:
         for outcome in self.intake.recover():
@@ -184,12 +244,20 @@ class Watcher:
         next_scan = 0.0
         retry_at = 0.0
         backoff = 0
+        for dead in self.heartbeat.clear_dead():
+            log.warning("上次的 watch(pid %s,启动于 %s)未正常停止 / the watcher pid %s started "
+                        "%s stopped without cleaning up (killed, or its machine stopped)",
+                        dead.get("pid"), dead.get("started_at"), dead.get("pid"),
+                        dead.get("started_at"))
         try:
+            self.heartbeat.beat(processed=0)
             self._check_inbox()
             self._rescan_now.set()
             while not self.stopping.is_set():
                 try:
                     now = time.monotonic()
+                    self.heartbeat.beat(now, processed=self.processed, blocked=self.blocked)
+                    self._roll_day()
                     if not self._check_inbox():
                         self.stopping.wait(max(self.interval, 1.0))
                         continue
@@ -228,12 +296,16 @@ class Watcher:
         finally:
             self._stop_observer()
             self.intake.close()
+            self.heartbeat.remove()
 
     def _take_ready(self) -> None:
         with self._lock:
             pending = [p for p in self._pending if os.path.lexists(p)]
             self._pending.intersection_update(pending)
-        for path in self.intake.settler.look(pending):
+        ready = self.intake.settler.look(pending)
+        taken = set(ready)
+        self._look_at_locks([p for p in pending if p not in taken])
+        for path in ready:
             if self.stopping.is_set():
                 break
             with self._lock:

@@ -75,7 +75,7 @@ def _as_bool(value: Any) -> bool:
     try:
         return bool(nz.to_bool(value))
     except nz.NormalizeError:
-        raise UsageError(f"{value!r} is not yes/no") from None
+        raise UsageError(f"{value!r} is not yes/no", f"{value!r} 不是 是/否") from None
 
 
 def _as_date(value: Any) -> str:
@@ -172,18 +172,28 @@ def _grow(rows: list[Any], wanted: int, root: Any) -> list[Any]:
     return rows
 
 
-def _fill_table(root: Any, table: str, lines: Sequence[Mapping[str, Any]]) -> None:
+def table_rows(root: Any, table: str, wanted: int) -> list[dict[str, Any]]:
+    """The controls of the first ``wanted`` rows of a table field, column -> control; rows
+    beyond the blank rows are added by copying the last one. `UsageError` when the document
+    has no such table."""
     rows = _table_rows(_controls(root), table)
     if not rows:
-        raise UsageError(f"the document has no table of {table}")
-    rows = _grow(rows, len(lines), root)
-    for tr, line in zip(rows, lines, strict=False):  # rows may outnumber the lines
+        raise UsageError(f"the document has no table of {table}", f"文档中没有表格 {table}")
+    rows = _grow(rows, wanted, root)
+    found = []
+    for tr in rows[:wanted]:
         tags = {(prop(s, "w:tag") or ""): s for s in reversed(list(iter_sdts(tr)))}
-        by_column = {tag.partition(".")[2]: s for tag, s in tags.items()
-                     if tag.startswith(f"{table}.")}
+        found.append({tag.partition(".")[2]: s for tag, s in tags.items()
+                      if tag.startswith(f"{table}.")})
+    return found
+
+
+def _fill_table(root: Any, table: str, lines: Sequence[Mapping[str, Any]]) -> None:
+    for by_column, line in zip(table_rows(root, table, len(lines)), lines, strict=True):
         for column, value in line.items():
             if column not in by_column:
-                raise UsageError(f"table {table} has no column {column!r}")
+                raise UsageError(f"table {table} has no column {column!r}",
+                                 f"表格 {table} 没有列 {column!r}")
             if value is not None:
                 set_control(by_column[column], value)
 
@@ -202,7 +212,8 @@ def fill_document(doc: DocxDocument, data: Mapping[str, Any]) -> None:
             controls = _controls(root)
             continue
         if name not in controls:
-            raise UsageError(f"the document has no content control tagged {name!r}")
+            raise UsageError(f"the document has no content control tagged {name!r}",
+                             f"文档中没有标记为 {name!r} 的内容控件")
         if value is not None:
             set_control(controls[name][0], value)
 

@@ -202,12 +202,12 @@ def test_returned_forms_are_matched_and_an_unknown_customer_is_a_warning(
 
     status = run(ws, "status", "--json")
     assert status.exit_code == 1
-    follow = [(e["name"], e["state"]) for e in json.loads(status.output)["outbox"]]
+    follow = [(e["name"], e["state"]) for e in json.loads(status.output)["customers"]]
     assert follow == [("上汽通用", "unknown_customer")]
     # the quality engineer adds the alias and imports again: nothing left to follow up
     imported(ws, tmp_path, [[*LIST[0][:2], "上汽大众; SVW; 上汽通用", *LIST[0][3:]], *LIST[1:]])
     status = run(ws, "status", "--json")
-    assert status.exit_code == 0 and json.loads(status.output)["outbox"] == []
+    assert status.exit_code == 0 and json.loads(status.output)["customers"] == []
 
 
 def _cell(path: Path, name: str) -> str:
@@ -279,7 +279,7 @@ def test_answers_at_1_or_2_are_said_and_listed_until_a_complaint_handles_them(
 
     status = run(ws, "status", "--json")
     assert status.exit_code == 1
-    (entry,) = json.loads(status.output)["outbox"]
+    (entry,) = json.loads(status.output)["customers"]
     assert (entry["name"], entry["state"], entry["needs_person"]) == (
         record["record_id"], "low_answers", True)
     assert "上汽大众汽车有限公司" in entry["detail"]
@@ -294,7 +294,7 @@ def test_answers_at_1_or_2_are_said_and_listed_until_a_complaint_handles_them(
                        received_at="2099-01-01 09:00", filed_at="2099-01-01 10:00")
     assert process(ws, (mine, "mine.xlsx")).exit_code == 0
     status = run(ws, "status", "--json")
-    assert status.exit_code == 0 and json.loads(status.output)["outbox"] == []
+    assert status.exit_code == 0 and json.loads(status.output)["customers"] == []
 
 
 def test_a_word_form_is_matched_too(ws: Workspace, tmp_path: Path) -> None:
@@ -327,7 +327,7 @@ def test_a_broken_master_stops_no_intake_and_status_says_so(
     assert result.exit_code == 0 and result.output.startswith("REC a.xlsx")
     status = run(ws, "status", "--json")
     assert status.exit_code == 1
-    (entry,) = json.loads(status.output)["outbox"]
+    (entry,) = json.loads(status.output)["customers"]
     assert (entry["name"], entry["state"]) == ("customers.toml", "customer_master_broken")
     assert "wieght" in entry["detail"]
     listed = run(ws, "customers")

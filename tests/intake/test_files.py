@@ -152,3 +152,47 @@ def test_claim_moves_the_file_once(tmp_path: Path) -> None:
     assert first.folder.parent == work and first.name == "f.xlsx"
     assert claim(path, work) is None                          # the other watcher lost
     assert claim_folders(work) == ([first.folder], [])
+
+
+# -- why a file waits, and who holds a claim ------------------------------------------------
+
+def test_why_a_file_waits(tmp_path: Path) -> None:
+    from qmsforms.intake.waiting import why_waiting
+
+    book = tmp_path / "survey-2026.xlsx"
+    with zipfile.ZipFile(book, "w") as zf:
+        zf.writestr("a.txt", "x")
+    old = time.time() - 3600
+    os.utime(book, (old, old))
+    assert why_waiting(book, 1800).state == "waiting"
+    owner = tmp_path / "~$rvey-2026.xlsx"  # Excel's owner file drops two characters
+    owner.write_text("user")
+    assert why_waiting(book, 1800).state == "open"
+    os.utime(owner, (old, old))
+    stale = why_waiting(book, 1800)
+    assert (stale.state, stale.lock, stale.needs_person) == ("stale_lock", owner.name, True)
+    assert why_waiting(book, 7200).state == "open"  # the age that counts is configured
+    owner.unlink()
+    book.write_bytes(book.read_bytes()[:10])
+    assert why_waiting(book, 1800).state == "copying"  # changed just now
+    os.utime(book, (old, old))
+    assert why_waiting(book, 1800).state == "incomplete"
+    assert why_waiting(tmp_path / "gone.xlsx", 1800).state == "gone"
+
+
+def test_a_claim_lock_names_its_holder_and_status_takes_nothing(tmp_path: Path) -> None:
+    from qmsforms.intake.locks import ClaimLock
+
+    path = tmp_path / "c.lock"
+    assert ClaimLock.holder(path) is None and not path.exists()
+    lock = ClaimLock.acquire(path)
+    assert lock is not None
+    try:
+        # flock locks belong to the open file: a second open in this process is refused too
+        holder = ClaimLock.holder(path)
+        assert holder is not None and holder["pid"] == os.getpid() and holder["since"]
+    finally:
+        lock.release()
+    assert not path.exists()
+    path.write_text("{}")
+    assert ClaimLock.holder(path) is None and path.exists()  # free: left as it was

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -159,3 +160,106 @@ def test_zip_writer_refuses_an_encrypted_member(tmp_path: Path) -> None:
         info.flag_bits |= 0x1
         with pytest.raises(ZipCopyUnsupported):
             ZipWriter(io.BytesIO()).copy(raw, info)
+
+
+# -- printing: one A4 page wide, labels beside values ------------------------------------------
+
+def _assert_prints_one_page_wide(sheet: Any) -> None:
+    setup = sheet.page_setup
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0)
+    assert str(setup.paperSize) == sheet.PAPERSIZE_A4 and setup.orientation == "portrait"
+
+
+def test_the_record_sheet_prints_one_page_wide(make_filled: FillFn, tmp_path: Path) -> None:
+    target = _copy(make_filled("satisfaction-survey"), tmp_path)
+    sheet = load_workbook(target)[RECORD_SHEET]
+    _assert_prints_one_page_wide(sheet)
+    for row in sheet.iter_rows(min_row=2):
+        assert row[0].alignment.vertical == row[1].alignment.vertical == "top"
+        assert row[1].alignment.wrap_text
+
+
+def test_the_openpyxl_record_sheet_prints_one_page_wide(make_filled: FillFn,
+                                                        tmp_path: Path) -> None:
+    wb = load_workbook(make_filled("shipping-list"))
+    add_record_sheet(wb, {**RECORD, "notes": ["a long note " * 20]})
+    wb.save(tmp_path / "copy.xlsx")
+    sheet = load_workbook(tmp_path / "copy.xlsx")[RECORD_SHEET]
+    _assert_prints_one_page_wide(sheet)
+    notes = next(r for r in sheet.iter_rows() if r[0].value == "备注 Notes")
+    assert sheet.row_dimensions[notes[0].row].height >= 45  # wrapped onto several lines
+
+
+COMPLAINT_SCORES = {"kind": "complaint", "urgent": True, "sla_hours": 1,
+                    "filing_minutes": 90.0, "sla_met": False, "eight_d_required": True}
+
+
+def test_a_complaint_record_sheet_shows_its_sla_and_8d(make_filled: FillFn,
+                                                       tmp_path: Path) -> None:
+    record = {**RECORD, "form": "complaint", "scores": COMPLAINT_SCORES}
+    target = tmp_path / "copy.xlsx"
+    _write_record_copy(make_filled("complaint"), target, record)
+    rows = {r[0].value: r[1].value for r in load_workbook(target)[RECORD_SHEET].iter_rows()}
+    assert rows["需要 8D 报告 8D required"] == "是 Yes"
+    assert rows["按时填单 Filed in time (SLA)"] == "否 No"
+    assert rows["填单用时 Filed after"] == "90 min"
+    assert not any(str(label).startswith(("评分政策", "月度得分")) for label in rows)
+
+
+# -- the Word record copy -----------------------------------------------------------------------
+
+def _record_table(path: Path) -> dict[str, str]:
+    """The label -> value rows of the record block, as python-docx reads the document."""
+    import docx
+
+    document = docx.Document(str(path))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == RECORD_TITLE)
+    assert document.element.body.index(table._tbl) > max(  # after every form table
+        document.element.body.index(t._tbl) for t in document.tables
+        if t._tbl is not table._tbl)
+    return {row.cells[0].text: row.cells[1].text for row in table.rows[1:]}
+
+
+def test_the_word_record_copy_carries_the_record_id_and_computed_fields(
+        ws: Workspace, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from qmsforms.blanks import issue_blank
+    from qmsforms.word.fill import fill_word
+
+    source = issue_blank(ws, "complaint", tmp_path / "complaint.docx")
+    fill_word(source, {**VALID["complaint"], "urgent": True, "quality_related": True,
+                       "filed_at": "2026-11-03 10:30"}, source)
+    shutil.copyfile(source, ws.inbox / "complaint.docx")
+    done = subprocess.run([sys.executable, "-m", "qmsforms", "--root", str(ws.root),
+                           "process", "--settle", "0.05", "--json"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((ws.outbox / json.loads(done.stdout)["outcomes"][0]["location"])
+                        .read_text(encoding="utf-8"))
+    copy = ws.outbox / "records" / "complaint" / f"{record['record_id']}.docx"
+    rows = _record_table(copy)
+    assert rows["记录号 Record id"] == record["record_id"]
+    assert rows["实例号 Instance id"] == record["instance_id"]
+    assert rows["需要 8D 报告 8D required"] == "是 Yes"
+    assert rows["按时填单 Filed in time (SLA)"] == "否 No"  # urgent: 1 h, filed after 1.5 h
+    assert rows["填单时限 Filing limit"].startswith("1 h")
+    assert validate_file(copy, ws).data == validate_file(source, ws).data
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(copy) as after:
+        assert after.testzip() is None
+        for info in before.infolist():
+            if info.filename != "word/document.xml":
+                assert after.getinfo(info.filename).CRC == info.CRC
+
+
+def test_a_word_record_copy_that_cannot_be_written_is_the_file_as_it_came(
+        tmp_path: Path) -> None:
+    source = tmp_path / "odd.docx"
+    with zipfile.ZipFile(source, "w") as zf:
+        zf.writestr("word/document.xml", b"<doc/>")  # no package relationships
+    target = tmp_path / "copy.docx"
+    _write_record_copy(source, target, RECORD)
+    assert target.read_bytes() == source.read_bytes()

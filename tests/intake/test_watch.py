@@ -93,8 +93,8 @@ class WatchProcess:
         return self.err_path.read_text(encoding="utf-8", errors="replace")
 
     def marks(self) -> Counter[str]:
-        """How many REC / REJ / DUP lines the watcher printed."""
-        return Counter(line.split(" ", 1)[0] for line in self.stdout().splitlines() if line)
+        """How many REC / REJ / DUP lines the watcher printed (after the date and time)."""
+        return Counter(line.split(" ", 3)[2] for line in self.stdout().splitlines() if line)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Until the watcher announced itself on stderr (its observer starts right after)."""

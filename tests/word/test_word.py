@@ -611,7 +611,7 @@ def test_8d_from_complaint_carries_the_complaint(ws: Workspace, tmp_path: Path) 
         "complaint_no": "TS-2026-001", "customer": TEXT, "part_name": "支架 Bracket",
         "part_no": "P-100 & co", "batch_no": "B-7", "opened_date": dt.date(2026, 11, 4),
         "need_8d": True, "description": complaint["description"], "qty_complained": 12,
-        "qty_delivered": 1000, "qty_returned": 12,
+        "qty_delivered": 1000, "qty_returned": 12, "d3_actions": [{"action": "隔离库存"}],
     }
     props = word_properties(path)
     assert props["qmsforms.source_record"] == "R-42"
@@ -630,8 +630,30 @@ def test_8d_from_bare_complaint_data_without_quality(ws: Workspace, tmp_path: Pa
     values, _, _ = extract_word(path, ws.registry.get("8d-report"))
     assert values["need_8d"] is False
     assert values["customer"] == "A & B <c>"
-    assert values["opened_date"] == dt.date.today()
+    assert values["opened_date"] == dt.date(2026, 11, 3)  # the day it was received
     assert word_properties(path)["qmsforms.source_record"] == "-"
+
+
+def test_8d_from_complaint_carries_the_containment_into_d3(ws: Workspace,
+                                                            tmp_path: Path) -> None:
+    lines = ["隔离库存 <select> A & B", "全检 100%", "x" * 480]
+    data = {**COMPLAINT_READ, "containment": "\r\n".join([lines[0], "", *lines[1:]]) + "\n"}
+    path = render_8d_from_complaint(ws, data, tmp_path / "8d.docx")
+    values, _, issues = extract_word(path, ws.registry.get("8d-report"))
+    assert issues == []
+    assert values["d3_actions"] == [{"action": line} for line in lines]
+    assert values["opened_date"] == dt.date(2026, 11, 3)
+    assert _validate(path, ws).valid
+
+
+def test_8d_without_a_readable_received_date_opens_today(ws: Workspace, tmp_path: Path) -> None:
+    from qmsforms.word.prefill import eight_d_values, received_on
+
+    assert received_on({"received_at": "not a date"}) is None
+    assert received_on({"received_at": dt.datetime(2026, 11, 3, 23, 59)}) == dt.date(2026, 11, 3)
+    assert eight_d_values({"received_at": None})["opened_date"] == dt.date.today()
+    assert eight_d_values({"received_at": "2026-11-03T09:00:00"},
+                          opened=dt.date(2026, 11, 5))["opened_date"] == dt.date(2026, 11, 5)
 
 
 def test_8d_from_a_record_of_another_form_is_refused(ws: Workspace, tmp_path: Path) -> None:
