@@ -325,3 +325,13 @@ def test_check_a_word_file_without_identity(ws: Workspace, tmp_path: Path) -> No
     result = run(ws, "templates", "check", str(plain), "--json")
     assert result.exit_code == 1
     assert [i["code"] for i in json.loads(result.stdout)[0]["issues"]] == ["NO_IDENTITY"]
+
+
+def test_release_and_history_refuse_a_folder_that_is_no_workspace(tmp_path: Path) -> None:
+    folder = tmp_path / "not-a-workspace"
+    folder.mkdir()
+    for args in (("templates", "release", "complaint", "--revision", "B"),
+                 ("templates", "history")):
+        result = CliRunner().invoke(cli, ["--root", str(folder), *args])
+        assert result.exit_code == 2, result.output
+    assert list(folder.iterdir()) == []
