@@ -10,6 +10,7 @@ unrecorded.
 
 from __future__ import annotations
 
+import logging
 import os
 import zipfile
 from collections.abc import Mapping
@@ -19,16 +20,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import normalize as nz
+from .archive import built_hashes, file_sha, keep_copy, write_built
+from .control import control_config
 from .extraction import NORMALISERS
-from .issues import UsageError
+from .issues import QmsFormsError, UsageError
 
 if TYPE_CHECKING:
     from .identity import Identity
     from .intake.ledger import Ledger
+    from .issues import Report
     from .registry import FormDef
     from .workspace import Workspace
 
 LANGS = ("both", "zh", "en")
+log = logging.getLogger(__name__)
 
 
 def parse_values(form: FormDef, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,43 +75,82 @@ def template_name(form_id: str, lang: str) -> str:
     return f"{form_id}.xlsx" if lang == "both" else f"{form_id}.{lang}.xlsx"
 
 
-def build_templates(workspace: Workspace, out_dir: Path | None = None) -> list[Path]:
+def build_templates(workspace: Workspace, out_dir: Path | None = None, *,
+                    force: bool = False) -> list[Path]:
     """Write the default template of every form in every language; returns the paths.
 
     Output is deterministic apart from the save timestamp in ``docProps/core.xml``, so a test
-    can rebuild into a temporary folder and compare with the committed files.
+    can rebuild into a temporary folder and compare with the committed files. A customised
+    template (one that is neither what this build writes nor a file qmsforms wrote before,
+    see `qmsforms.archive.BUILT`) is never overwritten silently: `QmsFormsError` names them
+    all and nothing is written, unless ``force``; even then a byte-identical copy of each goes
+    to ``templates/archive/`` first.
     """
     target = out_dir or workspace.templates_dir
     target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for form in workspace.registry:
-        for lang in LANGS:
-            if form.issued_as("xlsx"):
-                from .excel.blank import build_blank
+    built = built_hashes(target)
+    fresh: list[tuple[Path, Path]] = []
+    try:
+        for form in workspace.registry:
+            config = control_config(workspace, form)
+            for lang in LANGS:
+                if form.issued_as("xlsx"):
+                    from .excel.blank import build_blank
 
-                wb = build_blank(form, workspace.config, lang)
-                created = workspace.config.control(form.id).effective_date
-                wb.properties.created = datetime(created.year, created.month, created.day)
-                written.append(_replace_if_changed(target / template_name(form.id, lang),
-                                                   wb.save))
-            if form.issued_as("docx"):
-                from .word.blank import build_word_blank
+                    wb = build_blank(form, config, lang)
+                    created = config.control(form.id).effective_date
+                    wb.properties.created = datetime(created.year, created.month, created.day)
+                    path = target / template_name(form.id, lang)
+                    fresh.append((path, _save_new(path, wb.save)))
+                if form.issued_as("docx"):
+                    from .word.blank import build_word_blank
 
-                doc = build_word_blank(form, workspace.config, lang)
-                path = target / template_name(form.id, lang).replace(".xlsx", ".docx")
-                written.append(_replace_if_changed(path, lambda p, d=doc: d.save(str(p))))
-    return written
+                    doc = build_word_blank(form, config, lang)
+                    path = target / template_name(form.id, lang).replace(".xlsx", ".docx")
+                    fresh.append((path, _save_new(path, lambda p, d=doc: d.save(str(p)))))
+        customised = [path for path, new in fresh if path.is_file()
+                      and not same_content(new, path) and built.get(path.name) != file_sha(path)]
+        if customised and not force:
+            names = ", ".join(p.name for p in customised)
+            raise QmsFormsError(
+                f"customised templates not overwritten: {names}. Release a new revision with "
+                "qmsforms templates release; to rebuild them anyway add --force (the old files "
+                "are kept in templates/archive/)",
+                f"这些模板经过修改,未覆盖:{names}。新版本请用 qmsforms templates release 发布;"
+                "确需重建请加 --force(旧文件备份到 templates/archive/)。")
+    except BaseException:
+        for _path, new in fresh:
+            new.unlink(missing_ok=True)
+        raise
+    stamp = datetime.now(timezone.utc).strftime("before-build-%Y%m%dT%H%M%S")
+    for path in customised:
+        log.warning("%s is customised; kept as %s", path.name, keep_copy(path, stamp))
+    for path, new in fresh:
+        if path.is_file() and same_content(new, path):
+            new.unlink()
+        else:
+            new.replace(path)
+        built[path.name] = file_sha(path)
+    write_built(target, built)
+    return [path for path, _new in fresh]
 
 
-def _replace_if_changed(path: Path, save: Any) -> Path:
-    """Save through ``save(path)`` unless only the save timestamp would change."""
-    fresh = path.with_suffix(".new")
+def _save_new(path: Path, save: Any) -> Path:
+    """Save through ``save`` beside ``path`` (``.new``); returns the new file."""
+    fresh = path.with_name(path.name + ".new")
     save(fresh)
-    if path.is_file() and same_content(fresh, path):
-        fresh.unlink()
-    else:
-        fresh.replace(path)
-    return path
+    return fresh
+
+
+def check_template_file(path: str | os.PathLike[str], workspace: Workspace) -> Report:
+    """`templates check` of one template, xlsx or docx."""
+    if Path(path).suffix.lower() == ".docx":
+        from .word.templates import check_word_template
+
+        return check_word_template(path, workspace)
+    from .excel.templates import check_template
+
+    return check_template(path, workspace)
 
 
 def same_content(a: Path, b: Path) -> bool:

@@ -107,8 +107,10 @@ def check_revision(form: FormDef, revision: str, workspace: Workspace,
     """The issue a file's revision raises (unknown, superseded, obsolete); none if current."""
     if revision == form.revision:
         return []
-    control = workspace.config.control(form.id)
-    superseded = control.superseded.get(revision)
+    # a release in the revision history supersedes the revision before it; the
+    # configuration's [forms.<id>.superseded] adds to it or overrides it
+    superseded = {**workspace.history.superseded(form.id),
+                  **workspace.config.control(form.id).superseded}.get(revision)
     if superseded is None:
         return [Issue.make(Code.UNKNOWN_REVISION, value=revision, form=form.id)]
     until = superseded.on + timedelta(days=superseded.grace_days)

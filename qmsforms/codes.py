@@ -119,6 +119,15 @@ class Code(Enum):
         "error", "表单结构被改动(字段名或区域与受控模板不一致),请使用未经改动的空白表单。",
         "The form's structure was altered (its named fields no longer match the controlled "
         "template); fill in an unaltered blank.")
+    TEMPLATE_REVISION = Detail(
+        "error", "模板是表单 {form} 的版本 {value},现行版本是 {current}。请用 qmsforms templates release {form} --revision {current} 发布新版本(保留模板样式并记录修订历史)。",
+        "The template is revision {value} of form {form} but the current revision is {current}; release it with qmsforms templates release {form} --revision {current} (keeps the template's styling and records the revision history).")
+    OUTSIDE_PRINT_AREA = Detail(
+        "error", "{detail_zh}位于工作表 {sheet} 的 {cell},不在打印区域 {value} 内,打印时会缺失。请在 Excel 中重新设置打印区域(页面布局 > 打印区域)。",
+        "{detail} at {cell} of sheet {sheet} lies outside the print area {value} and would not print; set the print area again in Excel (Page Layout > Print Area).")
+    PAGE_SETUP = Detail(
+        "error", "工作表/文档 {sheet} 的页面设置不对:{detail_zh}。受控表单按 A4 打印,宽度缩放为一页。",
+        "The page setup of {sheet} is wrong: {detail}. A controlled form prints on A4, fitted to one page wide.")
     FIELD_NOT_BOUND = Detail("error", "模板中缺少字段 {field} 的定义名称。",
                              "The template has no defined name for field {field}.")
     FIELD_NAME_INVALID = Detail(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -73,33 +73,40 @@ class _Builtin:
     id: str
     title_zh: str
     title_en: str
-    revision: str
     model: str
     """``module:Class`` under `qmsforms.forms`."""
     natural_key: tuple[str, ...]
     formats: tuple[str, ...] = ("xlsx",)
 
     @functools.cache  # noqa: B019 - eight entries at most, for the life of the process
-    def form(self) -> FormDef:
-        """The form definition, its model module imported on first use (one per process)."""
+    def model_class(self) -> type[BaseModel]:
+        """The form's model, its module imported on first use (one per process)."""
         module, name = self.model.split(":")
-        model = getattr(importlib.import_module(f"{__package__}.forms.{module}"), name)
-        return FormDef(self.id, self.title_zh, self.title_en, self.revision, model,
+        model: type[BaseModel] = getattr(
+            importlib.import_module(f"{__package__}.forms.{module}"), name)
+        return model
+
+    def form(self, revision: str) -> FormDef:
+        """The form definition at its current ``revision`` (from the revision history)."""
+        return FormDef(self.id, self.title_zh, self.title_en, revision, self.model_class(),
                        self.natural_key, formats=self.formats)
 
 
 BUILTIN = (
-    _Builtin("shipping-list", "发货单", "Shipping List", "A", "shipping:ShippingList",
+    _Builtin("shipping-list", "发货单", "Shipping List", "shipping:ShippingList",
              ("doc_no",)),
-    _Builtin("complaint", "客户反馈投诉处理单", "Customer Complaint Ticket", "A",
+    _Builtin("complaint", "客户反馈投诉处理单", "Customer Complaint Ticket",
              "complaint:Complaint", ("ticket_no",), formats=("xlsx", "docx")),
-    _Builtin("8d-report", "8D报告", "8D Report", "A", "eightd:EightD", ("complaint_no",),
+    _Builtin("8d-report", "8D报告", "8D Report", "eightd:EightD", ("complaint_no",),
              formats=("docx",)),
     _Builtin("satisfaction-monitoring", "顾客满意度监测评价表",
-             "Customer Satisfaction Monitoring Sheet", "A",
+             "Customer Satisfaction Monitoring Sheet",
              "monitoring:SatisfactionMonitoring", ("customer", "month")),
 )
-"""The forms qmsforms ships as code; a questionnaire file may replace one by its id."""
+"""The forms qmsforms ships as code; a questionnaire file may replace one by its id.
+
+Their revisions are data: the revision history (`qmsforms.revisions`, ``templates/revisions.toml``)
+names the current revision of each."""
 
 
 class FormRegistry:
@@ -110,8 +117,12 @@ class FormRegistry:
     use; a form's model is built (its module imported) only when that form is asked for.
     """
 
-    def __init__(self, folders: Sequence[Path]) -> None:
+    def __init__(self, folders: Sequence[Path],
+                 revisions: Mapping[str, str] | None = None) -> None:
         self.folders = list(folders)
+        self.revisions = dict(revisions or {})
+        """The current revision of each released form (the revision history's last entries);
+        a questionnaire never released keeps its own ``revision``."""
         self._built: dict[str, FormDef] = {}
 
     @cached_property
@@ -167,10 +178,17 @@ class FormRegistry:
             if q is not None:
                 from .forms.questionnaire import questionnaire_model
 
-                form = FormDef(q.id, q.title_zh, q.title_en, q.revision,
+                form = FormDef(q.id, q.title_zh, q.title_en,
+                               self.revisions.get(q.id, q.revision),
                                questionnaire_model(q), q.natural_key, questionnaire=q)
             else:
-                form = next(b for b in BUILTIN if b.id == form_id).form()
+                revision = self.revisions.get(form_id)
+                if revision is None:
+                    raise UsageError(f"form {form_id} has no revision in the revision history "
+                                     "(templates/revisions.toml)",
+                                     f"修订历史(templates/revisions.toml)中没有表单 "
+                                     f"{form_id} 的版本。")
+                form = next(b for b in BUILTIN if b.id == form_id).form(revision)
             self._built[form_id] = form
         return form
 

@@ -17,6 +17,7 @@ from .config import CONFIG_NAME, Config, load_config, package_defaults
 
 if TYPE_CHECKING:
     from .registry import FormRegistry
+    from .revisions import History
     from .scoring.policy import PolicySet
 
 FOLDERS = ("templates", "schemas", "inbox", "outbox")
@@ -63,12 +64,21 @@ class Workspace:
         return self.root / ".qmsforms"
 
     @cached_property
+    def history(self) -> History:
+        """The revision history: the shipped one, replaced form by form by this workspace's."""
+        from .revisions import HISTORY_NAME, merged_history
+
+        return merged_history([package_defaults() / "templates" / HISTORY_NAME,
+                               self.templates_dir / HISTORY_NAME])
+
+    @cached_property
     def registry(self) -> FormRegistry:
-        """The forms known in this workspace (built-in plus its questionnaires)."""
+        """The forms known in this workspace (built-in plus its questionnaires), each at its
+        current revision."""
         from .registry import FormRegistry  # the form models load when first asked for
 
         return FormRegistry([package_defaults() / "schemas" / "questionnaires",
-                             self.schemas_dir / "questionnaires"])
+                             self.schemas_dir / "questionnaires"], self.history.revisions())
 
     @cached_property
     def policies(self) -> PolicySet:
@@ -92,7 +102,10 @@ class Workspace:
 def init_workspace(target: str | os.PathLike[str]) -> Workspace:
     """Create a workspace at ``target`` with the default config, schemas and templates.
 
-    Existing files are kept (never overwritten), so running it on a workspace only fills gaps.
+    The ``qmsforms.toml`` it writes shows every setting, those left at their default commented
+    out; ``templates/`` gets the shipped revision history (``revisions.toml``) and the record
+    of what qmsforms built there (``.built.json``). Existing files are kept (never
+    overwritten), so running it on a workspace only fills gaps.
     """
     root = Path(target)
     root.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,26 @@ def ws(tmp_path: Path) -> Workspace:
     return init_workspace(tmp_path / "ws")
 
 
+LogoFn = Callable[..., None]
+
+
+@pytest.fixture
+def add_logo(tmp_path: Path) -> LogoFn:
+    """``add_logo(workbook, "A1")``: put a small picture (a logo) on the first sheet, as a
+    quality engineer does in Excel, and save the workbook (openpyxl, with Pillow)."""
+    from openpyxl.drawing.image import Image
+    from PIL import Image as PILImage
+
+    def add(path: Path, anchor: str = "A1") -> None:
+        logo = tmp_path / f"logo-{uuid.uuid4().hex[:8]}.png"
+        PILImage.new("RGB", (90, 30), (200, 30, 30)).save(logo)
+        wb = load_workbook(path)
+        wb.worksheets[0].add_image(Image(str(logo)), anchor)
+        wb.save(path)
+
+    return add
+
+
 @pytest.fixture
 def repo_ws() -> Workspace:
     """The repository root as a workspace (the shipped defaults)."""

@@ -165,20 +165,27 @@ def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
 
 @click.group()
 def templates() -> None:
-    """Build the default templates or check a customised one."""
+    """Build the default templates, check a customised one, release a new revision."""
 
 
 @templates.command("build")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the templates (default: the workspace's templates/).")
+@click.option("--force", is_flag=True,
+              help="Rebuild customised templates too (each old file is kept in "
+                   "templates/archive/).")
 @click.pass_context
-def templates_build(ctx: click.Context, out: Path | None) -> None:
-    """Rebuild every template and the exported JSON Schemas from the form definitions."""
+def templates_build(ctx: click.Context, out: Path | None, force: bool) -> None:
+    """Rebuild every template and the exported JSON Schemas from the form definitions.
+
+    A template that was customised (restyled, released) is not overwritten: the command
+    names it and exits 1, unless --force.
+    """
     from ..blanks import build_templates
     from ..schema import export_schemas
 
     ws = workspace_of(ctx)
-    for path in build_templates(ws, out):
+    for path in build_templates(ws, out, force=force):
         click.echo(str(path))
     if out is None:
         for path in export_schemas(list(ws.registry), ws.schemas_dir / "json"):
@@ -190,17 +197,68 @@ def templates_build(ctx: click.Context, out: Path | None) -> None:
 @json_option
 @click.pass_context
 def templates_check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
-    """Does each template still bind every field? (default: all in the workspace)."""
-    from ..excel.templates import check_template
+    """Does each template (.xlsx, .docx) still bind every field, carry the current revision
+    and print on A4 with every block inside the print area? (default: all in the workspace)."""
+    from ..blanks import check_template_file
 
     ws = workspace_of(ctx)
-    chosen = list(paths) or sorted(ws.templates_dir.glob("*.xlsx"))
+    chosen = list(paths) or sorted([*ws.templates_dir.glob("*.xlsx"),
+                                    *ws.templates_dir.glob("*.docx")])
     if not chosen:
-        raise click.ClickException(f"no templates in {ws.templates_dir}")
-    reports = [check_template(p, ws) for p in chosen]
+        raise click.ClickException(f"模板目录中没有模板 / no templates in {ws.templates_dir}")
+    reports = [check_template_file(p, ws) for p in chosen]
     if as_json:
         print_json([r.to_dict() for r in reports])
     else:
         for report in reports:
             echo_report(report)
     ctx.exit(0 if all(r.valid for r in reports) else 1)
+
+
+@templates.command("release")
+@click.argument("form")
+@click.option("--revision", required=True, help="The new revision, e.g. B.")
+@click.option("--effective", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Effective date, YYYY-MM-DD (default: today).")
+@click.option("--by", "by", help="Who releases it (default: the login name).")
+@click.option("--note", default="", help="What changed, for the revision history.")
+@click.option("--grace-days", type=click.IntRange(min=0), default=90, show_default=True,
+              help="Days a returned copy of the previous revision is still accepted.")
+@json_option
+@click.pass_context
+def templates_release(ctx: click.Context, form: str, revision: str, effective: Any,
+                      by: str | None, note: str, grace_days: int, as_json: bool) -> None:
+    """Release a new revision of FORM: carry its templates over (old files kept in
+    templates/archive/) and record who, when and what in templates/revisions.toml."""
+    from ..release import release
+
+    entry = release(workspace_of(ctx), form, revision,
+                    effective=effective.date() if effective else None, by=by, note=note,
+                    grace_days=grace_days)
+    if as_json:
+        print_json(entry.as_dict())
+        return
+    click.echo(f"{entry.form} rev {entry.previous or '-'} -> {entry.revision}, "
+               f"生效 effective {entry.effective}, {entry.released_by} {entry.released_at}")
+    for name, backup in zip(entry.templates, entry.backups, strict=True):
+        click.echo(f"  {name}  (旧版 old copy: {backup})")
+
+
+@templates.command("history")
+@click.argument("form", required=False)
+@json_option
+@click.pass_context
+def templates_history(ctx: click.Context, form: str | None, as_json: bool) -> None:
+    """The revision history of every form, or of FORM: who released which revision, when,
+    effective from when, and what changed (templates/revisions.toml)."""
+    ws = workspace_of(ctx)
+    if form is not None:
+        ws.registry.get(form)  # an unknown form is a usage error
+    releases = ws.history.of(form) if form else ws.history.releases
+    if as_json:
+        print_json([r.as_dict() for r in releases])
+        return
+    for r in releases:
+        click.echo(f"{r.form:<24} rev {r.revision:<3} (was {r.previous or '-'})  "
+                   f"生效 effective {r.effective or '-'}  {r.released_by} {r.released_at}  "
+                   f"{r.note}".rstrip())

@@ -22,6 +22,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config import Config
+from ..control import LABELS, block_of, name_of
 from ..fields import FieldSpec
 from ..identity import Identity, identity_for
 from ..registry import FormDef
@@ -39,6 +40,7 @@ from .style import (
     WRAP,
     Orientation,
     a4_page,
+    escape,
     first_sheet,
     font,
     page_texts,
@@ -141,9 +143,11 @@ def _centred_inputs(s: _Sheet, spec: FieldSpec, first_col: int) -> None:
 
 
 def _title_block(s: _Sheet, form: FormDef, config: Config) -> None:
-    control = config.control(form.id)
-    s.block(1, COLUMNS, s.text((config.company.name_zh, config.company.name_en), " "),
-            style="none")
+    """Company, title and the control block; each value of the block gets a defined name
+    (`qmsforms.control.name_of`) so that it is found again in a restyled template."""
+    block = block_of(config, form)
+    shown = block.shown(s.lang)
+    s.bind(name_of("company"), s.block(1, COLUMNS, shown["company"], style="none").split(":")[0])
     s.ws.cell(row=s.row, column=1).font = font(12, True)
     s.ws.cell(row=s.row, column=1).alignment = CENTER
     s.ws.row_dimensions[s.row].height = 22
@@ -153,30 +157,20 @@ def _title_block(s: _Sheet, form: FormDef, config: Config) -> None:
     s.ws.cell(row=s.row, column=1).alignment = CENTER
     s.ws.row_dimensions[s.row].height = 30
     s.row += 1
-    rows = (
-        [(("文件编号", "Doc. no."), control.document_no),
-         (("版本", "Revision"), form.revision),
-         (("生效日期", "Effective"), control.effective_date.isoformat()),
-         (("受控状态", "Status"), s.text((control.status, _status_en(control.status)), " "))],
-        [(("编制", "Prepared"), control.prepared_by),
-         (("审核", "Reviewed"), control.reviewed_by),
-         (("批准", "Approved"), control.approved_by),
-         (("表单", "Form"), f"{form.id}")],
-    )
-    for pairs in rows:
-        for i, (label, value) in enumerate(pairs):
-            s.block(2 * i + 1, 2 * i + 1, s.text(label), style="label") if i else s.block(
-                1, 1, s.text(label), style="label")
-            s.block(2 * i + 2, 2 * i + 2, value, style="none")
+    rows = (("document_no", "revision", "effective_date", "status"),
+            ("prepared_by", "reviewed_by", "approved_by", ""))
+    for keys in rows:
+        for i, key in enumerate(keys):
+            label = LABELS.get(key, ("表单", "Form"))
+            s.block(2 * i + 1, 2 * i + 1, s.text(label), style="label")
+            ref = s.block(2 * i + 2, 2 * i + 2, shown[key] if key else form.id, style="none")
+            if key:
+                s.bind(name_of(key), ref)
             value_cell = s.ws.cell(row=s.row, column=2 * i + 2)
             value_cell.border, value_cell.font, value_cell.alignment = BORDER, font(9), CENTER
         s.ws.row_dimensions[s.row].height = 26 if s.lang == "both" else 18
         s.row += 1
     s.row += 1
-
-
-def _status_en(status: str) -> str:
-    return {"受控": "Controlled", "非受控": "Uncontrolled", "作废": "Obsolete"}.get(status, "")
 
 
 def _pairs(s: _Sheet, specs: list[FieldSpec]) -> None:
@@ -366,7 +360,7 @@ def _page_setup(ws: Worksheet, form: FormDef, config: Config, last_row: int,
     a4_page(ws, orientation=orientation, last_col=COLUMNS,
             last_row=MAX_ROW if title_row else last_row, margins=FORM_MARGINS,
             title_rows=(title_row, title_row) if title_row else None)
-    page_texts(ws, footer_left=f"{config.control(form.id).document_no}  Rev. {form.revision}",
+    page_texts(ws, footer_left=escape(block_of(config, form).footer()),
                footer_right=f"{form.title_zh}  {form.title_en}")
     ws.protection.sheet = True
     ws.protection.formatColumns = False

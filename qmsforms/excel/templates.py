@@ -17,15 +17,18 @@ from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 
-from ..identity import Identity, fingerprint, identity_for
-from ..issues import Code, Issue, Report
+from ..control import control_block, control_config, stale_template, template_form
+from ..identity import Identity, identity_for
+from ..issues import Report
 from ..registry import FormDef
 from ..workspace import Workspace
 from .binding import bind
 from .blank import build_blank
 from .book import Book
+from .control import stamp_control
 from .fill import fill_workbook
 from .identity import read_identity, write_identity
+from .page_check import page_issues
 from .validate import open_workbook
 from .workbook import load_quietly
 
@@ -35,11 +38,18 @@ def issue_workbook(workspace: Workspace, form: FormDef, lang: str,
     """A blank workbook of ``form`` with a fresh instance id and ``values`` filled in, and its
     identity; `qmsforms.blanks.issue_blank` records and saves it.
 
-    The workspace template is used when there is one, otherwise the blank is built from the
-    form definition.
+    The workspace template is used when there is one, its control block stamped with what the
+    configuration says now (`qmsforms.control`); otherwise the blank is built from the form
+    definition. A template of another revision than the current one is refused: a new
+    revision is released with ``qmsforms templates release``.
     """
     template = workspace.template_path(form.id, lang)
-    wb = load_quietly(template) if template else build_blank(form, workspace.config, lang)
+    if template is None:
+        wb = build_blank(form, control_config(workspace, form), lang)
+    else:
+        wb = load_quietly(template)
+        stale_template(read_identity(wb), form, template)
+        stamp_control(wb, control_block(workspace, form), lang)
     identity = (read_identity(wb) or identity_for(form, lang)).issued()
     write_identity(wb, identity)
     if values:
@@ -48,27 +58,22 @@ def issue_workbook(workspace: Workspace, form: FormDef, lang: str,
 
 
 def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report:
-    """Does a (possibly restyled) template still identify itself and bind every field?"""
+    """Does a (possibly restyled) template still identify itself as the current revision,
+    bind every field and print as a controlled form (`qmsforms.excel.page_check`)?"""
     report = Report(path=str(path))
     book, issues = open_workbook(Path(path))
     report.add(issues)
     if book is None:
         return report
     with book:
-        return _check_book(book, workspace, report)
-
-
-def _check_book(book: Book, workspace: Workspace, report: Report) -> Report:
-    identity = read_identity(book)
-    if identity is None:
-        report.add(Issue.make(Code.NO_IDENTITY))
-        return report
-    report.form, report.revision = identity.form, identity.revision
-    if identity.form not in workspace.registry:
-        report.add(Issue.make(Code.UNKNOWN_FORM, value=identity.form))
-        return report
-    form: FormDef = workspace.registry.get(identity.form)
-    if identity.fingerprint != fingerprint(form, identity.revision):
-        report.add(Issue.make(Code.TEMPLATE_ALTERED, value=identity.fingerprint))
-    report.add(bind(book, form, table_part=True)[1])
+        form = _check_book(book, workspace, report)
+    if form is not None:
+        report.add(page_issues(load_quietly(path), form))
     return report
+
+
+def _check_book(book: Book, workspace: Workspace, report: Report) -> FormDef | None:
+    form = template_form(read_identity(book), workspace, report)
+    if form is not None:
+        report.add(bind(book, form, table_part=True)[1])
+    return form

@@ -19,11 +19,13 @@ import docx
 from docx.document import Document as DocxDocument
 
 from ..config import Config
+from ..control import control_block, control_config, stale_template
 from ..fields import FieldSpec
 from ..identity import Identity, identity_for
 from ..issues import UsageError
 from ..registry import FormDef
 from ..workspace import Workspace
+from .control import stamp_word_control
 from .layout import (
     EN_COLOR,
     GRID,
@@ -299,15 +301,19 @@ def issue_document(workspace: Workspace, form: FormDef, lang: str,
     """A blank Word document of ``form`` with a fresh instance id and ``values`` filled in, and
     its identity; `qmsforms.blanks.issue_blank` records and saves it.
 
-    A workspace template ``templates/<form>[.<lang>].docx`` is used when present (re-stamped
-    with a new instance id), otherwise the blank is built from the form definition.
+    A workspace template ``templates/<form>[.<lang>].docx`` is used when present (its control
+    block stamped with what the configuration says now, re-stamped with a new instance id;
+    refused when it is of another revision than the current one), otherwise the blank is
+    built from the form definition.
     """
     template = workspace.template_path(form.id, lang, suffix=".docx")
     if template is not None:
         doc = docx.Document(str(template))
         identity = read_word_identity(doc) or identity_for(form, lang)
+        stale_template(identity, form, template)
+        stamp_word_control(doc, control_block(workspace, form), lang)
     else:
-        doc = build_word_blank(form, workspace.config, lang)
+        doc = build_word_blank(form, control_config(workspace, form), lang)
         identity = identity_for(form, lang)
     issued = identity.issued()
     write_word_identity(doc, issued)

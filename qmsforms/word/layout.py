@@ -16,8 +16,9 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import RGBColor, Twips
 
 from ..config import Config
+from ..control import LABELS, block_of
 from ..registry import FormDef
-from .ooxml import PLACEHOLDER_STYLE, el, field_runs, run_props, w
+from .ooxml import PLACEHOLDER_STYLE, Ids, bookmarked, el, field_runs, run_props, w
 
 FONT_LATIN = "Arial"
 FONT_CJK = "SimSun"
@@ -35,7 +36,8 @@ HEADING_FILL = "D9E2F3"
 EN_COLOR = "595959"
 BORDER_COLOR = "808080"
 ROW_HEIGHT = 400
-STATUS_EN = {"受控": "Controlled", "非受控": "Uncontrolled", "作废": "Obsolete"}
+HEADER_BOOKMARKS = 900_000
+"""Bookmark ids of the page header start here, clear of the body's."""
 SMALL = 7.5
 
 
@@ -180,43 +182,54 @@ def setup_document(doc: DocxDocument) -> None:
 
 
 def page_header(doc: DocxDocument, form: FormDef, config: Config, lang: str) -> None:
-    """Company, title and the document-control block, repeated at the top of every page."""
-    control = config.control(form.id)
+    """Company, title and the document-control block, repeated at the top of every page.
+
+    The company and each value of the block sit in a paragraph of their own inside a
+    bookmark ``qmsforms_<key>`` (`control_bookmark`), so that the values are found again and
+    brought up to date in a template a quality engineer restyled (`qmsforms.word.control`).
+    """
+    shown = block_of(config, form).shown(lang)
+    ids = Ids()
+    ids.bookmark = HEADER_BOOKMARKS
+
+    def value(key: str, size: float, **kwargs: Any) -> Any:
+        return paragraph(*bookmarked(control_bookmark(key), ids, styled_run(shown[key], size,
+                                                                             **kwargs)),
+                         align="center")
+
     header = doc.sections[0].header
     header.is_linked_to_previous = False
     root = header._element
     for child in list(root):
         root.remove(child)
-    company = both((config.company.name_zh, config.company.name_en), lang, "  ")
-    root.append(paragraph(styled_run(company, 10.5, True), align="center"))
+    root.append(value("company", 10.5, bold=True))
     title = form.title(lang) if lang != "both" else f"{form.title_zh}  {form.title_en}"
     root.append(paragraph(styled_run(title, 15, True), align="center", before=40, after=80))
-    status = both((control.status, STATUS_EN.get(control.status, control.status)), lang, " ")
-    rows = [
-        [(("文件编号", "Doc. no."), control.document_no), (("版本", "Revision"), form.revision),
-         (("生效日期", "Effective"), control.effective_date.isoformat()),
-         (("受控状态", "Status"), status)],
-        [(("编制", "Prepared"), control.prepared_by), (("审核", "Reviewed"), control.reviewed_by),
-         (("批准", "Approved"), control.approved_by), (("表单", "Form"), form.id)],
-    ]
+    rows = (("document_no", "revision", "effective_date", "status"),
+            ("prepared_by", "reviewed_by", "approved_by", ""))
     widths = [1000, 1466] * 4
     widths[-1] += TEXT_WIDTH - sum(widths)
     table_rows = []
-    for pairs in rows:
+    for keys in rows:
         cells = []
-        for i, (label, value) in enumerate(pairs):
-            caption = paragraph(*caption_runs(label, lang, SMALL))
+        for i, key in enumerate(keys):
+            caption = paragraph(*caption_runs(LABELS.get(key, ("表单", "Form")), lang, SMALL))
             cells.append(table_cell(widths[2 * i], caption, fill=LABEL_FILL))
-            shown = paragraph(styled_run(value, 8), align="center")
-            cells.append(table_cell(widths[2 * i + 1], shown))
+            shown_value = value(key, 8) if key else paragraph(styled_run(form.id, 8),
+                                                               align="center")
+            cells.append(table_cell(widths[2 * i + 1], shown_value))
         table_rows.append(table_row(cells, height=340))
     root.append(make_table(widths, table_rows))
     root.append(paragraph(el("w:r", None, run_props(4)), after=60))
 
 
+def control_bookmark(key: str) -> str:
+    """The bookmark (in the page header) around the value ``key`` of the control block."""
+    return f"qmsforms_{key}"
+
+
 def page_footer(doc: DocxDocument, form: FormDef, config: Config, lang: str) -> None:
     """Document number and revision, "第 x 页 共 y 页 / Page x of y", and the title."""
-    control = config.control(form.id)
     footer = doc.sections[0].footer
     footer.is_linked_to_previous = False
     root = footer._element
@@ -242,7 +255,7 @@ def page_footer(doc: DocxDocument, form: FormDef, config: Config, lang: str) -> 
     tabs = (el("w:tab", {"w:val": "center", "w:pos": str(TEXT_WIDTH // 2)}),
             el("w:tab", {"w:val": "right", "w:pos": str(TEXT_WIDTH)}))
     title = form.title(lang) if lang != "both" else f"{form.title_zh} {form.title_en}"
-    root.append(paragraph(text(f"{control.document_no}  Rev. {form.revision}"), tab(), *page,
+    root.append(paragraph(text(block_of(config, form).footer()), tab(), *page,
                           tab(), text(title), tabs=tabs))
 
 

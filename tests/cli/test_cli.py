@@ -408,12 +408,12 @@ def test_templates_build_in_the_workspace(ws: Workspace) -> None:
 def test_templates_check_the_workspace_templates(ws: Workspace) -> None:
     result, reports = run_json(ws, "templates", "check")
     assert result.exit_code == 0
-    assert len(reports) == 15
+    assert len(reports) == 21  # 15 workbooks and 6 Word templates
     assert all(r["valid"] and r["issues"] == [] for r in reports)
 
 
 def test_templates_check_without_templates_fails(ws: Workspace) -> None:
-    for path in ws.templates_dir.glob("*.xlsx"):
+    for path in [*ws.templates_dir.glob("*.xlsx"), *ws.templates_dir.glob("*.docx")]:
         path.unlink()
     result = run(ws, "templates", "check")
     assert result.exit_code == 1

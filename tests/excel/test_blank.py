@@ -10,10 +10,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from qmsforms.blanks import issue_blank
+from qmsforms.control import name_of
 from qmsforms.excel.binding import bind, table_area_name, workbook_names
 from qmsforms.excel.identity import read_identity
 from qmsforms.identity import IDENTITY_SHEET, fingerprint
 from qmsforms.workspace import Workspace
+
+CONTROL_PREFIX = name_of("")
 
 FORMS = ["shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
          "satisfaction-monitoring"]
@@ -67,7 +70,7 @@ def test_inputs_unlocked_everything_else_locked(blank, form_id: str) -> None:  #
     tables = {table_area_name(spec) for spec in form.fields if spec.kind == "table"}
     inputs, computed = set(), set()
     for name, cells in workbook_names(wb).items():
-        if name not in tables:
+        if name not in tables and not name.startswith(CONTROL_PREFIX):
             inputs.update(cells.coordinates())
     for spec in (f for f in form.fields if f.kind == "table"):
         c1, r1, c2, r2 = range_boundaries(ws.tables[spec.name].ref)
@@ -87,7 +90,8 @@ def test_lines_can_be_typed_under_the_table(blank, form_id: str) -> None:  # typ
     wb = blank(form_id)
     ws = wb.worksheets[0]
     c1, r1, c2, r2 = range_boundaries(ws.tables["lines"].ref)
-    inputs = {rc for name, cells in workbook_names(wb).items() if name != "lines_table"
+    inputs = {rc for name, cells in workbook_names(wb).items()
+              if name != "lines_table" and not name.startswith(CONTROL_PREFIX)
               for rc in cells.coordinates()}
     for c in range(c1, c2 + 1):
         assert ws.column_dimensions[get_column_letter(c)].protection.locked is False
