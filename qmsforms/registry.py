@@ -120,7 +120,13 @@ class FormRegistry:
     def __init__(self, folders: Sequence[Path],
                  revisions: Mapping[str, str] | None = None) -> None:
         self.folders = list(folders)
-        self.revisions = dict(revisions or {})
+        if revisions is None:  # a registry outside a workspace: the shipped history
+            from .config import package_defaults
+            from .revisions import HISTORY_NAME, merged_history
+
+            revisions = merged_history(
+                [package_defaults() / "templates" / HISTORY_NAME]).revisions()
+        self.revisions = dict(revisions)
         """The current revision of each released form (the revision history's last entries);
         a questionnaire never released keeps its own ``revision``."""
         self._built: dict[str, FormDef] = {}
