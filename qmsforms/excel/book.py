@@ -122,6 +122,11 @@ class Book:
         """Workbook-scoped defined names: name -> formula text."""
         return self._package.defined_names()
 
+    @property
+    def print_areas(self) -> dict[str, str]:
+        """Sheet name -> its print area as written."""
+        return dict(self._package.print_areas)
+
     def duplicate_names(self) -> set[str]:
         """Names (case-folded) defined twice in one scope, or given to two tables.
 

@@ -83,6 +83,8 @@ class WorkbookPackage:
                                            detail=f"sheet {name!r} has no part"[:160]))
             self.sheet_parts[name] = part
         self._names: dict[str, str] = {}
+        self.print_areas: dict[str, str] = {}
+        """Sheet name -> its print area as written (``'Sheet'!$A$1:$H$40``, ``$A:$H`` …)."""
         self._duplicates: set[str] = set()
         # Excel compares names without case, in the workbook scope or one sheet's scope
         scopes: set[tuple[str, str | None]] = set()
@@ -97,6 +99,9 @@ class WorkbookPackage:
             scopes.add(key)
             if scope is None:
                 self._names[defined_name] = (defined.text or "").strip()
+            elif defined_name == "_xlnm.Print_Area" and scope.isdigit() and (
+                    int(scope) < len(self._sheetnames)):
+                self.print_areas[self._sheetnames[int(scope)]] = (defined.text or "").strip()
 
     @property
     def sheetnames(self) -> list[str]:

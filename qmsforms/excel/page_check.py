@@ -8,7 +8,7 @@ Letter, is reported before a blank is issued from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..issues import Code, Issue
 from ..registry import FormDef
+from ..safety import EXCEL_COLS, EXCEL_ROWS
 from .binding import table_area_name, workbook_names
 from .cells import Cells
 from .control import locate_control
@@ -27,18 +28,20 @@ Box = tuple[int, int, int, int]
 """min_col, min_row, max_col, max_row."""
 
 
-def _print_boxes(ws: Worksheet) -> list[Box] | None:
-    area = ws.print_area
+def _print_boxes(area: str | None) -> list[Box] | None:
+    """The rectangles of a print area as the workbook writes it; whole columns (``$A:$H``,
+    as LibreOffice saves one) and whole rows reach to the sheet's last row or column."""
     if not area:
         return None
-    parts = area if isinstance(area, (list, tuple)) else str(area).split(",")
     boxes = []
-    for part in parts:
-        ref = str(part).rpartition("!")[2].replace("$", "")
-        bounds = range_boundaries(ref)
-        if all(b is not None for b in bounds):
-            boxes.append(tuple(int(b) for b in bounds))  # type: ignore[arg-type]
-    return boxes  # type: ignore[return-value]
+    for part in area.split(","):
+        ref = part.rpartition("!")[2].replace("$", "").strip()
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except ValueError:
+            continue
+        boxes.append((min_col or 1, min_row or 1, max_col or EXCEL_COLS, max_row or EXCEL_ROWS))
+    return boxes
 
 
 def _inside(box: Box, boxes: list[Box]) -> bool:
@@ -69,8 +72,10 @@ def _blocks(wb: Workbook, form: FormDef) -> Iterator[tuple[str, Box, tuple[str, 
                 yield ws.title, (col, row, col, row), ("图片", "Picture"), ""
 
 
-def page_issues(wb: Workbook, form: FormDef) -> list[Issue]:
-    """Print-area and page-setup issues of a template of ``form`` (opened with openpyxl)."""
+def page_issues(wb: Workbook, form: FormDef, print_areas: Mapping[str, str]) -> list[Issue]:
+    """Print-area and page-setup issues of a template of ``form`` (opened with openpyxl),
+    with each sheet's print area as the package writes it (openpyxl drops one it cannot
+    take, such as LibreOffice's whole columns)."""
     issues: list[Issue] = []
     sheets: set[str] = set()
     for sheet, box, (what_zh, what_en), name in _blocks(wb, form):
@@ -80,19 +85,19 @@ def page_issues(wb: Workbook, form: FormDef) -> list[Issue]:
         if not isinstance(ws, Worksheet):
             continue
         sheets.add(sheet)
-        boxes = _print_boxes(ws)
+        boxes = _print_boxes(print_areas.get(sheet))
         if boxes is None or _inside(box, boxes):
             continue
         cell = Cells(sheet, box[1], box[0], box[3], box[2]).ref
         issues.append(Issue.make(Code.OUTSIDE_PRINT_AREA, field=name or None, sheet=sheet,
-                                 cell=cell, value=ws.print_area, detail=what_en,
+                                 cell=cell, value=print_areas.get(sheet), detail=what_en,
                                  detail_zh=what_zh))
     for sheet in sorted(sheets):
         ws = wb[sheet]
         if not isinstance(ws, Worksheet):
             continue
         problems = []
-        if _print_boxes(ws) is None:
+        if _print_boxes(print_areas.get(sheet)) is None:
             problems.append(("没有打印区域", "no print area"))
         if str(ws.page_setup.paperSize or "") != str(A4):
             problems.append(("纸张不是 A4", "the paper is not A4"))

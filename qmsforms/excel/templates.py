@@ -67,8 +67,9 @@ def check_template(path: str | os.PathLike[str], workspace: Workspace) -> Report
         return report
     with book:
         form = _check_book(book, workspace, report)
+        print_areas = book.print_areas
     if form is not None:
-        report.add(page_issues(load_quietly(path), form))
+        report.add(page_issues(load_quietly(path), form, print_areas))
     return report
 
 
