@@ -22,13 +22,19 @@ HEADINGS = (("版本", "Revision"), ("替代版本", "Replaces"), ("生效日期
 WIDTHS = (9.0, 10.0, 12.0, 14.0, 20.0, 50.0)
 
 
+def drop_history_sheet(wb: Workbook) -> None:
+    """Take the revision-history sheet out of a blank issued from a template: the history is
+    the controlled template's record, not part of the form a customer fills in and prints."""
+    for name in list(wb.sheetnames):
+        if name in TITLES.values():
+            del wb[name]
+
+
 def write_history_sheet(wb: Workbook, releases: Sequence[Release], lang: str) -> None:
     """Replace the template's revision-history sheet with one row per release, the last sheet
     of the workbook (the form stays the first one, the one opened and printed)."""
     title = TITLES.get(lang, TITLES["both"])
-    for name in list(wb.sheetnames):
-        if name in TITLES.values():
-            del wb[name]
+    drop_history_sheet(wb)
     ws = wb.create_sheet(title)
     for column, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[chr(64 + column)].width = width

@@ -27,6 +27,7 @@ from .blank import build_blank
 from .book import Book
 from .control import stamp_control
 from .fill import fill_workbook
+from .history_sheet import drop_history_sheet
 from .identity import read_identity, write_identity
 from .page_check import page_issues
 from .validate import open_workbook
@@ -50,6 +51,7 @@ def issue_workbook(workspace: Workspace, form: FormDef, lang: str,
         wb = load_quietly(template)
         stale_template(read_identity(wb), form, template)
         stamp_control(wb, control_block(workspace, form), lang)
+        drop_history_sheet(wb)
     identity = (read_identity(wb) or identity_for(form, lang)).issued()
     write_identity(wb, identity)
     if values:
