@@ -172,10 +172,12 @@ def load_config(path: Path) -> Config:
     try:
         with path.open("rb") as fh:
             return Config.model_validate(tomllib.load(fh))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        from .definitions import problems_of  # the line and key of each problem
+
+        problems = problems_of("config", path.name, path, exc)
+        raise ConfigError("; ".join(f"{p.where}: {p.message_en}" for p in problems),
+                          ";".join(f"{p.where}:{p.message_zh}" for p in problems)) from exc
 
 
 def package_defaults() -> Path:

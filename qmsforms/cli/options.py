@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import ConfigError
 from ..workspace import Workspace, is_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,10 +70,7 @@ def workspace_of(ctx: click.Context) -> Workspace:
     ws: Workspace = ctx.obj["workspace"]
     if not is_workspace(ws.root):
         raise NotAWorkspace(ws.root)
-    try:
-        ws.config  # noqa: B018 - read now so a bad qmsforms.toml is reported cleanly
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    ws.config  # noqa: B018 - read now: a bad qmsforms.toml (ConfigError) stops the command
     return ws
 
 

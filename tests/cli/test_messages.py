@@ -80,6 +80,21 @@ def test_unknown_form(ws: Workspace) -> None:
     assert "no-such-form" in zh and "no-such-form" in en
 
 
+@pytest.mark.parametrize(("text", "down"), [("\n[limits]\nmax_rowz = 5\n", 3),
+                                            ("\n[limits\n", 2)],
+                         ids=["misspelt key", "not TOML"])
+def test_a_bad_qmsforms_toml_names_its_line_and_key(ws: Workspace, text: str,
+                                                    down: int) -> None:
+    config = ws.root / "qmsforms.toml"
+    line = len(config.read_text(encoding="utf-8").splitlines()) + down
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write(text)
+    zh, en = assert_bilingual(run(ws, "records"), 1, None)
+    assert f"qmsforms.toml:{line}" in zh and f"qmsforms.toml:{line}" in en
+    if "max_rowz" in text:
+        assert "limits.max_rowz" in zh and "limits.max_rowz" in en
+
+
 def test_unknown_form_of_schema(ws: Workspace) -> None:
     assert_bilingual(run(ws, "schema", "no-such-form"), 2, "schema")
 
