@@ -64,12 +64,11 @@ def records_void(ctx: click.Context, record_id: str, reason: str, by: str | None
     \b
     作废一条记录:记录连同作废人、时间和原因保留在台账中,发件箱文件保留,所有报表不再计入。
     """
-    from ..intake import open_ledger
+    from ..intake.voids import void_record
 
     if not reason.strip():
         raise click.UsageError("作废需要写明原因 / --reason must say why", ctx)
-    with open_ledger(workspace_of(ctx), write=True) as ledger:
-        row = ledger.void(record_id, reason.strip(), by or _user())
+    row = void_record(workspace_of(ctx), record_id, reason.strip(), by or _user())
     if as_json:
         print_json(row.to_dict())
         return

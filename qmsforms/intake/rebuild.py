@@ -7,6 +7,8 @@ come back with their natural keys (from the form definitions), their revision ch
 their ``latest`` flags, and each gets a files row (outcome ``record``, claim id
 ``rebuilt-<record_id>``), so a file dropped again is a duplicate, not a new record.
 
+A record voided with ``qmsforms records void`` has a void file beside its JSON
+(`qmsforms.intake.voids`) and is voided again, in the order the voids were made.
 What the outbox does not hold is not rebuilt: the outcome rows of rejections and duplicates,
 the blanks issued from the workspace (returned forms are then noted ``not_issued_here``), the
 event log and the attempts.
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .ledger import FileRow, Ledger, LedgerError, RecordRow
+from .ledger.schema import void_record as void_row
 from .ledger.sqlite_files import (
     SIDE_FILES,
     is_busy,
@@ -40,6 +43,7 @@ from .ledger.sqlite_files import (
 )
 from .ledger.store import key_text
 from .outputs import fsync_dir
+from .voids import VOID_SUFFIX, read_voids
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -143,7 +147,8 @@ def _read_records(workspace: Workspace) -> tuple[list[RecordRow], dict[str, int]
     seen_sha: set[str] = set()
     folder = outbox / "records"
     paths = sorted(p for p in folder.rglob("*.json")
-                   if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
+                   if p.is_file() and not p.name.startswith(".")
+                   and not p.name.endswith(VOID_SUFFIX)) if folder.is_dir() else []
     for path in paths:
         rel = path.relative_to(outbox).as_posix()
 
@@ -221,9 +226,10 @@ def rebuild_ledger(workspace: Workspace, *, force: bool = False) -> dict[str, An
     Refuses (`LedgerError` ``LEDGER_EXISTS``) when a ledger with content exists, unless
     ``force``, which moves it aside first (``ledger.sqlite.bak-<timestamp>``, with its -wal
     and -shm; never deleted); refuses (``LEDGER_BUSY``) while another process has it open.
-    Returns the counts: ``records``, ``latest``, ``superseded``, ``files``, ``forms`` (records
-    per form), ``skipped`` (record JSON not rebuilt, with the reason), ``adjusted`` (links
-    dropped, latest flags corrected), ``moved_aside`` (the files renamed) and ``ledger``.
+    Returns the counts: ``records``, ``latest``, ``superseded``, ``voided``, ``files``,
+    ``forms`` (records per form), ``skipped`` (record JSON not rebuilt, with the reason),
+    ``adjusted`` (links dropped, latest flags corrected), ``moved_aside`` (the files renamed)
+    and ``ledger``.
     """
     path = ledger_path(workspace)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,13 +270,19 @@ def rebuild_ledger(workspace: Workspace, *, force: bool = False) -> dict[str, An
                         sizes.get(row.record_id, 0), row.received_at, row.processed_at,
                         "record", row.path, row.record_id, row.form))
                     forms[row.form] = forms.get(row.form, 0) + 1
+                ids = {row.record_id for row in rows}
+                voids = sorted((v["at"], record_id, v) for record_id, v in
+                               read_voids(workspace.outbox).items() if record_id in ids)
+                for _at, record_id, void in voids:  # in the order they were voided
+                    void_row(db, record_id, void["reason"], void["by"], void["at"])
+            latest = ledger.records(latest_only=True)
             result: dict[str, Any] = {
-                "records": len(rows), "latest": sum(r.latest for r in rows),
-                "superseded": sum(not r.latest for r in rows), "files": len(rows),
-                "forms": forms, "skipped": skipped, "adjusted": adjusted,
+                "records": len(rows), "latest": len(latest),
+                "superseded": len(rows) - len(latest) - len(voids), "voided": len(voids),
+                "files": len(rows), "forms": forms, "skipped": skipped, "adjusted": adjusted,
             }
             ledger.log("rebuilt", None, json.dumps(
-                {k: result[k] for k in ("records", "latest", "superseded", "files")}
+                {k: result[k] for k in ("records", "latest", "superseded", "voided", "files")}
                 | {"skipped": len(skipped), "adjusted": len(adjusted)}))
             if ledger.integrity() != "ok":  # pragma: no cover - a fresh file
                 raise LedgerError("LEDGER_DAMAGED", "重建的台账未通过完整性检查。",

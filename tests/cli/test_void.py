@@ -52,7 +52,9 @@ def test_a_voided_record_stays_but_no_longer_counts(ws: Workspace, make_filled: 
     result = run(ws, "records", "void", wrong, "--reason", "填错月份 wrong month", "--by", "李明")
     assert result.exit_code == 0, result.output
     assert months(ws) == {"华东汽车": 1}
-    assert sorted(p.name for p in ws.outbox.rglob("*") if p.is_file()) == outbox_before
+    # every file stays; the void is written beside the record, for a rebuilt ledger
+    assert sorted(p.name for p in ws.outbox.rglob("*") if p.is_file()) == sorted(
+        [*outbox_before, f"{wrong}.void.json"])
 
     assert [r["record_id"] for r in run_json(ws, "records")] == [
         by_name[october.name]["record_id"]]
@@ -90,3 +92,31 @@ def test_voiding_a_revision_brings_back_the_one_it_superseded(ws: Workspace,
     assert run(ws, "records", "void", revision["record_id"], "--reason", "typo").exit_code == 0
     (latest,) = run_json(ws, "records", "--form", "satisfaction-monitoring")
     assert latest["record_id"] == original["record_id"] and latest["latest"] is True
+
+
+def test_a_ledger_rebuilt_from_the_outbox_keeps_the_voids(ws: Workspace,
+                                                          make_filled: FillFn) -> None:
+    """The void is written beside the record in the outbox, so a lost ledger rebuilt from the
+    outbox does not bring a voided record back into the reports."""
+    first = make_filled("satisfaction-monitoring", month="2026-11")
+    (original,) = process(ws, first)
+    second = make_filled("satisfaction-monitoring", month="2026-11", performance_rate=80)
+    (revision,) = process(ws, second)
+    october = make_filled("satisfaction-monitoring", month="2026-10")
+    (wrong,) = process(ws, october)
+    for record_id in (revision["record_id"], wrong["record_id"]):
+        assert run(ws, "records", "void", record_id, "--reason", "typo", "--by", "李明"
+                   ).exit_code == 0
+    before = run_json(ws, "records", "--all")
+    assert months(ws) == {"华东汽车": 1}
+
+    result = run(ws, "ledger", "rebuild", "--force")
+    assert result.exit_code == 0, result.output
+    after = run_json(ws, "records", "--all")
+    assert after == before
+    voided = {r["record_id"]: r["voided"] for r in after if r["voided"]}
+    assert set(voided) == {revision["record_id"], wrong["record_id"]}
+    assert {v["by"] for v in voided.values()} == {"李明"}
+    (latest,) = run_json(ws, "records")
+    assert latest["record_id"] == original["record_id"]
+    assert months(ws) == {"华东汽车": 1}
