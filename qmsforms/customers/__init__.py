@@ -25,7 +25,7 @@ from .master import (
     master_path,
     save_master,
 )
-from .records import MASTER_KEY, current_master, match_values
+from .records import MASTER_KEY, current_master
 
 # ``.sheet`` (import and export) is imported where it is used: validating a form loads only
 # the master and its matching.
@@ -42,6 +42,5 @@ __all__ = [
     "current_master",
     "load_master",
     "master_path",
-    "match_values",
     "save_master",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..issues import Code, Issue, Report
 from .master import CustomerMaster, CustomerMasterError, Workspace, load_master, master_path
@@ -59,12 +59,6 @@ def master_policy(workspace: Workspace, customer: str) -> str | None:
         if other is not None and other.customer == found.customer:
             return pid
     return None
-
-
-def match_values(master: CustomerMaster, data: dict[str, Any]) -> str | None:
-    """The master key of a form's data (its customer and, if any, customer code), or None."""
-    found = master.match(data.get("customer"), data.get("customer_code"))
-    return found.customer.key if found else None
 
 
 def match_report(form: FormDef, report: Report, workspace: Workspace,

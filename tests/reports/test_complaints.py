@@ -28,6 +28,7 @@ from qmsforms.reports.complaints_xlsx import SHEETS
 from qmsforms.workspace import Workspace
 
 from .. import year as yr
+from ..test_print import page_text, pdf_pages
 
 AS_OF = date(2026, 12, 31)
 
@@ -263,10 +264,6 @@ def test_cli_json_and_workbook(year: yr.Year, march: ComplaintReport, tmp_path: 
 
 @pytest.mark.libreoffice
 def test_renders_on_a4_landscape_pages(xlsx: Path, soffice: Any) -> None:
-    try:
-        from test_print import page_text, pdf_pages
-    except ImportError:
-        from ..test_print import page_text, pdf_pages
     pdf = soffice(xlsx, "pdf")
     pages = pdf_pages(pdf)
     assert len(pages) == len(SHEETS)

@@ -20,6 +20,7 @@ from qmsforms.reports import SatisfactionReport, satisfaction_report, write_sati
 from qmsforms.reports.satisfaction_xlsx import SHEETS
 
 from .. import year as yr
+from ..test_print import page_text, pdf_pages
 
 AS_OF = date(2026, 12, 31)
 A4_LANDSCAPE = (842.0, 595.0)
@@ -242,10 +243,6 @@ def test_an_empty_year_gives_an_empty_report(year: yr.Year, tmp_path: Path) -> N
 
 @pytest.mark.libreoffice
 def test_renders_on_a4_landscape_pages(xlsx: Path, soffice: Any) -> None:
-    try:
-        from test_print import page_text, pdf_pages
-    except ImportError:
-        from ..test_print import page_text, pdf_pages
     pdf = soffice(xlsx, "pdf")
     pages = pdf_pages(pdf)
     assert len(pages) == len(SHEETS)  # every sheet fits one landscape page wide and tall
