@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +148,14 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     from ..intake.watch import Watcher
     from ..version import __version__
 
+    # a stop asked for while the watcher starts (its reader, logs, banner) is kept, not fatal
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
     ws = workspace_of(ctx)
     log_file = watch_logging(ws, quiet=quiet)
     outcomes = logging.getLogger(OUTCOME_LOGGER)
-    watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan,
+    watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan, stopping=stopping,
                       on_outcome=lambda outcome: outcomes.info(outcome_line(outcome)))
     banner = logging.getLogger(BANNER_LOGGER)
     mode = (f"polling every {poll:g} s (for SMB/NFS shares)" if poll

@@ -98,12 +98,15 @@ class Watcher:
                  settle: float = 0.5, quiet: float | None = None, rescan: float = 300.0,
                  limits: ReadLimits | None = None,
                  on_outcome: Callable[[Outcome], None] | None = None,
-                 clock: Callable[[], datetime] = datetime.now) -> None:
+                 clock: Callable[[], datetime] = datetime.now,
+                 stopping: threading.Event | None = None) -> None:
         self.ws = workspace
         self.poll = poll
         self.rescan = rescan
         self.on_outcome = on_outcome
-        self.stopping = threading.Event()
+        self.stopping = stopping or threading.Event()
+        """Set to stop after the file in hand; a caller that took SIGTERM/SIGINT before the
+        watcher existed passes the event its handler sets."""
         self.intake = Intake(workspace, settle=settle, quiet=quiet, limits=limits)
         self.intake.reader.stop = self.stopping  # a stop does not wait for a slow read
         self.interval = min(settle, poll) if poll else settle
