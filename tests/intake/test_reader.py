@@ -88,7 +88,14 @@ def test_a_child_killed_mid_read_is_a_crash_and_is_replaced(
         reader.validate(make_filled("shipping-list"), "warm.xlsx")  # child started
         assert reader._proc is not None
         pid = reader._proc.pid
-        killer = threading.Timer(0.5, os.kill, (pid, signal.SIGABRT))
+        # the child is held still, so the read cannot finish before the kill lands
+        os.kill(pid, signal.SIGSTOP)
+
+        def abort() -> None:
+            os.kill(pid, signal.SIGABRT)
+            os.kill(pid, signal.SIGCONT)
+
+        killer = threading.Timer(0.5, abort)
         killer.start()
         try:
             with pytest.raises(ReadFailed) as failed:
@@ -118,6 +125,8 @@ def test_a_stop_abandons_the_read_in_hand(big_list: tuple[Workspace, Path],
     ws, path = big_list
     with ReaderProcess(ws.root, ReadLimits(timeout=300)) as reader:
         reader.validate(make_filled("shipping-list"), "warm.xlsx")
+        assert reader._proc is not None
+        os.kill(reader._proc.pid, signal.SIGSTOP)  # the read is still in hand when the stop comes
         reader.stop = threading.Event()
         threading.Timer(0.1, reader.stop.set).start()
         with pytest.raises(ReadInterrupted):
