@@ -54,8 +54,12 @@ def to_pdf(path: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None 
                        "未安装 LibreOffice(soffice),无法生成 PDF;请安装,或用 Excel / WPS "
                        "打印该文件")
     target_dir = Path(out_dir) if out_dir is not None else source.parent
-    target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{source.stem}.pdf"
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PdfError(f"{target_dir}: the PDF cannot be written there: {exc}",
+                       f"{target_dir}:无法在此写入 PDF:{exc}") from exc
     with tempfile.TemporaryDirectory(prefix="qmsforms-pdf-") as tmp:
         profile = Path(tmp) / "profile"
         out = Path(tmp) / "out"
@@ -79,5 +83,9 @@ def to_pdf(path: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None 
                            f"{result.returncode}): {detail or 'no output'}",
                            f"{source.name}:LibreOffice 未能生成 PDF(退出码 "
                            f"{result.returncode}):{detail or '无输出'}")
-        shutil.move(str(produced), target)
+        try:
+            shutil.move(str(produced), target)
+        except OSError as exc:
+            raise PdfError(f"{target}: the PDF cannot be written there: {exc}",
+                           f"{target}:无法在此写入 PDF:{exc}") from exc
     return target
