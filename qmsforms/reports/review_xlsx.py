@@ -21,13 +21,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.legend import Legend
 from openpyxl.styles import Alignment, Border, Side
 
 from ..excel.style import ALERT_FILL, GOOD_FILL, LEFT, TOTAL_FILL, font
 from .actions_xlsx import SOURCES, source_label
-from .charts import BAR_BLUE, bar_chart, chart_title, size
+from .charts import BAR_BLUE, chart_title, pareto_chart, size
 from .common import COUNT_FORMAT, SCORE_FORMAT, SIGNED_FORMAT, Sheet, month_label, widths
 from .review import (
     REPORT_ID,
@@ -158,15 +158,24 @@ def _signoff(book: ReportBook, s: Sheet, column_widths: Sequence[float]) -> None
     book.define("signoff", ws, head, 1, s.row - 1, last_col)
 
 
-def _satisfaction(book: ReportBook, pack: ReviewPack) -> None:
-    s = book.sheet(SHEETS["satisfaction"])
-    ws = s.ws
-    s.title(f"顾客满意度(年度)与上年对比  Annual satisfaction, {pack.year} against "
-            f"{pack.previous_year}", 14)
-    s.note("年度得分按各客户的评价政策(月度监测与调查);按主数据客户合并。Annual score by each "
-           "customer's policy (monthly monitoring and survey); one row per master customer.",
-           14)
+def _opened(book: ReportBook, key: str, last_col: int, title: str, note: str, *,
+            height: float = 15) -> Sheet:
+    """A new sheet with its title and note across ``last_col`` columns, a row free."""
+    s = book.sheet(SHEETS[key])
+    s.title(title, last_col)
+    s.note(note, last_col, height=height)
     s.row += 1
+    return s
+
+
+def _satisfaction(book: ReportBook, pack: ReviewPack) -> None:
+    s = _opened(book, "satisfaction", 14,
+                f"顾客满意度(年度)与上年对比  Annual satisfaction, {pack.year} against "
+                f"{pack.previous_year}",
+                "年度得分按各客户的评价政策(月度监测与调查);按主数据客户合并。Annual score by "
+                "each customer's policy (monthly monitoring and survey); one row per master "
+                "customer.")
+    ws = s.ws
     head = s.header(["客户\nCustomer", f"{pack.year}", f"{pack.previous_year}",
                      "增减\nChange", "趋势\nTrend", "低于目标\nBelow target"])
     for c in pack.satisfaction:
@@ -223,59 +232,41 @@ def _pareto_table(book: ReportBook, s: Sheet, name: str, caption: str,
     return head, last
 
 
-def _pareto_chart(s: Sheet, title: str, head: int, last: int) -> BarChart:
-    """Bars of the count with the cumulative % as a line on a second axis."""
-    ws = s.ws
-    bars = bar_chart(ws, title, values=3, labels=2, head=head, last=last, colour=BAR_BLUE,
-                     legend="b")
-    bars.gapWidth = 40
-    line = LineChart()
-    line.add_data(Reference(ws, min_col=5, min_row=head, max_row=last), titles_from_data=True)
-    line.y_axis.axId = 200
-    line.y_axis.scaling.min = 0
-    line.y_axis.scaling.max = 100
-    line.y_axis.number_format = "0"
-    line.y_axis.crosses = "max"
-    line.y_axis.delete = False
-    line.series[0].marker.symbol = "circle"
-    line.series[0].graphicalProperties.line.solidFill = "C00000"
-    bars += line
-    size(bars, 7.0, 13.5)
-    return bars
+def _chart(s: Sheet, title: str, head: int, last: int) -> BarChart:
+    chart = pareto_chart(s.ws, title, counts=3, labels=2, cumulative=5, head=head, last=last)
+    size(chart, 7.0, 13.5)
+    return chart
 
 
 def _pareto(book: ReportBook, pack: ReviewPack) -> None:
-    s = book.sheet(SHEETS["pareto"])
+    s = _opened(book, "pareto", 14, f"投诉帕累托分析  Complaint Pareto {pack.period}",
+                "按投诉类别与投诉单上的责任部门(空白为“未指定”)统计,件数由多到少。"
+                "By category and by the responsible department on the ticket (blank: "
+                "unassigned), most frequent first.")
     ws = s.ws
-    s.title(f"投诉帕累托分析  Complaint Pareto {pack.period}", 14)
-    s.note("按投诉类别与投诉单上的责任部门(空白为“未指定”)统计,件数由多到少。"
-           "By category and by the responsible department on the ticket (blank: "
-           "unassigned), most frequent first.", 14)
-    s.row += 1
     head, last = _pareto_table(book, s, "pareto_category", "按类别 By category",
                                pack.complaints.by_category)
     if last > head:
-        ws.add_chart(_pareto_chart(s, f"按类别 By category {pack.period}", head, last),
+        ws.add_chart(_chart(s, f"按类别 By category {pack.period}", head, last),
                      f"G{head - 1}")
     s.row = max(s.row + 1, head + 16)
     head2, last2 = _pareto_table(book, s, "pareto_cause", "按责任部门 By department",
                                  pack.complaints.by_cause)
     if last2 > head2:
-        ws.add_chart(_pareto_chart(s, f"按责任部门 By department {pack.period}", head2, last2),
+        ws.add_chart(_chart(s, f"按责任部门 By department {pack.period}", head2, last2),
                      f"G{head2 - 1}")
     widths(ws, [6, 26, 8, 9, 11])
     book.print_setup(ws, 14, max(s.row, head2 + 15), one_page=True)
 
 
 def _ppm(book: ReportBook, pack: ReviewPack) -> None:
-    s = book.sheet(SHEETS["ppm"])
+    s = _opened(book, "ppm", 5,
+                f"客户投诉 PPM 与月度对比  Complaint PPM and month on month {pack.period}",
+                "PPM = 本期投诉数量 ÷ 本期发货数量 × 10⁶(发货单明细数量,按发货日期)。PPM = "
+                "quantity complained ÷ quantity shipped in the period × 10⁶ (shipping-list "
+                "lines by ship date).", height=38)
     ws = s.ws
     c = pack.complaints
-    s.title(f"客户投诉 PPM 与月度对比  Complaint PPM and month on month {pack.period}", 5)
-    s.note("PPM = 本期投诉数量 ÷ 本期发货数量 × 10⁶(发货单明细数量,按发货日期)。PPM = quantity "
-           "complained ÷ quantity shipped in the period × 10⁶ (shipping-list lines by ship "
-           "date).", 5, height=38)
-    s.row += 1
     ppm_target = pack.kpi("complaint_ppm").target
     head = s.header(["客户\nCustomer", "投诉数量\nComplained", "发货数量\nDelivered",
                      "PPM", f"目标\nTarget ≤ {ppm_target.normalize():f}"])
@@ -323,14 +314,13 @@ def _counts_table(book: ReportBook, s: Sheet, name: str, label: str,
 
 
 def _actions(book: ReportBook, pack: ReviewPack) -> None:
-    s = book.sheet(SHEETS["actions"])
+    s = _opened(book, "actions", 6,
+                f"纠正/预防措施  Corrective and preventive actions {pack.period}",
+                "本期提出的措施;未关闭 = 未开始或进行中;逾期 = 已过要求完成日期且未验证。"
+                "Actions raised in the period; open = open or in progress; overdue = past due "
+                "and not verified.", height=26)
     ws = s.ws
     a = pack.actions
-    s.title(f"纠正/预防措施  Corrective and preventive actions {pack.period}", 6)
-    s.note("本期提出的措施;未关闭 = 未开始或进行中;逾期 = 已过要求完成日期且未验证。"
-           "Actions raised in the period; open = open or in progress; overdue = past due "
-           "and not verified.", 6, height=26)
-    s.row += 1
     _counts_table(book, s, "actions_total", "合计 Total", {"total": a.total},
                   {"total": "全部 All"})
     s.row += 1
