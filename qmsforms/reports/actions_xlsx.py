@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from openpyxl.styles import Alignment
+
 from ..excel.style import ALERT_FILL, GOOD_FILL, TOP_LEFT
 from .common import COUNT_FORMAT, widths
 from .workbook import ReportBook
@@ -43,6 +45,7 @@ STATUSES: dict[str, tuple[str, str]] = {
     "closed": ("已关闭", "Closed"),
 }
 """Bilingual labels of the action statuses, in their order."""
+TOP_RIGHT = Alignment(horizontal="right", vertical="top")
 FORMS = {"corrective-action": "纠正措施单 CA", "8d-report": "8D"}
 
 
@@ -116,7 +119,7 @@ def write_action_register(actions: Sequence[Mapping[str, Any]], path: str | os.P
                    fmts=[None] * 7 + [COUNT_FORMAT])
         for c in range(1, last_col + 1):
             cell = ws.cell(row=r, column=c)
-            cell.alignment = TOP_LEFT
+            cell.alignment = TOP_RIGHT if c == 8 else TOP_LEFT
             if late:
                 cell.fill = ALERT_FILL
             elif a.get("status") in ("verified", "closed") and c == 9:
