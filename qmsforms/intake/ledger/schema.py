@@ -98,8 +98,9 @@ VOIDABLE = 3
 """The schema version from which records can be voided."""
 
 
-def record_of(row: sqlite3.Row) -> RecordRow:
-    """A ``records`` row as a `RecordRow` (a ledger before schema 3 has no void columns)."""
+def record_of(row: sqlite3.Row | dict[str, Any]) -> RecordRow:
+    """A ``records`` row (of either engine) as a `RecordRow` (a ledger before schema 3 has no
+    void columns)."""
     voided = None
     columns = row.keys()  # sqlite3.Row's own ``in`` looks at values, not names
     if "voided_at" in columns and row["voided_at"]:
@@ -163,8 +164,9 @@ def void_record(db: sqlite3.Connection, record_id: str, reason: str, by: str,
                            ensure_ascii=False),))
 
 
-def file_of(row: sqlite3.Row) -> FileRow:
-    """A ``files`` row as a `FileRow` (a schema-1 ledger has no report column)."""
+def file_of(row: sqlite3.Row | dict[str, Any]) -> FileRow:
+    """A ``files`` row (of either engine) as a `FileRow` (a schema-1 ledger has no report
+    column)."""
     columns = row.keys()  # a schema-1 ledger read as it is has no report column
     report = row["report"] if "report" in columns else None
     return FileRow(
