@@ -52,6 +52,7 @@ TABLE_WIDTHS = {"text": 15.0, "int": 9.0, "decimal": 11.0, "date": 11.0, "choice
 TABLE_ROWS = 25
 MAX_ROW = 1_048_576
 """The last row of a worksheet."""
+_NOT_IN_SHEET_NAMES = frozenset("/\\?*[]:")
 
 @dataclass
 class _Sheet:
@@ -341,6 +342,38 @@ def _long_text(s: _Sheet, spec: FieldSpec) -> None:
     s.row += 1
 
 
+def _sectioned(form: FormDef) -> bool:
+    """Whether the form is laid out part by part: every field names its section, and none is
+    a counted, question or table input (those have layouts of their own)."""
+    return form.questionnaire is None and all(
+        spec.section is not None and spec.group not in ("questions", "lines")
+        and spec.kind not in ("int", "decimal", "percent", "ticks", "score", "table")
+        for spec in form.fields)
+
+
+def _sections(s: _Sheet, form: FormDef) -> None:
+    """Each section under its heading (the header section has none), its fields in declaration
+    order: short ones in label/input pairs, long texts as boxes across the page."""
+    order: dict[tuple[str, str], list[FieldSpec]] = {}
+    for spec in form.fields:
+        assert spec.section is not None
+        order.setdefault(spec.section, []).append(spec)
+    for section, specs in order.items():
+        if specs[0].group != "header":
+            _heading(s, section)
+        short: list[FieldSpec] = []
+        for spec in specs:
+            if spec.kind != "longtext":
+                short.append(spec)
+                continue
+            _pairs(s, short)
+            short = []
+            _long_text(s, spec)
+        _pairs(s, short)
+        if specs[0].group == "header":
+            s.row += 1
+
+
 def _intro(s: _Sheet, form: FormDef) -> None:
     q = form.questionnaire
     if q is None or not (q.intro_zh or q.intro_en):
@@ -389,7 +422,8 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
         raise ValueError(f"language must be zh, en or both, not {lang!r}")
     wb = Workbook()
     ws = first_sheet(wb)
-    ws.title = form.title_zh if lang != "en" else form.title_en[:31]
+    title = form.title_zh if lang != "en" else form.title_en
+    ws.title = "".join(c for c in title if c not in _NOT_IN_SHEET_NAMES)[:31]
     for i, width in enumerate(_widths(form), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     s = _Sheet(ws=ws, lang=lang)
@@ -397,10 +431,13 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
     _intro(s, form)
 
     by_group: dict[str, list[FieldSpec]] = {}
-    for spec in form.fields:
-        by_group.setdefault(spec.group, []).append(spec)
     title_row = None
-    _pairs(s, [f for f in by_group.get("header", []) if f.kind != "longtext"])
+    if _sectioned(form):
+        _sections(s, form)
+    else:
+        for spec in form.fields:
+            by_group.setdefault(spec.group, []).append(spec)
+        _pairs(s, [f for f in by_group.get("header", []) if f.kind != "longtext"])
     s.row += 1
     body = by_group.get("body", [])
     counted = [f for f in body if f.kind in ("int", "decimal", "percent")]
