@@ -27,7 +27,7 @@ pytestmark = pytest.mark.libreoffice
 Convert = Callable[[Path, str], Path]
 
 FORMS = ["shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
-         "satisfaction-monitoring"]
+         "satisfaction-monitoring", "corrective-action"]
 LANGS = ("both", "zh", "en")
 A4 = (595.0, 842.0)
 TOLERANCE = 2.0
