@@ -26,7 +26,7 @@ from pydantic import ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
 from ..fields import REQUIRED, input_field
-from .common import FormModel, form_error
+from .common import FormModel, located_error
 
 HEADER = ("纠正/预防措施", "Corrective / preventive action")
 CONTAINMENT = ("临时措施", "Containment")
@@ -175,12 +175,12 @@ class CorrectiveAction(FormModel):
             return errors
         if _blank(self.corrective_action):
             name = given[-1]  # the result when given: it is what claims the action worked
-            errors.append(_error("STAGE_ORDER", name, getattr(self, name),
-                                 detail="the corrective action", detail_zh="长期措施"))
+            errors.append(located_error("STAGE_ORDER", name, getattr(self, name),
+                                        detail="the corrective action", detail_zh="长期措施"))
         for name in VERIFICATION_FIELDS:
             if name not in given:
-                errors.append(_error("STAGE_INCOMPLETE", name, None,
-                                     detail="the verification", detail_zh="效果验证"))
+                errors.append(located_error("STAGE_INCOMPLETE", name, None,
+                                            detail="the verification", detail_zh="效果验证"))
         return errors
 
     def _date_errors(self) -> list[InitErrorDetails]:
@@ -193,8 +193,9 @@ class CorrectiveAction(FormModel):
                 continue
             if latest is not None and when < latest[0]:
                 label = type(self).model_fields[latest[1]]
-                errors.append(_error("DATE_ORDER", name, when.isoformat(),
-                                     detail=str(label.title), detail_zh=str(label.description)))
+                errors.append(located_error("DATE_ORDER", name, when.isoformat(),
+                                            detail=str(label.title),
+                                            detail_zh=str(label.description)))
             elif name in STAGE_DATES:
                 latest = (when, name)
         return errors
@@ -206,12 +207,13 @@ class CorrectiveAction(FormModel):
         for name in CLOSURE_NEEDS:
             if _blank(getattr(self, name)) and name not in flagged:
                 zh, en = SECTION_OF[name]
-                errors.append(_error("CLOSURE_INCOMPLETE", name, None, detail=en.lower(),
-                                     detail_zh=zh))
+                errors.append(located_error("CLOSURE_INCOMPLETE", name, None,
+                                            detail=en.lower(), detail_zh=zh))
         if self.verification_result == "not_effective":
-            errors.append(_error("CLOSURE_INCOMPLETE", "verification_result",
-                                 self.verification_result, detail="an effective verification",
-                                 detail_zh="有效的效果验证"))
+            errors.append(located_error("CLOSURE_INCOMPLETE", "verification_result",
+                                        self.verification_result,
+                                        detail="an effective verification",
+                                        detail_zh="有效的效果验证"))
         return errors
 
 
@@ -230,9 +232,3 @@ def _blank(value: object) -> bool:
 def _field(error: InitErrorDetails) -> str:
     context = getattr(error["type"], "context", None) or {}
     return str(context.get("field", ""))
-
-
-def _error(code: str, field: str, value: object, **context: Any) -> InitErrorDetails:
-    """One staged-validation error located on ``field`` (see `form_error`)."""
-    return InitErrorDetails(type=form_error(code, f"{field}: {code}", field=field, **context),
-                            loc=(), input=value)
