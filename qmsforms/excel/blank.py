@@ -35,6 +35,7 @@ from .style import (
     CENTER,
     FORM_MARGINS,
     HEAD_FILL,
+    TOP_LEFT,
     UNLOCKED,
     Orientation,
     a4_page,
@@ -303,6 +304,8 @@ def _sections(s: LayoutSheet, form: FormDef) -> None:
             _pairs(s, short)
             short = []
             _long_text(s, spec)
+            for c in range(1, COLUMNS + 1):  # written from the top, as on paper
+                s.ws.cell(row=s.row - 1, column=c).alignment = TOP_LEFT
         _pairs(s, short)
         if specs[0].group == "header":
             s.row += 1
