@@ -81,6 +81,14 @@ STAGE_DATES = ("containment_date", "action_date", "verified_on")
 LATER_DATES = ("customer_feedback_on", "qc_approved_on", "gm_approved_on")
 """Dates on or after the verification (and every stage before it)."""
 
+DATE_NAMES = {
+    "raised_on": ("提出日期", "the date raised"),
+    "containment_date": ("临时措施完成日期", "the containment date"),
+    "action_date": ("长期措施完成日期", "the corrective action date"),
+    "verified_on": ("验证日期", "the verification date"),
+}
+"""How a ``DATE_ORDER`` issue names the earlier date a later one may not precede."""
+
 
 def _text(zh: str, en: str, section: tuple[str, str], **extra: Any) -> Any:
     return input_field(zh, en, kind="text", group="body", section=section, max_length=50,
@@ -192,10 +200,9 @@ class CorrectiveAction(FormModel):
             if when is None:
                 continue
             if latest is not None and when < latest[0]:
-                label = type(self).model_fields[latest[1]]
-                errors.append(located_error("DATE_ORDER", name, when.isoformat(),
-                                            detail=str(label.title),
-                                            detail_zh=str(label.description)))
+                zh, en = DATE_NAMES[latest[1]]
+                errors.append(located_error("DATE_ORDER", name, when.isoformat(), detail=en,
+                                            detail_zh=zh))
             elif name in STAGE_DATES:
                 latest = (when, name)
         return errors
