@@ -293,3 +293,13 @@ def test_keepalives_are_set(pg_url: str) -> None:
         params = led.db.info.get_parameters()
         assert params.get("keepalives") == "1" and int(params["keepalives_idle"]) > 0
 
+
+
+def test_rebuild_never_makes_a_sqlite_ledger_beside_postgresql(pg_ws: Workspace) -> None:
+    from click.testing import CliRunner
+
+    from qmsforms.cli import cli
+
+    result = CliRunner().invoke(cli, ["--root", str(pg_ws.root), "ledger", "rebuild", "--force"])
+    assert result.exit_code == 2, result.output
+    assert not ledger_path(pg_ws).exists()

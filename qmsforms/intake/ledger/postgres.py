@@ -293,28 +293,30 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
 
     # -- reads ---------------------------------------------------------------------------
 
+    def _by(self, table: str, column: str, value: str) -> dict[str, Any] | None:
+        """The row of ``table`` whose (unique) ``column`` is ``value``."""
+        return self._one(f"SELECT * FROM {table} WHERE {column} = %s", (value,))
+
     def file(self, claim_id: str) -> FileRow | None:
         """The outcome recorded for a claimed file, if any."""
-        row = self._one("SELECT * FROM files WHERE claim_id = %s", (claim_id,))
-        return file_of(row) if row else None
+        found = self._by("files", "claim_id", claim_id)
+        return None if found is None else file_of(found)
 
     def files(self, outcome: str | None = None) -> list[FileRow]:
-        """Every file taken from the inbox, oldest first."""
-        sql = "SELECT * FROM files"
-        args: tuple[Any, ...] = ()
-        if outcome:
-            sql, args = sql + " WHERE outcome = %s", (outcome,)
-        return [file_of(r) for r in self._q(sql + " ORDER BY processed_at, claim_id", args)]
+        """Every file taken from the inbox (or those with ``outcome``), oldest first."""
+        where, args = ("WHERE outcome = %s", [outcome]) if outcome else ("", [])
+        rows = self._q(f"SELECT * FROM files {where} ORDER BY processed_at, claim_id", args)
+        return list(map(file_of, rows))
 
     def record(self, record_id: str) -> RecordRow | None:
         """One record by id."""
-        row = self._one("SELECT * FROM records WHERE record_id = %s", (record_id,))
-        return record_of(row) if row else None
+        found = self._by("records", "record_id", record_id)
+        return None if found is None else record_of(found)
 
     def record_by_sha(self, sha256: str) -> RecordRow | None:
         """The record made from byte-identical content, if any."""
-        row = self._one("SELECT * FROM records WHERE sha256 = %s", (sha256,))
-        return record_of(row) if row else None
+        found = self._by("records", "sha256", sha256)
+        return None if found is None else record_of(found)
 
     def latest(self, form: str, natural_key: dict[str, Any]) -> RecordRow | None:
         """The latest record of ``form`` with this natural key."""
@@ -343,8 +345,7 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
 
     def is_issued(self, instance_id: str) -> bool:
         """Whether ``qmsforms new`` issued this blank in this workspace."""
-        return self._one("SELECT 1 FROM issued WHERE instance_id = %s",
-                         (instance_id,)) is not None
+        return self._by("issued", "instance_id", instance_id) is not None
 
     def issued(self, form: str | None = None) -> list[dict[str, Any]]:
         """The blanks issued here."""
@@ -360,7 +361,7 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
 
     def attempt(self, claim_id: str) -> dict[str, Any] | None:
         """The attempts counted for a claim, or None."""
-        return self._one("SELECT * FROM attempts WHERE claim_id = %s", (claim_id,))
+        return self._by("attempts", "claim_id", claim_id)
 
     def open_attempts(self) -> list[dict[str, Any]]:
         """Attempts at claims not decided yet (no ``files`` row), oldest first."""
