@@ -7,6 +7,7 @@ watchers on PostgreSQL in test_postgres_intake.py.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -249,6 +250,13 @@ def test_an_unreachable_database_is_ledger_unavailable_and_claims_nothing(
     assert not (ws.inbox / WORK_DIR).exists() or not any(
         (ws.inbox / WORK_DIR).iterdir())
     assert intake_status(ws).ledger.startswith("LEDGER_UNAVAILABLE")
+    from click.testing import CliRunner
+
+    from qmsforms.cli import cli
+
+    shown = CliRunner().invoke(cli, ["--root", str(ws.root), "status", "--json"])
+    assert shown.exit_code == 1  # a person is needed
+    assert json.loads(shown.output)["ledger"].startswith("LEDGER_UNAVAILABLE")
 
 
 def test_a_database_lost_while_watching_blocks_the_intake_and_files_wait(
