@@ -1,0 +1,75 @@
+"""Actions raised by real records taken in by the real intake (SPEC §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from qmsforms.workspace import Workspace
+
+from .conftest import TakeFn, ViewsFn, sheet, today_utc, working_days_after
+
+Fill = Callable[..., Path]
+ACME = "Acme 机械"
+
+
+def test_three_months_of_quality_deductions_raise_one_streak_action(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn) -> None:
+    files = [sheet(make_filled, ACME, f"2026-0{m}", q_partial_return=1) for m in (3, 4, 5)]
+    outcomes = take(*files)
+    assert [o.outcome for o in outcomes] == ["record"] * 3
+    found = views()
+    streaks = [a for a in found if a["source"] == "monitoring_streak"]
+    assert len(streaks) == 1
+    (action,) = streaks
+    today = today_utc()
+    assert action["action_id"] == f"CA-{today.year}-0001"
+    assert action["cause_key"] == f"monitoring_streak:{ACME}:quality:2026-03"
+    assert action["cause"]["months"] == ["2026-03", "2026-04", "2026-05"]
+    assert action["department_zh"] == "质量部"
+    assert action["raised_on"] == today.isoformat()
+    assert action["due"] == working_days_after(today, 7).isoformat()
+    assert action["status"] == "open" and action["link"] is None
+    assert action["overdue"] is False and action["age_days"] == 0
+    assert action["cause_removed_by"] is None
+    assert action["source_record"] == outcomes[-1].record_id
+    # 97 a month is above the target: no month below target
+    assert [a["source"] for a in found] == ["monitoring_streak"]
+
+    again = take(*files)  # the same files again: duplicates, nothing raised
+    assert {o.outcome for o in again} == {"duplicate"}
+    assert views() == found
+
+
+def test_a_revision_that_removes_a_months_deductions_marks_the_cause_removed(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn) -> None:
+    take(*[sheet(make_filled, ACME, f"2026-0{m}", q_partial_return=1) for m in (3, 4, 5)])
+    (revised,) = take(sheet(make_filled, ACME, "2026-04"))  # April corrected: no deduction
+    assert revised.supersedes is not None
+    (action,) = views()
+    assert action["cause_removed_by"] == revised.record_id
+    assert action["action_id"].endswith("-0001")
+    # the deduction comes back: the same action, its cause there again
+    (back,) = take(sheet(make_filled, ACME, "2026-04", q_partial_return=2))
+    (action,) = views()
+    assert action["cause_removed_by"] is None and action["action_id"].endswith("-0001")
+    assert action["source_record"] != back.record_id  # raised once, by the first run
+
+
+def test_delivery_streaks_and_months_below_target_go_to_their_departments(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn) -> None:
+    # March: a line stop (−10 quality), two unnotified delays (−10) and packaging (−2) → 78
+    take(*[sheet(make_filled, ACME, f"2026-0{m}", d_packaging=1) for m in (1, 2)],
+         sheet(make_filled, ACME, "2026-03", d_packaging=1, q_disruption_line_stop=1,
+               d_delay_unnotified=2))
+    found = {a["source"]: a for a in views()}
+    assert set(found) == {"monitoring_streak", "month_below_target"}
+    streak, month = found["monitoring_streak"], found["month_below_target"]
+    assert streak["cause"]["category"] == "delivery"
+    assert (streak["department_zh"], streak["department_en"]) == ("生产部/物流部",
+                                                                   "Production / logistics")
+    assert month["cause_key"] == f"month_below_target:{ACME}:2026-03"
+    assert month["cause"]["total"] == 78 and month["cause"]["target"] == 90
+    assert month["department_zh"] == "营业部"
+    assert month["due"] == working_days_after(today_utc(), 7).isoformat()
+    assert [a["action_id"][-4:] for a in views()] == ["0001", "0002"]
