@@ -81,6 +81,9 @@ class Cause:
     customer: str | None
     problem_zh: str
     problem_en: str
+    record: RecordRow
+    """The record that raises it: the newest received of those that show it (so the raising
+    does not depend on the order records processed in one second were taken in)."""
     category: str | None = None
     due: date | None = None
     """A due date the cause brings itself (a complaint's); else the policy's working days."""
@@ -160,7 +163,7 @@ def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]
               if r.scores and r.data.get("month") and ctx.customer(r) == customer]
     monthly = [MonthlyResult.from_dict(customer, str(r.data["month"]), r.scores or {})
                for r in sheets]
-    ids = {str(r.data["month"]): r.record_id for r in sheets}
+    by_month = {str(r.data["month"]): r for r in sheets}
     surveys = [SurveyResult(customer, str(r.data["period"]), Decimal(str(r.scores["score"])))
                for r in records.latest_of(ctx.survey_forms)
                if r.scores and r.scores.get("score") is not None and r.data.get("period")
@@ -169,7 +172,8 @@ def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]
     out: list[Cause] = []
     for alert in monthly_alerts(monthly, ctx.policy_for):
         months = list(alert.months)
-        records_of = [ids[m] for m in months if m in ids]
+        shown = [by_month[m] for m in months if m in by_month]
+        records_of = [r.record_id for r in shown]
         if alert.kind == "consecutive_deduction" and policy.of("monitoring_streak"):
             out.append(Cause(
                 f"monitoring_streak:{customer}:{alert.category}:{months[0]}", scope,
@@ -177,30 +181,37 @@ def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]
                 {"customer": customer, "category": alert.category,
                  "category_zh": alert.category_zh, "category_en": alert.category_en,
                  "months": months, "records": records_of},
-                customer, alert.message_zh, alert.message_en, category=alert.category))
+                customer, alert.message_zh, alert.message_en, newest(shown),
+                category=alert.category))
         elif alert.kind == "month_below_target" and policy.of("month_below_target"):
             out.append(Cause(
                 f"month_below_target:{customer}:{months[0]}", scope, "month_below_target",
                 {"customer": customer, "month": months[0], "total": _num(alert.value),
                  "target": _num(alert.target), "records": records_of},
-                customer, alert.message_zh, alert.message_en))
+                customer, alert.message_zh, alert.message_en, newest(shown)))
     if policy.of("year_below_target"):
         for year in sorted({r.month[:4] for r in monthly}):
             for score in annual_scores(monthly, surveys, int(year), ctx.policy_for):
                 if not (score.complete and score.below_target):
                     continue
-                in_year = sorted(m for m in ids if m.startswith(f"{year}-"))
+                in_year = [by_month[m] for m in sorted(by_month) if m.startswith(f"{year}-")]
                 out.append(Cause(
                     f"year_below_target:{customer}:{year}", scope, "year_below_target",
                     {"customer": customer, "year": int(year), "score": float(score.score),
-                     "target": float(score.target), "records": [ids[m] for m in in_year]},
+                     "target": float(score.target),
+                     "records": [r.record_id for r in in_year]},
                     customer,
                     f"{customer}:{year} 年度满意度 {score.score} 低于目标 {score.target},"
                     "应在管理评审中提出改善措施。",
                     f"{customer}: the {year} annual satisfaction {score.score} is below the "
                     f"target {score.target}; raise improvement actions in the management "
-                    "review."))
+                    "review.", newest(in_year)))
     return out
+
+
+def newest(rows: Iterable[RecordRow]) -> RecordRow:
+    """The newest received of ``rows`` (ties: the greater record id)."""
+    return max(rows, key=lambda r: (r.received_at, r.record_id))
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -231,7 +242,7 @@ def _survey(scope: str, records: RecordSource, ctx: Context, trigger: RecordRow
                 f"{customer}:{period} 满意度调查「{item.get('zh')}」评价为 {item.get('answer')} 级"
                 f"({item.get('pct')}%),按客户投诉处理。",
                 f"{customer}: the {period} survey rated \"{item.get('en')}\" at level "
-                f"{item.get('answer')} ({item.get('pct')} %); handle it as a complaint."))
+                f"{item.get('answer')} ({item.get('pct')} %); handle it as a complaint.", row))
     score = row.scores.get("score")
     if (policy.of("survey_below_target") and score is not None
             and Decimal(str(score)) < policy.survey_target):
@@ -243,7 +254,7 @@ def _survey(scope: str, records: RecordSource, ctx: Context, trigger: RecordRow
             f"{customer}:{period} 满意度调查得分 {score} 低于目标 {policy.survey_target},"
             "相关部门采取改进措施,质量部统筹。",
             f"{customer}: the {period} survey score {score} is below the target "
-            f"{policy.survey_target}; the departments concerned act, quality oversees."))
+            f"{policy.survey_target}; the departments concerned act, quality oversees.", row))
     comments = {f: str(row.data[f]).strip() for f in policy.comment_fields
                 if row.data.get(f) is not None and str(row.data[f]).strip()}
     if policy.of("suggestion") and comments:
@@ -253,7 +264,7 @@ def _survey(scope: str, records: RecordSource, ctx: Context, trigger: RecordRow
             {**base, "fields": sorted(comments), "text": text}, customer,
             f"{customer}:{period} 客户意见和建议:{text}(登记客户建议项记录跟进表并答复)",
             f"{customer}: {period} customer suggestion: {text} (record it in the "
-            "suggestion follow-up log and answer)"))
+            "suggestion follow-up log and answer)", row))
     return out
 
 
@@ -270,4 +281,4 @@ def _complaint(scope: str, ticket: str, records: RecordSource, ctx: Context) -> 
          "record": row.record_id},
         customer, f"客户投诉 {ticket}(质量问题,需 8D 报告):{text}",
         f"Customer complaint {ticket} (quality-related, an 8D report is required): {text}",
-        due=date.fromisoformat(str(due)[:10]) if due else None)]
+        row, due=date.fromisoformat(str(due)[:10]) if due else None)]

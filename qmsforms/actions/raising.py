@@ -6,7 +6,8 @@ actions. For each scope the record can change it reads the causes the records sh
 (`qmsforms.actions.causes`) and compares them with the actions of that scope:
 
 - a cause without an action raises one, numbered ``CA-YYYY-NNNN``: the year of the day raised
-  (the raising record's ``received_at``, never the clock), the next number of that year;
+  (the raising record's ``received_at``, never the clock), the next number of that year; the
+  raising record is the newest received of the records that show the cause;
 - a cause with an action leaves it alone (the same file again, a duplicate, a revision that
   changes nothing raise nothing); one whose cause had gone is cleared again;
 - an action whose cause is gone (a revision removed the deductions, a survey was corrected, a
@@ -99,7 +100,7 @@ class Raiser:
         for key in sorted(wanted):
             action = existing.get(key)
             if action is None:
-                action = self._raise(wanted[key], trigger, at)
+                action = self._raise(wanted[key], at)
                 self.ledger.add_action(self.db, action)
                 changed.append(action.action_id)
             elif action.cause_removed_by is not None:
@@ -111,15 +112,15 @@ class Raiser:
                 changed.append(action.action_id)
         return changed
 
-    def _raise(self, cause: Cause, trigger: RecordRow, at: str) -> ActionRow:
+    def _raise(self, cause: Cause, at: str) -> ActionRow:
         policy = self.ctx.policy
-        raised = date.fromisoformat(at[:10])
+        raised = date.fromisoformat(cause.record.received_at[:10])
         due = cause.due or policy.due(cause.source, raised)
         department = policy.department(cause.source, cause.category)
         return ActionRow(
             action_id=self._number(cause.key, raised.year), cause_key=cause.key,
             scope=cause.scope, source=cause.source, cause=cause.details,
-            source_record=trigger.record_id, customer=cause.customer,
+            source_record=cause.record.record_id, customer=cause.customer,
             problem_zh=cause.problem_zh, problem_en=cause.problem_en,
             department_zh=department.department_zh, department_en=department.department_en,
             raised_on=raised.isoformat(), due=due.isoformat() if due else None,

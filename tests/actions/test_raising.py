@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+from qmsforms.intake import open_ledger
+from qmsforms.intake.rebuild import rebuild_ledger
+from qmsforms.intake.voids import void_record
 from qmsforms.workspace import Workspace
 
 from .conftest import TakeFn, ViewsFn, sheet, today_utc, working_days_after
@@ -32,7 +36,10 @@ def test_three_months_of_quality_deductions_raise_one_streak_action(
     assert action["status"] == "open" and action["link"] is None
     assert action["overdue"] is False and action["age_days"] == 0
     assert action["cause_removed_by"] is None
-    assert action["source_record"] == outcomes[-1].record_id
+    with open_ledger(ws) as ledger:  # raised by the newest received of the three sheets
+        rows = [ledger.record(o.record_id) for o in outcomes]
+    newest = max(rows, key=lambda r: (r.received_at, r.record_id))  # type: ignore[union-attr]
+    assert action["source_record"] == newest.record_id  # type: ignore[union-attr]
     # 97 a month is above the target: no month below target
     assert [a["source"] for a in found] == ["monitoring_streak"]
 
@@ -73,3 +80,53 @@ def test_delivery_streaks_and_months_below_target_go_to_their_departments(
     assert month["department_zh"] == "营业部"
     assert month["due"] == working_days_after(today_utc(), 7).isoformat()
     assert [a["action_id"][-4:] for a in views()] == ["0001", "0002"]
+
+
+def test_voiding_a_record_removes_its_cause_and_voiding_the_correction_brings_it_back(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn) -> None:
+    outcomes = take(*[sheet(make_filled, ACME, f"2026-0{m}", q_partial_return=1)
+                      for m in (3, 4, 5)])
+    void_record(ws, outcomes[1].record_id, "sent for the wrong customer", "qa")
+    (action,) = views()
+    assert action["cause_removed_by"] == outcomes[1].record_id
+    (again,) = take(sheet(make_filled, ACME, "2026-04", q_partial_return=1))
+    assert again.outcome == "record"
+    (action,) = views()
+    assert action["cause_removed_by"] is None and action["action_id"].endswith("-0001")
+    journal = json.loads((ws.outbox / "actions" / f"{action['action_id']}.json").read_text(
+        encoding="utf-8"))
+    assert journal["cause_removed_by"] is None and journal["cause_key"] == action["cause_key"]
+
+
+def test_a_rebuilt_ledger_holds_the_same_actions_with_the_same_numbers(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn) -> None:
+    survey = {"customer": "Beta", "period": "2026", "product_quality": 2, "delivery": 4,
+              "packaging": 4, "appearance": 4, "service_attitude": 5, "suggestions": "更快"}
+    outcomes = take(*[sheet(make_filled, ACME, f"2026-0{m}", q_partial_return=1,
+                            d_packaging=1) for m in (3, 4, 5)],
+                    make_filled("satisfaction-survey", survey),
+                    make_filled("complaint", ticket_no="TS-1", quality_related="是"))
+    take(sheet(make_filled, ACME, "2026-04", d_packaging=1))  # quality removed in April
+    void_record(ws, outcomes[4].record_id, "typed twice", "qa")  # the complaint
+    before = views()
+    assert len(before) == 6
+    assert sum(a["cause_removed_by"] is not None for a in before) == 2
+    result = rebuild_ledger(ws, force=True)
+    assert result["actions"] == 6
+    assert views() == before
+
+
+def test_the_same_numbers_come_back_from_the_journal_when_records_tie_in_time(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn) -> None:
+    take(make_filled("complaint", ticket_no="TS-1", quality_related="是"),
+         make_filled("complaint", ticket_no="TS-2", quality_related="是"))
+    before = views()
+    with open_ledger(ws) as ledger:  # both processed in one second, in the other order
+        stamp = ledger.records()[0].processed_at
+    for path in (ws.outbox / "records" / "complaint").glob("*.json"):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["processed_at"] = stamp
+        path.write_text(json.dumps(record), encoding="utf-8")
+    rebuild_ledger(ws, force=True)
+    assert [(a["action_id"], a["cause_key"]) for a in views()] == [
+        (a["action_id"], a["cause_key"]) for a in before]

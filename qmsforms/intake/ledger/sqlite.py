@@ -409,14 +409,14 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
     # -- actions (schema 4) ------------------------------------------------------------------
 
     def actions(self, scope: str | None = None) -> list[ActionRow]:
-        """The actions raised (those of one ``scope``), in the order they were raised."""
+        """The actions raised (those of one ``scope``), by number."""
         if self.version < WITH_ACTIONS:
             return []
         sql = "SELECT * FROM actions"
         args: tuple[str, ...] = ()
         if scope is not None:
             sql, args = sql + " WHERE scope = ?", (scope,)
-        return [action_of(r) for r in self._q(sql + " ORDER BY rowid", args)]
+        return [action_of(r) for r in self._q(sql + " ORDER BY action_id", args)]
 
     def action(self, action_id: str) -> ActionRow | None:
         """One action by its number."""

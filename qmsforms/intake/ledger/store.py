@@ -322,7 +322,7 @@ class LedgerStore(ABC, Generic[Tx]):
 
     @abstractmethod
     def actions(self, scope: str | None = None) -> list[ActionRow]:
-        """The actions raised (those of one ``scope``), in the order they were raised.
+        """The actions raised (those of one ``scope``), by number.
 
         A ledger older than schema 4 holds none."""
 
