@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from itertools import chain, count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +37,9 @@ def prefill(row: ActionRow) -> dict[str, Any]:
 def default_path(action_id: str, folder: Path | None = None) -> Path:
     """Where ``actions issue`` writes without ``-o``: ``<action_id>.xlsx`` in ``folder``
     (default: the current folder), numbered ``-2``, ``-3`` … rather than overwrite one."""
-    base = (folder or Path.cwd()) / f"{action_id}.xlsx"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.stem}-{n}{base.suffix}")
-    return path
+    here = folder or Path.cwd()
+    names = chain([f"{action_id}.xlsx"], (f"{action_id}-{n}.xlsx" for n in count(2)))
+    return next(here / name for name in names if not (here / name).exists())
 
 
 def issue_action(workspace: Workspace, action_id: str,

@@ -26,6 +26,10 @@ EIGHT_D_FORM = "8d-report"
 STATUSES = ("open", "in_progress", "verified", "closed")
 """An action's statuses, in the order it moves through them."""
 DONE = ("verified", "closed")
+VIEW_KEYS = ("action_id", "source", "cause_key", "cause", "source_record", "customer",
+             "problem_zh", "problem_en", "department_zh", "department_en", "raised_on", "due",
+             "status", "overdue", "age_days", "link", "effective", "cause_removed_by")
+"""The keys of one action in ``qmsforms actions --json``, in order."""
 
 
 @dataclass(frozen=True)
@@ -51,17 +55,11 @@ class ActionView:
         return self.status in ("open", "in_progress")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: exactly the keys of the register's contract."""
-        r = self.row
-        return {
-            "action_id": r.action_id, "source": r.source, "cause_key": r.cause_key,
-            "cause": r.cause, "source_record": r.source_record, "customer": r.customer,
-            "problem_zh": r.problem_zh, "problem_en": r.problem_en,
-            "department_zh": r.department_zh, "department_en": r.department_en,
-            "raised_on": r.raised_on, "due": self.due, "status": self.status,
-            "overdue": self.overdue, "age_days": self.age_days, "link": self.link,
-            "effective": self.effective, "cause_removed_by": r.cause_removed_by,
-        }
+        """JSON-ready: exactly the keys of the register's contract (`VIEW_KEYS`)."""
+        known = {**self.row.to_dict(), "due": self.due, "status": self.status,
+                 "overdue": self.overdue, "age_days": self.age_days, "link": self.link,
+                 "effective": self.effective}
+        return {k: known[k] for k in VIEW_KEYS}
 
 
 def utc_today() -> date:
