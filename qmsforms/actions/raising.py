@@ -9,7 +9,8 @@ actions. For each scope the record can change it reads the causes the records sh
   (the raising record's ``received_at``, never the clock), the next number of that year; the
   raising record is the newest received of the records that show the cause;
 - a cause with an action leaves it alone (the same file again, a duplicate, a revision that
-  changes nothing raise nothing); one whose cause had gone is cleared again;
+  changes nothing raise nothing); one whose cause had gone is cleared again, and its details
+  follow the records (a streak a fourth month made longer names that month too);
 - an action whose cause is gone (a revision removed the deductions, a survey was corrected, a
   record was voided) keeps its number and gets ``cause_removed_by`` = that record's id.
 
@@ -55,6 +56,11 @@ def context_of(workspace: Workspace) -> Context | None:
         log.error("纠正措施策略有误,本次不立项 / the action policy is broken, no action is "
                   "raised: %s", exc)
         return None
+
+
+def _plain(cause: Cause) -> dict[str, Any]:
+    """A cause's details as the ledger gives them back (JSON)."""
+    return dict(json.loads(json.dumps(cause.details, ensure_ascii=False, default=str)))
 
 
 def _sequence(action_id: str) -> int:
@@ -103,8 +109,9 @@ class Raiser:
                 action = self._raise(wanted[key], at)
                 self.ledger.add_action(self.db, action)
                 changed.append(action.action_id)
-            elif action.cause_removed_by is not None:
-                self.ledger.update_action(self.db, action.action_id, None, at)
+            elif action.cause_removed_by is not None or action.cause != _plain(wanted[key]):
+                self.ledger.update_action(self.db, action.action_id, None, at,
+                                          _plain(wanted[key]))
                 changed.append(action.action_id)
         for key, action in existing.items():
             if key not in wanted and action.cause_removed_by is None:
