@@ -108,3 +108,13 @@ def test_status_lists_overdue_actions_as_needing_a_person(raised: Workspace) -> 
     assert (entry["name"], entry["state"], entry["needs_person"]) == (
         complaint["action_id"], "overdue", True)
     assert entry["since"] == "2026-11-05" and entry["source"] == "complaint"
+
+
+def test_the_register_workbook_and_the_review_pack_read_the_same_actions(
+        raised: Workspace, tmp_path: Path) -> None:
+    ws = raised
+    listed = run_json(ws, "actions")
+    assert run_json(ws, "report", "actions") == listed
+    result = run(ws, "report", "actions", "-o", str(tmp_path / "register.xlsx"))
+    assert result.exit_code == 0, result.output
+    assert "2 actions, 1 overdue" in result.output

@@ -30,6 +30,7 @@ COMMANDS = [
     ("ledger", "rebuild"), ("customers",), ("customers", "import", "{file}"), ("doctor",),
     ("records", "void", "R1", "--reason", "typed twice"), ("actions",), ("actions", "--json"),
     ("actions", "show", "CA-2026-0001"), ("actions", "issue", "CA-2026-0001"),
+    ("report", "review", "--year", "2026"), ("report", "actions"),
 ]
 
 
