@@ -46,8 +46,10 @@ class RecordSource(ABC):
     """The records the causes are read from: the latest revision of each, none voided."""
 
     @abstractmethod
-    def latest_of(self, forms: Iterable[str]) -> list[RecordRow]:
-        """The latest records of ``forms``, oldest first."""
+    def latest_of(self, forms: Iterable[str],
+                  customer: Callable[[str], bool] | None = None) -> list[RecordRow]:
+        """The latest records of ``forms``, oldest first; with ``customer``, only (at least)
+        those whose customer as typed it accepts."""
 
     @abstractmethod
     def latest(self, form: str, natural_key: dict[str, Any]) -> RecordRow | None:
@@ -60,10 +62,20 @@ class LedgerRecords(RecordSource):
     def __init__(self, ledger: LedgerStore[Any]) -> None:
         self.ledger = ledger
 
-    def latest_of(self, forms: Iterable[str]) -> list[RecordRow]:
-        """The latest records of ``forms``, oldest first."""
-        rows = [r for form in forms for r in self.ledger.records(form=form)]
-        return sorted(rows, key=lambda r: (r.processed_at, r.record_id))
+    def latest_of(self, forms: Iterable[str],
+                  customer: Callable[[str], bool] | None = None) -> list[RecordRow]:
+        """The latest records of ``forms``, oldest first; with ``customer``, only the records
+        of the names it accepts are read (one customer's sheets, not the whole ledger's)."""
+        rows: list[RecordRow] = []
+        for form in forms:
+            if customer is None:
+                rows += self.ledger.records(form=form)
+                continue
+            names = [n for n in self.ledger.customers(form) if customer(n)]
+            rows += [r for n in names for r in self.ledger.records(form=form, customer=n)
+                     if r.customer == n]
+        return sorted({r.record_id: r for r in rows}.values(),
+                      key=lambda r: (r.processed_at, r.record_id))
 
     def latest(self, form: str, natural_key: dict[str, Any]) -> RecordRow | None:
         """The latest record of ``form`` with this natural key."""
@@ -159,13 +171,20 @@ def causes_of(scope: str, records: RecordSource, ctx: Context, trigger: RecordRo
 
 def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]:
     scope = f"customer:{customer}"
-    sheets = [r for r in records.latest_of([MONITORING_FORM])
+
+    def named(name: str) -> bool:  # a name as typed that the master takes for this customer
+        return (ctx.master.canonical(name) if ctx.master else name) == customer or \
+            name == customer
+
+    sheets = [r for r in records.latest_of([MONITORING_FORM], named)
               if r.scores and r.data.get("month") and ctx.customer(r) == customer]
+    if not sheets:  # no monitoring: no streak, no month, no year
+        return []
     monthly = [MonthlyResult.from_dict(customer, str(r.data["month"]), r.scores or {})
                for r in sheets]
     by_month = {str(r.data["month"]): r for r in sheets}
     surveys = [SurveyResult(customer, str(r.data["period"]), Decimal(str(r.scores["score"])))
-               for r in records.latest_of(ctx.survey_forms)
+               for r in records.latest_of(ctx.survey_forms, named)
                if r.scores and r.scores.get("score") is not None and r.data.get("period")
                and ctx.customer(r) == customer]
     policy = ctx.policy

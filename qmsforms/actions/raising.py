@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -213,8 +213,9 @@ class Replay(RecordSource):
                 previous = before.supersedes
         return self.rows[record_id]
 
-    def latest_of(self, forms: Iterable[str]) -> list[RecordRow]:
-        """The latest records of ``forms``, oldest first."""
+    def latest_of(self, forms: Iterable[str],
+                  customer: Callable[[str], bool] | None = None) -> list[RecordRow]:
+        """The latest records of ``forms``, oldest first (all customers: the caller filters)."""
         wanted = set(forms)
         rows = [self.rows[i] for i in self._latest.values() if self.rows[i].form in wanted]
         return sorted(rows, key=lambda r: (r.processed_at, r.record_id))

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from qmsforms.customers import Customer, save_master
 from qmsforms.intake import open_ledger
 from qmsforms.intake.rebuild import rebuild_ledger
 from qmsforms.intake.voids import void_record
@@ -130,3 +131,16 @@ def test_the_same_numbers_come_back_from_the_journal_when_records_tie_in_time(
     rebuild_ledger(ws, force=True)
     assert [(a["action_id"], a["cause_key"]) for a in views()] == [
         (a["action_id"], a["cause_key"]) for a in before]
+
+
+def test_a_sheet_returned_under_an_alias_counts_for_the_master_customer(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn) -> None:
+    save_master(ws, [Customer(code="C01", name="华东汽车零部件有限公司", aliases=("华东汽车",))],
+                "test", None)
+    take(sheet(make_filled, "华东汽车零部件有限公司", "2026-03", q_partial_return=1),
+         sheet(make_filled, "华东汽车", "2026-04", q_partial_return=1),
+         sheet(make_filled, "华东汽车零部件有限公司", "2026-05", q_partial_return=1))
+    (action,) = views()
+    assert action["customer"] == "华东汽车零部件有限公司"
+    assert action["cause_key"] == "monitoring_streak:华东汽车零部件有限公司:quality:2026-03"
+    assert len(action["cause"]["records"]) == 3

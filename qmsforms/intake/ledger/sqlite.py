@@ -345,6 +345,12 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         sql, args = records_query(form, customer, latest_only, voided, self.version)
         return [record_of(r) for r in self._q(sql, args)]
 
+    def customers(self, form: str) -> list[str]:
+        """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+        rows = self._q("SELECT DISTINCT customer FROM records WHERE form = ? AND latest = 1"
+                       " AND customer IS NOT NULL ORDER BY customer", (form,))
+        return [str(r[0]) for r in rows]
+
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``."""
         if table not in ("records", "files", "issued", "events", "attempts"):

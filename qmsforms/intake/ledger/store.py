@@ -250,6 +250,10 @@ class LedgerStore(ABC, Generic[Tx]):
         """
 
     @abstractmethod
+    def customers(self, form: str) -> list[str]:
+        """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+
+    @abstractmethod
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``.
 
