@@ -118,3 +118,12 @@ def test_the_register_workbook_and_the_review_pack_read_the_same_actions(
     result = run(ws, "report", "actions", "-o", str(tmp_path / "register.xlsx"))
     assert result.exit_code == 0, result.output
     assert "2 actions, 1 overdue" in result.output
+
+
+def test_ledger_rebuild_raises_the_actions_again(raised: Workspace) -> None:
+    ws = raised
+    before = run_json(ws, "actions")
+    result = run(ws, "ledger", "rebuild", "--force")
+    assert result.exit_code == 0, result.output
+    assert "corrective actions: 2" in result.output
+    assert run_json(ws, "actions") == before
