@@ -114,7 +114,8 @@ class Raiser:
                                           _plain(wanted[key]))
                 changed.append(action.action_id)
         for key, action in existing.items():
-            if key not in wanted and action.cause_removed_by is None:
+            if key not in wanted and action.cause_removed_by is None \
+                    and self.ctx.policy.of(action.source) is not None:  # not one disabled
                 self.ledger.update_action(self.db, action.action_id, trigger.record_id, at)
                 changed.append(action.action_id)
         return changed

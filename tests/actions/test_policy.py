@@ -76,3 +76,20 @@ def test_a_broken_policy_raises_nothing_and_stops_no_record(
     (outcome,) = take(make_filled("complaint", quality_related="是"))
     assert outcome.outcome == "record"
     assert views() == []
+
+
+def test_a_disabled_source_raises_nothing_and_removes_nothing(
+        ws: Workspace, make_filled: Callable[..., Path], take: TakeFn,
+        views: ViewsFn) -> None:
+    survey = {"customer": "Beta", "period": "2026", "product_quality": 5, "delivery": 5,
+              "packaging": 5, "appearance": 5, "service_attitude": 5, "suggestions": "更快"}
+    take(make_filled("satisfaction-survey", survey))
+    assert [a["source"] for a in views()] == ["suggestion"]
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "[sources.suggestion]\n", "[sources.suggestion]\nenabled = false\n")
+    _own(ws, text)
+    take(make_filled("satisfaction-survey", {**survey, "suggestions": "再快些"}))
+    (action,) = views()
+    assert action["cause_removed_by"] is None  # switched off, not answered
+    take(make_filled("complaint", ticket_no="TS-2", quality_related="是"))
+    assert [a["source"] for a in views()] == ["suggestion", "complaint"]
