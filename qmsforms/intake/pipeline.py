@@ -294,6 +294,7 @@ class Intake:
         data = report.data
         natural = {k: data.get(k) for k in form.natural_key}
         processed = _now()
+        raised: list[str] = []
         with self.ledger.transaction() as db:
             existing = self.ledger.record_by_sha(sha)
             if existing is not None:

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from qmsforms.customers import Customer, save_master
 from qmsforms.intake import open_ledger
 from qmsforms.intake.rebuild import rebuild_ledger
@@ -144,3 +146,19 @@ def test_a_sheet_returned_under_an_alias_counts_for_the_master_customer(
     assert action["customer"] == "华东汽车零部件有限公司"
     assert action["cause_key"] == "monitoring_streak:华东汽车零部件有限公司:quality:2026-03"
     assert len(action["cause"]["records"]) == 3
+
+
+def test_a_raising_that_fails_takes_the_record_back_with_it(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> list[str]:
+        raise RuntimeError("the process died while raising")
+
+    monkeypatch.setattr("qmsforms.intake.pipeline.reconcile", broken)
+    assert take(make_filled("complaint", ticket_no="TS-3", quality_related="是")) == []
+    with open_ledger(ws) as ledger:  # one transaction: no record without its actions
+        assert ledger.records() == [] and ledger.actions() == []
+    monkeypatch.undo()
+    (outcome,) = take()  # the claim kept is finished by the next pass
+    assert outcome.outcome == "record"
+    assert [a["cause_key"] for a in views()] == ["complaint:TS-3"]
