@@ -9,8 +9,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from openpyxl import load_workbook
+
 from qmsforms.actions import select
+from qmsforms.actions.issue import issue_action
 from qmsforms.actions.register import view_of
+from qmsforms.excel.fill import fill_workbook
 from qmsforms.intake import RecordRow, open_ledger
 from qmsforms.workspace import Workspace
 
@@ -90,3 +95,24 @@ def test_the_listing_filters_open_overdue_and_customer(
     assert ids(select(found, customer="zeta")) == [rows[1].action_id]
     assert ids(select(found, customer="acme")) == [rows[0].action_id]
     assert [v.age_days for v in found] == [30, 30]
+
+
+def test_the_corrective_action_form_round_trip_moves_the_action_on(
+        ws: Workspace, make_filled: Fill, take: TakeFn, views: ViewsFn,
+        tmp_path: Path) -> None:
+    if "corrective-action" not in ws.registry:
+        pytest.skip("the corrective-action form is not in this build yet")
+    _streak(make_filled, take)
+    (action,) = views()
+    blank = issue_action(ws, action["action_id"], tmp_path / "ca.xlsx")
+    wb = load_workbook(blank)
+    today = today_utc().isoformat()
+    fill_workbook(wb, ws.registry.get("corrective-action"), {
+        "containment": "隔离在库品 quarantine stock", "containment_owner": "李四",
+        "containment_date": today})
+    wb.save(tmp_path / "ca filled.xlsx")
+    (outcome,) = take(tmp_path / "ca filled.xlsx")
+    assert outcome.outcome == "record", outcome
+    (action,) = views()
+    assert action["status"] == "in_progress"
+    assert action["link"]["record_id"] == outcome.record_id
