@@ -117,7 +117,8 @@ class Context:
         try:
             master: CustomerMaster | None = current_master(workspace)
         except CustomerMasterError as exc:
-            log.error("%s; actions name customers as returned", exc)
+            # `qmsforms status` reports the broken master (customer_master_broken)
+            log.info("%s; actions name customers as returned", exc)
             master = None
         surveys = tuple(f.id for f in workspace.registry if f.questionnaire is not None)
         return cls(policy, workspace.policies.monitoring, surveys, master or None)

@@ -53,8 +53,8 @@ def context_of(workspace: Workspace) -> Context | None:
     try:
         return Context.of(workspace, load_action_policy(workspace))
     except QmsFormsError as exc:
-        log.error("纠正措施策略有误,本次不立项 / the action policy is broken, no action is "
-                  "raised: %s", exc)
+        log.warning("纠正措施策略有误,本次不立项 / the action policy is broken, no action is "
+                    "raised: %s", exc)
         return None
 
 
@@ -82,7 +82,6 @@ class Raiser:
         self.ctx = ctx
         self.records = records or LedgerRecords(ledger)
         self.reserved = reserved or {}
-        self.changed: list[str] = []
 
     def reconcile(self, trigger: RecordRow, at: str) -> list[str]:
         """Reconcile every scope ``trigger`` can change (``at``: when it was received, or
@@ -95,7 +94,6 @@ class Raiser:
                 log.error("%s: causes not read, actions left as they are: %s", scope, exc)
                 continue
             changed += self._scope(scope, causes, trigger, at)
-        self.changed += changed
         return changed
 
     def _scope(self, scope: str, causes: list[Cause], trigger: RecordRow,

@@ -143,9 +143,16 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
 
 def _definitions(ws: Workspace, status: IntakeStatus) -> None:
     """The broken definition files (``qmsforms doctor``), each a thing a person must fix."""
+    from ..actions.policy import load_action_policy
+    from ..definitions import DefinitionBroken
     from ..doctor import check_definitions
 
-    for p in check_definitions(ws).problems:
+    problems = list(check_definitions(ws).problems)
+    try:
+        load_action_policy(ws)
+    except DefinitionBroken as exc:  # read by the raising, not by the scoring policies
+        problems += exc.problems
+    for p in problems:
         status.add("definitions", Entry(p.where, "definition_broken",
                                         f"{p.message_zh} / {p.message_en}; disables {p.target}",
                                         person=True))

@@ -11,6 +11,7 @@ import pytest
 from qmsforms.actions import add_working_days, load_action_policy
 from qmsforms.actions.policy import SOURCES, policy_file
 from qmsforms.definitions import DefinitionBroken
+from qmsforms.intake.status import intake_status
 from qmsforms.workspace import Workspace
 
 from .conftest import TakeFn, ViewsFn
@@ -76,6 +77,10 @@ def test_a_broken_policy_raises_nothing_and_stops_no_record(
     (outcome,) = take(make_filled("complaint", quality_related="是"))
     assert outcome.outcome == "record"
     assert views() == []
+    found = intake_status(ws)  # a person must mend it
+    (entry,) = found.sections["definitions"]
+    assert (entry.state, entry.person) == ("definition_broken", True)
+    assert entry.name == "actions-000.toml:4 sources"
 
 
 def test_a_disabled_source_raises_nothing_and_removes_nothing(
