@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,6 @@ def test_a_complaint_action_is_answered_by_its_8d_not_a_form(raised: Workspace,
 def test_issue_writes_the_corrective_action_form_pre_filled(raised: Workspace,
                                                            tmp_path: Path) -> None:
     ws = raised
-    if "corrective-action" not in ws.registry:
-        pytest.skip("the corrective-action form is not in this build yet")
     action = run_json(ws, "actions", "--customer", "Acme")[0]
     out = tmp_path / "ca.xlsx"
     result = run(ws, "actions", "issue", action["action_id"], "-o", str(out))
@@ -96,6 +95,10 @@ def test_issue_writes_the_corrective_action_form_pre_filled(raised: Workspace,
     assert action["problem_en"] in str(value("problem"))
     with open_ledger(ws) as ledger:
         assert any(i["form"] == "corrective-action" for i in ledger.issued())
+    word = run(ws, "actions", "issue", action["action_id"], "-o", str(tmp_path / "ca.docx"))
+    assert word.exit_code == 0, word.output
+    with zipfile.ZipFile(tmp_path / "ca.docx") as docx:
+        assert action["action_id"] in docx.read("word/document.xml").decode("utf-8")
 
 
 def test_status_lists_overdue_actions_as_needing_a_person(raised: Workspace) -> None:
