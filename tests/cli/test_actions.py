@@ -130,3 +130,10 @@ def test_ledger_rebuild_raises_the_actions_again(raised: Workspace) -> None:
     assert result.exit_code == 0, result.output
     assert "corrective actions: 2" in result.output
     assert run_json(ws, "actions") == before
+
+
+def test_status_names_the_overdue_action_in_both_languages(raised: Workspace) -> None:
+    result = run(raised, "status")
+    assert result.exit_code == 1
+    assert "逾期的纠正/预防措施 Overdue corrective actions: 1" in result.output
+    assert "逾期 overdue" in result.output
