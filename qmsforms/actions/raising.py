@@ -108,8 +108,9 @@ class Raiser:
                 self.ledger.add_action(self.db, action)
                 changed.append(action.action_id)
             elif action.cause_removed_by is not None or action.cause != _plain(wanted[key]):
-                self.ledger.update_action(self.db, action.action_id, None, at,
-                                          _plain(wanted[key]))
+                cause = wanted[key]
+                self.ledger.update_action(self.db, action.action_id, None, at, _plain(cause),
+                                          (cause.problem_zh, cause.problem_en))
                 changed.append(action.action_id)
         for key, action in existing.items():
             if key not in wanted and action.cause_removed_by is None \
@@ -235,11 +236,21 @@ def replay_actions(workspace: Workspace, ledger: LedgerStore[Any], db: Any,
         return 0
     replay = Replay()
     raiser = Raiser(ledger, db, ctx, replay, read_journal(workspace.outbox))
-    events: list[tuple[str, int, str, Any]] = [
-        (r.processed_at, 0, r.record_id, r) for r in rows]
-    events += [(v["at"], 1, record_id, v) for record_id, v in voids.items()
-               if any(r.record_id == record_id for r in rows)]
-    for _at, kind, record_id, item in sorted(events, key=lambda e: e[:3]):
+    by_id = {r.record_id: r for r in rows}
+
+    def depth(row: RecordRow) -> int:  # a revision comes after what it revises, same second
+        n, seen = 0, {row.record_id}
+        while row.supersedes in by_id and row.supersedes not in seen:
+            row = by_id[row.supersedes]
+            seen.add(row.record_id)
+            n += 1
+        return n
+
+    events: list[tuple[str, int, int, str, Any]] = [
+        (r.processed_at, 0, depth(r), r.record_id, r) for r in rows]
+    events += [(v["at"], 1, 0, record_id, v) for record_id, v in voids.items()
+               if record_id in by_id]
+    for _at, kind, _depth, record_id, item in sorted(events, key=lambda e: e[:4]):
         if kind == 0:
             row = replay.add(item)
             raiser.reconcile(row, row.received_at)

@@ -48,6 +48,8 @@ def test_a_streak_follows_the_corrected_month(actions: list[dict[str, Any]]) -> 
     (streak,) = [a for a in actions if a["source"] == "monitoring_streak"]
     # raised by March to May; June's correction (a line stop) made it four months
     assert streak["cause"]["months"] == ["2026-03", "2026-04", "2026-05", "2026-06"]
+    assert "2026-03 – 2026-06" in streak["problem_zh"]
+    assert "4 months running" in streak["problem_en"]
     year_action = next(a for a in actions if a["source"] == "year_below_target")
     assert year_action["due"] is None and year_action["department_zh"] == "管理者代表"
     assert year_action["cause"]["score"] == 84.3

@@ -437,7 +437,8 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
 
     def update_action(self, db: sqlite3.Connection, action_id: str,
                       cause_removed_by: str | None, updated_at: str,
-                      cause: dict[str, Any] | None = None) -> None:
+                      cause: dict[str, Any] | None = None,
+                      problem: tuple[str, str] | None = None) -> None:
         """Set or clear the record that removed an action's cause (and its new details)."""
         db.execute("UPDATE actions SET cause_removed_by = ?, updated_at = ? WHERE action_id = ?",
                    (cause_removed_by, updated_at, action_id))
@@ -445,6 +446,9 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
             db.execute("UPDATE actions SET cause = ? WHERE action_id = ?",
                        (json.dumps(cause, ensure_ascii=False, sort_keys=True, default=str),
                         action_id))
+        if problem is not None:
+            db.execute("UPDATE actions SET problem_zh = ?, problem_en = ? WHERE action_id = ?",
+                       (*problem, action_id))
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
                    customer: str | None = None, path: str | None = None) -> None:

@@ -340,9 +340,11 @@ class LedgerStore(ABC, Generic[Tx]):
 
     @abstractmethod
     def update_action(self, db: Tx, action_id: str, cause_removed_by: str | None,
-                      updated_at: str, cause: dict[str, Any] | None = None) -> None:
+                      updated_at: str, cause: dict[str, Any] | None = None,
+                      problem: tuple[str, str] | None = None) -> None:
         """Set or clear, in transaction ``db``, the record that removed an action's cause;
-        ``cause``: its details as the records show them now (a streak grown longer)."""
+        ``cause`` and ``problem`` (zh, en): its details and text as the records show them now
+        (a streak grown longer)."""
 
     @abstractmethod
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
