@@ -10,6 +10,7 @@ import click
 from ..issues import UsageError
 from .options import json_option, lang_option, pad, print_json, workspace_of
 
+_LABEL = 30  # terminal columns of the labels of `actions show`
 _STATUS = {"open": "未开始 open", "in_progress": "进行中 in progress",
            "verified": "已验证 verified", "closed": "已结案 closed"}
 
@@ -77,7 +78,7 @@ def show(ctx: click.Context, action_id: str, as_json: bool) -> None:
     lines = [
         ("编号 Action", d["action_id"]), ("来源 Source", f"{d['source']} ({d['cause_key']})"),
         ("来源记录 Raised by", d["source_record"]), ("客户 Customer", d["customer"] or "-"),
-        ("问题 Problem", f"{d['problem_zh']}\n{'':18}{d['problem_en']}"),
+        ("问题 Problem", f"{d['problem_zh']}\n{'':{_LABEL}}{d['problem_en']}"),
         ("责任部门 Department", f"{d['department_zh']} / {d['department_en']}"),
         ("提出日期 Raised on", f"{d['raised_on']} ({d['age_days']} 天 days)"),
         ("要求完成 Due", (d["due"] or "-") + ("  逾期 OVERDUE" if d["overdue"] else "")),
@@ -87,7 +88,7 @@ def show(ctx: click.Context, action_id: str, as_json: bool) -> None:
         ("原因已消除 Cause removed by", d["cause_removed_by"] or "-"),
     ]
     for label, value in lines:
-        click.echo(f"{pad(label, 18)}{value}")
+        click.echo(f"{pad(label, _LABEL)}{value}")
 
 
 @actions.command("issue")
