@@ -6,9 +6,11 @@ doubles anything:
 1. identify, extract, validate and score the file (nothing written yet);
 2. decide, in one immediate ledger transaction, what it is — a duplicate of a recorded file,
    a new record (a revision of the latest record with its natural key, if there is one), or
-   a rejection — and commit that decision with its record and file rows;
-3. materialise the decision in the outbox (archive copy, record workbook, record JSON; or the
-   rejection's report, annotated copy and original), each file written atomically
+   a rejection — and commit that decision with its record and file rows, and the corrective
+   actions a new record raises or whose cause it removes (`qmsforms.actions.raising`);
+3. materialise the decision in the outbox (archive copy, record workbook, record JSON and the
+   journal of its actions; or the rejection's report, annotated copy and original), each file
+   written atomically
    (`outbox.OutboxWriter`);
 4. remove the claim from the work folder.
 
@@ -31,6 +33,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..actions.raising import reconcile, write_journal
 from ..customers.follow_up import record_notes
 from ..definitions import DefinitionFiles
 from ..issues import Code, Issue, Report, UsageError
@@ -291,6 +294,7 @@ class Intake:
         data = report.data
         natural = {k: data.get(k) for k in form.natural_key}
         processed = _now()
+        raised: list[str] = []
         with self.ledger.transaction() as db:
             existing = self.ledger.record_by_sha(sha)
             if existing is not None:
@@ -318,6 +322,7 @@ class Intake:
                 self.ledger.add_file(db, FileRow(
                     claim.claim_id, claim.name, sha, size, received, processed, "record",
                     row.path, record_id, form.id))
+                raised = reconcile(self.ws, self.ledger, db, row, received)
         if row is None:
             assert existing is not None
             self.outbox.duplicate(claim, location)
@@ -325,6 +330,7 @@ class Intake:
             return Outcome(claim.claim_id, claim.name, "duplicate", location, form.id,
                            existing.record_id, notes=notes)
         self.outbox.record(claim, row)
+        write_journal(self.ws.outbox, self.ledger, raised)
         return Outcome(claim.claim_id, claim.name, "record", row.path, form.id, row.record_id,
                        row.supersedes, notes=row.notes)
 
@@ -363,6 +369,9 @@ class Intake:
             row = self.ledger.record(decided.record_id or "")
             assert row is not None
             self.outbox.record(claim, row)
+            write_journal(self.ws.outbox, self.ledger, (
+                a.action_id for a in self.ledger.actions()
+                if row.record_id in (a.source_record, a.cause_removed_by)))
             return Outcome(claim.claim_id, claim.name, "record", row.path, row.form,
                            row.record_id, row.supersedes, notes=row.notes)
         if decided.report is not None:

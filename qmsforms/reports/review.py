@@ -554,14 +554,12 @@ def build_review(records: Iterable[RecordRow], year: int, half: str | None = Non
 
 
 def actions_for_report(workspace: Workspace) -> list[dict[str, Any]]:
-    """The corrective actions of the workspace as ``ActionView.to_dict()`` dicts.
+    """The corrective actions of the workspace as ``ActionView.to_dict()`` dicts (the action
+    register, `qmsforms.actions.action_views`, as of today)."""
+    from ..actions import action_views
 
-    The action register (`qmsforms.actions.action_views`) is built separately; until it is
-    wired in here this returns no actions, so the review pack shows empty action counts and
-    ``qmsforms report actions`` an empty register.
-    """
-    del workspace
-    return []
+    with open_ledger(workspace) as ledger:
+        return [v.to_dict() for v in action_views(workspace, ledger)]
 
 
 def review_pack(workspace: Workspace, year: int, half: str | None = None, *,

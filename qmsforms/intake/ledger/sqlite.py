@@ -33,15 +33,19 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .schema import (
+    INSERT_ACTION,
     INSERT_FILE,
     INSERT_RECORD,
     MIGRATIONS,
+    WITH_ACTIONS,
+    action_of,
+    action_params,
     file_of,
     file_params,
     record_of,
@@ -61,7 +65,16 @@ from .sqlite_files import (
     side_files,
     unwritable,
 )
-from .store import FileRow, LedgerError, LedgerStore, RecordRow, key_text, now, outbox_records
+from .store import (
+    ActionRow,
+    FileRow,
+    LedgerError,
+    LedgerStore,
+    RecordRow,
+    key_text,
+    now,
+    outbox_records,
+)
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +345,12 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         sql, args = records_query(form, customer, latest_only, voided, self.version)
         return [record_of(r) for r in self._q(sql, args)]
 
+    def customers(self, form: str) -> list[str]:
+        """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+        rows = self._q("SELECT DISTINCT customer FROM records WHERE form = ? AND latest = 1"
+                       " AND customer IS NOT NULL ORDER BY customer", (form,))
+        return [str(r[0]) for r in rows]
+
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``."""
         if table not in ("records", "files", "issued", "events", "attempts"):
@@ -382,13 +401,54 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         (db or self.db).execute("INSERT INTO events (kind, claim_id, detail) VALUES (?,?,?)",
                                 (kind, claim_id, detail))
 
-    def void(self, record_id: str, reason: str, by: str, at: str | None = None) -> RecordRow:
+    def void(self, record_id: str, reason: str, by: str, at: str | None = None,
+             then: Callable[[sqlite3.Connection, RecordRow], None] | None = None) -> RecordRow:
         """Void a record (see `LedgerStore.void`)."""
         with self.transaction() as db:
             void_record(db, record_id, reason, by, at or now())
-        row = self.record(record_id)
-        assert row is not None
+            row = self.record(record_id)
+            assert row is not None
+            if then is not None:
+                then(db, row)
         return row
+
+    # -- actions (schema 4) ------------------------------------------------------------------
+
+    def actions(self, scope: str | None = None) -> list[ActionRow]:
+        """The actions raised (those of one ``scope``), by number."""
+        if self.version < WITH_ACTIONS:
+            return []
+        sql = "SELECT * FROM actions"
+        args: tuple[str, ...] = ()
+        if scope is not None:
+            sql, args = sql + " WHERE scope = ?", (scope,)
+        return [action_of(r) for r in self._q(sql + " ORDER BY action_id", args)]
+
+    def action(self, action_id: str) -> ActionRow | None:
+        """One action by its number."""
+        if self.version < WITH_ACTIONS:
+            return None
+        row = self._one("SELECT * FROM actions WHERE action_id = ?", (action_id,))
+        return action_of(row) if row else None
+
+    def add_action(self, db: sqlite3.Connection, row: ActionRow) -> None:
+        """Insert an action (its number and cause key are unique)."""
+        db.execute(INSERT_ACTION, action_params(row))
+
+    def update_action(self, db: sqlite3.Connection, action_id: str,
+                      cause_removed_by: str | None, updated_at: str,
+                      cause: dict[str, Any] | None = None,
+                      problem: tuple[str, str] | None = None) -> None:
+        """Set or clear the record that removed an action's cause (and its new details)."""
+        db.execute("UPDATE actions SET cause_removed_by = ?, updated_at = ? WHERE action_id = ?",
+                   (cause_removed_by, updated_at, action_id))
+        if cause is not None:
+            db.execute("UPDATE actions SET cause = ? WHERE action_id = ?",
+                       (json.dumps(cause, ensure_ascii=False, sort_keys=True, default=str),
+                        action_id))
+        if problem is not None:
+            db.execute("UPDATE actions SET problem_zh = ?, problem_en = ? WHERE action_id = ?",
+                       (*problem, action_id))
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
                    customer: str | None = None, path: str | None = None) -> None:
