@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import package_defaults
-from ..definitions import DefinitionBroken, problems_of, read_toml
+from ..definitions import load_definition, policy_path
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -102,20 +102,10 @@ def add_working_days(start: date, days: int, holidays: tuple[date, ...] = ()) ->
 
 def policy_file(workspace: Workspace) -> Path:
     """The action policy file in force: the workspace's own, else the shipped one."""
-    own = workspace.schemas_dir / "policies" / f"{POLICY_ID}.toml"
-    return own if own.is_file() else package_defaults() / "schemas" / "policies" / own.name
+    return policy_path(POLICY_ID, (workspace.schemas_dir, package_defaults() / "schemas"))
 
 
 def load_action_policy(workspace: Workspace) -> ActionPolicy:
     """Read the action policy in force; `DefinitionBroken` (file, line, key; zh + en) when
     it is not TOML or breaks the model."""
-    path = policy_file(workspace)
-    found = read_toml("policy", path)
-    if isinstance(found, list):
-        raise DefinitionBroken(POLICY_ID, found)
-    raw, text = found
-    try:
-        return ActionPolicy.model_validate(raw)
-    except ValidationError as exc:
-        raise DefinitionBroken(POLICY_ID, problems_of("policy", POLICY_ID, path, exc,
-                                                      text)) from exc
+    return load_definition(ActionPolicy, policy_file(workspace), POLICY_ID)

@@ -162,6 +162,12 @@ def write_journal(outbox: Path, ledger: LedgerStore[Any], action_ids: Iterable[s
             write_json(outbox / JOURNAL_DIR / f"{action_id}.json", row.to_dict())
 
 
+def touched_by(ledger: LedgerStore[Any], record_id: str) -> list[str]:
+    """The actions that record ``record_id`` raised or whose cause it removed."""
+    return [a.action_id for a in ledger.actions()
+            if record_id in (a.source_record, a.cause_removed_by)]
+
+
 def read_journal(outbox: Path) -> dict[str, str]:
     """Cause key -> action id, from the outbox journal (unreadable files left out)."""
     found: dict[str, str] = {}

@@ -6,12 +6,11 @@ doubles anything:
 1. identify, extract, validate and score the file (nothing written yet);
 2. decide, in one immediate ledger transaction, what it is — a duplicate of a recorded file,
    a new record (a revision of the latest record with its natural key, if there is one), or
-   a rejection — and commit that decision with its record and file rows, and the corrective
-   actions a new record raises or whose cause it removes (`qmsforms.actions.raising`);
-3. materialise the decision in the outbox (archive copy, record workbook, record JSON and the
-   journal of its actions; or the rejection's report, annotated copy and original), each file
-   written atomically
-   (`outbox.OutboxWriter`);
+   a rejection — and commit that decision with its record and file rows and the corrective
+   actions it raises or answers (`qmsforms.actions.raising`);
+3. materialise the decision in the outbox (archive copy, record workbook, record JSON, action
+   journal; or the rejection's report, annotated copy and original), each file written
+   atomically (`outbox.OutboxWriter`);
 4. remove the claim from the work folder.
 
 A run that dies before 2 leaves the claim to be processed again from scratch; one that dies
@@ -33,7 +32,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..actions.raising import reconcile, write_journal
+from ..actions.raising import reconcile, touched_by, write_journal
 from ..customers.follow_up import record_notes
 from ..definitions import DefinitionFiles
 from ..issues import Code, Issue, Report, UsageError
@@ -58,13 +57,7 @@ from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
 from .outcome import Blocked, Outcome, ProcessResult, blocked_by, poison_report
 from .outputs import copy_file, fsync_dir, remove_parts
-from .reader import (
-    ReaderProcess,
-    ReadFailed,
-    ReadInterrupted,
-    ReadLimits,
-    refusal,
-)
+from .reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits, refusal
 from .recovery import Recovery
 
 log = logging.getLogger(__name__)
@@ -369,9 +362,7 @@ class Intake:
             row = self.ledger.record(decided.record_id or "")
             assert row is not None
             self.outbox.record(claim, row)
-            write_journal(self.ws.outbox, self.ledger, (
-                a.action_id for a in self.ledger.actions()
-                if row.record_id in (a.source_record, a.cause_removed_by)))
+            write_journal(self.ws.outbox, self.ledger, touched_by(self.ledger, row.record_id))
             return Outcome(claim.claim_id, claim.name, "record", row.path, row.form,
                            row.record_id, row.supersedes, notes=row.notes)
         if decided.report is not None:
