@@ -23,6 +23,7 @@ import pytest
 from qmsforms.intake.ledger import (
     MIGRATIONS,
     UNAVAILABLE,
+    ActionRow,
     FileRow,
     Ledger,
     LedgerError,
@@ -330,7 +331,7 @@ def test_a_schema_1_ledger_is_read_as_it_is_and_migrated_by_a_writer(tmp_path: P
         holder.execute("ROLLBACK")
         holder.close()
     with Ledger(path) as led:
-        assert led.version == len(MIGRATIONS) == 3
+        assert led.version == len(MIGRATIONS) == 4
         assert led.file("c1").report is None and led.count("attempts") == 0
         assert led.integrity() == "ok"
 
@@ -550,6 +551,47 @@ def test_a_schema_2_ledger_with_records_is_read_then_migrated_and_voided(tmp_pat
         assert old.version == 2
         assert [(r.record_id, r.voided) for r in old.records(voided=True)] == [("R-1", None)]
     with Ledger(path) as led:
-        assert led.version == len(MIGRATIONS) == 3
+        assert led.version == len(MIGRATIONS) == 4
         assert led.void("R-1", "duplicate entry", "me").voided is not None
         assert led.records() == [] and led.integrity() == "ok"
+
+
+# -- corrective actions ----------------------------------------------------------------------
+
+def action(n: int, **changes: object) -> ActionRow:
+    row = ActionRow(
+        action_id=f"CA-2026-{n:04d}", cause_key=f"complaint:TS-{n}", scope=f"complaint:TS-{n}",
+        source="complaint", cause={"ticket_no": f"TS-{n}"}, source_record=f"R-{n}",
+        customer="华东汽车", problem_zh="焊缝开裂", problem_en="weld cracked",
+        department_zh="质量部", department_en="Quality department", raised_on="2026-11-21",
+        due="2026-12-18", raised_at="2026-11-21T08:00:00Z", updated_at="2026-11-21T08:00:00Z")
+    return replace(row, **changes)  # type: ignore[arg-type]
+
+
+def test_actions_are_kept_one_per_cause_and_updated_in_place(ledger: LedgerStore[Any]) -> None:
+    with ledger.transaction() as db:
+        ledger.add_action(db, action(2))
+        ledger.add_action(db, action(1))
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
+        ledger.add_action(db, action(3, cause_key=action(1).cause_key))
+    assert [a.action_id for a in ledger.actions()] == ["CA-2026-0001", "CA-2026-0002"]
+    assert [a.action_id for a in ledger.actions("complaint:TS-2")] == ["CA-2026-0002"]
+    with ledger.transaction() as db:
+        ledger.update_action(db, "CA-2026-0001", "R-9", "2026-11-22T08:00:00Z")
+        ledger.update_action(db, "CA-2026-0002", None, "2026-11-22T08:00:00Z",
+                             cause={"ticket_no": "TS-2", "months": 4}, problem=("新", "new"))
+    first, second = ledger.action("CA-2026-0001"), ledger.action("CA-2026-0002")
+    assert first == replace(action(1), cause_removed_by="R-9", updated_at="2026-11-22T08:00:00Z")
+    assert (second.cause, second.problem_zh, second.problem_en) == (
+        {"ticket_no": "TS-2", "months": 4}, "新", "new")
+    assert ledger.action("CA-2026-0009") is None
+
+
+def test_customers_of_a_form_are_the_latest_records_names(ledger: LedgerStore[Any]) -> None:
+    with ledger.transaction() as db:
+        ledger.add_record(db, record(1, customer="b 西南"))
+        ledger.add_record(db, record(2, customer="B 华东"))
+        ledger.add_record(db, record(3, customer="b 西南", natural_key={"k": 3}))
+        ledger.add_record(db, record(4, customer=None, natural_key={"k": 4}))
+        ledger.add_record(db, record(5, form="complaint", customer="其他"))
+    assert ledger.customers("satisfaction-survey") == ["B 华东", "b 西南"]  # byte order

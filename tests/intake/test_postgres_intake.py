@@ -1,7 +1,8 @@
 """The intake and the watchers on a PostgreSQL ledger: the tests of test_pipeline.py and
 test_watch.py that exercise the ledger's invariants (one outcome per file, one record per
 content, revisions linked, crashes and SIGKILLs losing and doubling nothing, two watchers on
-one inbox), run again with ``QMSFORMS_LEDGER`` naming a fresh database.
+one inbox), and those of tests/actions/test_raising.py that raise, revise and void actions in
+the record's own transaction, run again with ``QMSFORMS_LEDGER`` naming a fresh database.
 
 Each is the very test function of those modules; only the ``ws`` fixture differs (and the
 watchers run in one observer mode, native file events, to keep the run short).
@@ -16,6 +17,8 @@ import pytest
 from qmsforms.intake.ledger import ledger_path
 from qmsforms.workspace import Workspace
 
+from ..actions import conftest as actions_conftest
+from ..actions import test_raising as raising
 from ..conftest import ledger_env
 from . import test_pipeline as pipeline
 from . import test_watch as watch
@@ -39,6 +42,8 @@ def mode() -> list[str]:
 
 
 batch = watch.batch
+take = actions_conftest.take
+views = actions_conftest.views
 spawn = watch.spawn
 ledger = watch.ledger
 
@@ -62,3 +67,12 @@ test_two_watchers_on_one_inbox_never_process_a_file_twice = (
     watch.test_two_watchers_on_one_inbox_never_process_a_file_twice)
 test_same_file_twice_is_a_duplicate_and_a_resave_is_a_revision = (
     watch.test_same_file_twice_is_a_duplicate_and_a_resave_is_a_revision)
+
+test_three_months_of_quality_deductions_raise_one_streak_action = (
+    raising.test_three_months_of_quality_deductions_raise_one_streak_action)
+test_a_revision_that_removes_a_months_deductions_marks_the_cause_removed = (
+    raising.test_a_revision_that_removes_a_months_deductions_marks_the_cause_removed)
+test_voiding_a_record_removes_its_cause_and_voiding_the_correction_brings_it_back = (
+    raising.test_voiding_a_record_removes_its_cause_and_voiding_the_correction_brings_it_back)
+test_a_raising_that_fails_takes_the_record_back_with_it = (
+    raising.test_a_raising_that_fails_takes_the_record_back_with_it)

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from .schema import MIGRATIONS
 from .sqlite import SQLiteLedger
 from .sqlite_files import LEDGER_NAME, SIDE_FILES, ledger_path, side_files
-from .store import FileRow, LedgerError, LedgerStore, RecordRow, VoidRefused, outbox_records
+from .store import (
+    ActionRow,
+    FileRow,
+    LedgerError,
+    LedgerStore,
+    RecordRow,
+    VoidRefused,
+    outbox_records,
+)
 
 if TYPE_CHECKING:
     from ...workspace import Workspace
@@ -33,10 +41,10 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (LedgerError, sqlite3.Operational
 that a file is wrong: the intake is blocked and retries. The PostgreSQL engine raises its own
 as `LedgerError`."""
 
-__all__ = ["LEDGER_ENV", "LEDGER_NAME", "MIGRATIONS", "SIDE_FILES", "UNAVAILABLE", "FileRow",
-           "Ledger", "LedgerError", "LedgerStore", "RecordRow", "SQLiteLedger", "VoidRefused",
-           "ledger_location", "ledger_path", "ledger_url", "open_ledger", "outbox_records",
-           "side_files"]
+__all__ = ["LEDGER_ENV", "LEDGER_NAME", "MIGRATIONS", "SIDE_FILES", "UNAVAILABLE", "ActionRow",
+           "FileRow", "Ledger", "LedgerError", "LedgerStore", "RecordRow", "SQLiteLedger",
+           "VoidRefused", "ledger_location", "ledger_path", "ledger_url", "open_ledger",
+           "outbox_records", "side_files"]
 
 
 def ledger_url(workspace: Workspace) -> str | None:

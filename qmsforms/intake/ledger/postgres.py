@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from .postgres_schema import (
     pg_record_params,
     pg_records_query,
 )
+from .postgres_tables import PostgresTables
 from .schema import file_of, file_params, record_of
 from .store import (
     FileRow,
@@ -103,7 +104,7 @@ def busy_error(url: str) -> LedgerError:
         "try again later.")
 
 
-class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
+class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, Any]]]):
     """A ledger kept in a PostgreSQL database. Use as a context manager or call `close`.
 
     ``PostgresLedger(url)`` opens it as a writer (migrating it); ``readonly=True`` for reading
@@ -336,6 +337,13 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
         sql, args = pg_records_query(form, customer, latest_only, voided)
         return [record_of(r) for r in self._q(sql, args)]
 
+    def customers(self, form: str) -> list[str]:
+        """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+        rows = self._q("SELECT DISTINCT customer COLLATE \"C\" AS customer FROM records"
+                       " WHERE form = %s AND latest AND customer IS NOT NULL ORDER BY 1",
+                       (form,))
+        return [str(r["customer"]) for r in rows]
+
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``."""
         if table not in _TABLES:
@@ -358,16 +366,6 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
         sql = "SELECT * FROM events" + (" WHERE kind = %s" if kind else "")
         args: tuple[Any, ...] = (kind,) if kind else ()
         return self._q(sql + " ORDER BY id", args)
-
-    def attempt(self, claim_id: str) -> dict[str, Any] | None:
-        """The attempts counted for a claim, or None."""
-        return self._by("attempts", "claim_id", claim_id)
-
-    def open_attempts(self) -> list[dict[str, Any]]:
-        """Attempts at claims not decided yet (no ``files`` row), oldest first."""
-        return self._q(
-            "SELECT a.* FROM attempts a LEFT JOIN files f ON f.claim_id = a.claim_id"
-            " WHERE f.claim_id IS NULL ORDER BY a.first_at, a.claim_id")
 
     # -- writes (inside `transaction`) -----------------------------------------------------
 
@@ -392,8 +390,11 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
         with self._write(decide=False) as own:
             own.execute(sql, (kind, claim_id, detail))
 
-    def void(self, record_id: str, reason: str, by: str, at: str | None = None) -> RecordRow:
-        """Void a record (see `LedgerStore.void`)."""
+    def void(self, record_id: str, reason: str, by: str, at: str | None = None,
+             then: Callable[[psycopg.Connection[dict[str, Any]], RecordRow], None] | None = None
+             ) -> RecordRow:
+        """Void a record (see `LedgerStore.void`); ``then(db, row)`` runs in its
+        transaction once it is voided."""
         with self.transaction() as db:
             found = db.execute("SELECT * FROM records WHERE record_id = %s FOR UPDATE",
                                (record_id,)).fetchone()
@@ -407,8 +408,10 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
                 db.execute(VOID, {"previous": row.supersedes})
             self.log("voided", None, json.dumps({"record_id": record_id, "by": by,
                                                   "reason": reason}, ensure_ascii=False), db=db)
-        voided = self.record(record_id)
-        assert voided is not None
+            voided = self.record(record_id)
+            assert voided is not None
+            if then is not None:
+                then(db, voided)
         return voided
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
@@ -418,39 +421,3 @@ class PostgresLedger(LedgerStore[psycopg.Connection[dict[str, Any]]]):
             db.execute("INSERT INTO issued VALUES (%s, %s, %s, %s, %s, %s)"
                        " ON CONFLICT (instance_id) DO NOTHING",
                        (instance_id, form, revision, issued_at, customer, path))
-
-    # -- attempts: bookkeeping, committed without waiting for the disk ------------------------
-
-    def begin_attempt(self, claim_id: str, name: str) -> int:
-        """Count one more attempt at processing a claim (own transaction); the new count.
-
-        Committed with ``synchronous_commit = off`` (as SQLite's ``synchronous = NORMAL``):
-        a server crash may lose the last counts, never the outcomes."""
-        stamp = now()
-        with self._write(decide=False, durable=False) as db:
-            row = db.execute(
-                "INSERT INTO attempts AS a (claim_id, name, count, first_at, last_at)"
-                " VALUES (%s, %s, 1, %s, %s) ON CONFLICT (claim_id) DO UPDATE SET"
-                " count = a.count + 1, name = excluded.name, last_at = excluded.last_at"
-                " RETURNING count", (claim_id, name, stamp, stamp)).fetchone()
-        assert row is not None
-        return int(row["count"])
-
-    def end_attempt(self, claim_id: str) -> None:
-        """An attempt that finished, whatever it found, is taken off the count again."""
-        with self._write(decide=False, durable=False) as db:
-            db.execute("UPDATE attempts SET count = greatest(count - 1, 0)"
-                       " WHERE claim_id = %s", (claim_id,))
-
-    def fail_attempt(self, claim_id: str, error: str) -> None:
-        """Remember why the last attempt at a claim failed (own transaction).
-
-        Raises KeyError when no attempt was begun for ``claim_id``. The error text is kept to
-        its first 2,000 characters.
-        """
-        with self._write(decide=False, durable=False) as db:
-            cursor = db.execute(
-                "UPDATE attempts SET last_error = %s, last_at = %s WHERE claim_id = %s",
-                (error[:2000], now(), claim_id))
-            if cursor.rowcount == 0:
-                raise KeyError(claim_id)

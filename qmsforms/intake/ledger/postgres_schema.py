@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema import INSERT_FILE, INSERT_RECORD, VOIDABLE, record_params, records_query
+from .schema import (
+    INSERT_ACTION,
+    INSERT_FILE,
+    INSERT_RECORD,
+    VOIDABLE,
+    record_params,
+    records_query,
+)
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: files, records (with their voids), issued blanks, attempts per claim, event log
@@ -100,6 +107,29 @@ MIGRATIONS: tuple[str, ...] = (
         detail       TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: corrective/preventive actions raised by the records' causes (qmsforms.actions);
+    #    SQLite's migration 4
+    """
+    CREATE TABLE actions (
+        action_id        TEXT COLLATE "C" PRIMARY KEY,
+        cause_key        TEXT NOT NULL UNIQUE,
+        scope            TEXT COLLATE "C" NOT NULL,
+        source           TEXT NOT NULL,
+        cause            TEXT NOT NULL,
+        source_record    TEXT,
+        customer         TEXT,
+        problem_zh       TEXT NOT NULL,
+        problem_en       TEXT NOT NULL,
+        department_zh    TEXT NOT NULL,
+        department_en    TEXT NOT NULL,
+        raised_on        TEXT NOT NULL,
+        due              TEXT,
+        cause_removed_by TEXT,
+        raised_at        TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE INDEX actions_scope ON actions(scope);
+    """,
 )
 
 MIGRATIONS_TABLE = """
@@ -134,6 +164,9 @@ PG_INSERT_RECORD = pg(INSERT_RECORD)
 
 PG_INSERT_FILE = pg(INSERT_FILE)
 """Insert one file's outcome; its parameters are `schema.file_params`."""
+
+PG_INSERT_ACTION = pg(INSERT_ACTION)
+"""Insert one action; its parameters are `schema.action_params`."""
 
 
 def pg_record_params(row: Any) -> tuple[Any, ...]:
