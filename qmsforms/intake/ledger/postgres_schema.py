@@ -25,9 +25,11 @@ from .schema import (
     INSERT_FILE,
     INSERT_RECORD,
     VOIDABLE,
+    WITH_ACTIONS,
     record_params,
     records_query,
 )
+from .schema import MIGRATIONS as SQLITE_MIGRATIONS
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: files, records (with their voids), issued blanks, attempts per claim, event log
@@ -107,29 +109,9 @@ MIGRATIONS: tuple[str, ...] = (
         detail       TEXT NOT NULL DEFAULT ''
     );
     """,
-    # 2: corrective/preventive actions raised by the records' causes (qmsforms.actions);
-    #    SQLite's migration 4
-    """
-    CREATE TABLE actions (
-        action_id        TEXT COLLATE "C" PRIMARY KEY,
-        cause_key        TEXT NOT NULL UNIQUE,
-        scope            TEXT COLLATE "C" NOT NULL,
-        source           TEXT NOT NULL,
-        cause            TEXT NOT NULL,
-        source_record    TEXT,
-        customer         TEXT,
-        problem_zh       TEXT NOT NULL,
-        problem_en       TEXT NOT NULL,
-        department_zh    TEXT NOT NULL,
-        department_en    TEXT NOT NULL,
-        raised_on        TEXT NOT NULL,
-        due              TEXT,
-        cause_removed_by TEXT,
-        raised_at        TEXT NOT NULL,
-        updated_at       TEXT NOT NULL
-    );
-    CREATE INDEX actions_scope ON actions(scope);
-    """,
+    # 2: corrective/preventive actions raised by the records' causes (qmsforms.actions):
+    #    SQLite's migration 4 as it is (its ORDER BY names the byte order)
+    SQLITE_MIGRATIONS[WITH_ACTIONS - 1],
 )
 
 MIGRATIONS_TABLE = """

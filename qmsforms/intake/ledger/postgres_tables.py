@@ -42,7 +42,7 @@ class PostgresTables(ABC):
         """The actions raised (those of one ``scope``), by number."""
         where, args = ("WHERE scope = %s", [scope]) if scope is not None else ("", [])
         return [action_of(r) for r in self._q(f"SELECT * FROM actions {where}"
-                                              " ORDER BY action_id", args)]
+                                              " ORDER BY action_id COLLATE \"C\"", args)]
 
     def action(self, action_id: str) -> ActionRow | None:
         """One action by its number."""
@@ -96,11 +96,11 @@ class PostgresTables(ABC):
         its first 2,000 characters.
         """
         with self._write(decide=False, durable=False) as db:
-            cursor = db.execute(
-                "UPDATE attempts SET last_error = %s, last_at = %s WHERE claim_id = %s",
-                (error[:2000], now(), claim_id))
-            if cursor.rowcount == 0:
-                raise KeyError(claim_id)
+            updated = db.execute("UPDATE attempts SET last_error = %s, last_at = %s"
+                                 " WHERE claim_id = %s RETURNING claim_id",
+                                 (error[:2000], now(), claim_id)).fetchone()
+        if updated is None:
+            raise KeyError(claim_id)
 
     def attempt(self, claim_id: str) -> dict[str, Any] | None:
         """The attempts counted for a claim, or None."""
