@@ -338,6 +338,14 @@ def pg_url(postgres: Any) -> Iterator[str]:
     postgres.drop(url)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_ledger_url_from_outside() -> Iterator[None]:
+    """A ``QMSFORMS_LEDGER`` in the shell that runs the tests would put every test's
+    workspace into one database: the tests choose the engine themselves (`ledger_url`)."""
+    with ledger_env(None):
+        yield
+
+
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 """The ledger engines a test parametrised with `ledger_url` runs against."""
 
