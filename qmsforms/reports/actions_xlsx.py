@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.styles import Alignment
 
@@ -23,6 +23,9 @@ from ..excel.style import ALERT_FILL, GOOD_FILL, TOP_LEFT
 from ..excel.text_width import wrapped_lines
 from .common import COUNT_FORMAT, widths
 from .workbook import ReportBook
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 REGISTER_ID = "action-register"
 """The id under which ``qmsforms.toml`` may give the register a document number."""
@@ -143,3 +146,17 @@ def write_action_register(actions: Sequence[Mapping[str, Any]], path: str | os.P
     widths(ws, list(WIDTHS))
     book.print_setup(ws, last_col, last, head)
     return book.save(path, TITLE_ZH)
+
+
+def save_action_register(workspace: Workspace, path: str | os.PathLike[str] | None = None,
+                         today: date | None = None) -> tuple[list[dict[str, Any]], Path]:
+    """Write the register of every action of ``workspace`` (default
+    ``outbox/reports/actions-<today>.xlsx``); returns the actions and the path."""
+    from .common import workspace_labels
+    from .review import actions_for_report
+
+    today = today or date.today()
+    actions = actions_for_report(workspace)
+    target = path or workspace.outbox / "reports" / f"actions-{today.isoformat()}.xlsx"
+    return actions, write_action_register(actions, target, today,
+                                          **workspace_labels(workspace, REGISTER_ID))
