@@ -33,6 +33,7 @@ from qmsforms.intake import Intake
 from qmsforms.intake.ledger import open_ledger
 from qmsforms.workspace import Workspace
 
+from ..conftest import REPO
 from ..loop_year import (
     COMPLAINTS,
     LAST,
@@ -85,10 +86,11 @@ STATUS = {"complaint:TS-1": "in_progress"}
 
 
 def holidays(ws: Workspace) -> set[date]:
-    """The non-working days of the actions policy, read from its TOML file."""
+    """The non-working days of the actions policy, read from its TOML file (the workspace's
+    own, else the one shipped)."""
     path = ws.schemas_dir / "policies" / "actions-000.toml"
     if not path.is_file():
-        return set()
+        path = REPO / "schemas" / "policies" / "actions-000.toml"
     raw = tomllib.loads(path.read_text(encoding="utf-8")).get("holidays", [])
     return {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in raw}
 
