@@ -17,7 +17,6 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from ..loop_year import (
     LoopYear,
     shared_loop_year,
 )
+from ..year import named_rows
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +75,9 @@ REQUIRED: tuple[tuple[str, str, str, str, int | str | None], ...] = (
 """Nothing else: TS-2 and TS-0 are not quality-related, B's and A's other months are clean or
 single deductions, A's and D's surveys are above target with no item below level 3, no year
 has twelve months, and last year's survey of C scored 100."""
+
+DEPARTMENT_EN = {"质量部": "Quality department", "营业部": "Sales department",
+                 "营业部→质量部": "Sales → Quality", "质量部(统筹)": "Quality (oversees)"}
 
 KEYS = {"action_id", "source", "cause_key", "cause", "source_record", "customer", "problem_zh",
         "problem_en", "department_zh", "department_en", "raised_on", "due", "status",
@@ -241,6 +244,8 @@ def test_actions_lists_exactly_the_actions_the_procedures_require(loop: LoopYear
         assert action["age_days"] == (today - raised).days
         assert action["effective"] is None and action["cause_removed_by"] is None
         assert re.fullmatch(rf"CA-{raised.year}-\d{{4}}", action["action_id"]), action
+        assert action["department_en"] == DEPARTMENT_EN[action["department_zh"]]
+        assert action["problem_zh"] and action["problem_en"]
     ids = sorted(a["action_id"] for a in actions)
     assert ids == sorted({*ids}) and len(ids) == len(REQUIRED)
     assert [int(i[-4:]) for i in ids] == list(range(1, len(ids) + 1))
@@ -257,6 +262,10 @@ def test_each_action_names_the_record_that_raised_it(loop: LoopYear) -> None:
     assert found[f"monitoring_streak:{A}:quality:{YEAR}-03"]["source_record"] in streak
     assert (found[f"month_below_target:{B}:{YEAR}-04"]["source_record"]
             == record_of(loop, f"M1 {YEAR}-04.xlsx"))
+    cause = found[f"monitoring_streak:{A}:quality:{YEAR}-03"]["cause"]
+    assert (cause["category"], cause["months"]) == (
+        "quality", [f"{YEAR}-03", f"{YEAR}-04", f"{YEAR}-05"])
+    assert found[f"survey_item:{SURVEY}:{C}:{YEAR}:delivery"]["cause"]["item"] == "delivery"
     survey = record_of(loop, f"S C03 {YEAR}.xlsx")
     for key in (f"survey_item:{SURVEY}:{C}:{YEAR}:delivery",
                 f"survey_below_target:{SURVEY}:{C}:{YEAR}", f"suggestion:{SURVEY}:{C}:{YEAR}"):
@@ -301,9 +310,9 @@ def _take(ws: Workspace) -> list[Any]:
 
 
 @pytest.fixture
-def capa_ws(loop: LoopYear, tmp_path: Path) -> Iterator[Workspace]:
+def capa_ws(loop: LoopYear, tmp_path: Path) -> Workspace:
     """A copy of the year's workspace: the CAPA's record must not change the other tests."""
-    yield copy_of(loop, tmp_path)
+    return copy_of(loop, tmp_path)
 
 
 def test_a_capa_filled_and_dropped_verifies_and_closes_its_action(
@@ -467,24 +476,69 @@ def test_the_review_pack_counts_the_actions(loop: LoopYear) -> None:
     assert pack["signoff"] == {"prepared_by": None, "reviewed_by": None, "approved_by": None}
 
 
+def _table(wb: Any, name: str) -> dict[str, dict[str, Any]]:
+    """A named table of the pack's workbook as {first column: {English header: value}}: the
+    headers are bilingual, Chinese above English."""
+    header, *rows = named_rows(wb, name)
+    keys = [str(h).split("\n")[-1] for h in header]
+    return {str(row[0]).split("\n")[-1]: dict(zip(keys, row, strict=True)) for row in rows}
+
+
+def _close(found: Any, expected: float | None) -> bool:
+    if expected is None:
+        return found is None
+    return isinstance(found, int | float) and abs(float(found) - expected) < 0.05
+
+
 def test_the_review_workbook_holds_the_figures(loop: LoopYear, tmp_path: Path) -> None:
     out = tmp_path / "review.xlsx"
     pack = _review(loop, "-o", str(out))
     wb = load_workbook(out)
-    cells = [c for sheet in wb.worksheets for row in sheet.iter_rows() for c in row]
-    texts = {str(c.value) for c in cells if c.value is not None}
-    numbers = [float(c.value) for c in cells
-               if isinstance(c.value, int | float) and not isinstance(c.value, bool)]
 
-    def shown(value: float) -> bool:
-        return any(abs(n - value) < 0.05 for n in numbers)
+    scorecard = _table(wb, "scorecard")
+    header = named_rows(wb, "scorecard")[0]
+    month_columns = [str(h).split("\n")[-1] for h in header[header.index("达标\nMet") + 1:]]
+    assert len(month_columns) == len(MONTHS)
+    kpis = _kpis(pack)
+    expected = {"on_time_delivery": (ON_TIME_YEAR, ON_TIME),
+                "complaint_ppm": (PPM_YEAR, PPM_MONTHS),
+                "complaint_sla": (SLA_YEAR, SLA_MONTHS),
+                "satisfaction": (SATISFACTION_YEAR, SATISFACTION_MONTHS),
+                "survey_return_rate": (RETURN_RATE, {})}
+    for key, (value, months) in expected.items():
+        row = scorecard[kpis[key]["en"]]
+        assert _close(row["Value"], value), (key, row)
+        shown = [row[c] for c in month_columns]
+        assert all(_close(v, months.get(m)) for v, m in zip(shown, MONTHS, strict=True)), (
+            key, shown)
+    assert not isinstance(scorecard[kpis["excess_freight"]["en"]]["Value"], int | float)
 
-    for value in (ON_TIME_YEAR, PPM_YEAR, SLA_YEAR, SATISFACTION_YEAR, RETURN_RATE):
-        assert shown(value), value
-    for customer, (complained, delivered, ppm) in PPM.items():
-        assert customer in texts
-        assert shown(complained) and shown(delivered) and shown(ppm), customer
-    for score, previous, _ in SATISFACTION.values():
-        assert shown(score) and (previous is None or shown(previous))
-    counts = pack["actions"]
-    assert all(shown(counts[k]) for k in ("raised", "open", "overdue", "closed", "verified"))
+    satisfaction = _table(wb, "satisfaction_table")
+    for customer, (score, previous, _) in SATISFACTION.items():
+        row = satisfaction[customer]
+        assert _close(row[str(YEAR)], score) and _close(row[str(LAST)], previous), row
+
+    ppm = _table(wb, "ppm_table")
+    for customer, (complained, delivered, value) in PPM.items():
+        row = ppm[customer]
+        assert (row["Complained"], row["Delivered"]) == (complained, delivered), row
+        assert _close(row["PPM"], value), row
+    assert [_close(v, e) for v, e in zip(
+        [ppm["合计 Total"][k] for k in ("Complained", "Delivered", "PPM")],
+        (35, 5000, PPM_YEAR), strict=True)] == [True] * 3
+
+    counts = expected_action_counts(actions_json(loop.ws))
+    names = ("Raised", "Open", "Overdue", "Verified", "Closed")
+
+    def shown_counts(row: dict[str, Any]) -> list[Any]:
+        return [row[n] or 0 for n in names]
+
+    def wanted(c: dict[str, int]) -> list[int]:
+        return [c[n.lower()] for n in names]
+
+    (total,) = _table(wb, "actions_total").values()
+    assert shown_counts(total) == wanted(counts)
+    departments = _table(wb, "actions_by_department")
+    assert {d: shown_counts(r) for d, r in departments.items() if shown_counts(r)[0]} == {
+        d: wanted(c) for d, c in counts["by_department"].items()}
+    assert len(_table(wb, "actions_by_source")) == len(counts["by_source"])
