@@ -33,7 +33,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import Workbook, load_workbook
 
 from qmsforms.blanks import issue_blank
@@ -284,12 +283,3 @@ def build_loop_year(root: Path) -> LoopYear:
     loop.taken_on = (started, datetime.now(timezone.utc).date())
     return loop
 
-
-_BUILT: dict[str, LoopYear] = {}
-
-
-def shared_loop_year(factory: pytest.TempPathFactory) -> LoopYear:
-    """The year, built once per test session."""
-    if "loop" not in _BUILT:
-        _BUILT["loop"] = build_loop_year(factory.mktemp("loop") / "ws")
-    return _BUILT["loop"]

@@ -44,7 +44,7 @@ from ..loop_year import (
     C,
     D,
     LoopYear,
-    shared_loop_year,
+    build_loop_year,
 )
 from ..year import named_rows
 
@@ -150,7 +150,7 @@ THIS_MONTH, LAST_MONTH = f"{YEAR}-05", f"{YEAR}-04"
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> LoopYear:
     """The year, built once for this module."""
-    return shared_loop_year(tmp_path_factory)
+    return build_loop_year(tmp_path_factory.mktemp("loop") / "ws")
 
 
 def run(ws: Workspace, *args: str) -> Result:
