@@ -26,6 +26,7 @@ from .options import (
 if TYPE_CHECKING:
     from ..campaign import CampaignPlan, CampaignStatus
     from ..reports import ComplaintReport, SatisfactionReport
+    from ..reports.review import ReviewPack
 
 REASONS = {"automotive": "汽车客户 automotive", "all": "全部 all", "sampled": "抽样 sampled",
            "minimum": "补足 10 家 minimum"}
@@ -144,6 +145,91 @@ def report_delivery(ctx: click.Context, year: int, as_json: bool) -> None:
         click.echo(f"{pad(m.customer, 32)} {m.month}  {m.on_time}/{m.deliveries} on time  "
                    f"{m.rate:>5} %{late}")
     click.echo(f"{len(months)} customer-months with deliveries due in {year}")
+
+
+@report.command("review")
+@year_option
+@click.option("--half", type=click.Choice(["H1", "H2"], case_sensitive=False), default=None,
+              help="One half of the year: H1 = January–June, H2 = July–December (the "
+                   "half-yearly summary). 半年:H1 上半年,H2 下半年。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the workbook (default outbox/reports/review-PERIOD.xlsx).")
+@click.option("--pdf", "as_pdf", is_flag=True,
+              help="Also print the workbook to PDF beside it (needs LibreOffice).")
+@json_option
+@click.pass_context
+def report_review(ctx: click.Context, year: int, half: str | None, output: Path | None,
+                  as_pdf: bool, as_json: bool) -> None:
+    """管理评审输入: KPI scorecard against targets, satisfaction, complaints, actions."""
+    from ..reports.review import review_pack
+    from ..reports.review_xlsx import save_review
+
+    ws = workspace_of(ctx)
+    _xlsx(output)
+    half = half.upper() if half else None
+    if as_json and output is None and not as_pdf:
+        print_json(review_pack(ws, year, half).to_dict())
+        return
+    data, path = save_review(ws, year, half, output)
+    pdf = _pdf(path) if as_pdf else None
+    if as_json:
+        print_json(data.to_dict())
+        return
+    _echo_review(data)
+    click.echo(f"written: {path}")
+    if pdf is not None:
+        click.echo(f"written: {pdf}")
+
+
+def _pdf(path: Path) -> Path:
+    from ..pdf import to_pdf
+
+    return to_pdf(path)
+
+
+def _echo_review(data: ReviewPack) -> None:
+    click.echo(f"管理评审输入 {data.period} ({data.months[0]} – {data.months[-1]}), "
+               f"targets {data.policy}")
+    for k in data.kpis:
+        value = "-" if k.value is None else f"{k.value} {k.unit}"
+        state = "no data" if k.met is None else "met" if k.met else "NOT MET"
+        target = f"{'≥' if k.comparison == 'min' else '≤'} {k.target.normalize():f}"
+        click.echo(f"  {pad(f'{k.zh} {k.en}', 44)} {pad(value, 14)} target {pad(target, 8)} "
+                   f"{state}")
+    a = data.actions.total
+    click.echo(f"  actions: {a.raised} raised, {a.open} open, {a.overdue} overdue, "
+               f"{a.verified} verified, {a.closed} closed")
+
+
+@report.command("actions")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the register (default outbox/reports/actions-DATE.xlsx).")
+@json_option
+@click.pass_context
+def report_actions(ctx: click.Context, output: Path | None, as_json: bool) -> None:
+    """纠正/预防措施登记表: every action one row, overdue ones highlighted."""
+    from datetime import date
+
+    from ..reports.actions_xlsx import REGISTER_ID, write_action_register
+    from ..reports.common import workspace_labels
+    from ..reports.review import actions_for_report
+
+    ws = workspace_of(ctx)
+    _xlsx(output)
+    actions = actions_for_report(ws)
+    if as_json and output is None:
+        print_json(actions)
+        return
+    today = date.today()
+    path = write_action_register(
+        actions, output or ws.outbox / "reports" / f"actions-{today.isoformat()}.xlsx", today,
+        **workspace_labels(ws, REGISTER_ID))
+    if as_json:
+        print_json(actions)
+        return
+    overdue = sum(bool(a.get("overdue")) for a in actions)
+    click.echo(f"纠正/预防措施登记表: {len(actions)} actions, {overdue} overdue")
+    click.echo(f"written: {path}")
 
 
 # -- survey campaign ---------------------------------------------------------------------------

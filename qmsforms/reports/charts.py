@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart._chart import ChartBase
 from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.text import RichText, Text
@@ -79,3 +79,31 @@ def bar_chart(ws: Worksheet, title: str, *, values: int, labels: int, head: int,
         point.graphicalProperties.solidFill = FLAG_RED
         series.dPt.append(point)
     return chart
+
+
+def pareto_chart(ws: Worksheet, title: str, *, counts: int, labels: int, cumulative: int,
+                 head: int, last: int, axis_titles: tuple[str, str] | None = None
+                 ) -> BarChart:
+    """A Pareto chart: bars of column ``counts`` labelled by column ``labels``, with the
+    cumulative % of column ``cumulative`` as a red line on a second axis (0–100), legend
+    below; rows ``head`` + 1 to ``last``; ``axis_titles`` name the count and % axes."""
+    bars = bar_chart(ws, title, values=counts, labels=labels, head=head, last=last,
+                     colour=BAR_BLUE, legend="b")
+    bars.gapWidth = 40
+    line = LineChart()
+    line.add_data(Reference(ws, min_col=cumulative, min_row=head, max_row=last),
+                  titles_from_data=True)
+    line.y_axis.axId = 200
+    line.y_axis.scaling.min = 0
+    line.y_axis.scaling.max = 100
+    line.y_axis.number_format = "0"
+    line.y_axis.crosses = "max"
+    line.y_axis.delete = False
+    series = line.series[0]
+    series.marker.symbol = "circle"
+    series.graphicalProperties.line.solidFill = FLAG_RED
+    series.smooth = False
+    if axis_titles is not None:
+        bars.y_axis.title, line.y_axis.title = axis_titles
+    bars += line
+    return bars

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.legend import Legend
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..excel.style import ALERT_FILL, GOOD_FILL, TOP_LEFT, TOTAL_FILL
 from ..forms.complaint import CATEGORIES
-from .charts import BAR_BLUE, bar_chart, chart_title, size
+from .charts import bar_chart, chart_title, pareto_chart, size
 from .common import (
     COUNT_FORMAT,
     SCORE_FORMAT,
@@ -150,24 +150,9 @@ def _pareto(book: ReportBook, report: ComplaintReport) -> None:
 
 def _pareto_chart(ws: Worksheet, report: ComplaintReport, head: int, last: int) -> BarChart:
     """Bars of the count per cause with the cumulative % as a line on a second axis."""
-    bars = bar_chart(ws, f"帕累托图 Pareto chart {report.period}", values=3, labels=2,
-                     head=head, last=last, colour=BAR_BLUE, legend="b")
-    bars.y_axis.title = "件数 Count"
-    bars.gapWidth = 40
-    line = LineChart()
-    line.add_data(Reference(ws, min_col=5, min_row=head, max_row=last), titles_from_data=True)
-    line.y_axis.axId = 200
-    line.y_axis.title = "累计 % Cumulative"
-    line.y_axis.scaling.min = 0
-    line.y_axis.scaling.max = 100
-    line.y_axis.number_format = "0"
-    line.y_axis.crosses = "max"
-    line.y_axis.delete = False
-    cumulative = line.series[0]
-    cumulative.marker.symbol = "circle"
-    cumulative.graphicalProperties.line.solidFill = "C00000"
-    cumulative.smooth = False
-    bars += line
+    bars = pareto_chart(ws, f"帕累托图 Pareto chart {report.period}", counts=3, labels=2,
+                        cumulative=5, head=head, last=last,
+                        axis_titles=("件数 Count", "累计 % Cumulative"))
     size(bars, 9.0, 17.0)
     return bars
 

@@ -317,6 +317,11 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+READ_ELSEWHERE = frozenset({"review", "actions"})
+"""Kinds of policy files in ``schemas/policies`` that are not scoring policies (the review
+targets, the action defaults): each is read by its own strict loader, not by `PolicySet`."""
+
+
 def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
     """Validate a policy mapping (as read from TOML) into its model."""
     kind = raw.get("kind")
@@ -391,6 +396,8 @@ class PolicySet:
                 if isinstance(found, list):
                     raw.pop(path.stem, None)
                     broken[path.stem] = found
+                elif found[0].get("kind") in READ_ELSEWHERE:
+                    continue  # not a scoring policy: its own loader reads it
                 else:
                     pid = found[0]["id"]
                     broken.pop(pid, None)

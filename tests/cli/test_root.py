@@ -29,6 +29,7 @@ COMMANDS = [
     ("8d", "new", "--from", "R1"), ("templates", "build"), ("templates", "check"),
     ("ledger", "rebuild"), ("customers",), ("customers", "import", "{file}"), ("doctor",),
     ("records", "void", "R1", "--reason", "typed twice"),
+    ("report", "review", "--year", "2026"), ("report", "actions"),
 ]
 
 
