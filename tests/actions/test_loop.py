@@ -323,6 +323,8 @@ def test_a_capa_filled_and_dropped_verifies_and_closes_its_action(
     blank = _capa(ws, action["action_id"], tmp_path / "capa.xlsx")
     issued = load_workbook(blank)
     assert _named_value(issued, "action_no") == action["action_id"]
+    assert _named_value(issued, "customer") == A
+    assert action["problem_zh"] in str(_named_value(issued, "problem"))  # pre-filled
     raised = date.fromisoformat(action["raised_on"])
 
     def day(n: int) -> str:
