@@ -216,8 +216,8 @@ class Code(Enum):
                          "{label_en}: {detail} is not done yet, so this step cannot be done.")
     STAGE_INCOMPLETE = Detail("error", "{label}必须填写后才能勾选{detail_zh}完成。",
                               "{label_en} must be filled in before {detail} is marked done.")
-    CLOSURE_INCOMPLETE = Detail("error", "8D 不能结案:{detail_zh}尚未完成。",
-                                "The 8D cannot be closed: {detail} not done yet.")
+    CLOSURE_INCOMPLETE = Detail("error", "{label}:不能结案,{detail_zh}尚未完成。",
+                                "{label_en}: cannot be closed, {detail} not done yet.")
     FIELD_AMBIGUOUS = Detail(
         "error", "{label}有多个输入框且内容不同(此处为 “{value}”,另见 {detail_zh}),无法确定以哪个为准。"
         "请删除多余的副本,只在一个输入框中填写后重新提交。",

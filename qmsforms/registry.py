@@ -78,7 +78,7 @@ class _Builtin:
     natural_key: tuple[str, ...]
     formats: tuple[str, ...] = ("xlsx",)
 
-    @functools.cache  # noqa: B019 - eight entries at most, for the life of the process
+    @functools.cache  # noqa: B019 - nine entries at most, for the life of the process
     def model_class(self) -> type[BaseModel]:
         """The form's model, its module imported on first use (one per process)."""
         module, name = self.model.split(":")
@@ -102,6 +102,8 @@ BUILTIN = (
     _Builtin("satisfaction-monitoring", "顾客满意度监测评价表",
              "Customer Satisfaction Monitoring Sheet",
              "monitoring:SatisfactionMonitoring", ("customer", "month")),
+    _Builtin("corrective-action", "纠正/预防措施处理单", "Corrective and Preventive Action",
+             "capa:CorrectiveAction", ("action_no",), formats=("xlsx", "docx")),
 )
 """The forms qmsforms ships as code; a questionnaire file may replace one by its id.
 

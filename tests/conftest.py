@@ -44,6 +44,10 @@ VALID: dict[str, dict[str, Any]] = {
     "satisfaction-monitoring": {
         "customer": "华东汽车", "month": "2026-11", "performance_rate": 95,
     },
+    "corrective-action": {
+        "action_no": "CA-2026-0001", "source": "complaint", "source_ref": "TS-1",
+        "raised_on": "2026-11-03", "problem": "焊缝开裂",
+    },
 }
 """The smallest valid filling of every form; tests start from it and break one thing."""
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.libreoffice
 Convert = Callable[[Path, str], Path]
 
 FORMS = ["shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
-         "satisfaction-monitoring"]
+         "satisfaction-monitoring", "corrective-action"]
 LANGS = ("both", "zh", "en")
 A4 = (595.0, 842.0)
 TOLERANCE = 2.0
@@ -252,3 +252,36 @@ def test_word_record_copy_prints_the_form_then_the_record(tmp_path: Path,
     assert "Customer Complaint Ticket" in first and "TS-PRINT" in first
     assert str(record["record_id"]) in last
     assert "8D required" in last and "Filed in time" in last
+
+
+CAPA_FILLED = {
+    "action_no": "CA-2026-0001", "source": "complaint", "source_ref": "TS-2026-077",
+    "customer": "华东汽车", "raised_on": "2026-11-03", "responsible_dept": "质量部",
+    "due_date": "2026-11-12",
+    "problem": "焊缝开裂 3 次,批号 B-2209、B-2210\n客户要求 7 个工作日内回复纠正措施\n" * 3,
+    "containment": "隔离在库 600 件,全检焊缝\n通知客户暂停使用同批次" * 2,
+    "root_cause": "焊接电流设定漂移;首件检验未覆盖焊缝\n" * 3, "cause_category": "machine",
+    "corrective_action": "焊机加装电流监控并每班点检;首件检验增加焊缝项目\n" * 3,
+    "preventive_action": "同类支架 3 个料号同步修改控制计划与作业指导书\n" * 2,
+}
+"""A corrective action as worked on: several lines in each long text."""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_corrective_action_prints_on_one_page_in_excel_and_two_in_word(
+        print_ws: Workspace, tmp_path: Path, soffice: Convert, lang: str) -> None:
+    """The worked-on form: the workbook on one A4 page, the Word form on at most two, each
+    page headed by the control block and the last one reaching the closure."""
+    form = print_ws.registry.get("corrective-action")
+    for fmt, most in (("xlsx", 1), ("docx", 2)):
+        path = issue_blank(print_ws, form.id, tmp_path / f"ca-{lang}.{fmt}", lang=lang,
+                           values=CAPA_FILLED)
+        pdf = soffice(path, "pdf")
+        pages = pdf_pages(pdf)
+        assert 1 <= len(pages) <= most and all(is_a4_portrait(p) for p in pages), (fmt, pages)
+        control = print_ws.config.control(form.id)
+        for n in range(1, len(pages) + 1):
+            assert control.document_no in page_text(pdf, n)
+        first, last = page_text(pdf, 1), page_text(pdf, len(pages))
+        assert "CA-2026-0001" in first
+        assert ("结案" if lang != "en" else "Closure") in last

@@ -6,18 +6,18 @@ score cells, the lines table, long texts as boxes and a sign-off row. Every inpu
 workbook-scoped defined name equal to the field name (a tick row is one name over its cells),
 the lines are an Excel table named after the field, inputs carry data validation derived from
 the schema and are the only unlocked cells. The page is A4, fitted to one page wide.
+
+A form whose every field names its section (the corrective action) is laid out part by part
+instead, each part under its bilingual heading, as the Word builder does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -28,16 +28,15 @@ from ..identity import Identity, identity_for
 from ..registry import FormDef
 from .binding import product_formula, table_area_name
 from .identity import write_identity
-from .inputs import NUMBER_FORMATS, data_validation
+from .inputs import NUMBER_FORMATS
+from .layout_sheet import LayoutSheet
 from .style import (
     BORDER,
     CENTER,
     FORM_MARGINS,
     HEAD_FILL,
-    LABEL_FILL,
     TOP_LEFT,
     UNLOCKED,
-    WRAP,
     Orientation,
     a4_page,
     escape,
@@ -52,73 +51,10 @@ TABLE_WIDTHS = {"text": 15.0, "int": 9.0, "decimal": 11.0, "date": 11.0, "choice
 TABLE_ROWS = 25
 MAX_ROW = 1_048_576
 """The last row of a worksheet."""
-
-@dataclass
-class _Sheet:
-    """The sheet being laid out, the next free row and what has been bound so far."""
-
-    ws: Worksheet
-    lang: str
-    row: int = 1
-    names: dict[str, str] = field(default_factory=dict)
-    validations: dict[str, DataValidation] = field(default_factory=dict)
-
-    def text(self, lang_pair: tuple[str, str], sep: str = "\n") -> str:
-        zh, en = lang_pair
-        return zh if self.lang == "zh" else en if self.lang == "en" else f"{zh}{sep}{en}"
-
-    def block(self, first_col: int, last_col: int, value: str | int | None = None, *, rows: int = 1,
-              style: str = "label", merge: bool = True) -> str:
-        """Merge a block, write a value into its top-left cell, style every cell of it."""
-        top = self.row
-        bottom = top + rows - 1
-        ref = f"{get_column_letter(first_col)}{top}:{get_column_letter(last_col)}{bottom}"
-        if merge and (first_col != last_col or rows > 1):
-            self.ws.merge_cells(ref)
-        cell = self.ws.cell(row=top, column=first_col)
-        if value is not None:
-            cell.value = value
-        for r in range(top, bottom + 1):
-            for c in range(first_col, last_col + 1):
-                target = self.ws.cell(row=r, column=c)
-                target.border = BORDER
-                if style == "label":
-                    target.fill, target.font, target.alignment = LABEL_FILL, font(9), WRAP
-                elif style == "head":
-                    target.fill, target.font, target.alignment = HEAD_FILL, font(9, True), CENTER
-                elif style == "input":
-                    target.protection, target.font = UNLOCKED, font(10)
-                    target.alignment = TOP_LEFT if rows > 1 else WRAP
-        return ref
-
-    def bind(self, name: str, ref: str) -> None:
-        """Make ``name`` a workbook-scoped defined name over ``ref`` on this sheet."""
-        first, _, last = ref.partition(":")
-        absolute = "$" + "$".join(_split(first))
-        if last and last != first:
-            absolute += ":$" + "$".join(_split(last))
-        self.names[name] = f"{quote_sheetname(self.ws.title)}!{absolute}"
-
-    def validate(self, spec: FieldSpec, ref: str) -> None:
-        """Attach the data validation derived from the field's kind and constraints."""
-        dv = data_validation(spec, self.lang)
-        if dv is None:
-            return
-        key = repr((dv.type, dv.operator, dv.formula1, dv.formula2, dv.prompt, dv.errorStyle))
-        existing = self.validations.get(key)
-        if existing is None:
-            self.validations[key] = dv
-            self.ws.add_data_validation(dv)
-            existing = dv
-        existing.add(ref)
+_NOT_IN_SHEET_NAMES = frozenset("/\\?*[]:")
 
 
-def _split(a1: str) -> tuple[str, str]:
-    letters = "".join(ch for ch in a1 if ch.isalpha())
-    return letters, a1[len(letters):]
-
-
-def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 1) -> None:
+def _input_cells(s: LayoutSheet, spec: FieldSpec, first: int, last: int, rows: int = 1) -> None:
     ref = s.block(first, last, rows=rows, style="input", merge=spec.kind != "ticks")
     for r in range(s.row, s.row + rows):
         for c in range(first, last + 1):
@@ -127,7 +63,7 @@ def _input_cells(s: _Sheet, spec: FieldSpec, first: int, last: int, rows: int = 
     s.validate(spec, ref)
 
 
-def _numbered_label(s: _Sheet, number: int, spec: FieldSpec, last_col: int,
+def _numbered_label(s: LayoutSheet, number: int, spec: FieldSpec, last_col: int,
                     rows: int = 1) -> None:
     """Row number in column A and the field's caption up to ``last_col``."""
     s.block(1, 1, number, rows=rows, style="label")
@@ -135,14 +71,14 @@ def _numbered_label(s: _Sheet, number: int, spec: FieldSpec, last_col: int,
     s.block(2, last_col, s.text(spec.labels, " / "), rows=rows, style="label")
 
 
-def _centred_inputs(s: _Sheet, spec: FieldSpec, first_col: int) -> None:
+def _centred_inputs(s: LayoutSheet, spec: FieldSpec, first_col: int) -> None:
     """The field's input cells from ``first_col`` to the last column, centred."""
     _input_cells(s, spec, first_col, COLUMNS)
     for c in range(first_col, COLUMNS + 1):
         s.ws.cell(row=s.row, column=c).alignment = CENTER
 
 
-def _title_block(s: _Sheet, form: FormDef, config: Config) -> None:
+def _title_block(s: LayoutSheet, form: FormDef, config: Config) -> None:
     """Company, title and the control block; each value of the block gets a defined name
     (`qmsforms.control.name_of`) so that it is found again in a restyled template."""
     block = block_of(config, form)
@@ -173,7 +109,7 @@ def _title_block(s: _Sheet, form: FormDef, config: Config) -> None:
     s.row += 1
 
 
-def _pairs(s: _Sheet, specs: list[FieldSpec]) -> None:
+def _pairs(s: LayoutSheet, specs: list[FieldSpec]) -> None:
     """Label/input pairs, two to a row; a field of width 3 takes the whole row."""
     col = 1
     for spec in specs:
@@ -202,14 +138,14 @@ def _pairs(s: _Sheet, specs: list[FieldSpec]) -> None:
         s.row += 1
 
 
-def _heading(s: _Sheet, label: tuple[str, str]) -> None:
+def _heading(s: LayoutSheet, label: tuple[str, str]) -> None:
     s.block(1, COLUMNS, s.text(label, "  "), style="head")
     s.ws.cell(row=s.row, column=1).alignment = Alignment(horizontal="left", vertical="center")
     s.ws.row_dimensions[s.row].height = 20
     s.row += 1
 
 
-def _counted_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
+def _counted_rows(s: LayoutSheet, specs: list[FieldSpec]) -> None:
     """One event per row: number, description, the count typed in the last column.
 
     A section that also holds other numbers (a PPM, a target) heads its value column
@@ -233,7 +169,7 @@ def _counted_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
         s.row += 1
 
 
-def _questions(s: _Sheet, specs: list[FieldSpec]) -> None:
+def _questions(s: LayoutSheet, specs: list[FieldSpec]) -> None:
     """Scored questions: a shared header of levels, then one row of tick cells per question."""
     first = specs[0]
     _heading(s, ("评价项目", "Evaluation"))
@@ -261,7 +197,7 @@ def _questions(s: _Sheet, specs: list[FieldSpec]) -> None:
     s.row += 1
 
 
-def _choice_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
+def _choice_rows(s: LayoutSheet, specs: list[FieldSpec]) -> None:
     """Single-choice questions: option captions above a row of tick cells."""
     _heading(s, ("印象(每项勾选一项)", "Impressions (tick one per item)"))
     for number, spec in enumerate(specs, start=1):
@@ -280,7 +216,7 @@ def _choice_rows(s: _Sheet, specs: list[FieldSpec]) -> None:
     s.row += 1
 
 
-def _table(s: _Sheet, spec: FieldSpec) -> int:
+def _table(s: LayoutSheet, spec: FieldSpec) -> int:
     """The lines as an Excel table named after the field; returns the header row.
 
     The table is the last block of the sheet. Below it the table's columns stay unlocked on
@@ -332,7 +268,7 @@ def _table(s: _Sheet, spec: FieldSpec) -> int:
     return header_row
 
 
-def _long_text(s: _Sheet, spec: FieldSpec) -> None:
+def _long_text(s: LayoutSheet, spec: FieldSpec) -> None:
     s.block(1, COLUMNS, s.text(spec.labels, "  "), style="label")
     s.ws.cell(row=s.row, column=1).font = font(9, True)
     s.row += 1
@@ -341,7 +277,41 @@ def _long_text(s: _Sheet, spec: FieldSpec) -> None:
     s.row += 1
 
 
-def _intro(s: _Sheet, form: FormDef) -> None:
+def _sectioned(form: FormDef) -> bool:
+    """Whether the form is laid out part by part: every field names its section, and none is
+    a counted, question or table input (those have layouts of their own)."""
+    return form.questionnaire is None and all(
+        spec.section is not None and spec.group not in ("questions", "lines")
+        and spec.kind not in ("int", "decimal", "percent", "ticks", "score", "table")
+        for spec in form.fields)
+
+
+def _sections(s: LayoutSheet, form: FormDef) -> None:
+    """Each section under its heading (the header section has none), its fields in declaration
+    order: short ones in label/input pairs, long texts as boxes across the page."""
+    order: dict[tuple[str, str], list[FieldSpec]] = {}
+    for spec in form.fields:
+        assert spec.section is not None
+        order.setdefault(spec.section, []).append(spec)
+    for section, specs in order.items():
+        if specs[0].group != "header":
+            _heading(s, section)
+        short: list[FieldSpec] = []
+        for spec in specs:
+            if spec.kind != "longtext":
+                short.append(spec)
+                continue
+            _pairs(s, short)
+            short = []
+            _long_text(s, spec)
+            for c in range(1, COLUMNS + 1):  # written from the top, as on paper
+                s.ws.cell(row=s.row - 1, column=c).alignment = TOP_LEFT
+        _pairs(s, short)
+        if specs[0].group == "header":
+            s.row += 1
+
+
+def _intro(s: LayoutSheet, form: FormDef) -> None:
     q = form.questionnaire
     if q is None or not (q.intro_zh or q.intro_en):
         return
@@ -389,18 +359,22 @@ def build_blank(form: FormDef, config: Config, lang: str = "both",
         raise ValueError(f"language must be zh, en or both, not {lang!r}")
     wb = Workbook()
     ws = first_sheet(wb)
-    ws.title = form.title_zh if lang != "en" else form.title_en[:31]
+    title = form.title_zh if lang != "en" else form.title_en
+    ws.title = "".join(c for c in title if c not in _NOT_IN_SHEET_NAMES)[:31]
     for i, width in enumerate(_widths(form), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    s = _Sheet(ws=ws, lang=lang)
+    s = LayoutSheet(ws=ws, lang=lang)
     _title_block(s, form, config)
     _intro(s, form)
 
     by_group: dict[str, list[FieldSpec]] = {}
-    for spec in form.fields:
-        by_group.setdefault(spec.group, []).append(spec)
     title_row = None
-    _pairs(s, [f for f in by_group.get("header", []) if f.kind != "longtext"])
+    if _sectioned(form):
+        _sections(s, form)
+    else:
+        for spec in form.fields:
+            by_group.setdefault(spec.group, []).append(spec)
+        _pairs(s, [f for f in by_group.get("header", []) if f.kind != "longtext"])
     s.row += 1
     body = by_group.get("body", [])
     counted = [f for f in body if f.kind in ("int", "decimal", "percent")]

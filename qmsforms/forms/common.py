@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 class FormModel(BaseModel):
@@ -21,6 +21,16 @@ def form_error(code: str, message: str, **context: Any) -> PydanticCustomError:
     message templates, so validators never write user-facing prose themselves.
     """
     return PydanticCustomError(code, message, context)
+
+
+def located_error(code: str, field: str, value: object, **context: Any) -> InitErrorDetails:
+    """One error of a validator that reports every broken rule, located on ``field``.
+
+    Collect them and raise ``ValidationError.from_exception_data`` once (the staged forms: the
+    8D report, the corrective action).
+    """
+    return InitErrorDetails(type=form_error(code, f"{field}: {code}", field=field, **context),
+                            loc=(), input=value)
 
 
 def check_order(

@@ -25,7 +25,8 @@ from pydantic import ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
 from ..fields import REQUIRED, input_field
-from .common import FormModel, form_error
+from .common import FormModel
+from .common import located_error as _error
 
 HEADER = ("报告信息", "Report")
 D0 = ("D0 紧急响应", "D0 Emergency response")
@@ -255,9 +256,3 @@ class EightD(FormModel):
 
 def _blank(value: object) -> bool:
     return value is None or value == "" or value == []
-
-
-def _error(code: str, field: str, value: object, **context: Any) -> InitErrorDetails:
-    """One staged-validation error located on ``field`` (see `form_error`)."""
-    return InitErrorDetails(type=form_error(code, f"{field}: {code}", field=field, **context),
-                            loc=(), input=value)

@@ -1,9 +1,9 @@
 """Scoring one validated form: the one entry point the validator and the intake use.
 
 A questionnaire is scored by its survey policy, a monitoring sheet by the monitoring policy
-configured for its customer, a complaint and an 8D by their rules; forms without a score
-(shipping lists) have no scorer, so validating them loads no scoring code and never needs
-their data dumped.
+configured for its customer, a complaint, an 8D and a corrective action by their rules; forms
+without a score (shipping lists) have no scorer, so validating them loads no scoring code and
+never needs their data dumped.
 """
 
 from __future__ import annotations
@@ -72,6 +72,13 @@ def _score_eight_d(_form: FormDef, data: Mapping[str, Any], _workspace: Workspac
     return eight_d_status(data), []
 
 
+def _score_capa(_form: FormDef, data: Mapping[str, Any], _workspace: Workspace,
+                _locate: Locate) -> Scored:
+    from .capa import capa_status
+
+    return capa_status(data), []
+
+
 def _score_monitoring_form(form: FormDef, data: Mapping[str, Any], workspace: Workspace,
                            locate: Locate) -> Scored:
     from .monthly import score_monitoring
@@ -102,4 +109,5 @@ def _score_monitoring_form(form: FormDef, data: Mapping[str, Any], workspace: Wo
 
 
 _SCORERS: dict[str, Scorer] = {MONITORING_FORM: _score_monitoring_form,
-                               "complaint": _score_complaint, "8d-report": _score_eight_d}
+                               "complaint": _score_complaint, "8d-report": _score_eight_d,
+                               "corrective-action": _score_capa}

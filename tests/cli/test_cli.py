@@ -36,7 +36,7 @@ from qmsforms.workspace import Workspace
 from .. import hostile
 
 FORM_IDS = ("shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
-            "satisfaction-monitoring")
+            "satisfaction-monitoring", "corrective-action")
 REPORT_KEYS = {"path", "valid", "form", "revision", "instance_id", "issues", "data", "scores"}
 ISSUE_KEYS = {"code", "severity", "field", "sheet", "cell", "value", "message_zh", "message_en"}
 RESTYLED_SHEET = "Restyled 改版"
@@ -389,7 +389,7 @@ def test_templates_build_into_a_folder(ws: Workspace, tmp_path: Path) -> None:
     result = run(ws, "templates", "build", "--out", str(out))
     assert result.exit_code == 0
     built = sorted(out.glob("*.xlsx"))
-    assert len(built) == 15
+    assert len(built) == 18
     assert {p.name.split(".")[0] for p in built} == set(FORM_IDS)
 
 
@@ -399,8 +399,8 @@ def test_templates_build_in_the_workspace(ws: Workspace) -> None:
     shutil.rmtree(ws.schemas_dir / "json", ignore_errors=True)
     result = run(ws, "templates", "build")
     assert result.exit_code == 0
-    assert len(sorted(ws.templates_dir.glob("*.xlsx"))) == 15
-    assert len(sorted(ws.templates_dir.glob("*.docx"))) == 6      # complaint and 8D
+    assert len(sorted(ws.templates_dir.glob("*.xlsx"))) == 18
+    assert len(sorted(ws.templates_dir.glob("*.docx"))) == 9  # complaint, 8D, corrective action
     schemas = sorted((ws.schemas_dir / "json").glob("*.schema.json"))
     assert {p.name.removesuffix(".schema.json") for p in schemas} == {*FORM_IDS, "8d-report"}
 
@@ -408,7 +408,7 @@ def test_templates_build_in_the_workspace(ws: Workspace) -> None:
 def test_templates_check_the_workspace_templates(ws: Workspace) -> None:
     result, reports = run_json(ws, "templates", "check")
     assert result.exit_code == 0
-    assert len(reports) == 21  # 15 workbooks and 6 Word templates
+    assert len(reports) == 27  # 18 workbooks and 9 Word templates
     assert all(r["valid"] and r["issues"] == [] for r in reports)
 
 
@@ -468,7 +468,7 @@ def test_demo(ws: Workspace, tmp_path: Path) -> None:
     target = tmp_path / "demo"
     result = run(ws, "demo", "--dir", str(target))
     assert result.exit_code == 0, result.output
-    assert len(sorted((target / "blanks").glob("*.xlsx"))) == 5
+    assert len(sorted((target / "blanks").glob("*.xlsx"))) == len(FORM_IDS)
     assert (target / "qmsforms.toml").is_file()
     assert sorted((target / "outbox" / "rejected").glob("*.annotated.xlsx"))
     assert not [p for p in (target / "inbox").iterdir() if p.suffix == ".xlsx"]

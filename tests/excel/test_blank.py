@@ -19,7 +19,7 @@ from qmsforms.workspace import Workspace
 CONTROL_PREFIX = name_of("")
 
 FORMS = ["shipping-list", "complaint", "satisfaction-survey", "service-evaluation",
-         "satisfaction-monitoring"]
+         "satisfaction-monitoring", "corrective-action"]
 
 
 @pytest.fixture

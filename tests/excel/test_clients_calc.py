@@ -271,3 +271,49 @@ def test_typed_values_read_as_meant(typed_values: dict[str, Path], case: str) ->
     assert report.data is not None
     data = report.data["lines"][0] if read in TABLE_COLUMNS else report.data
     assert data[read] == expected
+
+
+CAPA_ISSUED = {"action_no": "CA-2026-0003", "source": "monitoring_streak",
+               "customer": "华东汽车", "raised_on": "2026-11-03",
+               "problem": "连续三个月质量扣分\n焊缝开裂 3 次"}
+CAPA_TYPED = {
+    # case: what is typed into the issued corrective action, by field
+    "worked": {"containment": "隔离 600 件", "containment_date": "2026/11/4",
+               "root_cause": "焊接电流漂移", "cause_category": "机 Machine"},
+    "verified-early": {"containment": "隔离 600 件", "verified_by": "赵工",
+                       "verified_on": "2026年11月20日", "verification_result": "有效 Effective"},
+}
+
+
+@pytest.fixture(scope="module")
+def capa(office: OfficeFn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Corrective actions issued pre-filled for their action, then typed into in Calc."""
+    folder = tmp_path_factory.mktemp("calc-capa")
+    ws = Workspace(folder)
+    jobs = [{"open": issue_blank(ws, "corrective-action", folder / f"{case}.xlsx",
+                                 values=CAPA_ISSUED),
+             "save": folder / f"{case}.typed.xlsx",
+             "steps": [{"name": name, "type": text} for name, text in typed.items()]}
+            for case, typed in CAPA_TYPED.items()]
+    return {path.name.removesuffix(".typed.xlsx"): path for path in office(jobs)}
+
+
+def test_a_corrective_action_worked_on_in_calc_keeps_its_prefill(
+        capa: dict[str, Path]) -> None:
+    report = validate_file(capa["worked"], Workspace(capa["worked"].parent))
+    assert report.valid, report.flatten(["code", "field", "cell"])
+    assert report.data is not None and report.scores is not None
+    assert {k: report.data[k] for k in ("problem", "containment_date", "cause_category")} == {
+        "problem": CAPA_ISSUED["problem"], "containment_date": "2026-11-04",
+        "cause_category": "machine"}
+    assert report.scores["status"] == "in_progress"
+
+
+def test_a_verification_typed_before_the_action_is_refused_at_its_cell(
+        capa: dict[str, Path]) -> None:
+    path = capa["verified-early"]
+    cells = workbook_names(load_workbook(path))["verification_result"]
+    ref = f"{get_column_letter(cells.min_col)}{cells.min_row}"
+    report = validate_file(path, Workspace(path.parent))
+    assert report.flatten(["code", "field", "cell"]) == [
+        [Code.STAGE_ORDER.name, "verification_result", ref]]

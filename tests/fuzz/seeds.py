@@ -126,6 +126,18 @@ _EIGHT_D: dict[str, Any] = {
     "closure_summary": "待 D5 验证后结案",
 }
 
+_CAPA: dict[str, Any] = {
+    "action_no": "CA-2026-0012", "source": "monitoring_streak", "source_ref": "R-0042",
+    "customer": "华东汽车", "raised_on": "2026-11-03", "responsible_dept": "质量部",
+    "due_date": "2026-11-12", "problem": "连续三个月质量扣分 & 退货\n焊缝开裂 <B-7>",
+    "containment": "隔离库存\n全检 100%", "containment_owner": "王五",
+    "containment_date": "2026-11-04", "root_cause": "焊接电流不稳\n电源老化",
+    "cause_category": "machine", "corrective_action": "更换焊机", "action_owner": "赵六",
+    "action_date": "2026-11-10", "preventive_action": "同类支架同步更新 PFMEA",
+    "verified_by": "张三", "verified_on": "2026-11-20", "verification_result": "effective",
+    "verification_notes": "连续三批无缺陷", "customer_feedback_on": "2026-11-21",
+}
+
 FILLINGS: dict[tuple[str, str], dict[str, Any]] = {
     ("shipping-list", "xlsx"): _SHIPPING,
     ("complaint", "xlsx"): _COMPLAINT,
@@ -134,6 +146,8 @@ FILLINGS: dict[tuple[str, str], dict[str, Any]] = {
     ("satisfaction-survey", "xlsx"): _SURVEY,
     ("service-evaluation", "xlsx"): _SERVICE,
     ("satisfaction-monitoring", "xlsx"): _MONITORING,
+    ("corrective-action", "xlsx"): _CAPA,
+    ("corrective-action", "docx"): _CAPA,
 }
 """What is typed into each (form, format) seed."""
 

@@ -54,6 +54,14 @@ TYPED_OVER_STEPS: list[dict[str, Any]] = [
     {"control": "description", "lines": ["焊缝开裂", "第二行"], "select": "around"},
 ]
 """Inputs selected from outside and typed over: the Input field becomes plain text."""
+CAPA_ISSUED = {"action_no": "CA-2026-0007", "source": "complaint", "customer": CUSTOMER,
+               "raised_on": "2026-11-03", "problem": "\n".join(DESCRIPTION)}
+CAPA_STEPS: list[dict[str, Any]] = [
+    {"control": "containment", "lines": CONTAINMENT},
+    {"control": "root_cause", "lines": ROOT_CAUSE},
+    {"control": "action_owner", "lines": ["李工"]},
+]
+"""A corrective action issued pre-filled for its action, then worked on in Writer."""
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +84,9 @@ def typed(tmp_path_factory: pytest.TempPathFactory, office: OfficeFn,
     blank = issue_blank(ws, "complaint", root / "complaint-over.docx")
     jobs.append({"open": blank, "save": root / "typed-over.docx", "steps": TYPED_OVER_STEPS})
     names.append("complaint typed over")
+    blank = issue_blank(ws, "corrective-action", root / "capa.docx", values=CAPA_ISSUED)
+    jobs.append({"open": blank, "save": root / "typed-capa.docx", "steps": CAPA_STEPS})
+    names.append("corrective-action")
     return ws, dict(zip(names, office(jobs), strict=True))
 
 
@@ -147,3 +158,19 @@ def test_an_input_typed_over_from_outside_is_read_or_refused(
     values, _, _ = extract_word(path, ws.registry.get("complaint"))
     assert {k: v for k, v in values.items() if v is not False} == {
         "ticket_no": "TS-9", "containment": "隔离库存"}
+
+
+def test_a_prefilled_corrective_action_typed_into_is_read(
+        typed: tuple[Workspace, dict[str, Path]]) -> None:
+    ws, files = typed
+    form = ws.registry.get("corrective-action")
+    values, _, issues = extract_word(files["corrective-action"], form)
+    # Writer keeps the lines typed, but saves a pre-filled multi-line input as one line
+    assert [(i.code, i.field) for i in issues] == [("LINE_BREAKS_LOST", "problem")]
+    assert {k: v for k, v in values.items() if v is not False} == {
+        **CAPA_ISSUED, "raised_on": dt.date(2026, 11, 3), "problem": "".join(DESCRIPTION),
+        "containment": "\n".join(CONTAINMENT), "root_cause": "\n".join(ROOT_CAUSE),
+        "action_owner": "李工"}
+    report = validate_word_file(files["corrective-action"], ws, today=dt.date(2026, 12, 1))
+    assert report.valid and report.scores is not None
+    assert report.scores["status"] == "in_progress"

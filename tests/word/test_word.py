@@ -119,7 +119,7 @@ def _flat(report: Report) -> list[tuple[str, str | None]]:
 
 # -- the blank ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("form_id", ["complaint", "8d-report"])
+@pytest.mark.parametrize("form_id", ["complaint", "8d-report", "corrective-action"])
 def test_blank_carries_the_identity_as_custom_properties(ws: Workspace, tmp_path: Path,
                                                          form_id: str) -> None:
     path = _issue(ws, tmp_path, form_id)
@@ -171,7 +171,7 @@ _KINDS = {"text": "w:text", "longtext": "w:text", "int": "w:text", "datetime": "
 
 
 @pytest.mark.parametrize("lang", ["both", "zh", "en"])
-@pytest.mark.parametrize("form_id", ["complaint", "8d-report"])
+@pytest.mark.parametrize("form_id", ["complaint", "8d-report", "corrective-action"])
 def test_every_input_is_a_tagged_bookmarked_control(ws: Workspace, tmp_path: Path, form_id: str,
                                                     lang: str) -> None:
     path = _issue(ws, tmp_path, form_id, lang=lang)
