@@ -8,14 +8,15 @@ found in the file's text (`line_of`), and a message in Chinese and English.
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .issues import Code, Issue, QmsFormsError
 
@@ -227,3 +228,43 @@ def definition_issue(form_id: str, problems: Sequence[DefinitionProblem]) -> Iss
     return Issue.make(Code.FORM_DEFINITION_BROKEN, value=form_id, form=form_id,
                       detail="; ".join(f"{p.where}: {p.message_en}" for p in problems),
                       detail_zh="; ".join(f"{p.where}: {p.message_zh}" for p in problems))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def policy_path(policy_id: str, schemas_dirs: Sequence[Path | None]) -> Path:
+    """The policy file in force: the first ``<dir>/policies/<id>.toml`` that exists among
+    ``schemas_dirs`` (a workspace's own replaces the shipped file as a whole), else the last
+    folder's (the shipped one's) path."""
+    folders = [d for d in schemas_dirs if d is not None]
+    for folder in folders:
+        path = folder / "policies" / f"{policy_id}.toml"
+        if path.is_file():
+            return path
+    return folders[-1] / "policies" / f"{policy_id}.toml"
+
+
+def load_definition(model: type[M], path: Path, target: str, kind: str = "policy",
+                    broken: type[DefinitionBroken] = DefinitionBroken) -> M:
+    """Read the definition file ``path`` strictly into ``model``; ``broken`` (file, line and
+    key, in Chinese and English) when it is not TOML or breaks the model."""
+    found = read_toml(kind, path)
+    if isinstance(found, list):
+        raise broken(target, found)
+    raw, text = found
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise broken(target, problems_of(kind, target, path, exc, text)) from exc
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` into ``base``: tables merge key by key, everything else replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

@@ -25,7 +25,7 @@ import click
 from ..issues import QmsFormsError, UsageError
 from ..version import __version__
 from ..workspace import Workspace
-from . import customers, doctor, forms, intake, records, reports, workspace
+from . import actions, customers, doctor, forms, intake, records, reports, workspace
 from .errors import BilingualError, BilingualUsageError, ErrorContext, bilingual_usage, texts
 
 
@@ -84,7 +84,7 @@ for _command in (workspace.init, forms.forms, forms.schema, forms.new, forms.eig
                  intake.validate, intake.score, intake.process, intake.watch, intake.status,
                  records.records, records.ledger_group, forms.templates, workspace.demo,
                  reports.report, reports.survey, reports.monitoring, customers.customers,
-                 doctor.doctor):
+                 doctor.doctor, actions.actions):
     cli.add_command(_command)
 
 

@@ -185,13 +185,14 @@ _STATE_LABEL = {
     "not_responding": "无响应 not responding", "blocked": "已暂停 blocked",
     "not_resent": "待重发 not re-sent",
     "low_disk": "空间不足 low disk", "not_writable": "不可写 not writable",
-    "unreachable": "无法访问 unreachable",
+    "unreachable": "无法访问 unreachable", "overdue": "逾期 overdue",
 }
 
 _SECTION_TITLE = {
     "watchers": "监视进程 Watchers", "inbox": "收件箱 Inbox", "claims": "认领 Claims",
     "rejections": "待重新提交的拒收 Rejections not sent again", "outbox": "发件箱 Outbox",
     "customers": "待跟进的客户 Customers to follow up",
+    "actions": "逾期的纠正/预防措施 Overdue corrective actions",
     "definitions": "定义文件 Definitions",
 }
 

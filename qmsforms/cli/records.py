@@ -118,6 +118,7 @@ def ledger_rebuild(ctx: click.Context, force: bool, as_json: bool) -> None:
                    f"{old} superseded by a revision)")
         for form, count in sorted(result["forms"].items()):
             click.echo(f"  {form}: {count}")
+        click.echo(f"  纠正/预防措施 corrective actions: {result['actions']}")
         for item in result["skipped"]:
             click.echo(f"SKIP outbox/{item['path']}  {item['reason']}")
         for item in result["adjusted"]:

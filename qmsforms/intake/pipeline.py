@@ -6,10 +6,11 @@ doubles anything:
 1. identify, extract, validate and score the file (nothing written yet);
 2. decide, in one immediate ledger transaction, what it is — a duplicate of a recorded file,
    a new record (a revision of the latest record with its natural key, if there is one), or
-   a rejection — and commit that decision with its record and file rows;
-3. materialise the decision in the outbox (archive copy, record workbook, record JSON; or the
-   rejection's report, annotated copy and original), each file written atomically
-   (`outbox.OutboxWriter`);
+   a rejection — and commit that decision with its record and file rows and the corrective
+   actions it raises or answers (`qmsforms.actions.raising`);
+3. materialise the decision in the outbox (archive copy, record workbook, record JSON, action
+   journal; or the rejection's report, annotated copy and original), each file written
+   atomically (`outbox.OutboxWriter`);
 4. remove the claim from the work folder.
 
 A run that dies before 2 leaves the claim to be processed again from scratch; one that dies
@@ -31,6 +32,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..actions.raising import reconcile, touched_by, write_journal
 from ..customers.follow_up import record_notes
 from ..definitions import DefinitionFiles
 from ..issues import Code, Issue, Report, UsageError
@@ -55,13 +57,7 @@ from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
 from .outcome import Blocked, Outcome, ProcessResult, blocked_by, poison_report
 from .outputs import copy_file, fsync_dir, remove_parts
-from .reader import (
-    ReaderProcess,
-    ReadFailed,
-    ReadInterrupted,
-    ReadLimits,
-    refusal,
-)
+from .reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits, refusal
 from .recovery import Recovery
 
 log = logging.getLogger(__name__)
@@ -291,6 +287,7 @@ class Intake:
         data = report.data
         natural = {k: data.get(k) for k in form.natural_key}
         processed = _now()
+        raised: list[str] = []
         with self.ledger.transaction() as db:
             existing = self.ledger.record_by_sha(sha)
             if existing is not None:
@@ -318,6 +315,7 @@ class Intake:
                 self.ledger.add_file(db, FileRow(
                     claim.claim_id, claim.name, sha, size, received, processed, "record",
                     row.path, record_id, form.id))
+                raised = reconcile(self.ws, self.ledger, db, row, received)
         if row is None:
             assert existing is not None
             self.outbox.duplicate(claim, location)
@@ -325,6 +323,7 @@ class Intake:
             return Outcome(claim.claim_id, claim.name, "duplicate", location, form.id,
                            existing.record_id, notes=notes)
         self.outbox.record(claim, row)
+        write_journal(self.ws.outbox, self.ledger, raised)
         return Outcome(claim.claim_id, claim.name, "record", row.path, form.id, row.record_id,
                        row.supersedes, notes=row.notes)
 
@@ -363,6 +362,7 @@ class Intake:
             row = self.ledger.record(decided.record_id or "")
             assert row is not None
             self.outbox.record(claim, row)
+            write_journal(self.ws.outbox, self.ledger, touched_by(self.ledger, row.record_id))
             return Outcome(claim.claim_id, claim.name, "record", row.path, row.form,
                            row.record_id, row.supersedes, notes=row.notes)
         if decided.report is not None:

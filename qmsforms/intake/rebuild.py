@@ -8,7 +8,10 @@ their ``latest`` flags, and each gets a files row (outcome ``record``, claim id
 ``rebuilt-<record_id>``), so a file dropped again is a duplicate, not a new record.
 
 A record voided with ``qmsforms records void`` has a void file beside its JSON
-(`qmsforms.intake.voids`) and is voided again, in the order the voids were made.
+(`qmsforms.intake.voids`) and is voided again, in the order the voids were made. The
+corrective actions are raised again by replaying the records and voids in the order they
+happened (`qmsforms.actions.raising.replay_actions`), numbered as the outbox's action journal
+says.
 What the outbox does not hold is not rebuilt: the outcome rows of rejections and duplicates,
 the blanks issued from the workspace (returned forms are then noted ``not_issued_here``), the
 event log and the attempts.
@@ -31,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..actions.raising import replay_actions
 from .ledger import FileRow, Ledger, LedgerError, RecordRow
 from .ledger.schema import void_record as void_row
 from .ledger.sqlite_files import (
@@ -228,8 +232,8 @@ def rebuild_ledger(workspace: Workspace, *, force: bool = False) -> dict[str, An
     and -shm; never deleted); refuses (``LEDGER_BUSY``) while another process has it open.
     Returns the counts: ``records``, ``latest``, ``superseded``, ``voided``, ``files``,
     ``forms`` (records per form), ``skipped`` (record JSON not rebuilt, with the reason),
-    ``adjusted`` (links dropped, latest flags corrected), ``moved_aside`` (the files renamed)
-    and ``ledger``.
+    ``adjusted`` (links dropped, latest flags corrected), ``actions`` (corrective actions
+    raised again), ``moved_aside`` (the files renamed) and ``ledger``.
     """
     path = ledger_path(workspace)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,11 +279,14 @@ def rebuild_ledger(workspace: Workspace, *, force: bool = False) -> dict[str, An
                                read_voids(workspace.outbox).items() if record_id in ids)
                 for _at, record_id, void in voids:  # in the order they were voided
                     void_row(db, record_id, void["reason"], void["by"], void["at"])
+                actions = replay_actions(workspace, ledger, db, rows,
+                                         {record_id: void for _at, record_id, void in voids})
             latest = ledger.records(latest_only=True)
             result: dict[str, Any] = {
                 "records": len(rows), "latest": len(latest),
                 "superseded": len(rows) - len(latest) - len(voids), "voided": len(voids),
                 "files": len(rows), "forms": forms, "skipped": skipped, "adjusted": adjusted,
+                "actions": actions,
             }
             ledger.log("rebuilt", None, json.dumps(
                 {k: result[k] for k in ("records", "latest", "superseded", "voided", "files")}

@@ -7,8 +7,9 @@ watcher, from a scheduler or from monitoring, and its ``needs_person`` decides t
 ``qmsforms status``.
 
 The result is a list of named sections of `Entry` rows (``watchers``, ``inbox``, ``claims``,
-``rejections``, ``outbox``); a check that finds something more adds a section of its own
-(`IntakeStatus.add`) and the command prints it and counts it in ``needs_person`` unchanged.
+``rejections``, ``outbox``, ``customers``, ``actions``, ``definitions``); a check that finds
+something more adds a section of its own (`IntakeStatus.add`) and the command prints it and
+counts it in ``needs_person`` unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ MIN_FREE_MB = 200
 """Free space below this on the outbox's or the ledger's disk needs a person."""
 
 SECTIONS = ("watchers", "inbox", "claims", "rejections", "outbox", "customers",
-            "definitions")
+            "actions", "definitions")
 """The sections every status has, in the order they are shown."""
 
 
@@ -142,9 +143,16 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
 
 def _definitions(ws: Workspace, status: IntakeStatus) -> None:
     """The broken definition files (``qmsforms doctor``), each a thing a person must fix."""
+    from ..actions.policy import load_action_policy
+    from ..definitions import DefinitionBroken
     from ..doctor import check_definitions
 
-    for p in check_definitions(ws).problems:
+    problems = list(check_definitions(ws).problems)
+    try:
+        load_action_policy(ws)
+    except DefinitionBroken as exc:  # read by the raising, not by the scoring policies
+        problems += exc.problems
+    for p in problems:
         status.add("definitions", Entry(p.where, "definition_broken",
                                         f"{p.message_zh} / {p.message_en}; disables {p.target}",
                                         person=True))
@@ -262,6 +270,24 @@ def _ledger_and_outbox(ws: Workspace, status: IntakeStatus, ledger: Ledger) -> N
 
     for f in follow_ups(ws, rows):
         status.add("customers", Entry(f.name, f.state, f.detail, f.since, True))
+    _overdue_actions(ws, status, ledger)
+
+
+def _overdue_actions(ws: Workspace, status: IntakeStatus, ledger: Ledger) -> None:
+    """Corrective actions past their due date, neither verified nor closed (those whose cause
+    a later record removed are left out: nothing is left to correct)."""
+    from ..actions import action_views
+
+    for view in action_views(ws, ledger):
+        if not view.overdue or view.row.cause_removed_by:
+            continue
+        row = view.row
+        who = f"{row.customer}: " if row.customer else ""
+        status.add("actions", Entry(
+            row.action_id, "overdue",
+            f"{who}{row.problem_zh} 责任部门 {row.department_zh},要求 {view.due} 前完成 / "
+            f"{who}{row.problem_en} Department: {row.department_en}; due {view.due}",
+            view.due, True, {"source": row.source, "status": view.status}))
 
 
 def _keys(name: str, instance_id: str | None, *, both: bool) -> set[tuple[str, str]]:

@@ -30,13 +30,25 @@ def void_path(outbox: Path, record_path: str) -> Path:
 def void_record(workspace: Workspace, record_id: str, reason: str, by: str) -> RecordRow:
     """Void ``record_id`` in the ledger, then write its void file into the outbox.
 
+    The actions its causes raised are reconciled in the same transaction (an action whose
+    cause only this record showed gets ``cause_removed_by``), and their journal rewritten.
+
     Raises `VoidRefused` (a `UsageError`) for an unknown or already voided record.
     """
+    from ..actions.raising import reconcile, write_journal
+
+    changed: list[str] = []
+
+    def actions(db: Any, voided: RecordRow) -> None:
+        assert voided.voided is not None
+        changed.extend(reconcile(workspace, ledger, db, voided, voided.voided["at"]))
+
     with open_ledger(workspace, write=True) as ledger:
-        row = ledger.void(record_id, reason, by)
-    assert row.voided is not None
-    write_json(void_path(workspace.outbox, row.path),
-               {"record_id": row.record_id, "form": row.form, **row.voided})
+        row = ledger.void(record_id, reason, by, then=actions)
+        assert row.voided is not None
+        write_json(void_path(workspace.outbox, row.path),
+                   {"record_id": row.record_id, "form": row.form, **row.voided})
+        write_journal(workspace.outbox, ledger, changed)
     return row
 
 

@@ -33,11 +33,10 @@ from .review import (
     REPORT_ID,
     TITLE_EN,
     TITLE_ZH,
-    ActionCounts,
-    Pareto,
     ReviewPack,
     review_pack,
 )
+from .review_rows import ActionCounts, Pareto
 from .workbook import ReportBook
 
 if TYPE_CHECKING:

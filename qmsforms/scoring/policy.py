@@ -10,7 +10,6 @@ score carries a digest of the effective policy, so a changed rule never passes u
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import CONFIG_NAME
-from ..definitions import DefinitionBroken, DefinitionProblem, problems_of, read_toml
+from ..definitions import DefinitionBroken, DefinitionProblem, merge, problems_of, read_toml
 from ..issues import QmsFormsError
 
 if TYPE_CHECKING:
@@ -304,17 +303,6 @@ class PolicyRef:
     def to_dict(self) -> dict[str, str]:
         """As stored in a record."""
         return {"id": self.id, "version": self.version, "digest": self.digest}
-
-
-def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``override`` into ``base``: tables merge key by key, everything else replaces."""
-    out = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 READ_ELSEWHERE = frozenset({"review", "actions"})

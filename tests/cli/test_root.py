@@ -28,7 +28,8 @@ COMMANDS = [
     ("survey", "status"), ("survey", "issue"), ("monitoring", "issue", "--month", "2026-11"),
     ("8d", "new", "--from", "R1"), ("templates", "build"), ("templates", "check"),
     ("ledger", "rebuild"), ("customers",), ("customers", "import", "{file}"), ("doctor",),
-    ("records", "void", "R1", "--reason", "typed twice"),
+    ("records", "void", "R1", "--reason", "typed twice"), ("actions",), ("actions", "--json"),
+    ("actions", "show", "CA-2026-0001"), ("actions", "issue", "CA-2026-0001"),
     ("report", "review", "--year", "2026"), ("report", "actions"),
 ]
 

@@ -13,14 +13,9 @@ from typing import Any
 import pytest
 
 from qmsforms.issues import UsageError
-from qmsforms.reports.review import (
-    KPI_KEYS,
-    ActionSection,
-    ReviewPack,
-    load_review_policy,
-    period_months,
-    review_pack,
-)
+from qmsforms.reports.review import ReviewPack, period_months, review_pack
+from qmsforms.reports.review_policy import KPI_KEYS, load_review_policy
+from qmsforms.reports.review_rows import ActionSection
 from qmsforms.scoring.policy import PolicyBroken
 from qmsforms.workspace import Workspace
 

@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from openpyxl.chart import BarChart, LineChart
 
 from qmsforms.excel.style import ALERT_FILL, GOOD_FILL
-from qmsforms.reports.review import KPI_KEYS, ReviewPack, review_pack
+from qmsforms.reports.review import ReviewPack, review_pack
+from qmsforms.reports.review_policy import KPI_KEYS
 from qmsforms.reports.review_xlsx import MET, NO_DATA, NOT_MET, SHEETS, write_review
 from qmsforms.workspace import Workspace
 

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 from .schema import MIGRATIONS
 from .sqlite import SQLiteLedger
 from .sqlite_files import LEDGER_NAME, SIDE_FILES, ledger_path, side_files
-from .store import FileRow, LedgerError, LedgerStore, RecordRow, VoidRefused, outbox_records
+from .store import (
+    ActionRow,
+    FileRow,
+    LedgerError,
+    LedgerStore,
+    RecordRow,
+    VoidRefused,
+    outbox_records,
+)
 
 if TYPE_CHECKING:
     from ...workspace import Workspace
@@ -20,9 +28,23 @@ if TYPE_CHECKING:
 Ledger = SQLiteLedger
 """The ledger engine in use; ``Ledger(path)`` opens the SQLite ledger file at ``path``."""
 
-__all__ = ["LEDGER_NAME", "MIGRATIONS", "SIDE_FILES", "FileRow", "Ledger", "LedgerError",
-           "LedgerStore", "RecordRow", "SQLiteLedger", "VoidRefused", "ledger_path",
-           "open_ledger", "outbox_records", "side_files"]
+__all__ = [
+    "LEDGER_NAME",
+    "MIGRATIONS",
+    "SIDE_FILES",
+    "ActionRow",
+    "FileRow",
+    "Ledger",
+    "LedgerError",
+    "LedgerStore",
+    "RecordRow",
+    "SQLiteLedger",
+    "VoidRefused",
+    "ledger_path",
+    "open_ledger",
+    "outbox_records",
+    "side_files",
+]
 
 
 def open_ledger(workspace: Workspace, *, write: bool = False, timeout: float = 60.0) -> Ledger:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
-from .store import FileRow, RecordRow, VoidRefused, key_text
+from .store import ActionRow, FileRow, RecordRow, VoidRefused, key_text
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: files, records, issued blanks, event log
@@ -92,10 +92,34 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE records ADD COLUMN void_reason TEXT;
     CREATE INDEX records_voided ON records(voided_at) WHERE voided_at IS NOT NULL;
     """,
+    # 4: corrective/preventive actions raised by the records' causes (qmsforms.actions)
+    """
+    CREATE TABLE actions (
+        action_id        TEXT PRIMARY KEY,
+        cause_key        TEXT NOT NULL UNIQUE,
+        scope            TEXT NOT NULL,
+        source           TEXT NOT NULL,
+        cause            TEXT NOT NULL,
+        source_record    TEXT,
+        customer         TEXT,
+        problem_zh       TEXT NOT NULL,
+        problem_en       TEXT NOT NULL,
+        department_zh    TEXT NOT NULL,
+        department_en    TEXT NOT NULL,
+        raised_on        TEXT NOT NULL,
+        due              TEXT,
+        cause_removed_by TEXT,
+        raised_at        TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE INDEX actions_scope ON actions(scope);
+    """,
 )
 
 VOIDABLE = 3
 """The schema version from which records can be voided."""
+WITH_ACTIONS = 4
+"""The schema version from which the ledger holds actions."""
 
 
 def record_of(row: sqlite3.Row) -> RecordRow:
@@ -204,3 +228,31 @@ def file_params(row: FileRow) -> tuple[Any, ...]:
             row.outcome, row.record_id, row.form, json.dumps(list(row.codes)), row.location,
             None if row.report is None else json.dumps(row.report, ensure_ascii=False,
                                                        default=str))
+
+
+INSERT_ACTION = (
+    "INSERT INTO actions (action_id, cause_key, scope, source, cause, source_record, customer,"
+    " problem_zh, problem_en, department_zh, department_en, raised_on, due, cause_removed_by,"
+    " raised_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+"""Insert one action; its parameters are `action_params`."""
+
+
+def action_params(row: ActionRow) -> tuple[Any, ...]:
+    """The parameters of `INSERT_ACTION` for ``row``."""
+    return (row.action_id, row.cause_key, row.scope, row.source,
+            json.dumps(row.cause, ensure_ascii=False, sort_keys=True, default=str),
+            row.source_record, row.customer, row.problem_zh, row.problem_en,
+            row.department_zh, row.department_en, row.raised_on, row.due, row.cause_removed_by,
+            row.raised_at, row.updated_at)
+
+
+def action_of(row: sqlite3.Row) -> ActionRow:
+    """An ``actions`` row as an `ActionRow`."""
+    return ActionRow(
+        action_id=row["action_id"], cause_key=row["cause_key"], scope=row["scope"],
+        source=row["source"], cause=json.loads(row["cause"]),
+        source_record=row["source_record"], customer=row["customer"],
+        problem_zh=row["problem_zh"], problem_en=row["problem_en"],
+        department_zh=row["department_zh"], department_en=row["department_en"],
+        raised_on=row["raised_on"], due=row["due"], raised_at=row["raised_at"],
+        updated_at=row["updated_at"], cause_removed_by=row["cause_removed_by"])

@@ -33,7 +33,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,12 +61,21 @@ from .sqlite_files import (
     side_files,
     unwritable,
 )
-from .store import FileRow, LedgerError, LedgerStore, RecordRow, key_text, now, outbox_records
+from .sqlite_tables import SQLiteTables
+from .store import (
+    FileRow,
+    LedgerError,
+    LedgerStore,
+    RecordRow,
+    key_text,
+    now,
+    outbox_records,
+)
 
 log = logging.getLogger(__name__)
 
 
-class SQLiteLedger(LedgerStore[sqlite3.Connection]):
+class SQLiteLedger(SQLiteTables, LedgerStore[sqlite3.Connection]):
     """The workspace's SQLite ledger. Use as a context manager or call `close`.
 
     Open a workspace's ledger with `open_ledger`; ``SQLiteLedger(path)`` (also importable as
@@ -332,6 +341,12 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         sql, args = records_query(form, customer, latest_only, voided, self.version)
         return [record_of(r) for r in self._q(sql, args)]
 
+    def customers(self, form: str) -> list[str]:
+        """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+        rows = self._q("SELECT DISTINCT customer FROM records WHERE form = ? AND latest = 1"
+                       " AND customer IS NOT NULL ORDER BY customer", (form,))
+        return [str(r[0]) for r in rows]
+
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``."""
         if table not in ("records", "files", "issued", "events", "attempts"):
@@ -382,12 +397,15 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         (db or self.db).execute("INSERT INTO events (kind, claim_id, detail) VALUES (?,?,?)",
                                 (kind, claim_id, detail))
 
-    def void(self, record_id: str, reason: str, by: str, at: str | None = None) -> RecordRow:
+    def void(self, record_id: str, reason: str, by: str, at: str | None = None,
+             then: Callable[[sqlite3.Connection, RecordRow], None] | None = None) -> RecordRow:
         """Void a record (see `LedgerStore.void`)."""
         with self.transaction() as db:
             void_record(db, record_id, reason, by, at or now())
-        row = self.record(record_id)
-        assert row is not None
+            row = self.record(record_id)
+            assert row is not None
+            if then is not None:
+                then(db, row)
         return row
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
@@ -396,55 +414,3 @@ class SQLiteLedger(LedgerStore[sqlite3.Connection]):
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO issued VALUES (?,?,?,?,?,?)",
                        (instance_id, form, revision, issued_at, customer, path))
-
-    # -- attempts (schema 2) -----------------------------------------------------------------
-
-    def begin_attempt(self, claim_id: str, name: str) -> int:
-        """Count one more attempt at processing a claim (own transaction); the new count."""
-        stamp = now()
-        with self._bookkeeping() as db:
-            db.execute(
-                "INSERT INTO attempts (claim_id, name, count, first_at, last_at)"
-                " VALUES (?, ?, 1, ?, ?) ON CONFLICT (claim_id) DO UPDATE SET"
-                " count = count + 1, name = excluded.name, last_at = excluded.last_at",
-                (claim_id, name, stamp, stamp))
-            return int(db.execute("SELECT count FROM attempts WHERE claim_id = ?",
-                                  (claim_id,)).fetchone()[0])
-
-    def end_attempt(self, claim_id: str) -> None:
-        """An attempt that finished, whatever it found, is taken off the count again: only
-        reads that failed or never ended (the process died) count against a file."""
-        with self._bookkeeping() as db:
-            db.execute("UPDATE attempts SET count = max(count - 1, 0) WHERE claim_id = ?",
-                       (claim_id,))
-
-    def fail_attempt(self, claim_id: str, error: str) -> None:
-        """Remember why the last attempt at a claim failed (own transaction).
-
-        Raises KeyError when no attempt was begun for ``claim_id``. The error text is kept to
-        its first 2,000 characters.
-        """
-        with self._bookkeeping() as db:
-            cursor = db.execute(
-                "UPDATE attempts SET last_error = ?, last_at = ? WHERE claim_id = ?",
-                (error[:2000], now(), claim_id))
-            if cursor.rowcount == 0:
-                raise KeyError(claim_id)
-
-    def attempt(self, claim_id: str) -> dict[str, Any] | None:
-        """The attempts counted for a claim (``claim_id``, ``name``, ``count``, ``first_at``,
-        ``last_at``, ``last_error``), or None."""
-        if self.version < 2:
-            return None
-        row = self._one("SELECT * FROM attempts WHERE claim_id = ?", (claim_id,))
-        return dict(row) if row else None
-
-    def open_attempts(self) -> list[dict[str, Any]]:
-        """Attempts at claims not decided yet (no ``files`` row), oldest first."""
-        if self.version < 2:
-            return []
-        rows = self._q(
-            "SELECT a.* FROM attempts a LEFT JOIN files f ON f.claim_id = a.claim_id"
-            " WHERE f.claim_id IS NULL ORDER BY a.first_at, a.claim_id")
-        return [dict(r) for r in rows]
-

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -120,6 +121,42 @@ class FileRow:
     """A rejection's report (``Report.to_dict()``), kept so its outputs can be rewritten."""
 
 
+@dataclass(frozen=True)
+class ActionRow:
+    """One corrective/preventive action raised by a cause the records show
+    (`qmsforms.actions`); ``scope`` groups the actions one record's causes are reconciled
+    against (a customer's monitoring, one survey, one complaint)."""
+
+    action_id: str
+    cause_key: str
+    scope: str
+    source: str
+    cause: dict[str, Any]
+    source_record: str | None
+    customer: str | None
+    problem_zh: str
+    problem_en: str
+    department_zh: str
+    department_en: str
+    raised_on: str
+    due: str | None
+    raised_at: str
+    updated_at: str
+    cause_removed_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the row as the ledger holds it; the outbox journal keeps this)."""
+        return {
+            "action_id": self.action_id, "cause_key": self.cause_key, "scope": self.scope,
+            "source": self.source, "cause": self.cause, "source_record": self.source_record,
+            "customer": self.customer, "problem_zh": self.problem_zh,
+            "problem_en": self.problem_en, "department_zh": self.department_zh,
+            "department_en": self.department_en, "raised_on": self.raised_on, "due": self.due,
+            "raised_at": self.raised_at, "updated_at": self.updated_at,
+            "cause_removed_by": self.cause_removed_by,
+        }
+
+
 def key_text(values: dict[str, Any]) -> str:
     """A natural key as the text every engine stores and compares (sorted JSON)."""
     return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
@@ -213,6 +250,10 @@ class LedgerStore(ABC, Generic[Tx]):
         """
 
     @abstractmethod
+    def customers(self, form: str) -> list[str]:
+        """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+
+    @abstractmethod
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``.
 
@@ -270,11 +311,40 @@ class LedgerStore(ABC, Generic[Tx]):
         """Append to the event log, in transaction ``db`` or on its own."""
 
     @abstractmethod
-    def void(self, record_id: str, reason: str, by: str, at: str | None = None) -> RecordRow:
+    def void(self, record_id: str, reason: str, by: str, at: str | None = None,
+             then: Callable[[Tx, RecordRow], None] | None = None) -> RecordRow:
         """Void a record (own transaction): it stays in the ledger with who, when (``at``,
         default now) and why, is left out of `records` and is no longer the latest of its
         natural key (a later file with that key is recorded normally; the revision it
-        superseded counts again). Raises `VoidRefused` for an unknown or voided record."""
+        superseded counts again). Raises `VoidRefused` for an unknown or voided record.
+
+        ``then(db, row)`` runs in the same transaction once the record is voided (the
+        actions its causes raised are reconciled there, `qmsforms.actions.raising`).
+        """
+
+    # -- actions (schema 4) ----------------------------------------------------------------
+
+    @abstractmethod
+    def actions(self, scope: str | None = None) -> list[ActionRow]:
+        """The actions raised (those of one ``scope``), by number.
+
+        A ledger older than schema 4 holds none."""
+
+    @abstractmethod
+    def action(self, action_id: str) -> ActionRow | None:
+        """One action by its number."""
+
+    @abstractmethod
+    def add_action(self, db: Tx, row: ActionRow) -> None:
+        """Insert an action in transaction ``db`` (its number and cause key are unique)."""
+
+    @abstractmethod
+    def update_action(self, db: Tx, action_id: str, cause_removed_by: str | None,
+                      updated_at: str, cause: dict[str, Any] | None = None,
+                      problem: tuple[str, str] | None = None) -> None:
+        """Set or clear, in transaction ``db``, the record that removed an action's cause;
+        ``cause`` and ``problem`` (zh, en): its details and text as the records show them now
+        (a streak grown longer)."""
 
     @abstractmethod
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
