@@ -2,7 +2,7 @@
 
 A year built through the real intake (`tests.loop_year`) must raise exactly the actions the
 procedures require, each with its source, department and due date; the same files dropped
-again raise none; a corrective-action form issued for one, filled and dropped, verifies and
+again raise none, and a revision keeps its action (marking it when the cause is gone); a corrective-action form issued for one, filled and dropped, verifies and
 closes it; the management-review pack's JSON and workbook carry the KPI values, last year's
 figures, PPM per customer and the action counts.
 
@@ -287,6 +287,35 @@ def test_dropping_every_file_again_raises_nothing(loop: LoopYear) -> None:
     assert actions_json(loop.ws) == before
 
 
+def _take(ws: Workspace) -> list[Any]:
+    with Intake(ws, settle=0.05, quiet=0.05) as intake:
+        return intake.process().outcomes
+
+
+def test_a_revision_keeps_its_action_and_one_that_removes_the_cause_says_so(
+        loop: LoopYear, tmp_path: Path) -> None:
+    ws = copy_of(loop, tmp_path)
+    key = f"month_below_target:{B}:{YEAR}-04"
+    before = by_cause(actions_json(ws))
+    april = ws.root / "dropped" / f"M1 {YEAR}-04.xlsx"
+    form = ws.registry.get("satisfaction-monitoring")
+    for name, events, removed in (("still below", {"d_delay_unnotified": 0, "d_packaging": 1},
+                                   False),  # 100 − 10 − 2 = 88: the same cause
+                                  ("corrected", {"q_disruption_line_stop": 0,
+                                                 "d_delay_unnotified": 0, "d_packaging": 0},
+                                   True)):  # 100: the cause is gone
+        wb = load_workbook(april)
+        fill_workbook(wb, form, events)
+        wb.save(ws.inbox / f"M1 {YEAR}-04 {name}.xlsx")
+        (revision,) = _take(ws)
+        assert revision.outcome == "record" and revision.supersedes, revision.to_dict()
+        after = by_cause(actions_json(ws))
+        assert set(after) == set(before)  # never a second action for one cause
+        assert after[key]["action_id"] == before[key]["action_id"]
+        assert after[key]["cause_removed_by"] == (revision.record_id if removed else None)
+        assert all(after[k]["cause_removed_by"] is None for k in after if k != key)
+
+
 # -- (c) a CAPA closes its action ---------------------------------------------------------------
 
 def _capa(ws: Workspace, action_id: str, out: Path) -> Path:
@@ -302,11 +331,6 @@ def _filled(ws: Workspace, path: Path, values: dict[str, Any], name: str) -> Pat
     target = ws.inbox / name
     wb.save(target)
     return target
-
-
-def _take(ws: Workspace) -> list[Any]:
-    with Intake(ws, settle=0.05, quiet=0.05) as intake:
-        return intake.process().outcomes
 
 
 @pytest.fixture
