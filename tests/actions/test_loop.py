@@ -2,9 +2,10 @@
 
 A year built through the real intake (`tests.loop_year`) must raise exactly the actions the
 procedures require, each with its source, department and due date; the same files dropped
-again raise none, and a revision keeps its action (marking it when the cause is gone); a corrective-action form issued for one, filled and dropped, verifies and
-closes it; the management-review pack's JSON and workbook carry the KPI values, last year's
-figures, PPM per customer and the action counts.
+again raise none, and a revision keeps its action (marking it when the cause is gone); a
+corrective-action form issued for one, filled and dropped, verifies and closes it; the
+management-review pack's JSON and workbook (year and half-year) carry the KPI values, last
+year's figures, PPM per customer and the action counts.
 
 Every expected figure below is worked out by hand from the procedures (SPEC §4, §8) and the
 data in `tests.loop_year`, and the due dates by this module's own working-day count; none is
@@ -414,9 +415,11 @@ def _months(expected: dict[str, float]) -> dict[str, float | None]:
     return {m: expected.get(m) for m in MONTHS}
 
 
-def expected_action_counts(actions: list[dict[str, Any]]) -> dict[str, Any]:
+def expected_action_counts(actions: list[dict[str, Any]],
+                           months: list[str] = MONTHS) -> dict[str, Any]:
     """The counts of the pack worked out from REQUIRED and the known statuses (the dates
-    the actions were raised on are the intake's, so only those in the year count)."""
+    the actions were raised on are the intake's, so only those in the period's months
+    count)."""
     today = datetime.now(timezone.utc).date()
     raised = {a["cause_key"]: date.fromisoformat(a["raised_on"]) for a in actions}
     dues = {a["cause_key"]: a["due"] for a in actions}
@@ -428,7 +431,7 @@ def expected_action_counts(actions: list[dict[str, Any]]) -> dict[str, Any]:
     sources: dict[str, dict[str, int]] = {}
     departments: dict[str, dict[str, int]] = {}
     for source, key, dept, _, _ in REQUIRED:
-        if raised[key].year != YEAR:
+        if raised[key].isoformat()[:7] not in months:
             continue
         status = STATUS.get(key, "open")
         overdue = dues[key] is not None and date.fromisoformat(dues[key]) < today
@@ -465,6 +468,20 @@ def test_the_review_pack_json_carries_the_figures(loop: LoopYear) -> None:
         "on_time_delivery": (95.0, "min"), "complaint_ppm": (200.0, "max"),
         "excess_freight": (2000.0, "max"), "complaint_sla": (100.0, "min"),
         "satisfaction": (90.0, "min"), "survey_return_rate": (70.0, "min")}
+
+
+def test_the_first_half_holds_the_whole_year_of_records(loop: LoopYear) -> None:
+    """Every record of this year falls in January–June: the H1 pack shows the year's KPIs;
+    its actions are those raised in H1 (the day the files came in decides)."""
+    pack = _review(loop, "--half", "H1")
+    half = MONTHS[:6]
+    assert (pack["year"], pack["half"], pack["months"]) == (YEAR, "H1", half)
+    kpis = _kpis(pack)
+    for key, value in (("on_time_delivery", ON_TIME_YEAR), ("complaint_ppm", PPM_YEAR),
+                       ("complaint_sla", SLA_YEAR), ("satisfaction", SATISFACTION_YEAR)):
+        assert _num(kpis[key]["value"]) == pytest.approx(value, abs=0.05), key
+        assert list(kpis[key]["by_month"]) == half
+    assert pack["actions"] == expected_action_counts(actions_json(loop.ws), half)
 
 
 def test_the_review_pack_sets_last_years_satisfaction_beside_this_years(loop: LoopYear) -> None:
