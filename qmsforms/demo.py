@@ -26,6 +26,8 @@ from .excel.fill import fill_workbook
 from .intake import Intake, Outcome, open_ledger
 from .issues import UsageError
 from .reports import save_complaints, save_satisfaction
+from .reports.actions_xlsx import save_action_register
+from .reports.review_xlsx import save_review
 from .scoring import YearSummary, split_results, year_summary
 from .workspace import Workspace, init_workspace
 
@@ -111,6 +113,8 @@ class DemoResult:
     outcomes: list[Outcome] = field(default_factory=list)
     year: YearSummary | None = None
     reports: list[Path] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    """The corrective actions the records raised (``ActionView.to_dict()``)."""
 
     def count(self, outcome: str) -> int:
         """How many files ended as ``record``, ``rejected`` or ``duplicate``."""
@@ -215,5 +219,7 @@ def run_demo(root: str | os.PathLike[str] | None = None) -> DemoResult:
         rows = ledger.records()
     monthly, surveys = split_results((r.form, r.data, r.scores) for r in rows)
     result.year = year_summary(monthly, surveys, YEAR, ws.policies)
-    result.reports = [save_satisfaction(ws, YEAR)[1], save_complaints(ws, YEAR)[1]]
+    result.actions, register = save_action_register(ws)
+    result.reports = [save_satisfaction(ws, YEAR)[1], save_complaints(ws, YEAR)[1],
+                      save_review(ws, YEAR, actions=result.actions)[1], register]
     return result

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..excel.text_width import display_width
 from ..issues import UsageError
 from .options import json_option, lang_option, pad, print_json, workspace_of
 
@@ -45,12 +46,15 @@ def actions(ctx: click.Context, open_only: bool, overdue: bool, customer: str | 
     if as_json:
         print_json([v.to_dict() for v in found])
         return
+    customer_width = 2 + max((display_width(v.to_dict()["customer"] or "-") for v in found),
+                             default=0)
     for v in found:
         d = v.to_dict()
         late = " ! 逾期 OVERDUE" if v.overdue else ""
         removed = f"  原因已消除 cause removed by {d['cause_removed_by']}" \
             if d["cause_removed_by"] else ""
-        click.echo(f"{d['action_id']}  {pad(d['source'], 20)}{pad(d['customer'] or '-', 20)}"
+        click.echo(f"{d['action_id']}  {pad(d['source'], 20)}"
+                   f"{pad(d['customer'] or '-', customer_width)}"
                    f"{pad(d['department_zh'], 16)}{d['due'] or '-':<11} "
                    f"{_STATUS[d['status']]}{late}{removed}")
     click.echo(f"{len(found)} 项措施 actions")

@@ -208,22 +208,15 @@ def _echo_review(data: ReviewPack) -> None:
 @click.pass_context
 def report_actions(ctx: click.Context, output: Path | None, as_json: bool) -> None:
     """纠正/预防措施登记表: every action one row, overdue ones highlighted."""
-    from datetime import date
-
-    from ..reports.actions_xlsx import REGISTER_ID, write_action_register
-    from ..reports.common import workspace_labels
+    from ..reports.actions_xlsx import save_action_register
     from ..reports.review import actions_for_report
 
     ws = workspace_of(ctx)
     _xlsx(output)
-    actions = actions_for_report(ws)
     if as_json and output is None:
-        print_json(actions)
+        print_json(actions_for_report(ws))
         return
-    today = date.today()
-    path = write_action_register(
-        actions, output or ws.outbox / "reports" / f"actions-{today.isoformat()}.xlsx", today,
-        **workspace_labels(ws, REGISTER_ID))
+    actions, path = save_action_register(ws, output)
     if as_json:
         print_json(actions)
         return

@@ -43,9 +43,13 @@ def demo(directory: Path | None) -> None:
         echo_year(result.year)
     click.echo(f"{result.count('record')} records, {result.count('rejected')} rejected "
                f"(deliberate mistakes), {result.count('duplicate')} duplicate")
+    click.echo(f"{len(result.actions)} 项纠正/预防措施 corrective actions raised:")
+    for action in result.actions:
+        click.echo(f"  {action['action_id']}  {action['department_zh']}  {action['problem_zh']}")
     click.echo(f"look at: {root / 'outbox' / 'records'}  (record JSON + workbook with scores)")
     click.echo(f"         {root / 'outbox' / 'rejected'}  (report and annotated copy)")
     click.echo(f"         {root / 'outbox' / 'archive'}  (originals, byte for byte)")
     click.echo(f"         qmsforms --root {root} records")
+    click.echo(f"         qmsforms --root {root} actions")
     for path in result.reports:
         click.echo(f"report:  {path}")

@@ -15,13 +15,17 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.styles import Alignment
 
 from ..excel.style import ALERT_FILL, GOOD_FILL, TOP_LEFT
+from ..excel.text_width import wrapped_lines
 from .common import COUNT_FORMAT, widths
 from .workbook import ReportBook
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 REGISTER_ID = "action-register"
 """The id under which ``qmsforms.toml`` may give the register a document number."""
@@ -47,6 +51,10 @@ STATUSES: dict[str, tuple[str, str]] = {
 """Bilingual labels of the action statuses, in their order."""
 TOP_RIGHT = Alignment(horizontal="right", vertical="top")
 FORMS = {"corrective-action": "纠正措施单 CA", "8d-report": "8D"}
+
+
+WIDTHS = (14, 18, 22, 40, 18, 11, 11, 7, 13, 8, 20)
+"""The register's column widths (characters)."""
 
 
 def source_label(key: str) -> str:
@@ -124,13 +132,31 @@ def write_action_register(actions: Sequence[Mapping[str, Any]], path: str | os.P
                 cell.fill = ALERT_FILL
             elif a.get("status") in ("verified", "closed") and c == 9:
                 cell.fill = GOOD_FILL
-        ws.row_dimensions[r].height = 27 if "\n" in problem or len(problem) > 28 else 15
+        # 9-point text: a column holds 11/9 of its width in characters, a line is 12 pt;
+        # LibreOffice prints a row no taller than it is set
+        lines = max(wrapped_lines(ws.cell(row=r, column=c).value, WIDTHS[c - 1] * 11 // 9)
+                    for c in range(1, last_col + 1))
+        ws.row_dimensions[r].height = 12 * lines + 3
     if not actions:
         s.line(["", "无措施 No actions"])
     last = max(s.row - 1, head)
     book.define("register", ws, head, 1, last, last_col)
     ws.auto_filter.ref = f"A{head}:{ws.cell(row=last, column=last_col).coordinate}"
     ws.freeze_panes = f"A{head + 1}"
-    widths(ws, [14, 18, 22, 40, 18, 11, 11, 7, 13, 8, 20])
+    widths(ws, list(WIDTHS))
     book.print_setup(ws, last_col, last, head)
     return book.save(path, TITLE_ZH)
+
+
+def save_action_register(workspace: Workspace, path: str | os.PathLike[str] | None = None,
+                         today: date | None = None) -> tuple[list[dict[str, Any]], Path]:
+    """Write the register of every action of ``workspace`` (default
+    ``outbox/reports/actions-<today>.xlsx``); returns the actions and the path."""
+    from .common import workspace_labels
+    from .review import actions_for_report
+
+    today = today or date.today()
+    actions = actions_for_report(workspace)
+    target = path or workspace.outbox / "reports" / f"actions-{today.isoformat()}.xlsx"
+    return actions, write_action_register(actions, target, today,
+                                          **workspace_labels(workspace, REGISTER_ID))
