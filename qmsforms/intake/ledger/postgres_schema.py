@@ -4,9 +4,10 @@ from SQLite's.
 Migration *n* brings a database from version *n - 1* to *n*; ``ledger_migrations`` holds one
 row per migration applied (when, by which backend), so a migration applied twice would show.
 Migration 1 is the whole schema the SQLite ledger reached in its migrations 1-3 (a PostgreSQL
-ledger starts there); migration 2 is SQLite's 4, the corrective actions. The columns and their text are SQLite's (JSON as text, timestamps as ISO
-text, natural keys as sorted JSON), so the rows read back the same from both engines and
-`record_of` / `file_of` of `qmsforms.intake.ledger.schema` turn them into the same rows.
+ledger starts there); migration 2 is SQLite's 4, the corrective actions. The columns and
+their text are SQLite's (JSON as text, timestamps as ISO text, natural keys as sorted JSON),
+so the rows read back the same from both engines and `record_of` / `file_of` /
+`action_of` of `qmsforms.intake.ledger.schema` turn them into the same rows.
 Text that is ordered or compared is ``COLLATE "C"``: byte order, as SQLite's, whatever the
 database's locale.
 
