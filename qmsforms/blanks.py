@@ -27,7 +27,7 @@ from .issues import QmsFormsError, UsageError
 
 if TYPE_CHECKING:
     from .identity import Identity
-    from .intake.ledger import Ledger
+    from .intake.ledger import LedgerStore
     from .issues import Report
     from .registry import FormDef
     from .workspace import Workspace
@@ -60,7 +60,7 @@ def parse_values(form: FormDef, values: Mapping[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-def record_issued(ledger: Ledger, identity: Identity | None, path: Path,
+def record_issued(ledger: LedgerStore[Any], identity: Identity | None, path: Path,
                   customer: str | None = None) -> None:
     """Remember an issued blank's instance id, so a returned copy is known to come from here."""
     if identity is None or not identity.instance_id:
@@ -175,7 +175,7 @@ def blank_format(form: FormDef, out: str | os.PathLike[str] | None) -> str:
 
 def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] | None = None,
                 *, lang: str | None = None, values: Mapping[str, Any] | None = None,
-                record: bool = False, ledger: Ledger | None = None) -> Path:
+                record: bool = False, ledger: LedgerStore[Any] | None = None) -> Path:
     """Issue one blank of ``form_id`` with a fresh instance id; returns the path written.
 
     The workspace's template is used when it has one (``templates/<form>[.<lang>].xlsx`` or

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -123,6 +124,51 @@ class IntakeSettings(_Config):
     """Rotated watch logs kept (``watch.log.1`` …)."""
 
 
+LEDGER_SCHEMES = ("postgresql", "postgres")
+"""The URL schemes of a ledger kept elsewhere than the workspace's SQLite file."""
+
+
+def ledger_url_problem(url: str) -> str | None:
+    """What is wrong with a ledger URL (in Chinese and English), or None when it can be used.
+
+    A URL must be ``postgresql://`` (or ``postgres://``) and must not hold a password: the
+    password belongs in libpq's password file (``~/.pgpass``, ``PGPASSFILE``) or service file
+    (``~/.pg_service.conf``, ``PGSERVICEFILE``; then ``postgresql:///?service=NAME``), which
+    only their owner can read, never in ``qmsforms.toml`` or an environment variable.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in LEDGER_SCHEMES:
+        return ("台账 URL 须以 postgresql:// 开头(不设置则使用工作区中的 SQLite 台账)"
+                " / a ledger URL starts with postgresql:// (leave it unset for the "
+                "workspace's SQLite ledger)")
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        return ("台账 URL 中不能含密码:请把密码写入 libpq 的密码文件 ~/.pgpass(或 PGPASSFILE"
+                " 指定的文件,权限 0600),或写入服务文件 ~/.pg_service.conf 并使用"
+                " postgresql:///?service=名称 / a ledger URL must not hold a password: put it "
+                "in libpq's password file ~/.pgpass (or the file PGPASSFILE names, mode 0600), "
+                "or in a service file ~/.pg_service.conf and use postgresql:///?service=NAME")
+    return None
+
+
+class LedgerSettings(_Config):
+    """Where the ledger is kept (``[ledger]``): the workspace's SQLite file by default, or a
+    PostgreSQL database shared by several watchers (``url``; ``QMSFORMS_LEDGER`` overrides
+    it). The password never goes here: see `ledger_url_problem`."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    url: str | None = None
+    """``postgresql://user@host:5432/qmsforms`` (no password), or None for SQLite."""
+
+    @model_validator(mode="after")
+    def _no_password(self) -> LedgerSettings:
+        if self.url:
+            problem = ledger_url_problem(self.url)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
+
+
 class TickSettings(_Config):
     """What a tick box or a yes/no cell may hold (``[ticks]``): one list of marks that mean
     ticked, one of marks that mean not ticked. Marks are compared after NFKC and casefolding
@@ -156,6 +202,7 @@ class Config(_Config):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     ticks: TickSettings = Field(default_factory=TickSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
 
     def control(self, form_id: str) -> DocumentControl:
         """The document control of a form, with a generated number when none is configured."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -300,3 +301,78 @@ def immutable(tmp_path: Path) -> Iterator[Callable[..., None]]:
     yield set_immutable
     for path in reversed(done):
         subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+# -- PostgreSQL: a throwaway server per session, a fresh database per test ---------------------
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL server (`tests.postgres.Server`) for the whole session.
+
+    Skips where Debian's PostgreSQL binaries or psycopg are missing, except with
+    ``QMSFORMS_REQUIRE_POSTGRES=1`` (CI), where the tests fail instead.
+    """
+    from tests import postgres as pg
+
+    required = bool(os.environ.get("QMSFORMS_REQUIRE_POSTGRES"))
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if required:
+            pytest.fail("psycopg is required here but not installed (pip install '.[test]')")
+        pytest.skip("psycopg is not installed")
+    if pg.binaries() is None:
+        if required:
+            pytest.fail(f"PostgreSQL ({pg.BINARIES}/initdb) is required here but not installed")
+        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
+    server = pg.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: Any) -> Iterator[str]:
+    """The URL of a fresh, empty database of this test's own on the session's server."""
+    url = postgres.create()
+    yield url
+    postgres.drop(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_ledger_url_from_outside() -> Iterator[None]:
+    """A ``QMSFORMS_LEDGER`` in the shell that runs the tests would put every test's
+    workspace into one database: the tests choose the engine themselves (`ledger_url`)."""
+    with ledger_env(None):
+        yield
+
+
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+"""The ledger engines a test parametrised with `ledger_url` runs against."""
+
+
+@contextlib.contextmanager
+def ledger_env(url: str | None) -> Iterator[None]:
+    """``QMSFORMS_LEDGER`` set to ``url`` (removed for None), restored afterwards.
+
+    Not through ``monkeypatch``: tests that undo their own patches midway
+    (``monkeypatch.undo()``) would take the ledger's engine away with them.
+    """
+    before = os.environ.get("QMSFORMS_LEDGER")
+    os.environ.pop("QMSFORMS_LEDGER", None)
+    if url is not None:
+        os.environ["QMSFORMS_LEDGER"] = url
+    try:
+        yield
+    finally:
+        os.environ.pop("QMSFORMS_LEDGER", None)
+        if before is not None:
+            os.environ["QMSFORMS_LEDGER"] = before
+
+
+@pytest.fixture(params=ENGINES)
+def ledger_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Each ledger engine in turn: None for SQLite, or the URL of a fresh PostgreSQL database,
+    also set as ``QMSFORMS_LEDGER`` (for this process and the watchers it starts)."""
+    url = None if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    with ledger_env(url):
+        yield url

@@ -144,7 +144,7 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     rest on stderr, all of it also in the rotating log .qmsforms/logs/watch.log. A summary
     of the day's records, duplicates and rejections is logged after midnight and at stop.
     """
-    from ..intake.ledger import ledger_path
+    from ..intake.ledger import ledger_location
     from ..intake.watch import Watcher
     from ..version import __version__
 
@@ -164,7 +164,7 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     for line in (f"qmsforms {__version__} watch 启动 / started: pid {os.getpid()}",
                  f"  workspace {ws.root}", f"  inbox     {ws.inbox}",
                  f"  mode      {mode}; full rescan every {rescan:g} s",
-                 f"  ledger    {ledger_path(ws)}", f"  log       {log_file or '-'}",
+                 f"  ledger    {ledger_location(ws)}", f"  log       {log_file or '-'}",
                  f"  a lock file older than {stale:g} min is reported as stale; Ctrl-C or "
                  "SIGTERM stops after the file in hand"):
         banner.info("%s", line)

@@ -5,13 +5,12 @@ kept killing, stalling or exhausting)."""
 from __future__ import annotations
 
 import errno
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..issues import Code, Issue, QmsFormsError, Report
-from .ledger import LedgerError
+from .ledger import UNAVAILABLE
 from .reader import ReaderUnavailable, refusal
 
 POISON = (Code.READ_TIMEOUT, Code.READ_MEMORY, Code.READER_CRASHED, Code.PROCESSING_FAILED)
@@ -35,7 +34,7 @@ def blocked_by(exc: BaseException) -> Blocked | None:
         return exc
     if isinstance(exc, ReaderUnavailable):
         return Blocked(str(exc))
-    if isinstance(exc, (LedgerError, sqlite3.OperationalError)):
+    if isinstance(exc, UNAVAILABLE):
         return Blocked(f"ledger: {exc}")
     if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT:
         where = f" ({exc.filename})" if exc.filename else ""

@@ -52,7 +52,7 @@ from .files import (
     remove_empty,
     return_to_inbox,
 )
-from .ledger import FileRow, LedgerStore, RecordRow, open_ledger
+from .ledger import UNAVAILABLE, FileRow, LedgerStore, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
 from .outcome import Blocked, Outcome, ProcessResult, blocked_by, poison_report
@@ -174,10 +174,13 @@ class Intake:
                 path, kind = path.resolve(), kind_of(path.resolve())
             if kind == "missing":
                 return None
+            self.ledger.version  # noqa: B018 - a ledger out of reach claims nothing (Blocked)
             claim_id = new_claim_id()
             lock = ClaimLock.acquire(self.locks / f"{claim_id}.lock")
             assert lock is not None  # a fresh id is never locked
         except OSError as exc:
+            raise blocked_by(exc) or exc from exc
+        except UNAVAILABLE as exc:
             raise blocked_by(exc) or exc from exc
         try:
             folder = self.work / claim_id
@@ -216,7 +219,10 @@ class Intake:
     # -- processing ---------------------------------------------------------------------------
 
     def _process(self, claim: Claim, kind: str | None = None) -> Outcome:
-        decided = self.ledger.file(claim.claim_id)
+        try:
+            decided = self.ledger.file(claim.claim_id)
+        except UNAVAILABLE as exc:
+            raise blocked_by(exc) or exc from exc
         try:
             outcome = self._redo(claim, decided) if decided else self._decide(claim, kind)
         except Exception as exc:

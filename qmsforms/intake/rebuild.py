@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..actions.raising import replay_actions
-from .ledger import FileRow, Ledger, LedgerError, RecordRow
+from ..issues import UsageError
+from .ledger import FileRow, Ledger, LedgerError, RecordRow, ledger_url
 from .ledger.schema import void_record as void_row
 from .ledger.sqlite_files import (
     SIDE_FILES,
@@ -235,6 +236,11 @@ def rebuild_ledger(workspace: Workspace, *, force: bool = False) -> dict[str, An
     ``adjusted`` (links dropped, latest flags corrected), ``actions`` (corrective actions
     raised again), ``moved_aside`` (the files renamed) and ``ledger``.
     """
+    if ledger_url(workspace) is not None:  # never a SQLite ledger beside the shared one
+        raise UsageError(
+            "台账保存在 PostgreSQL 数据库中:rebuild 只重建 SQLite 台账。请用 pg_dump 的备份恢复"
+            "数据库。 / the ledger is kept in a PostgreSQL database: rebuild only rebuilds a "
+            "SQLite ledger. Restore the database from a pg_dump backup.")
     path = ledger_path(workspace)
     path.parent.mkdir(parents=True, exist_ok=True)
     filled, count = _existing(path)

@@ -25,7 +25,7 @@ from typing import Any
 from ..workspace import Workspace
 from .files import WORK_DIR, candidates, claim_entries, claim_folders, display_name, is_ignored
 from .heartbeat import watchers
-from .ledger import FileRow, Ledger, LedgerError, ledger_path, open_ledger
+from .ledger import FileRow, LedgerError, LedgerStore, ledger_path, open_ledger
 from .locks import ClaimLock
 from .waiting import lock_state, stamp, why_waiting
 
@@ -121,7 +121,7 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
     now = time.time()
     for path in candidates(ws.inbox):
         status.add("inbox", _inbox_entry(ws.inbox, path, stale_after, running, now))
-    ledger: Ledger | None = None
+    ledger: LedgerStore[Any] | None = None
     try:
         ledger = open_ledger(ws)  # read-only; checked (quick_check) as it opens
     except LedgerError as exc:
@@ -194,7 +194,7 @@ def _inbox_entry(inbox: Path, path: Path, stale_after: float, watched: bool,
                  {"lock": why.lock} if why.lock else {})
 
 
-def _claims(ws: Workspace, status: IntakeStatus, ledger: Ledger | None, locks: Path,
+def _claims(ws: Workspace, status: IntakeStatus, ledger: LedgerStore[Any] | None, locks: Path,
             stale_after: float) -> None:
     work = ws.inbox / WORK_DIR
     folders, strays = claim_folders(work)
@@ -250,7 +250,7 @@ def _claim_time(claim_id: str) -> str:
     return f"{day[:4]}-{day[4:6]}-{day[6:8]}T{clock[:2]}:{clock[2:4]}:{clock[4:6]}Z"
 
 
-def _ledger_and_outbox(ws: Workspace, status: IntakeStatus, ledger: Ledger) -> None:
+def _ledger_and_outbox(ws: Workspace, status: IntakeStatus, ledger: LedgerStore[Any]) -> None:
     files = ledger.files()
     status.counts = {t: ledger.count(t) for t in ("records", "files", "issued")}
     for outcome in ("rejected", "duplicate"):
@@ -273,7 +273,7 @@ def _ledger_and_outbox(ws: Workspace, status: IntakeStatus, ledger: Ledger) -> N
     _overdue_actions(ws, status, ledger)
 
 
-def _overdue_actions(ws: Workspace, status: IntakeStatus, ledger: Ledger) -> None:
+def _overdue_actions(ws: Workspace, status: IntakeStatus, ledger: LedgerStore[Any]) -> None:
     """Corrective actions past their due date, neither verified nor closed (those whose cause
     a later record removed are left out: nothing is left to correct)."""
     from ..actions import action_views
@@ -299,7 +299,7 @@ def _keys(name: str, instance_id: str | None, *, both: bool) -> set[tuple[str, s
     return keys
 
 
-def _rejections(status: IntakeStatus, ledger: Ledger) -> None:
+def _rejections(status: IntakeStatus, ledger: LedgerStore[Any]) -> None:
     """Rejections not followed by a record or duplicate of the same blank (or file name)."""
     instances = {r.record_id: r.instance_id for r in ledger.records(latest_only=False)}
     issued = {i["instance_id"]: i.get("customer") for i in ledger.issued()}

@@ -1,4 +1,9 @@
-"""The SQLite ledger: migrations, constraints that carry the invariants, concurrency."""
+"""The ledger: migrations, constraints that carry the invariants, concurrency.
+
+The tests of what every engine must do run against SQLite and PostgreSQL (`store`); those of
+SQLite's own files (WAL, damage, lost files, chattr) against SQLite only. PostgreSQL's own
+(the migration lock, an unreachable server, a URL with a password) are in test_postgres.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -17,6 +22,8 @@ import pytest
 
 from qmsforms.intake.ledger import (
     MIGRATIONS,
+    UNAVAILABLE,
+    ActionRow,
     FileRow,
     Ledger,
     LedgerError,
@@ -26,7 +33,9 @@ from qmsforms.intake.ledger import (
     ledger_path,
     open_ledger,
 )
+from qmsforms.intake.outcome import blocked_by
 from qmsforms.workspace import Workspace
+from tests.conftest import ENGINES
 
 
 def record(n: int, **changes: object) -> RecordRow:
@@ -44,24 +53,59 @@ def file_row(claim: str, outcome: str = "record", record_id: str | None = "R-1")
                    "2026-11-21T08:00:01Z", outcome, "x", record_id, "satisfaction-survey")
 
 
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+INTEGRITY = _integrity_errors()
+"""What either engine raises when a constraint refuses a row."""
+
+OpenFn = Callable[..., LedgerStore[Any]]
+
+
+@pytest.fixture(params=ENGINES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenFn:
+    """``store(readonly=False, timeout=60)`` opens (again) one ledger of each engine in turn:
+    a SQLite file, a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return partial(Ledger, tmp_path / "ledger.sqlite")
+    from qmsforms.intake.ledger.postgres import PostgresLedger
+
+    return partial(PostgresLedger, request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    with Ledger(tmp_path / "ledger.sqlite") as led:
+def ledger(store: OpenFn) -> Iterator[LedgerStore[Any]]:
+    with store() as led:
         yield led
 
 
-def test_new_ledger_is_migrated_in_wal_mode(ledger: Ledger) -> None:
-    assert ledger.version == len(MIGRATIONS)
-    assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert ledger.integrity() == "ok"
-    assert ledger.count("records") == ledger.count("files") == 0
+def test_new_ledger_is_migrated_in_wal_mode(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        assert ledger.version == len(MIGRATIONS)
+        assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert ledger.integrity() == "ok"
+        assert ledger.count("records") == ledger.count("files") == 0
 
 
-def test_reopening_keeps_rows_and_version(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as led, led.transaction() as db:
+def test_a_new_ledger_is_migrated_and_sound(ledger: LedgerStore[Any]) -> None:
+    assert ledger.version >= 1 and ledger.integrity() == "ok"
+    assert all(ledger.count(t) == 0 for t in ("records", "files", "issued", "events",
+                                              "attempts"))
+
+
+def test_reopening_keeps_rows_and_version(store: OpenFn) -> None:
+    with store() as led, led.transaction() as db:
         led.add_record(db, record(1))
-    with Ledger(tmp_path / "l.sqlite") as led:
-        assert led.version == len(MIGRATIONS) and led.record("R-1").customer == "C1"
+        version = led.version
+    with store() as led:
+        assert led.version == version and led.record("R-1").customer == "C1"
+    with store(readonly=True) as led:
+        assert led.version == version and [r.record_id for r in led.records()] == ["R-1"]
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -81,18 +125,18 @@ def test_not_a_database_is_a_clean_error(tmp_path: Path) -> None:
         assert err.value.code == "LEDGER_DAMAGED"
 
 
-def test_one_record_per_content(ledger: Ledger) -> None:
+def test_one_record_per_content(ledger: LedgerStore[Any]) -> None:
     with ledger.transaction() as db:
         ledger.add_record(db, record(1))
-    with pytest.raises(sqlite3.IntegrityError), ledger.transaction() as db:
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
         ledger.add_record(db, record(2, sha256=record(1).sha256))
     assert ledger.count("records") == 1
 
 
-def test_one_latest_record_per_natural_key(ledger: Ledger) -> None:
+def test_one_latest_record_per_natural_key(ledger: LedgerStore[Any]) -> None:
     with ledger.transaction() as db:
         ledger.add_record(db, record(1))
-    with pytest.raises(sqlite3.IntegrityError), ledger.transaction() as db:
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
         ledger.add_record(db, record(2, natural_key=record(1).natural_key))
     with ledger.transaction() as db:
         ledger.add_record(db, record(2, natural_key=record(1).natural_key, supersedes="R-1"))
@@ -102,31 +146,31 @@ def test_one_latest_record_per_natural_key(ledger: Ledger) -> None:
     assert [r.record_id for r in ledger.records(latest_only=False)] == ["R-1", "R-2"]
 
 
-def test_a_rejection_has_no_record_and_a_record_has_one(ledger: Ledger) -> None:
-    with pytest.raises(sqlite3.IntegrityError), ledger.transaction() as db:
+def test_a_rejection_has_no_record_and_a_record_has_one(ledger: LedgerStore[Any]) -> None:
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
         ledger.add_file(db, file_row("c1", "rejected", "R-1"))
-    with pytest.raises(sqlite3.IntegrityError), ledger.transaction() as db:
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
         ledger.add_file(db, file_row("c2", "record", None))
-    with pytest.raises(sqlite3.IntegrityError), ledger.transaction() as db:
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
         ledger.add_file(db, file_row("c3", "lost", None))
 
 
-def test_one_outcome_per_claim(ledger: Ledger) -> None:
+def test_one_outcome_per_claim(ledger: LedgerStore[Any]) -> None:
     with ledger.transaction() as db:
         ledger.add_file(db, file_row("c1", "rejected", None))
-    with pytest.raises(sqlite3.IntegrityError), ledger.transaction() as db:
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
         ledger.add_file(db, file_row("c1", "rejected", None))
     assert [f.claim_id for f in ledger.files("rejected")] == ["c1"]
 
 
-def test_a_failed_transaction_leaves_nothing(ledger: Ledger) -> None:
+def test_a_failed_transaction_leaves_nothing(ledger: LedgerStore[Any]) -> None:
     with pytest.raises(RuntimeError), ledger.transaction() as db:
         ledger.add_record(db, record(1))
         raise RuntimeError("crash in the middle")
     assert ledger.count("records") == 0
 
 
-def test_filters(ledger: Ledger) -> None:
+def test_filters(ledger: LedgerStore[Any]) -> None:
     with ledger.transaction() as db:
         ledger.add_record(db, record(1, customer="华东汽车"))
         ledger.add_record(db, record(2, form="satisfaction-monitoring", customer="西南电机"))
@@ -135,7 +179,7 @@ def test_filters(ledger: Ledger) -> None:
     assert ledger.by_instance("i-1")[0].record_id == "R-1"
 
 
-def test_a_blank_filled_again_under_another_key_is_reused(ledger: Ledger) -> None:
+def test_a_blank_filled_again_under_another_key_is_reused(ledger: LedgerStore[Any]) -> None:
     with ledger.transaction() as db:
         ledger.add_record(db, record(1, instance_id="i"))
     key, other = record(1).natural_key, {**record(1).natural_key, "customer": "C9"}
@@ -145,27 +189,27 @@ def test_a_blank_filled_again_under_another_key_is_reused(ledger: Ledger) -> Non
         assert not reused("i", "complaint", other) and not reused("j", "satisfaction-survey", other)
 
 
-def test_issued_blanks(ledger: Ledger) -> None:
+def test_issued_blanks(ledger: LedgerStore[Any]) -> None:
     ledger.add_issued("u1", "satisfaction-survey", "A", "2026-11-21T08:00:00Z", "ACME", "x")
     ledger.add_issued("u1", "satisfaction-survey", "A", "2026-11-21T09:00:00Z", "ACME", "x")
     assert ledger.is_issued("u1") and not ledger.is_issued("u2")
     assert ledger.count("issued") == 1 and ledger.issued()[0]["customer"] == "ACME"
 
 
-def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    with Ledger(path) as first, Ledger(path, timeout=0.2) as second:
+def test_a_second_writer_waits_for_the_first(store: OpenFn) -> None:
+    with store() as first, store(timeout=0.2) as second:
         with first.transaction() as db:
             first.add_record(db, record(1))
-            with pytest.raises(sqlite3.OperationalError, match="locked"), \
-                    second.transaction():
+            with pytest.raises(UNAVAILABLE) as busy, second.transaction():
                 pass
+            assert blocked_by(busy.value) is not None  # the intake waits, no file is harmed
+            assert getattr(busy.value, "code", "LEDGER_BUSY") == "LEDGER_BUSY"
         with second.transaction() as db:
             second.add_record(db, record(2))
         assert first.count("records") == 2
 
 
-def test_events(ledger: Ledger) -> None:
+def test_events(ledger: LedgerStore[Any]) -> None:
     ledger.log("duplicate", "c1", "R-1")
     assert [(e["kind"], e["claim_id"]) for e in ledger.events("duplicate")] == [
         ("duplicate", "c1")]
@@ -246,6 +290,19 @@ def test_a_reader_writes_nothing(ws: Workspace) -> None:
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
 
+def test_a_fresh_workspace_reads_as_empty_on_either_engine(ws: Workspace,
+                                                           ledger_url: str | None) -> None:
+    with open_ledger(ws) as led:
+        assert led.readonly and led.records() == []
+        assert led.files() == [] and led.issued() == [] and led.events() == []
+    with open_ledger(ws, write=True) as led:
+        assert not led.readonly and led.version >= 1
+        led.add_issued("u1", "complaint", "A", "2026-11-21T08:00:00Z")
+    with open_ledger(ws) as led:
+        assert led.is_issued("u1") and led.count("issued") == 1
+    assert ledger_path(ws).exists() == (ledger_url is None)
+
+
 def test_a_fresh_workspace_reads_as_empty_and_a_writer_creates_the_ledger(ws: Workspace) -> None:
     path = ledger_path(ws)
     with open_ledger(ws) as led:
@@ -279,7 +336,7 @@ def test_a_schema_1_ledger_is_read_as_it_is_and_migrated_by_a_writer(tmp_path: P
         assert led.integrity() == "ok"
 
 
-def test_attempts_are_counted_until_the_claim_is_decided(ledger: Ledger) -> None:
+def test_attempts_are_counted_until_the_claim_is_decided(ledger: LedgerStore[Any]) -> None:
     assert ledger.begin_attempt("c1", "a.xlsx") == 1
     assert ledger.begin_attempt("c1", "a.xlsx") == 2
     ledger.fail_attempt("c1", "MemoryError: " + "x" * 5000)
@@ -296,7 +353,7 @@ def test_attempts_are_counted_until_the_claim_is_decided(ledger: Ledger) -> None
         ledger.fail_attempt("nope", "boom")
 
 
-def test_a_rejection_keeps_its_report(ledger: Ledger) -> None:
+def test_a_rejection_keeps_its_report(ledger: LedgerStore[Any]) -> None:
     report = {"path": "f.xlsx", "valid": False, "issues": [{"code": "X", "message_zh": "坏"}]}
     with ledger.transaction() as db:
         ledger.add_file(db, replace(file_row("c1", "rejected", None), report=report))
@@ -434,7 +491,7 @@ def test_a_shm_made_immutable_under_a_writer_is_an_error_not_sigbus(ws: Workspac
 
 # -- voided records ---------------------------------------------------------------------------
 
-def test_a_voided_record_is_kept_with_who_when_why_and_left_out(ledger: Ledger) -> None:
+def test_a_voided_record_is_kept_with_who_when_why_and_left_out(ledger: LedgerStore[Any]) -> None:
     with ledger.transaction() as db:
         ledger.add_record(db, record(1))
         ledger.add_record(db, record(2))
@@ -450,7 +507,7 @@ def test_a_voided_record_is_kept_with_who_when_why_and_left_out(ledger: Ledger) 
     assert "R-1" in event["detail"] and "李明" in event["detail"]
 
 
-def test_voiding_an_unknown_or_voided_record_is_refused(ledger: Ledger) -> None:
+def test_voiding_an_unknown_or_voided_record_is_refused(ledger: LedgerStore[Any]) -> None:
     with pytest.raises(VoidRefused) as unknown:
         ledger.void("R-9", "why", "me")
     assert unknown.value.voided is None
@@ -463,7 +520,7 @@ def test_voiding_an_unknown_or_voided_record_is_refused(ledger: Ledger) -> None:
     assert ledger.record("R-1").voided["reason"] == "first"  # type: ignore[index]
 
 
-def test_a_voided_latest_revision_gives_its_key_back(ledger: Ledger) -> None:
+def test_a_voided_latest_revision_gives_its_key_back(ledger: LedgerStore[Any]) -> None:
     key = {"customer": "C1", "period": "2026"}
     with ledger.transaction() as db:
         ledger.add_record(db, record(1))
@@ -497,3 +554,44 @@ def test_a_schema_2_ledger_with_records_is_read_then_migrated_and_voided(tmp_pat
         assert led.version == len(MIGRATIONS) == 4
         assert led.void("R-1", "duplicate entry", "me").voided is not None
         assert led.records() == [] and led.integrity() == "ok"
+
+
+# -- corrective actions ----------------------------------------------------------------------
+
+def action(n: int, **changes: object) -> ActionRow:
+    row = ActionRow(
+        action_id=f"CA-2026-{n:04d}", cause_key=f"complaint:TS-{n}", scope=f"complaint:TS-{n}",
+        source="complaint", cause={"ticket_no": f"TS-{n}"}, source_record=f"R-{n}",
+        customer="华东汽车", problem_zh="焊缝开裂", problem_en="weld cracked",
+        department_zh="质量部", department_en="Quality department", raised_on="2026-11-21",
+        due="2026-12-18", raised_at="2026-11-21T08:00:00Z", updated_at="2026-11-21T08:00:00Z")
+    return replace(row, **changes)  # type: ignore[arg-type]
+
+
+def test_actions_are_kept_one_per_cause_and_updated_in_place(ledger: LedgerStore[Any]) -> None:
+    with ledger.transaction() as db:
+        ledger.add_action(db, action(2))
+        ledger.add_action(db, action(1))
+    with pytest.raises(INTEGRITY), ledger.transaction() as db:
+        ledger.add_action(db, action(3, cause_key=action(1).cause_key))
+    assert [a.action_id for a in ledger.actions()] == ["CA-2026-0001", "CA-2026-0002"]
+    assert [a.action_id for a in ledger.actions("complaint:TS-2")] == ["CA-2026-0002"]
+    with ledger.transaction() as db:
+        ledger.update_action(db, "CA-2026-0001", "R-9", "2026-11-22T08:00:00Z")
+        ledger.update_action(db, "CA-2026-0002", None, "2026-11-22T08:00:00Z",
+                             cause={"ticket_no": "TS-2", "months": 4}, problem=("新", "new"))
+    first, second = ledger.action("CA-2026-0001"), ledger.action("CA-2026-0002")
+    assert first == replace(action(1), cause_removed_by="R-9", updated_at="2026-11-22T08:00:00Z")
+    assert (second.cause, second.problem_zh, second.problem_en) == (
+        {"ticket_no": "TS-2", "months": 4}, "新", "new")
+    assert ledger.action("CA-2026-0009") is None
+
+
+def test_customers_of_a_form_are_the_latest_records_names(ledger: LedgerStore[Any]) -> None:
+    with ledger.transaction() as db:
+        ledger.add_record(db, record(1, customer="b 西南"))
+        ledger.add_record(db, record(2, customer="B 华东"))
+        ledger.add_record(db, record(3, customer="b 西南", natural_key={"k": 3}))
+        ledger.add_record(db, record(4, customer=None, natural_key={"k": 4}))
+        ledger.add_record(db, record(5, form="complaint", customer="其他"))
+    assert ledger.customers("satisfaction-survey") == ["B 华东", "b 西南"]  # byte order

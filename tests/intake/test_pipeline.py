@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 
 from qmsforms.blanks import issue_blank
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.intake import WORK_DIR, Intake, Ledger, LedgerError
+from qmsforms.intake import WORK_DIR, Intake, LedgerError, open_ledger
+from qmsforms.intake.ledger import LedgerStore
 from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.outputs import RECORD_SHEET
 from qmsforms.intake.pipeline import Outcome
@@ -45,8 +46,9 @@ def process(ws: Workspace, files: list[Path] | None = None) -> list[Outcome]:
         return intake.process(files).outcomes
 
 
-def ledger(ws: Workspace) -> Ledger:
-    return Ledger(ws.state_dir / "ledger.sqlite")
+def ledger(ws: Workspace) -> LedgerStore[Any]:
+    """The workspace's ledger, of whichever engine it is kept in."""
+    return open_ledger(ws, write=True)
 
 
 def outbox_files(ws: Workspace) -> list[str]:

@@ -33,7 +33,7 @@ from openpyxl import load_workbook
 from qmsforms.blanks import issue_blank
 from qmsforms.cli import cli
 from qmsforms.excel.fill import fill_workbook
-from qmsforms.intake import WORK_DIR, Ledger, candidates
+from qmsforms.intake import WORK_DIR, Ledger, candidates, open_ledger
 from qmsforms.workspace import Workspace, init_workspace
 
 from .. import hostile
@@ -144,8 +144,8 @@ def spawn(ws: Workspace, mode: list[str], tmp_path: Path) -> Iterator[Callable[[
 
 @pytest.fixture
 def ledger(ws: Workspace) -> Iterator[Ledger]:
-    """The workspace's ledger, read by the test while watchers write it."""
-    with Ledger(ws.state_dir / "ledger.sqlite") as opened:
+    """The workspace's ledger (of whichever engine), read by the test while watchers write it."""
+    with open_ledger(ws, write=True) as opened:
         yield opened
 
 

@@ -122,8 +122,9 @@ WITH_ACTIONS = 4
 """The schema version from which the ledger holds actions."""
 
 
-def record_of(row: sqlite3.Row) -> RecordRow:
-    """A ``records`` row as a `RecordRow` (a ledger before schema 3 has no void columns)."""
+def record_of(row: sqlite3.Row | dict[str, Any]) -> RecordRow:
+    """A ``records`` row (of either engine) as a `RecordRow` (a ledger before schema 3 has no
+    void columns)."""
     voided = None
     columns = row.keys()  # sqlite3.Row's own ``in`` looks at values, not names
     if "voided_at" in columns and row["voided_at"]:
@@ -187,8 +188,9 @@ def void_record(db: sqlite3.Connection, record_id: str, reason: str, by: str,
                            ensure_ascii=False),))
 
 
-def file_of(row: sqlite3.Row) -> FileRow:
-    """A ``files`` row as a `FileRow` (a schema-1 ledger has no report column)."""
+def file_of(row: sqlite3.Row | dict[str, Any]) -> FileRow:
+    """A ``files`` row (of either engine) as a `FileRow` (a schema-1 ledger has no report
+    column)."""
     columns = row.keys()  # a schema-1 ledger read as it is has no report column
     report = row["report"] if "report" in columns else None
     return FileRow(
@@ -246,8 +248,8 @@ def action_params(row: ActionRow) -> tuple[Any, ...]:
             row.raised_at, row.updated_at)
 
 
-def action_of(row: sqlite3.Row) -> ActionRow:
-    """An ``actions`` row as an `ActionRow`."""
+def action_of(row: sqlite3.Row | dict[str, Any]) -> ActionRow:
+    """An ``actions`` row (of either engine) as an `ActionRow`."""
     return ActionRow(
         action_id=row["action_id"], cause_key=row["cause_key"], scope=row["scope"],
         source=row["source"], cause=json.loads(row["cause"]),

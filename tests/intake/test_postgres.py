@@ -1,0 +1,313 @@
+"""The PostgreSQL ledger's own behaviour: choosing it, the migration lock, a server out of
+reach, a URL with a password, an empty database, a revision chain that would fork.
+
+What both engines must do is tested in test_ledger.py (parametrised); the intake and the
+watchers on PostgreSQL in test_postgres_intake.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from qmsforms.config import ConfigError
+from qmsforms.intake import WORK_DIR, Intake, LedgerError, open_ledger
+from qmsforms.intake.ledger import LEDGER_ENV, SQLiteLedger, ledger_path
+from qmsforms.intake.status import intake_status
+from qmsforms.workspace import Workspace
+
+from .test_ledger import INTEGRITY, file_row, record
+
+pytestmark = pytest.mark.postgres
+
+psycopg = pytest.importorskip("psycopg")
+
+from qmsforms.intake.ledger.postgres import PostgresLedger  # noqa: E402
+from qmsforms.intake.ledger.postgres_schema import MIGRATION_LOCK, MIGRATIONS  # noqa: E402
+
+
+@pytest.fixture
+def pg_ws(ws: Workspace, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A workspace whose ledger is a fresh PostgreSQL database (``QMSFORMS_LEDGER``)."""
+    monkeypatch.setenv(LEDGER_ENV, pg_url)
+    return ws
+
+
+def admin(url: str, sql: str, args: Any = ()) -> list[Any]:
+    with psycopg.connect(url, autocommit=True) as db:
+        cursor = db.execute(sql, args)
+        return cursor.fetchall() if cursor.description else []
+
+
+def closed_port() -> str:
+    """A URL of a localhost port nothing listens on."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"postgresql://postgres@127.0.0.1:{port}/qmsforms"
+
+
+# -- choosing the engine -----------------------------------------------------------------------
+
+def test_a_url_chooses_postgresql_and_sqlite_is_never_touched(pg_ws: Workspace) -> None:
+    with open_ledger(pg_ws, write=True) as led:
+        assert isinstance(led, PostgresLedger) and led.version == len(MIGRATIONS)
+        led.add_issued("u1", "complaint", "A", "2026-11-21T08:00:00Z")
+    with open_ledger(pg_ws) as led:
+        assert led.readonly and led.is_issued("u1")
+    assert not ledger_path(pg_ws).exists()
+
+
+def test_the_url_in_qmsforms_toml_and_the_environment_wins(ws: Workspace, pg_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.delenv(LEDGER_ENV, raising=False)
+    config = ws.root / "qmsforms.toml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f'\n[ledger]\nurl = "{closed_port()}"\n', encoding="utf-8")
+    ws = Workspace(ws.root)
+    with pytest.raises(LedgerError) as err:
+        open_ledger(ws)
+    assert err.value.code == "LEDGER_UNAVAILABLE"
+    monkeypatch.setenv(LEDGER_ENV, pg_url)
+    with open_ledger(ws, write=True) as led:
+        assert isinstance(led, PostgresLedger)
+    monkeypatch.setenv(LEDGER_ENV, "")
+    config.write_text(config.read_text(encoding="utf-8").replace("[ledger]", "[ledger.x]"))
+    with pytest.raises(ConfigError):
+        open_ledger(Workspace(ws.root))
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://qms:s3cret@db.example/qmsforms",
+    "postgresql://qms@db.example/qmsforms?password=s3cret",
+    "postgres://:s3cret@/qmsforms",
+])
+def test_a_url_with_a_password_is_refused(ws: Workspace, url: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(LEDGER_ENV, url)
+    with pytest.raises(ConfigError) as env_err:
+        open_ledger(ws)
+    monkeypatch.delenv(LEDGER_ENV)
+    config = ws.root / "qmsforms.toml"
+    config.write_text(config.read_text(encoding="utf-8") + f'\n[ledger]\nurl = "{url}"\n',
+                      encoding="utf-8")
+    with pytest.raises(ConfigError) as toml_err:
+        Workspace(ws.root).config  # noqa: B018
+    for err in (env_err, toml_err):
+        assert "s3cret" not in str(err.value) and "pgpass" in str(err.value)
+    assert not ledger_path(ws).exists()
+
+
+def test_a_url_that_is_not_postgresql_is_refused(ws: Workspace,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(LEDGER_ENV, "mysql://qms@db.example/qmsforms")
+    with pytest.raises(ConfigError):
+        open_ledger(ws, write=True)
+
+
+# -- migrations under the advisory lock -------------------------------------------------------
+
+OPEN_AT_ONCE = """
+import sys
+from qmsforms.intake.ledger.postgres import PostgresLedger
+sys.stdin.readline()  # every process is started and imported before any opens
+with PostgresLedger(sys.argv[1]) as led:
+    print(led.version, flush=True)
+"""
+
+
+def test_writers_opening_a_fresh_database_at_once_migrate_it_once(pg_url: str) -> None:
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, pg_url], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for _ in range(4)]
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = [proc.communicate(timeout=300) for proc in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    assert [out.split() for out, _ in results] == [[str(len(MIGRATIONS))]] * 4
+    rows = admin(pg_url, "SELECT version, applied_by FROM ledger_migrations ORDER BY version")
+    assert [r[0] for r in rows] == list(range(1, len(MIGRATIONS) + 1))
+    assert len({r[1] for r in rows}) == 1  # one process applied them all
+
+
+def test_a_writer_waits_for_the_migration_lock(pg_url: str) -> None:
+    holder = psycopg.connect(pg_url, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    proc = subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, pg_url], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        waiting = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        while admin(pg_url, waiting)[0][0] == 0:
+            assert proc.poll() is None, "the writer did not wait for the lock"
+            time.sleep(0.05)
+        assert admin(pg_url, "SELECT to_regclass('records')") == [(None,)]
+    finally:
+        holder.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        holder.close()
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and out.split() == [str(len(MIGRATIONS))]
+
+
+def test_a_newer_schema_is_refused(pg_url: str) -> None:
+    with PostgresLedger(pg_url):
+        pass
+    admin(pg_url, "INSERT INTO ledger_migrations (version, applied_by) VALUES (%s, 'later')",
+          (len(MIGRATIONS) + 1,))
+    for readonly in (False, True):
+        with pytest.raises(LedgerError) as err:
+            PostgresLedger(pg_url, readonly=readonly)
+        assert err.value.code == "LEDGER_NEWER"
+
+
+# -- readers, an empty database ---------------------------------------------------------------
+
+def test_a_reader_of_an_empty_database_reads_nothing_and_creates_nothing(
+        pg_ws: Workspace, pg_url: str) -> None:
+    with open_ledger(pg_ws) as led:
+        assert led.version == 0 and led.records() == [] and led.count("files") == 0
+        assert led.open_attempts() == [] and led.integrity() == "ok"
+        with pytest.raises(LedgerError) as err, led.transaction():
+            pass
+        assert err.value.code == "LEDGER_UNAVAILABLE"
+    assert admin(pg_url, "SELECT to_regclass('ledger_migrations')") == [(None,)]
+
+
+def test_a_reader_writes_nothing(pg_ws: Workspace) -> None:
+    with open_ledger(pg_ws, write=True) as led, led.transaction() as db:
+        led.add_record(db, record(1))
+    with open_ledger(pg_ws) as led:
+        for write in (lambda: led.log("x"), lambda: led.begin_attempt("c1", "f"),
+                      lambda: led.add_issued("u", "complaint", "A", "t")):
+            with pytest.raises(LedgerError) as err:
+                write()
+            assert err.value.code == "LEDGER_UNAVAILABLE"
+        assert led.count("events") == led.count("attempts") == led.count("issued") == 0
+
+
+def test_an_empty_database_is_not_used_while_the_outbox_holds_records(pg_ws: Workspace,
+                                                                      pg_url: str) -> None:
+    record_json = pg_ws.outbox / "records" / "complaint" / "R-1.json"
+    record_json.parent.mkdir(parents=True)
+    record_json.write_text("{}")
+    for write in (True, False):
+        with pytest.raises(LedgerError) as err:
+            open_ledger(pg_ws, write=write)
+        assert err.value.code == "LEDGER_MISSING"
+    assert admin(pg_url, "SELECT to_regclass('records')") == [(None,)]
+
+
+# -- invariants only PostgreSQL's constraints carry -------------------------------------------
+
+def test_a_revision_chain_cannot_fork(pg_url: str) -> None:
+    with PostgresLedger(pg_url) as led:
+        with led.transaction() as db:
+            led.add_record(db, record(1))
+            led.add_record(db, record(2, supersedes="R-1"))
+        with pytest.raises(INTEGRITY), led.transaction() as db:
+            led.add_record(db, record(3, supersedes="R-1"))  # a second successor of R-1
+        led.void("R-2", "wrong", "me")  # R-1 is the latest again: it may be revised anew
+        with led.transaction() as db:
+            led.add_record(db, record(3, natural_key=record(1).natural_key, supersedes="R-1"))
+        assert led.latest("satisfaction-survey", record(1).natural_key).record_id == "R-3"
+
+
+def test_decisions_are_made_one_at_a_time(pg_url: str) -> None:
+    with PostgresLedger(pg_url) as first, PostgresLedger(pg_url, timeout=0.2) as second, \
+            first.transaction() as db:
+        first.add_file(db, file_row("c1", "rejected", None))
+        with pytest.raises(LedgerError) as err, second.transaction():
+            pass
+        assert err.value.code == "LEDGER_BUSY"
+        second.begin_attempt("c2", "f.xlsx")  # bookkeeping does not wait for a decision
+
+
+# -- a server out of reach ---------------------------------------------------------------------
+
+def test_an_unreachable_database_is_ledger_unavailable_and_claims_nothing(
+        ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(LEDGER_ENV, closed_port())
+    dropped = ws.inbox / "s.xlsx"
+    shutil.copyfile(make_filled("satisfaction-survey"), dropped)
+    for opening in (lambda: open_ledger(ws, write=True), lambda: Intake(ws)):
+        with pytest.raises(LedgerError) as err:
+            opening()
+        assert err.value.code == "LEDGER_UNAVAILABLE"
+    assert dropped.exists() and not ledger_path(ws).exists()
+    assert not (ws.inbox / WORK_DIR).exists() or not any(
+        (ws.inbox / WORK_DIR).iterdir())
+    assert intake_status(ws).ledger.startswith("LEDGER_UNAVAILABLE")
+    from click.testing import CliRunner
+
+    from qmsforms.cli import cli
+
+    shown = CliRunner().invoke(cli, ["--root", str(ws.root), "status", "--json"])
+    assert shown.exit_code == 1  # a person is needed
+    assert json.loads(shown.output)["ledger"].startswith("LEDGER_UNAVAILABLE")
+
+
+def test_a_database_lost_while_watching_blocks_the_intake_and_files_wait(
+        pg_ws: Workspace, pg_url: str, make_filled: Any) -> None:
+    name = pg_url.rsplit("/", 1)[-1]
+    first = pg_ws.inbox / "first.xlsx"
+    shutil.copyfile(make_filled("satisfaction-survey"), first)
+    with Intake(pg_ws, settle=0.05) as intake:
+        assert [o.outcome for o in intake.process().outcomes] == ["record"]
+        later = pg_ws.inbox / "later.xlsx"
+        shutil.copyfile(make_filled("complaint"), later)
+        admin(pg_url.rsplit("/", 1)[0] + "/postgres",
+              f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+        admin(pg_url.rsplit("/", 1)[0] + "/postgres",
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+              (name,))
+        result = intake.process()
+        assert result.blocked and "LEDGER_UNAVAILABLE" in result.blocked
+        assert result.outcomes == [] and later.exists()
+        assert not any((pg_ws.inbox / WORK_DIR).iterdir())
+        admin(pg_url.rsplit("/", 1)[0] + "/postgres",
+              f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+        again = intake.process()  # connected again: the file waited and is taken now
+        assert again.blocked is None and [o.outcome for o in again.outcomes] == ["record"]
+    assert not later.exists() and not ledger_path(pg_ws).exists()
+    with open_ledger(pg_ws) as led:
+        assert led.count("records") == 2
+
+
+def test_the_sqlite_ledger_is_never_a_fallback(pg_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    with SQLiteLedger(ledger_path(pg_ws)) as local, local.transaction() as db:
+        local.add_record(db, record(1))
+    monkeypatch.setenv(LEDGER_ENV, closed_port())
+    with pytest.raises(LedgerError) as err:
+        open_ledger(pg_ws)
+    assert err.value.code == "LEDGER_UNAVAILABLE"
+
+
+def test_keepalives_are_set(pg_url: str) -> None:
+    with PostgresLedger(pg_url) as led:
+        params = led.db.info.get_parameters()
+        assert params.get("keepalives") == "1" and int(params["keepalives_idle"]) > 0
+
+
+
+def test_rebuild_never_makes_a_sqlite_ledger_beside_postgresql(pg_ws: Workspace) -> None:
+    from click.testing import CliRunner
+
+    from qmsforms.cli import cli
+
+    result = CliRunner().invoke(cli, ["--root", str(pg_ws.root), "ledger", "rebuild", "--force"])
+    assert result.exit_code == 2, result.output
+    assert not ledger_path(pg_ws).exists()
