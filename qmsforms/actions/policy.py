@@ -8,6 +8,7 @@ stops the raising with a `DefinitionBroken` naming its file, line and key.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
@@ -107,5 +108,16 @@ def policy_file(workspace: Workspace) -> Path:
 
 def load_action_policy(workspace: Workspace) -> ActionPolicy:
     """Read the action policy in force; `DefinitionBroken` (file, line, key; zh + en) when
-    it is not TOML or breaks the model."""
-    return load_definition(ActionPolicy, policy_file(workspace), POLICY_ID)
+    it is not TOML or breaks the model. The file is read again only when it changed (the
+    intake asks for it with every record)."""
+    path = policy_file(workspace)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_definition(ActionPolicy, path, POLICY_ID)  # says what is wrong
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path, _mtime_ns: int, _size: int) -> ActionPolicy:
+    return load_definition(ActionPolicy, path, POLICY_ID)

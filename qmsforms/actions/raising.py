@@ -135,11 +135,11 @@ class Raiser:
 
     def _number(self, cause_key: str, year: int) -> str:
         prefix = f"{self.ctx.policy.prefix}-{year}-"
-        taken = {a.action_id for a in self.ledger.actions()}
         kept = self.reserved.get(cause_key)
-        if kept is not None and kept not in taken:
+        if kept is not None and self.ledger.action(kept) is None:
             return kept
-        used = [_sequence(i) for i in (*taken, *self.reserved.values()) if i.startswith(prefix)]
+        used = [_sequence(i) for i in (*self.ledger.action_ids(prefix), *self.reserved.values())
+                if i.startswith(prefix)]
         return f"{prefix}{max(used, default=0) + 1:04d}"
 
 

@@ -44,6 +44,12 @@ class PostgresTables(ABC):
         return [action_of(r) for r in self._q(f"SELECT * FROM actions {where}"
                                               " ORDER BY action_id COLLATE \"C\"", args)]
 
+    def action_ids(self, prefix: str) -> list[str]:
+        """The numbers of the actions starting with ``prefix``."""
+        rows = self._q("SELECT action_id FROM actions WHERE left(action_id, %s) = %s",
+                       [len(prefix), prefix])
+        return [str(r["action_id"]) for r in rows]
+
     def action(self, action_id: str) -> ActionRow | None:
         """One action by its number."""
         found = self._by("actions", "action_id", action_id)

@@ -43,6 +43,14 @@ class SQLiteTables(ABC):
             sql, args = sql + " WHERE scope = ?", (scope,)
         return [action_of(r) for r in self._q(sql + " ORDER BY action_id", args)]
 
+    def action_ids(self, prefix: str) -> list[str]:
+        """The numbers of the actions starting with ``prefix``."""
+        if self.version < WITH_ACTIONS:
+            return []
+        rows = self._q("SELECT action_id FROM actions WHERE substr(action_id, 1, ?) = ?",
+                       (len(prefix), prefix))
+        return [str(r[0]) for r in rows]
+
     def action(self, action_id: str) -> ActionRow | None:
         """One action by its number."""
         if self.version < WITH_ACTIONS:

@@ -331,6 +331,11 @@ class LedgerStore(ABC, Generic[Tx]):
         A ledger older than schema 4 holds none."""
 
     @abstractmethod
+    def action_ids(self, prefix: str) -> list[str]:
+        """The numbers of the actions starting with ``prefix`` (``CA-2026-``): what the next
+        number is counted from, without reading every action."""
+
+    @abstractmethod
     def action(self, action_id: str) -> ActionRow | None:
         """One action by its number."""
 
