@@ -28,6 +28,10 @@ class Blocked(QmsFormsError):
     once the cause is gone."""
 
 
+BLOCKING: tuple[type[BaseException], ...] = (OSError, *UNAVAILABLE)
+"""Errors that may mean the surroundings stop the intake (`blocked_by` decides which)."""
+
+
 def blocked_by(exc: BaseException) -> Blocked | None:
     """The `Blocked` an error of the surroundings means, or None for any other error."""
     if isinstance(exc, Blocked):

@@ -55,7 +55,7 @@ from .files import (
 from .ledger import UNAVAILABLE, FileRow, LedgerStore, RecordRow, open_ledger
 from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
-from .outcome import Blocked, Outcome, ProcessResult, blocked_by, poison_report
+from .outcome import BLOCKING, Blocked, Outcome, ProcessResult, blocked_by, poison_report
 from .outputs import copy_file, fsync_dir, remove_parts
 from .reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits, refusal
 from .recovery import Recovery
@@ -178,9 +178,7 @@ class Intake:
             claim_id = new_claim_id()
             lock = ClaimLock.acquire(self.locks / f"{claim_id}.lock")
             assert lock is not None  # a fresh id is never locked
-        except OSError as exc:
-            raise blocked_by(exc) or exc from exc
-        except UNAVAILABLE as exc:
+        except BLOCKING as exc:
             raise blocked_by(exc) or exc from exc
         try:
             folder = self.work / claim_id
