@@ -145,7 +145,7 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     of the day's records, duplicates and rejections is logged after midnight and at stop.
     """
     from ..intake.ledger import ledger_location
-    from ..intake.watch import Watcher
+    from ..intake.watch import Watcher, when_reachable
     from ..version import __version__
 
     # a stop asked for while the watcher starts (its reader, logs, banner) is kept, not fatal
@@ -155,9 +155,13 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     ws = workspace_of(ctx)
     log_file = watch_logging(ws, quiet=quiet)
     outcomes = logging.getLogger(OUTCOME_LOGGER)
-    watcher = Watcher(ws, poll=poll, settle=settle, rescan=rescan, stopping=stopping,
-                      on_outcome=lambda outcome: outcomes.info(outcome_line(outcome)))
+    watcher = when_reachable(lambda: Watcher(
+        ws, poll=poll, settle=settle, rescan=rescan, stopping=stopping,
+        on_outcome=lambda outcome: outcomes.info(outcome_line(outcome))), stopping)
     banner = logging.getLogger(BANNER_LOGGER)
+    if watcher is None:
+        banner.info("停止 / stopped before the ledger could be reached; nothing was claimed")
+        return
     mode = (f"polling every {poll:g} s (for SMB/NFS shares)" if poll
             else "native file events")
     stale = ws.config.intake.stale_lock_minutes

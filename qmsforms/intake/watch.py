@@ -30,7 +30,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -39,6 +39,7 @@ from watchdog.observers.polling import PollingObserver
 from ..workspace import Workspace
 from .files import WORK_DIR, candidates, is_ignored
 from .heartbeat import Heartbeat
+from .ledger import LedgerError
 from .outcome import Blocked, Outcome
 from .pipeline import Intake
 from .reader import ReadInterrupted, ReadLimits
@@ -321,3 +322,30 @@ class Watcher:
                 self.failures += 1
                 log.exception("%s could not be finished; its claim is kept in %s and tried "
                               "again in %g s", path.name, WORK_DIR, _RETRY)
+
+
+T = TypeVar("T")
+
+
+def when_reachable(start: Callable[[], T], stopping: threading.Event, *,
+                   first: float = 2.0, longest: float = 60.0) -> T | None:
+    """``start()`` once the ledger can be reached (SPEC §10: off-line is not lost).
+
+    While it raises ``LEDGER_UNAVAILABLE`` (a PostgreSQL server out of reach) nothing is
+    claimed: the files wait in the inbox, the reason is logged, and it is tried again after a
+    pause that doubles up to ``longest`` seconds. None when ``stopping`` is set first; any
+    other error is raised.
+    """
+    pause = first
+    while not stopping.is_set():
+        try:
+            return start()
+        except LedgerError as exc:
+            if exc.code != "LEDGER_UNAVAILABLE":
+                raise
+            log.warning("台账无法连接,文件留在收件箱,%g 秒后重试 / the ledger cannot be reached; "
+                        "the files wait in the inbox, trying again in %g s: %s",
+                        pause, pause, exc.message_en)
+        stopping.wait(pause)
+        pause = min(pause * 2, longest)
+    return None

@@ -12,6 +12,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from qmsforms.intake.status import intake_status
 from qmsforms.workspace import Workspace
 
 from .test_ledger import INTEGRITY, file_row, record
+from .test_watch import WatchProcess, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -284,6 +287,42 @@ def test_a_database_lost_while_watching_blocks_the_intake_and_files_wait(
     assert not later.exists() and not ledger_path(pg_ws).exists()
     with open_ledger(pg_ws) as led:
         assert led.count("records") == 2
+
+
+def test_a_watcher_started_while_the_database_is_away_waits_for_it(
+        ws: Workspace, pg_url: str, make_filled: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, name = pg_url.rsplit("/", 1)
+    later = f"{name}_later"
+    monkeypatch.setenv(LEDGER_ENV, f"{server}/{later}")  # a database not created yet
+    dropped = ws.inbox / "s.xlsx"
+    shutil.copyfile(make_filled("satisfaction-survey"), dropped)
+    watcher = WatchProcess(ws, ["--poll", "0.2"], tmp_path, "away")
+    try:
+        wait_for(lambda: "LEDGER_UNAVAILABLE" in watcher.stderr() or "cannot be reached"
+                 in watcher.stderr(), 60, "the watcher to say the ledger is away", (watcher,))
+        assert dropped.exists()  # nothing claimed while the ledger is away
+        assert not (ws.inbox / WORK_DIR).exists() or not any((ws.inbox / WORK_DIR).iterdir())
+        admin(f"{server}/postgres", f"CREATE DATABASE {later}")
+        wait_for(lambda: watcher.marks()["REC"] == 1, 120, "the file to be recorded",
+                 (watcher,))
+        assert not dropped.exists() and not ledger_path(ws).exists()
+    finally:
+        assert watcher.terminate() == 0
+        admin(f"{server}/postgres", f"DROP DATABASE IF EXISTS {later} WITH (FORCE)")
+
+
+def test_a_watcher_stopped_while_it_waits_for_the_database_claims_nothing(
+        ws: Workspace, make_filled: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(LEDGER_ENV, closed_port())
+    dropped = ws.inbox / "s.xlsx"
+    shutil.copyfile(make_filled("satisfaction-survey"), dropped)
+    watcher = WatchProcess(ws, [], tmp_path, "stopped")
+    wait_for(lambda: "cannot be reached" in watcher.stderr(), 60,
+             "the watcher to say the ledger is away", (watcher,))
+    assert watcher.terminate() == 0
+    assert dropped.exists() and watcher.marks() == Counter()
 
 
 def test_the_sqlite_ledger_is_never_a_fallback(pg_ws: Workspace, monkeypatch: pytest.MonkeyPatch
