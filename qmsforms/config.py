@@ -169,6 +169,37 @@ class LedgerSettings(_Config):
         return self
 
 
+class SiteSettings(_Config):
+    """Which plant this workspace's watcher works for (``[site]``, SPEC §10).
+
+    ``id`` is stored on every file, record and action (``QMSFORMS_SITE`` overrides it); None
+    is a company of one site. ``key_scope`` names, per form, whether its natural key is
+    ``company``-wide or per ``site``: two plants monitoring one customer keep two monthly
+    series unless the form's key is company-wide (`qmsforms.site`, `FormDef.key_scope`).
+    """
+
+    id: str | None = None
+    key_scope: dict[str, Literal["company", "site"]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valid_id(self) -> SiteSettings:
+        from .site import site_problem
+
+        if self.id is not None:
+            problem = site_problem(self.id)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
+
+
+class PathSettings(_Config):
+    """Where the inbox and outbox are (``[paths]``): relative to the workspace, or absolute (a
+    plant's mounted share for the inbox, a central outbox). Default ``inbox`` and ``outbox``."""
+
+    inbox: str = "inbox"
+    outbox: str = "outbox"
+
+
 class TickSettings(_Config):
     """What a tick box or a yes/no cell may hold (``[ticks]``): one list of marks that mean
     ticked, one of marks that mean not ticked. Marks are compared after NFKC and casefolding
@@ -203,6 +234,8 @@ class Config(_Config):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     ticks: TickSettings = Field(default_factory=TickSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
+    paths: PathSettings = Field(default_factory=PathSettings)
 
     def control(self, form_id: str) -> DocumentControl:
         """The document control of a form, with a generated number when none is configured."""

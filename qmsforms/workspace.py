@@ -50,13 +50,14 @@ class Workspace:
 
     @property
     def inbox(self) -> Path:
-        """Where filled forms are dropped."""
-        return self.root / "inbox"
+        """Where filled forms are dropped (``[paths] inbox``, default ``inbox/``)."""
+        return self.root / os.path.expanduser(self.config.paths.inbox)
 
     @property
     def outbox(self) -> Path:
-        """Where records, archived originals and rejections are written."""
-        return self.root / "outbox"
+        """Where records, archived originals and rejections are written (``[paths] outbox``,
+        default ``outbox/``)."""
+        return self.root / os.path.expanduser(self.config.paths.outbox)
 
     @property
     def state_dir(self) -> Path:

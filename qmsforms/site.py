@@ -1,0 +1,60 @@
+"""Which plant and which machine a process works for (SPEC §10).
+
+A company with several plants runs one watcher per plant, all writing one PostgreSQL ledger.
+The plant is the site: ``[site] id`` in ``qmsforms.toml`` (``QMSFORMS_SITE`` overrides it), kept
+on every file, record and action the watcher writes, and the way listings and reports are
+narrowed (``--site``). Left unset, a workspace is one site and nothing is stamped.
+
+The host names the machine. It is put in the names of the part files a writer leaves in a
+shared folder and on the claims it holds, so a watcher on another machine never mistakes a
+live writer's file for an abandoned one. ``QMSFORMS_HOST`` overrides the machine's own name
+(two containers with one host name, or a test running several "machines" on one).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+SITE_ENV = "QMSFORMS_SITE"
+HOST_ENV = "QMSFORMS_HOST"
+SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+"""A site id: a letter or digit, then up to 31 letters, digits, ``_`` or ``-``."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def host_id() -> str:
+    """This machine's name as written into part files and claims: ``QMSFORMS_HOST`` or the
+    host name, reduced to letters, digits, ``.``, ``_`` and ``-`` (at most 40), never empty."""
+    raw = os.environ.get(HOST_ENV) or socket.gethostname()
+    return _UNSAFE.sub("-", raw).strip("-.")[:40] or "host"
+
+
+def site_problem(site: str) -> str | None:
+    """What is wrong with a site id (Chinese and English), or None when it can be used."""
+    if SITE_ID.match(site):
+        return None
+    return ("站点编号只能由字母、数字、_ 和 - 组成,以字母或数字开头,最多 32 个字符"
+            f"(现为 {site!r}) / a site id is letters, digits, _ and -, starting with a letter or "
+            f"digit, at most 32 characters (not {site!r})")
+
+
+def site_id(ws: Workspace) -> str | None:
+    """The site a workspace's watcher writes for: ``QMSFORMS_SITE``, else ``[site] id``, else
+    None (one site, nothing stamped). Raises `ConfigError` for a malformed id in the
+    environment (the file's own is checked when it is read)."""
+    from .config import ConfigError
+
+    found = os.environ.get(SITE_ENV)
+    if found:
+        problem = site_problem(found)
+        if problem is not None:
+            raise ConfigError(f"{SITE_ENV}: {problem}")
+        return found
+    return ws.config.site.id
