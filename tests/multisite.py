@@ -137,8 +137,8 @@ INBOX_PLAN: dict[str, dict[str, Any]] = {
 CROSS_DUPLICATES = 16
 """Records of the Ningbo share sent again, byte-identical, to Suzhou: duplicates there."""
 CROSS_KEYS = 10
-"""Monitoring sheets of Ningbo customers and months sent from Suzhou with other content: per
-site (`KEY_SCOPE`), records of their own; without sites, revisions of Ningbo's."""
+"""Monitoring sheets of Ningbo customers and months sent from Suzhou with other content: their
+key is per site (`KEY_SCOPE`), so they are records of their own, not revisions of Ningbo's."""
 
 
 def templates(ws: Workspace, ledger: LedgerStore[Any],
@@ -230,17 +230,17 @@ def plan(blanks: dict[tuple[str, int], bytes], seed: int) -> list[Sent]:
     return sent
 
 
-def chains(sent: list[Sent], sites: bool) -> set[tuple[str, ...]]:
+def chains(sent: list[Sent]) -> set[tuple[str, ...]]:
     """The revision chains the records must form, as the sha256 of each version in order.
 
-    A chain is the records of one form and key, in the order their waves sent them; with
-    sites, a per-site form's chain is also one inbox's (the Ningbo share is one site's keys
-    only for company-wide forms, which is why its revisions are of those).
+    A chain is the records of one form and key, in the order their waves sent them; a
+    per-site form's chain is also one inbox's. Which of its two watchers takes a file decides
+    the site of a Ningbo file, so the Ningbo share's revisions are of company-wide forms.
     """
     out: dict[tuple[str | None, ...], list[Sent]] = {}
     for s in sent:
         if s.outcome == "record":
-            per_site = sites and s.form is not None and KEY_SCOPE[s.form] == "site"
+            per_site = s.form is not None and KEY_SCOPE[s.form] == "site"
             out.setdefault((s.form, s.key, s.inbox if per_site else None), []).append(s)
     for versions in out.values():
         waves = [s.wave for s in versions]

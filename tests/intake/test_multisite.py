@@ -13,7 +13,6 @@ a watcher that could have taken it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import random
@@ -40,8 +39,6 @@ pytestmark = [pytest.mark.postgres,
 
 SEED = 20261202
 KILLS = 10
-SITES = "site" in {f.name for f in dataclasses.fields(FileRow)}
-"""Whether the ledger keeps sites yet (schema 5): the site assertions run once it does."""
 
 
 def test_three_watchers_of_two_plants_600_files_and_ten_sigkills(
@@ -156,8 +153,7 @@ def check(spaces: dict[str, Workspace], ledger: LedgerStore[Any], sent: list[ms.
 
     check_chains(ledger, records, sent)
     check_outbox(outbox, ledger, rows, records)
-    if SITES:
-        check_sites(ledger, rows, records, sent)
+    check_sites(ledger, rows, records, sent)
     assert ledger.integrity() == "ok"
 
 
@@ -178,7 +174,7 @@ def check_chains(ledger: LedgerStore[Any], records: list[RecordRow], sent: list[
         assert len({(r.form, key_text(r.natural_key)) for r in chain}) == 1, chain
         found.add(tuple(r.sha256 for r in chain))
     assert sum(len(c) for c in found) == len(records), "a record outside every chain"
-    assert found == ms.chains(sent, SITES)
+    assert found == ms.chains(sent)
     latest = Counter((r.form, key_text(r.natural_key)) for r in records if r.latest)
     assert set(latest.values()) == {1}
     assert len(ledger.records()) == len(found)
@@ -229,17 +225,20 @@ def check_sites(ledger: LedgerStore[Any], rows: list[FileRow], records: list[Rec
     inbox_of = {s.name: s.inbox for s in sent}
     site_of: dict[str, str] = {}
     for row in rows:
-        site = row.site  # type: ignore[attr-defined]
+        site = row.site
         assert site in could[inbox_of[row.name]], (row.name, site)
         if row.outcome == "record" and row.record_id:
             site_of[row.record_id] = site
     for record in records:
-        site = record.site  # type: ignore[attr-defined]
+        site = record.site
         assert site == site_of[record.record_id], record.record_id
         per_site = ms.KEY_SCOPE[record.form] == "site"
         assert record.natural_key.get("@site") == (site if per_site else None), record
     suzhou = {s.name for s in sent if s.inbox == ms.SUZHOU}
-    assert {r.name for r in ledger.files(site="SZ")} == suzhou  # type: ignore[call-arg]
+    assert {r.name for r in ledger.files(site="SZ")} == suzhou
     assert {r.name for p in ("NB", "NB2")
-            for r in ledger.files(site=p)} == set(inbox_of) - suzhou  # type: ignore[call-arg]
-    assert {a.site for a in ledger.actions()} <= {p.site for p in ms.PLANTS}  # type: ignore[attr-defined]
+            for r in ledger.files(site=p)} == set(inbox_of) - suzhou
+    inbox_of_record = {r.record_id: inbox_of[r.name] for r in rows if r.outcome == "record"}
+    for action in ledger.actions():
+        assert action.source_record is not None
+        assert action.site in could[inbox_of_record[action.source_record]], action
