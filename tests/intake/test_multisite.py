@@ -153,6 +153,7 @@ def check(spaces: dict[str, Workspace], ledger: LedgerStore[Any], sent: list[ms.
 
     check_chains(ledger, records, sent)
     check_outbox(outbox, ledger, rows, records)
+    check_actions(ledger, sent)
     check_sites(ledger, rows, records, sent)
     assert ledger.integrity() == "ok"
 
@@ -215,6 +216,23 @@ def check_outbox(outbox: Path, ledger: LedgerStore[Any], rows: list[FileRow],
         assert journal[action.action_id]["cause_key"] == action.cause_key
         assert action.source_record in ids
     assert list(outbox.rglob(".~part-*")) == []
+
+
+def check_actions(ledger: LedgerStore[Any], sent: list[ms.Sent]) -> None:
+    """One action register for all three watchers, each cause raised once: every complaint
+    ticket (quality, `VALID`) one action whatever its revisions, every survey one (its score
+    is below the action policy's target); the monitoring sheets raise none (one month each)."""
+    keys = {form: {s.key for s in sent if s.form == form and s.outcome == "record"}
+            for form in ("complaint", "satisfaction-survey")}
+    actions = ledger.actions()
+    assert Counter(a.source for a in actions) == Counter(
+        {"complaint": len(keys["complaint"]),
+         "survey_below_target": len(keys["satisfaction-survey"])})
+    assert {a.scope for a in actions if a.source == "complaint"} == {
+        f"complaint:{key}" for key in keys["complaint"]}
+    assert {a.scope.split(":")[2] for a in actions if a.source != "complaint"} == keys[
+        "satisfaction-survey"]
+    assert len({a.action_id for a in actions}) == len(actions)
 
 
 def check_sites(ledger: LedgerStore[Any], rows: list[FileRow], records: list[RecordRow],
