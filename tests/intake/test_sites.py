@@ -145,3 +145,22 @@ def test_the_outbox_keeps_the_site_and_a_rebuild_files_records_under_it_again(
                         r.supersedes, r.latest) for r in ledger.records(latest_only=False))
         assert {f.site for f in ledger.files()} == {"NB", "SZ"}
     assert after == before
+
+
+def test_an_inbox_on_a_share_that_is_not_mounted_blocks_and_is_never_made_locally(
+        ws: Workspace, make_filled: FillFn, tmp_path: Path) -> None:
+    share = tmp_path / "mnt" / "nb-share" / "回执"
+    config = ws.root / "qmsforms.toml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f'\n[paths]\ninbox = "{share.as_posix()}"\n', encoding="utf-8")
+    moved = Workspace(ws.root)
+    filled = make_filled("satisfaction-monitoring")
+    with Intake(moved, settle=0.05, quiet=0.05) as intake:
+        result = intake.process()
+        assert result.blocked and "nb-share" in result.blocked and result.outcomes == []
+        assert not share.exists()  # never created where the share should be mounted
+        share.mkdir(parents=True)  # the share is back
+        shutil.copyfile(filled, share / filled.name)
+        again = intake.process()
+    assert again.blocked is None and [o.outcome for o in again.outcomes] == ["record"]
+    assert (moved.outbox / again.outcomes[0].location).is_file()
