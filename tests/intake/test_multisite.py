@@ -70,11 +70,9 @@ def run(spaces: dict[str, Workspace], ledger: LedgerStore[Any], sent: list[ms.Se
         started += 1
         return ms.start(plant, spaces[plant.site], logs, started)
 
-    inboxes = {s.inbox: spaces[p.site].inbox for p in ms.PLANTS for s in sent
-               if s.inbox == p.inbox}
+    inboxes = {p.inbox: spaces[p.site].inbox for p in ms.PLANTS}
     live = {p.site: launch(p) for p in ms.PLANTS}
-    victims = [p for p in ms.PLANTS for _ in range(3)] + [rng.choice(ms.PLANTS)]
-    rng.shuffle(victims)
+    kills: list[str] = []  # "wave:host" of each kill
     dropped = 0
     try:
         for wave in range(ms.WAVES):
@@ -84,11 +82,8 @@ def run(spaces: dict[str, Workspace], ledger: LedgerStore[Any], sent: list[ms.Se
                 watch.drop(tmp_path / "src.xlsx", inboxes[s.inbox], s.name)
             dropped += len(files)
             quiet = functools.partial(ms.quiet, ledger, list(inboxes.values()), dropped)
-            # two kills a wave (a kill the wave ended too soon for waits for the next one)
-            for _ in range(2 if wave < ms.WAVES - 1 else len(victims)):
-                if not victims:
-                    break
-                plant = victims[0]
+            # two kills a wave, of two watchers at work since the wave began
+            for plant in rng.sample(ms.PLANTS, KILLS // ms.WAVES):
                 victim = live[plant.site]
                 watch.wait_for(functools.partial(working, victim, ms.outcomes(victim), quiet),
                                watch.BATCH_TIMEOUT, f"{plant.host} at work",
@@ -98,10 +93,10 @@ def run(spaces: dict[str, Workspace], ledger: LedgerStore[Any], sent: list[ms.Se
                 time.sleep(rng.uniform(0.0, 0.15))  # any phase of the file in hand
                 victim.kill()
                 live[plant.site] = launch(plant)
-                victims.pop(0)
+                kills.append(f"{wave}:{plant.host}")
             watch.wait_for(quiet, watch.BATCH_TIMEOUT, f"wave {wave} ({dropped} files)",
                            tuple(live.values()))
-        assert victims == [], f"{len(victims)} of the {KILLS} kills found no work to interrupt"
+        assert len(kills) == KILLS, f"a wave was over before its kills (only {kills})"
     finally:
         codes = {site: proc.terminate() for site, proc in live.items()
                  if proc.proc.poll() is None}
