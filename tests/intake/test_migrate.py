@@ -1,0 +1,240 @@
+"""``qmsforms ledger migrate``: real plant ledgers, made by the real intake from real files,
+moved into a real PostgreSQL ledger, one plant or two merged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg.rows import dict_row
+
+from qmsforms.blanks import issue_blank
+from qmsforms.cli import cli
+from qmsforms.intake import Intake, LedgerError, open_ledger
+from qmsforms.intake.ledger import ledger_path
+from qmsforms.intake.ledger.migrate import migrate_ledger
+from qmsforms.intake.voids import void_record
+from qmsforms.workspace import Workspace, init_workspace
+
+from ..conftest import ledger_env
+from .test_pipeline import refill
+
+MONTH = "satisfaction-monitoring"
+
+
+def take(ws: Workspace, *files: Path, names: list[str] | None = None) -> list[Any]:
+    """Copy the files into the inbox and run one intake pass; the outcomes in order."""
+    for i, f in enumerate(files):
+        name = names[i] if names else f"{i:02d} {uuid.uuid4().hex[:6]} {f.name}"
+        shutil.copyfile(f, ws.inbox / name)
+    with Intake(ws, settle=0.05, quiet=0.05) as intake:
+        return list(intake.process().outcomes)
+
+
+def plant(ws: Workspace, make_filled: Any, tmp_path: Path, customer: str) -> dict[str, Any]:
+    """A plant's SQLite ledger with records, a revision, a void, a duplicate, a rejection,
+    actions (three months of deductions: a streak) and an issued blank."""
+    issue_blank(ws, "satisfaction-survey", tmp_path / f"blank-{uuid.uuid4().hex[:6]}.xlsx",
+                values={"customer": customer}, record=True)
+    sheets = [make_filled(MONTH, {"customer": customer, "month": f"2026-0{m}",
+                                  "performance_rate": 100, "q_partial_return": 1},
+                          workspace=ws) for m in (3, 4, 5)]
+    survey = make_filled("satisfaction-survey", workspace=ws, customer=customer)
+    service = make_filled("service-evaluation", workspace=ws, customer=customer)
+    bad = make_filled("satisfaction-survey", workspace=ws, customer=customer, delivery=None,
+                      packaging=None, appearance=None)
+    outcomes = take(ws, *sheets, survey, service, bad)
+    assert [o.outcome for o in outcomes] == ["record"] * 5 + ["rejected"]
+    assert take(ws, survey)[0].outcome == "duplicate"
+    refill(survey, ws, "satisfaction-survey", {"delivery": 5})
+    revision = take(ws, survey)[0]
+    assert revision.supersedes == outcomes[3].record_id
+    void_record(ws, outcomes[4].record_id, "typed twice", "qa")
+    with open_ledger(ws) as ledger:
+        assert ledger.actions() and ledger.issued()
+    return {"outcomes": outcomes, "revision": revision}
+
+
+def dump(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the target's tables, in a stable order."""
+    with psycopg.connect(url, row_factory=dict_row) as db:
+        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in ("records", "files", "issued", "attempts", "events", "actions")}
+
+
+def cli_json(ws: Workspace, *args: str, url: str | None = None) -> Any:
+    with ledger_env(url):
+        result = CliRunner().invoke(cli, ["--root", str(ws.root), *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def source_counts(ws: Workspace) -> dict[str, int]:
+    with open_ledger(ws) as ledger:
+        counts = {t: ledger.count(t) for t in ("records", "files", "issued", "attempts",
+                                                "events")}
+        counts["actions"] = len(ledger.actions())
+    return counts
+
+
+@pytest.mark.postgres
+def test_a_plant_ledger_moves_in_whole(ws: Workspace, make_filled: Any, tmp_path: Path,
+                                       pg_url: str) -> None:
+    plant(ws, make_filled, tmp_path, "华东汽车")
+    counts = source_counts(ws)
+    result = migrate_ledger(ws, pg_url)
+    assert result.problems == [] and result.changed and not result.merged
+    for table, n in counts.items():
+        entry = result.tables[table]
+        assert (entry["source"], entry["copied"], entry["already"]) == (n, n, 0)
+        assert entry["expected"] == entry["found"] == n
+    assert result.record_hashes["expected"] == result.record_hashes["found"]
+    for args in (("records", "--all", "--json"), ("actions", "--json")):
+        assert cli_json(ws, *args, url=pg_url) == cli_json(ws, *args)
+    target = dump(pg_url)
+    assert Counter(r["kind"] for r in target["events"])["migrated"] == 1
+    assert len(target["events"]) == counts["events"] + 1
+    with open_ledger(ws) as source:
+        assert {r["instance_id"] for r in target["issued"]} == \
+            {r["instance_id"] for r in source.issued()}
+        assert {r["claim_id"]: r["outcome"] for r in target["files"]} == \
+            {f.claim_id: f.outcome for f in source.files()}
+
+
+@pytest.mark.postgres
+def test_the_same_migration_twice_changes_nothing(ws: Workspace, make_filled: Any,
+                                                  tmp_path: Path, pg_url: str) -> None:
+    plant(ws, make_filled, tmp_path, "华东汽车")
+    assert migrate_ledger(ws, pg_url).changed
+    before = dump(pg_url)
+    again = migrate_ledger(ws, pg_url)
+    assert not again.changed and again.problems == [] and not again.renumbered
+    assert all(entry["copied"] == 0 for entry in again.tables.values())
+    assert dump(pg_url) == before
+
+
+@pytest.mark.postgres
+def test_a_dry_run_writes_nothing(ws: Workspace, make_filled: Any, tmp_path: Path,
+                                  pg_url: str) -> None:
+    plant(ws, make_filled, tmp_path, "华东汽车")
+    counts = source_counts(ws)
+    dry = migrate_ledger(ws, pg_url, dry_run=True)
+    assert dry.dry_run and dry.changed and dry.problems == []
+    assert {t: e["copied"] for t, e in dry.tables.items()} == counts
+    with psycopg.connect(pg_url) as db:  # not even the schema was left behind
+        assert db.execute("SELECT to_regclass('records')").fetchone() == (None,)
+    result = CliRunner().invoke(cli, ["--root", str(ws.root), "ledger", "migrate", "--to",
+                                      pg_url, "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["tables"]["records"]["copied"] == counts["records"]
+    migrate_ledger(ws, pg_url)
+    before = dump(pg_url)
+    assert not migrate_ledger(ws, pg_url, dry_run=True).changed
+    assert dump(pg_url) == before
+
+
+def _order(row: dict[str, Any]) -> tuple[str, str]:
+    return (row["received_at"], row["processed_at"])
+
+
+@pytest.mark.postgres
+def test_two_plants_merge_into_one_ledger(ws: Workspace, make_filled: Any, tmp_path: Path,
+                                          pg_url: str) -> None:
+    """Plant B takes the shared file first; A is moved in first. The same content is one
+    record (the earlier received) and one duplicate; one natural key at both plants is one
+    chain in received order; action numbers clashing are renumbered and B's journal
+    follows."""
+    other = init_workspace(tmp_path / "plant-b")
+    shared = make_filled(MONTH, {"customer": "共同客户", "month": "2026-08",
+                                 "performance_rate": 100})
+    (b_shared,) = take(other, shared, names=["overlap-b.xlsx"])
+    plant(ws, make_filled, tmp_path, "甲厂客户")
+    (a_shared,) = take(ws, shared, names=["overlap-a.xlsx"])
+    (a_key,) = take(ws, make_filled(MONTH, {"customer": "共同客户", "month": "2026-09",
+                                            "performance_rate": 100}, workspace=ws))
+    plant(other, make_filled, tmp_path, "乙厂客户")
+    (b_key,) = take(other, make_filled(MONTH, {"customer": "共同客户", "month": "2026-09",
+                                               "performance_rate": 98}, workspace=other))
+    with open_ledger(ws) as a, open_ledger(other) as b:
+        a_actions, b_actions = a.actions(), b.actions()
+        a_row, b_row = a.record(a_shared.record_id), b.record(b_shared.record_id)
+        shas = {r.sha256 for led in (a, b) for r in led.records(latest_only=False,
+                                                                 voided=True)}
+    assert a_row is not None and b_row is not None and a_row.sha256 == b_row.sha256
+    clashing = {x.action_id for x in a_actions} & {x.action_id for x in b_actions}
+    assert clashing  # both plants numbered their first action CA-<year>-0001
+
+    first = migrate_ledger(ws, pg_url)
+    second = migrate_ledger(other, pg_url)
+    assert first.problems == second.problems == []
+    (merged,) = second.merged
+    b_first = _order({"received_at": b_row.received_at, "processed_at": b_row.processed_at}) \
+        < _order({"received_at": a_row.received_at, "processed_at": a_row.processed_at})
+    assert merged["kept_from"] == ("source" if b_first else "target")
+
+    target = dump(pg_url)
+    assert {r["sha256"] for r in target["records"]} == shas
+    assert len(target["records"]) == len(shas)
+    overlap = [r for r in target["records"] if r["sha256"] == a_row.sha256]
+    assert len(overlap) == 1 and overlap[0]["record_id"] == a_row.record_id
+    keeper = b_row if b_first else a_row
+    assert overlap[0]["received_at"] == keeper.received_at
+    files = {r["claim_id"]: r for r in target["files"]}
+    shared_files = [files[c] for c in (a_shared.claim_id, b_shared.claim_id)]
+    assert sorted(f["outcome"] for f in shared_files) == ["duplicate", "record"]
+    assert all(f["record_id"] == a_row.record_id for f in shared_files)
+    assert files[(b_shared if b_first else a_shared).claim_id]["outcome"] == "record"
+
+    records = {r["record_id"]: r for r in target["records"]}
+    key_rows = sorted((records[o.record_id] for o in (a_key, b_key)), key=_order)
+    assert [r["latest"] for r in key_rows] == [False, True]
+    assert key_rows[1]["supersedes"] == key_rows[0]["record_id"]
+    latest = Counter((r["form"], r["natural_key"]) for r in target["records"] if r["latest"])
+    assert set(latest.values()) == {1}
+
+    causes = Counter(r["cause_key"] for r in target["actions"])
+    assert set(causes.values()) == {1}
+    assert set(causes) == {x.cause_key for x in (*a_actions, *b_actions)}
+    moved = {m["from"]: m["to"] for m in second.renumbered}
+    b_new = [x for x in b_actions if x.cause_key not in {y.cause_key for y in a_actions}]
+    assert {x.action_id for x in b_new if x.action_id in clashing} <= set(moved)
+    held = {r["action_id"]: r["cause_key"] for r in target["actions"]}
+    for action in b_new:
+        number = moved.get(action.action_id, action.action_id)
+        assert held[number] == action.cause_key
+        journal = json.loads((other.outbox / "actions" / f"{number}.json").read_text("utf-8"))
+        assert journal["action_id"] == number and journal["cause_key"] == action.cause_key
+
+    before = dump(pg_url)
+    assert not migrate_ledger(ws, pg_url).changed
+    assert not migrate_ledger(other, pg_url).changed
+    assert dump(pg_url) == before
+
+
+def test_a_target_that_is_not_postgresql_is_refused(ws: Workspace) -> None:
+    with pytest.raises(LedgerError) as refused:
+        migrate_ledger(ws, f"sqlite:///{ws.root / 'x.sqlite'}")
+    assert refused.value.code == "LEDGER_NOT_POSTGRES"
+    result = CliRunner().invoke(cli, ["--root", str(ws.root), "ledger", "migrate", "--to",
+                                      "mysql://db/qms"])
+    assert result.exit_code == 1 and "LEDGER_NOT_POSTGRES" in result.output
+
+
+def test_a_source_that_is_not_a_sqlite_ledger_is_refused(ws: Workspace) -> None:
+    path = ledger_path(ws)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(LedgerError) as refused:
+        migrate_ledger(ws, "postgresql://127.0.0.1:1/none")
+    assert refused.value.code == "LEDGER_NOT_SQLITE"
+    path.unlink()
+    with pytest.raises(LedgerError) as missing:
+        migrate_ledger(ws, "postgresql://127.0.0.1:1/none")
+    assert missing.value.code == "LEDGER_NOT_SQLITE"
