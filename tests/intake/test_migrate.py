@@ -140,6 +140,30 @@ def test_a_dry_run_writes_nothing(ws: Workspace, make_filled: Any, tmp_path: Pat
     assert dump(pg_url) == before
 
 
+@pytest.mark.postgres
+def test_a_site_is_stamped_as_the_intake_would_have_filed_it(
+        ws: Workspace, make_filled: Any, tmp_path: Path, pg_url: str) -> None:
+    """--site: every row gets the site, a per-site form's natural key names it, the actions
+    its records raised carry the site mark, and the plant's journal follows."""
+    plant(ws, make_filled, tmp_path, "华东汽车")
+    result = migrate_ledger(ws, pg_url, site="ningbo")
+    assert result.problems == [] and result.changed
+    target = dump(pg_url)
+    for table in ("records", "files", "issued", "actions"):
+        assert {r["site"] for r in target[table]} == {"ningbo"}, table
+    keys = {r["form"]: json.loads(r["natural_key"]) for r in target["records"]}
+    assert keys[MONTH]["@site"] == "ningbo"
+    streak = [a for a in target["actions"] if a["source"] == "monitoring_streak"]
+    assert streak and all(a["cause_key"].endswith("#site=ningbo") for a in streak)
+    for action in target["actions"]:
+        journal = json.loads((ws.outbox / "actions" / f"{action['action_id']}.json")
+                             .read_text("utf-8"))
+        assert (journal["cause_key"], journal["site"]) == (action["cause_key"], "ningbo")
+    before = dump(pg_url)
+    assert not migrate_ledger(ws, pg_url, site="ningbo").changed
+    assert dump(pg_url) == before
+
+
 def _order(row: dict[str, Any]) -> tuple[str, str]:
     return (row["received_at"], row["processed_at"])
 

@@ -132,8 +132,12 @@ def _files(folder: Path, pattern: str) -> list[Path]:
 
 def check_ledger(workspace: Workspace, *, repair: bool = False) -> CheckReport:
     """Compare ``workspace``'s ledger with its outbox; with ``repair``, write again from the
-    ledger the record JSON, void files and action journals missing or differing."""
+    ledger the record JSON, void files and action journals missing or differing.
+
+    A workspace with a site (`qmsforms.site.site_id`) checks that site's rows: several plants
+    sharing one ledger each keep their own outbox."""
     from ...actions.raising import JOURNAL_DIR, write_journal
+    from ...site import site_id
     from ..outbox import record_json
     from ..outputs import write_json
     from ..voids import VOID_SUFFIX, void_path
@@ -142,7 +146,7 @@ def check_ledger(workspace: Workspace, *, repair: bool = False) -> CheckReport:
     outbox = workspace.outbox
     report = CheckReport()
     found: list[Finding] = []
-    with open_ledger(workspace) as ledger:
+    with open_ledger(workspace, site=site_id(workspace)) as ledger:
         rows = ledger.records(latest_only=False, voided=True)
         actions = ledger.actions()
         report.records, report.actions = len(rows), len(actions)
@@ -167,7 +171,8 @@ def check_ledger(workspace: Workspace, *, repair: bool = False) -> CheckReport:
         known = {row.path for row in rows}
         for path in _files(outbox / "records", "*.json"):
             rel = path.relative_to(outbox).as_posix()
-            if rel not in known and not path.name.endswith(VOID_SUFFIX):
+            if rel not in known and not path.name.endswith(VOID_SUFFIX) \
+                    and ledger.record(path.stem) is None:
                 found.append(Finding("RECORD_JSON_UNKNOWN", rel))
         found += _journals(outbox / JOURNAL_DIR, ledger, repair)
         if repair:

@@ -22,6 +22,7 @@ matter to what the records say:
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,10 +73,43 @@ class Migration:
                 "record_hashes": self.record_hashes, "problems": self.problems}
 
 
+def stamp(source: dict[str, list[Row]], site: str, site_forms: set[str]) -> dict[str, list[Row]]:
+    """``source`` with ``site`` on every row without one, as the intake would have filed it
+    at that site: a record of a form keyed per site (`site_forms`) gets the site in its
+    natural key (`qmsforms.site.natural_key`), and an action raised from one gets the site
+    mark on its scope and cause key (`qmsforms.actions.causes.site_mark`)."""
+    from ...actions.causes import SITE_MARK
+    from ...site import SITE_KEY
+    from .store import key_text
+
+    out: dict[str, list[Row]] = {t: [] for t in source}
+    rekeyed: set[str] = set()
+    for table, rows in source.items():
+        for row in rows:
+            row = dict(row)
+            if row.get("site") or table == "events":
+                out[table].append(row)
+                continue
+            row["site"] = site
+            if table == "records" and row["form"] in site_forms:
+                key = json.loads(row["natural_key"])
+                if SITE_KEY not in key:
+                    row["natural_key"] = key_text(key | {SITE_KEY: site})
+                    rekeyed.add(row["record_id"])
+            out[table].append(row)
+    mark = f"{SITE_MARK}{site}"
+    for action in out["actions"]:
+        if action["source_record"] in rekeyed and action["scope"].split(":")[0] in (
+                "customer", "survey") and SITE_MARK not in action["scope"]:
+            action["scope"] += mark
+            action["cause_key"] += mark
+    return out
+
+
 def _site(row: Row, site: str | None, columns: set[str]) -> Row:
     """``row`` with the columns the target has, ``site`` stamped where it is empty."""
     out = {k: v for k, v in row.items() if k in columns and not (k == "id" and "at" in row)}
-    if site is not None and not out.get("site"):
+    if site is not None and not out.get("site") and "site" in columns:
         out["site"] = site
     return out
 

@@ -30,7 +30,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .merge import KEYS, TABLES, Migration, Plan, Row, plan
+from .merge import KEYS, TABLES, Migration, Plan, Row, plan, stamp
 from .sqlite_files import ledger_path
 from .store import LedgerError
 
@@ -217,20 +217,25 @@ def _counts(source: dict[str, list[Row]], target: dict[str, list[Row]], work: Pl
                         + len(work.demoted) + len(work.action_updates) + len(migration.relinked))
 
 
-def _journals(workspace: Workspace, ledger: PostgresLedger, migration: Migration) -> None:
-    """The plant's outbox journal follows the numbers the actions have in the target."""
+def _journals(workspace: Workspace, ledger: PostgresLedger, migration: Migration,
+              copied: list[str]) -> None:
+    """The plant's outbox journal follows the numbers the actions have in the target (and,
+    ``copied``, the site stamped on them)."""
+    from ...actions.causes import SITE_MARK
     from ...actions.raising import JOURNAL_DIR, write_journal
 
     folder = workspace.outbox / JOURNAL_DIR
     ids = [m["action_id"] for m in migration.actions_merged if m["updated"]]
-    write_journal(workspace.outbox, ledger, [*ids, *(r["to"] for r in migration.renumbered)])
+    write_journal(workspace.outbox, ledger,
+                  [*ids, *copied, *(r["to"] for r in migration.renumbered)])
     for moved in migration.renumbered:
         old = folder / f"{moved['from']}.json"
         try:
             stale = json.loads(old.read_text(encoding="utf-8")).get("cause_key")
         except (OSError, ValueError, AttributeError):
             continue
-        if stale == moved["cause_key"]:
+        if isinstance(stale, str) and \
+                stale.split(SITE_MARK)[0] == moved["cause_key"].split(SITE_MARK)[0]:
             old.unlink()
             log.info("outbox journal %s renamed %s.json (renumbered in the target)", old.name,
                      moved["to"])
@@ -261,6 +266,8 @@ def migrate_ledger(workspace: Workspace, url: str, *, site: str | None = None,
                 db.execute(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE")
             columns = _columns(db)
             _refuse_columns(source, columns, site)
+            if site is not None:
+                source = stamp(source, site, _site_forms(workspace))
             target = _read_target(db, columns)
             work = plan(source, target, columns, site, migration)
             _counts(source, target, work, migration)
@@ -273,10 +280,18 @@ def migrate_ledger(workspace: Workspace, url: str, *, site: str | None = None,
                            (json.dumps({"from": str(path), "site": site, "records":
                                         migration.tables["records"]["copied"]}),))
         if not dry_run and migration.changed:
-            _journals(workspace, ledger, migration)
+            _journals(workspace, ledger, migration,
+                      [a["action_id"] for a in work.inserts["actions"]] if site else [])
     log.info("ledger %s %s into %s: %s", path, "would be copied" if dry_run else "copied",
              migration.target, {t: v["copied"] for t, v in migration.tables.items()})
     return migration
+
+
+def _site_forms(workspace: Workspace) -> set[str]:
+    """The forms whose natural key is per site in ``workspace``."""
+    from ...site import key_scope
+
+    return {form.id for form in workspace.registry if key_scope(workspace, form) == "site"}
 
 
 def _schema(db: Any, version: int) -> None:
