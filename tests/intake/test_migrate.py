@@ -19,7 +19,8 @@ from qmsforms.blanks import issue_blank
 from qmsforms.cli import cli
 from qmsforms.intake import Intake, LedgerError, open_ledger
 from qmsforms.intake.ledger import ledger_path
-from qmsforms.intake.ledger.migrate import migrate_ledger
+from qmsforms.intake.ledger.migrate import MigrationMismatch, migrate_ledger
+from qmsforms.intake.ledger.postgres import PostgresLedger
 from qmsforms.intake.voids import void_record
 from qmsforms.workspace import Workspace, init_workspace
 
@@ -162,6 +163,30 @@ def test_a_site_is_stamped_as_the_intake_would_have_filed_it(
     before = dump(pg_url)
     assert not migrate_ledger(ws, pg_url, site="ningbo").changed
     assert dump(pg_url) == before
+
+
+@pytest.mark.postgres
+def test_a_copy_that_does_not_check_out_is_rolled_back(ws: Workspace, make_filled: Any,
+                                                       tmp_path: Path, pg_url: str) -> None:
+    """A target that silently drops rows (a trigger here; a rule, a policy elsewhere)."""
+    plant(ws, make_filled, tmp_path, "华东汽车")
+    PostgresLedger(pg_url).close()  # the schema, then the trigger on it
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("CREATE FUNCTION swallow() RETURNS trigger LANGUAGE plpgsql AS"
+                   " $$ BEGIN RETURN NULL; END $$")
+        db.execute("CREATE TRIGGER swallow BEFORE INSERT ON issued FOR EACH ROW"
+                   " EXECUTE FUNCTION swallow()")
+    with pytest.raises(MigrationMismatch) as failed:
+        migrate_ledger(ws, pg_url)
+    assert failed.value.code == "LEDGER_MISMATCH"
+    assert sorted((p["code"], p["table"]) for p in failed.value.migration.problems) == [
+        ("MIGRATE_COUNT", "issued"), ("MIGRATE_MISSING", "issued")]
+    assert all(rows == [] for rows in dump(pg_url).values())  # nothing kept
+    result = CliRunner().invoke(cli, ["--root", str(ws.root), "ledger", "migrate", "--to",
+                                      pg_url, "--json"])
+    assert result.exit_code == 1
+    assert [p["code"] for p in json.loads(result.output)["problems"]] == [
+        "MIGRATE_COUNT", "MIGRATE_MISSING"]
 
 
 def _order(row: dict[str, Any]) -> tuple[str, str]:
