@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -187,6 +189,39 @@ def test_a_copy_that_does_not_check_out_is_rolled_back(ws: Workspace, make_fille
     assert result.exit_code == 1
     assert [p["code"] for p in json.loads(result.output)["problems"]] == [
         "MIGRATE_COUNT", "MIGRATE_MISSING"]
+
+
+def _waiting_for_a_lock(url: str) -> bool:
+    """Poll (generously) until a backend of the target's database waits for a lock."""
+    with psycopg.connect(url, autocommit=True) as db:
+        for _ in range(1200):
+            found = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                               " current_database() AND wait_event_type = 'Lock'").fetchone()
+            if found and found[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+@pytest.mark.postgres
+def test_a_live_writer_and_a_migration_do_not_interleave(
+        ws: Workspace, make_filled: Any, tmp_path: Path, pg_url: str) -> None:
+    """A watcher's decision in progress on the target: the migration waits for it, then
+    copies after it."""
+    plant(ws, make_filled, tmp_path, "华东汽车")
+    done: list[Any] = []
+    with PostgresLedger(pg_url) as live:
+        with live.transaction() as db:
+            live.log("live", None, "a decision in progress", db=db)
+            copier = threading.Thread(target=lambda: done.append(migrate_ledger(ws, pg_url)))
+            copier.start()
+            assert _waiting_for_a_lock(pg_url)
+            assert copier.is_alive() and not done
+        copier.join(600)
+    assert done and done[0].problems == []
+    events = dump(pg_url)["events"]
+    order = {e["kind"]: e["id"] for e in events if e["kind"] in ("live", "migrated")}
+    assert order["live"] < order["migrated"]
 
 
 def _order(row: dict[str, Any]) -> tuple[str, str]:

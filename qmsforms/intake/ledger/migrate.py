@@ -249,42 +249,59 @@ def migrate_ledger(workspace: Workspace, url: str, *, site: str | None = None,
     what would be done. Raises `MigrationMismatch` when the copy does not check out (then
     nothing was written) and `LedgerError` for what is refused (see the module)."""
     _refuse_target(url)
-    from .postgres import MIGRATION_LOCK, PostgresLedger, redact
+    import psycopg
+    from psycopg import errors
+
+    from .postgres import PostgresLedger, busy_error, redact, unavailable_error
 
     path = ledger_path(workspace)
     source = read_source(path)
     migration = Migration(source=str(path), target=redact(url), dry_run=dry_run, site=site)
     with PostgresLedger(url, readonly=dry_run) as ledger:
-        db = ledger.db
-        version = ledger.version
-        with db.transaction(force_rollback=dry_run):
-            if dry_run:  # the whole copy is made, checked and rolled back
-                db.execute("SET TRANSACTION READ WRITE")
-                _schema(db, version)
-            else:
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                db.execute(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE")
-            columns = _columns(db)
-            _refuse_columns(source, columns, site)
-            if site is not None:
-                source = stamp(source, site, _site_forms(workspace))
-            target = _read_target(db, columns)
-            work = plan(source, target, columns, site, migration)
-            _counts(source, target, work, migration)
-            _apply(db, work)
-            _verify(db, source, work, migration)
-            if migration.problems:
-                raise MigrationMismatch(migration)
-            if migration.changed:
-                db.execute("INSERT INTO events (kind, detail) VALUES ('migrated', %s)",
-                           (json.dumps({"from": str(path), "site": site, "records":
-                                        migration.tables["records"]["copied"]}),))
-        if not dry_run and migration.changed:
-            _journals(workspace, ledger, migration,
-                      [a["action_id"] for a in work.inserts["actions"]] if site else [])
+        try:
+            _copy(workspace, ledger, source, migration)
+        except errors.LockNotAvailable as exc:
+            raise busy_error(url) from exc
+        except psycopg.OperationalError as exc:
+            raise unavailable_error(url, exc) from exc
     log.info("ledger %s %s into %s: %s", path, "would be copied" if dry_run else "copied",
              migration.target, {t: v["copied"] for t, v in migration.tables.items()})
     return migration
+
+
+def _copy(workspace: Workspace, ledger: PostgresLedger, source: dict[str, list[Row]],
+          migration: Migration) -> None:
+    """The copy in one transaction (rolled back when dry, or when it does not check out)."""
+    from .postgres import MIGRATION_LOCK
+
+    dry_run, site, path = migration.dry_run, migration.site, migration.source
+    db = ledger.db
+    version = ledger.version
+    with db.transaction(force_rollback=dry_run):
+        if dry_run:  # the whole copy is made, checked and rolled back
+            db.execute("SET TRANSACTION READ WRITE")
+            _schema(db, version)
+        else:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            db.execute(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE")
+        columns = _columns(db)
+        _refuse_columns(source, columns, site)
+        if site is not None:
+            source = stamp(source, site, _site_forms(workspace))
+        target = _read_target(db, columns)
+        work = plan(source, target, columns, site, migration)
+        _counts(source, target, work, migration)
+        _apply(db, work)
+        _verify(db, source, work, migration)
+        if migration.problems:
+            raise MigrationMismatch(migration)
+        if migration.changed:
+            db.execute("INSERT INTO events (kind, detail) VALUES ('migrated', %s)",
+                       (json.dumps({"from": str(path), "site": site, "records":
+                                    migration.tables["records"]["copied"]}),))
+    if not dry_run and migration.changed:
+        _journals(workspace, ledger, migration,
+                  [a["action_id"] for a in work.inserts["actions"]] if site else [])
 
 
 def _site_forms(workspace: Workspace) -> set[str]:
