@@ -52,6 +52,8 @@ def test_the_outbox_the_intake_wrote_checks_clean(ws: Workspace, filled: dict[st
     assert report.valid and report.findings == []
     assert (report.records, report.actions) == (4, len(filled["actions"]))
     assert cli_check(ws) == (0, report.to_dict())
+    shown = CliRunner().invoke(cli, ["--root", str(ws.root), "ledger", "check"])
+    assert shown.exit_code == 0 and "4 records" in shown.output
 
 
 def test_a_deleted_or_edited_record_json_is_found_and_written_again(

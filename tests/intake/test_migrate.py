@@ -137,6 +137,9 @@ def test_a_dry_run_writes_nothing(ws: Workspace, make_filled: Any, tmp_path: Pat
                                       pg_url, "--dry-run", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["tables"]["records"]["copied"] == counts["records"]
+    shown = CliRunner().invoke(cli, ["--root", str(ws.root), "ledger", "migrate", "--to",
+                                     pg_url, "--dry-run"])
+    assert shown.exit_code == 0 and "DRY RUN" in shown.output
     migrate_ledger(ws, pg_url)
     before = dump(pg_url)
     assert not migrate_ledger(ws, pg_url, dry_run=True).changed

@@ -131,10 +131,17 @@ def _refuse_columns(source: dict[str, list[Row]], columns: dict[str, set[str]],
                               "upgrade qmsforms first")
 
 
-def _insert(db: Any, table: str, row: Row) -> None:
-    names = list(row)
-    db.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-               f"({', '.join(['%s'] * len(names))})", [row[n] for n in names])
+def _insert(db: Any, table: str, rows: list[Row]) -> int:
+    """Insert ``rows`` (pipelined, a statement per set of columns); how many."""
+    by_columns: dict[tuple[str, ...], list[Row]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(row), []).append(row)
+    for names, group in by_columns.items():
+        with db.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+                               f"({', '.join(['%s'] * len(names))})",
+                               [[row[n] for n in names] for row in group])
+    return len(rows)
 
 
 def _apply(db: Any, work: Plan) -> int:
@@ -145,9 +152,8 @@ def _apply(db: Any, work: Plan) -> int:
         db.execute(f"UPDATE records SET {sets} WHERE record_id = %s",
                    [*receipt.values(), record_id])
         writes += 1
-    for row in work.inserts["records"]:
-        _insert(db, "records", row | {"supersedes": None, "latest": False})
-        writes += 1
+    writes += _insert(db, "records", [row | {"supersedes": None, "latest": False}
+                                      for row in work.inserts["records"]])
     current = {r["record_id"]: (r["supersedes"], r["latest"]) for r in db.execute(
         "SELECT record_id, supersedes, latest FROM records WHERE record_id = ANY(%s)",
         (list(work.links),)).fetchall()}
@@ -165,9 +171,7 @@ def _apply(db: Any, work: Plan) -> int:
                    (work.demoted,))
         writes += len(work.demoted)
     for table in TABLES[1:]:
-        for row in work.inserts[table]:
-            _insert(db, table, row)
-            writes += 1
+        writes += _insert(db, table, work.inserts[table])
     for action_id, content in work.action_updates.items():
         sets = ", ".join(f"{k} = %s" for k in content)
         db.execute(f"UPDATE actions SET {sets} WHERE action_id = %s",
