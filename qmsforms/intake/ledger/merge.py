@@ -1,8 +1,9 @@
 """How one plant's ledger rows merge into the shared ledger's (`qmsforms.intake.ledger.migrate`):
 worked out in memory from both ledgers' rows, as a `Plan` of writes.
 
-The rules make the same copy twice change nothing, and the order plants are moved in not
-matter to what the records say:
+The rules make the same copy twice change nothing, and whichever plant moves in first, the
+copy received first is the record and the last received of a natural key its latest (ids and
+action numbers are those the target had first):
 
 - a row the target holds already (the same claim, blank, attempt, event, or record with the
   same content received at the same time under the same name) is left alone;
