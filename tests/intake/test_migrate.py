@@ -232,12 +232,13 @@ def _order(row: dict[str, Any]) -> tuple[str, str]:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("b_moves_first", [False, True], ids=["A first", "B first"])
 def test_two_plants_merge_into_one_ledger(ws: Workspace, make_filled: Any, tmp_path: Path,
-                                          pg_url: str) -> None:
-    """Plant B takes the shared file first; A is moved in first. The same content is one
-    record (the earlier received) and one duplicate; one natural key at both plants is one
-    chain in received order; action numbers clashing are renumbered and B's journal
-    follows."""
+                                          pg_url: str, b_moves_first: bool) -> None:
+    """Plant B takes the shared file first, then A takes it; the plants move in either way
+    round. The same content is one record (the earlier received) and one duplicate; one
+    natural key at both plants is one chain in received order; action numbers clashing are
+    renumbered and the journal of the plant moved second follows."""
     other = init_workspace(tmp_path / "plant-b")
     shared = make_filled(MONTH, {"customer": "共同客户", "month": "2026-08",
                                  "performance_rate": 100})
@@ -257,27 +258,29 @@ def test_two_plants_merge_into_one_ledger(ws: Workspace, make_filled: Any, tmp_p
     assert a_row is not None and b_row is not None and a_row.sha256 == b_row.sha256
     clashing = {x.action_id for x in a_actions} & {x.action_id for x in b_actions}
     assert clashing  # both plants numbered their first action CA-<year>-0001
+    plants = [(ws, a_actions, a_row, a_shared), (other, b_actions, b_row, b_shared)]
+    (f_ws, f_actions, f_row, _), (s_ws, s_actions, s_row, _) = \
+        plants[::-1] if b_moves_first else plants
 
-    first = migrate_ledger(ws, pg_url)
-    second = migrate_ledger(other, pg_url)
+    first = migrate_ledger(f_ws, pg_url)
+    second = migrate_ledger(s_ws, pg_url)
     assert first.problems == second.problems == []
     (merged,) = second.merged
-    b_first = _order({"received_at": b_row.received_at, "processed_at": b_row.processed_at}) \
-        < _order({"received_at": a_row.received_at, "processed_at": a_row.processed_at})
-    assert merged["kept_from"] == ("source" if b_first else "target")
+    earlier, earlier_file = min((a_row, a_shared), (b_row, b_shared), key=lambda p: (
+        p[0].received_at, p[0].processed_at, p[0] is not f_row))  # a tie: the target's
+    assert merged["kept_from"] == ("source" if earlier is s_row else "target")
 
     target = dump(pg_url)
     assert {r["sha256"] for r in target["records"]} == shas
     assert len(target["records"]) == len(shas)
     overlap = [r for r in target["records"] if r["sha256"] == a_row.sha256]
-    assert len(overlap) == 1 and overlap[0]["record_id"] == a_row.record_id
-    keeper = b_row if b_first else a_row
-    assert overlap[0]["received_at"] == keeper.received_at
+    assert len(overlap) == 1 and overlap[0]["record_id"] == f_row.record_id
+    assert overlap[0]["received_at"] == earlier.received_at
     files = {r["claim_id"]: r for r in target["files"]}
     shared_files = [files[c] for c in (a_shared.claim_id, b_shared.claim_id)]
     assert sorted(f["outcome"] for f in shared_files) == ["duplicate", "record"]
-    assert all(f["record_id"] == a_row.record_id for f in shared_files)
-    assert files[(b_shared if b_first else a_shared).claim_id]["outcome"] == "record"
+    assert all(f["record_id"] == f_row.record_id for f in shared_files)
+    assert files[earlier_file.claim_id]["outcome"] == "record"
 
     records = {r["record_id"]: r for r in target["records"]}
     key_rows = sorted((records[o.record_id] for o in (a_key, b_key)), key=_order)
@@ -290,13 +293,13 @@ def test_two_plants_merge_into_one_ledger(ws: Workspace, make_filled: Any, tmp_p
     assert set(causes.values()) == {1}
     assert set(causes) == {x.cause_key for x in (*a_actions, *b_actions)}
     moved = {m["from"]: m["to"] for m in second.renumbered}
-    b_new = [x for x in b_actions if x.cause_key not in {y.cause_key for y in a_actions}]
-    assert {x.action_id for x in b_new if x.action_id in clashing} <= set(moved)
+    s_new = [x for x in s_actions if x.cause_key not in {y.cause_key for y in f_actions}]
+    assert {x.action_id for x in s_new if x.action_id in clashing} <= set(moved)
     held = {r["action_id"]: r["cause_key"] for r in target["actions"]}
-    for action in b_new:
+    for action in s_new:
         number = moved.get(action.action_id, action.action_id)
         assert held[number] == action.cause_key
-        journal = json.loads((other.outbox / "actions" / f"{number}.json").read_text("utf-8"))
+        journal = json.loads((s_ws.outbox / "actions" / f"{number}.json").read_text("utf-8"))
         assert journal["action_id"] == number and journal["cause_key"] == action.cause_key
 
     before = dump(pg_url)
