@@ -197,9 +197,12 @@ def _show_migration(result: Any) -> None:
 @click.option("--repair", is_flag=True,
               help="Write missing or differing record JSON, void files and action journals "
                    "again from the ledger.")
+@click.option("--site", default=None, metavar="ID",
+              help="Check this site's rows (default: the workspace's [site] id; every row "
+                   "when it has none).")
 @json_option
 @click.pass_context
-def ledger_check(ctx: click.Context, repair: bool, as_json: bool) -> None:
+def ledger_check(ctx: click.Context, repair: bool, site: str | None, as_json: bool) -> None:
     """Check the ledger against the outbox: record JSON, archived originals, action
     journals. Exit 0 when they agree, 1 when anything was found (repaired or not).
 
@@ -208,7 +211,7 @@ def ledger_check(ctx: click.Context, repair: bool, as_json: bool) -> None:
     """
     from ..intake.ledger.check import check_ledger
 
-    report = check_ledger(workspace_of(ctx), repair=repair)
+    report = check_ledger(workspace_of(ctx), repair=repair, site=site)
     if as_json:
         print_json(report.to_dict())
     else:

@@ -126,3 +126,27 @@ def test_a_record_json_path_is_read_from_the_ledger(ws: Workspace, filled: dict[
         row = filled["rows"][outcome.record_id]
         assert row.path == outcome.location
         assert Path(ws.outbox / row.path).is_file()
+
+
+@pytest.mark.postgres
+def test_each_plant_checks_its_own_rows_of_a_shared_ledger(
+        ws: Workspace, make_filled: Any, tmp_path: Path, pg_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two plants, one PostgreSQL ledger, an outbox each: a plant's check reads its own site
+    (another site's records are not missing from its outbox); --site names another."""
+    from qmsforms.workspace import init_workspace
+
+    from ..conftest import ledger_env
+
+    other = init_workspace(tmp_path / "plant-b")
+    with ledger_env(pg_url):
+        monkeypatch.setenv("QMSFORMS_SITE", "plant-a")
+        take(ws, make_filled(MONTH))
+        monkeypatch.setenv("QMSFORMS_SITE", "plant-b")
+        (b_outcome,) = take(other, make_filled(MONTH, workspace=other, customer="西南电机"))
+        assert check_ledger(other).valid
+        monkeypatch.setenv("QMSFORMS_SITE", "plant-a")
+        assert check_ledger(ws).valid and check_ledger(ws).records == 1
+        assert [(f.code, f.record_id) for f in check_ledger(ws, site="plant-b").findings] \
+            == [("RECORD_JSON_MISSING", b_outcome.record_id),
+                ("ARCHIVE_MISSING", b_outcome.record_id)]

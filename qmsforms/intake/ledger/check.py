@@ -130,12 +130,14 @@ def _files(folder: Path, pattern: str) -> list[Path]:
                   and not p.name.startswith(".")) if folder.is_dir() else []
 
 
-def check_ledger(workspace: Workspace, *, repair: bool = False) -> CheckReport:
+def check_ledger(workspace: Workspace, *, repair: bool = False,
+                 site: str | None = None) -> CheckReport:
     """Compare ``workspace``'s ledger with its outbox; with ``repair``, write again from the
     ledger the record JSON, void files and action journals missing or differing.
 
-    A workspace with a site (`qmsforms.site.site_id`) checks that site's rows: several plants
-    sharing one ledger each keep their own outbox."""
+    The rows checked are ``site``'s, by default the workspace's own site
+    (`qmsforms.site.site_id`; every row when it has none): several plants sharing one ledger
+    each keep their own outbox."""
     from ...actions.raising import JOURNAL_DIR, write_journal
     from ...site import site_id
     from ..outbox import record_json
@@ -146,7 +148,7 @@ def check_ledger(workspace: Workspace, *, repair: bool = False) -> CheckReport:
     outbox = workspace.outbox
     report = CheckReport()
     found: list[Finding] = []
-    with open_ledger(workspace, site=site_id(workspace)) as ledger:
+    with open_ledger(workspace, site=site or site_id(workspace)) as ledger:
         rows = ledger.records(latest_only=False, voided=True)
         actions = ledger.actions()
         report.records, report.actions = len(rows), len(actions)
