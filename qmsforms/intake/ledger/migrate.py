@@ -69,11 +69,13 @@ def read_source(path: Path) -> dict[str, list[Row]]:
     if not path.is_file():
         raise _not_sqlite(path, "no such file")
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                             isolation_level=None)
     except sqlite3.Error as exc:
         raise _not_sqlite(path, exc) from exc
     db.row_factory = sqlite3.Row
     try:
+        db.execute("BEGIN")  # one snapshot of every table, whatever a watcher writes meanwhile
         present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "records" not in present:
             raise _not_sqlite(path, "no records table")
