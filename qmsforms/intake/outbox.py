@@ -47,6 +47,8 @@ def record_json(row: RecordRow) -> dict[str, Any]:
                    "received_at": row.received_at},
         "processed_at": row.processed_at,
     }
+    if row.site:
+        record["site"] = row.site
     if row.supersedes:
         record["supersedes"] = row.supersedes
     if row.notes:

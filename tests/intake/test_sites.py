@@ -119,3 +119,48 @@ def test_a_report_of_one_site_says_so_on_the_page(plants: Workspace) -> None:
     sheet_ = load_workbook(path).worksheets[0]
     texts = [str(c.value) for row in sheet_.iter_rows(max_row=4) for c in row if c.value]
     assert any("Site: NB" in t for t in texts)
+
+
+def test_the_outbox_keeps_the_site_and_a_rebuild_files_records_under_it_again(
+        plants: Workspace, ledger_url: str | None) -> None:
+    if ledger_url is not None:
+        pytest.skip("a PostgreSQL ledger is restored from pg_dump, not rebuilt from the outbox")
+    from openpyxl import load_workbook
+
+    from qmsforms.intake.rebuild import rebuild_ledger
+
+    with open_ledger(plants) as ledger:
+        before = sorted((r.record_id, r.site, json.dumps(r.natural_key, sort_keys=True),
+                         r.supersedes, r.latest)
+                        for r in ledger.records(latest_only=False))
+        sz = next(r for r in ledger.records(site="SZ") if r.form == "satisfaction-monitoring")
+    saved = json.loads((plants.outbox / sz.path).read_text(encoding="utf-8"))
+    assert saved["site"] == "SZ"
+    book = load_workbook(plants.outbox / sz.path.replace(".json", ".xlsx"))
+    labels = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows(max_col=2)}
+    assert labels["站点 Site"] == "SZ"
+    rebuild_ledger(plants, force=True)
+    with open_ledger(plants) as ledger:
+        after = sorted((r.record_id, r.site, json.dumps(r.natural_key, sort_keys=True),
+                        r.supersedes, r.latest) for r in ledger.records(latest_only=False))
+        assert {f.site for f in ledger.files()} == {"NB", "SZ"}
+    assert after == before
+
+
+def test_an_inbox_on_a_share_that_is_not_mounted_blocks_and_is_never_made_locally(
+        ws: Workspace, make_filled: FillFn, tmp_path: Path) -> None:
+    share = tmp_path / "mnt" / "nb-share" / "回执"
+    config = ws.root / "qmsforms.toml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f'\n[paths]\ninbox = "{share.as_posix()}"\n', encoding="utf-8")
+    moved = Workspace(ws.root)
+    filled = make_filled("satisfaction-monitoring")
+    with Intake(moved, settle=0.05, quiet=0.05) as intake:
+        result = intake.process()
+        assert result.blocked and "nb-share" in result.blocked and result.outcomes == []
+        assert not share.exists()  # never created where the share should be mounted
+        share.mkdir(parents=True)  # the share is back
+        shutil.copyfile(filled, share / filled.name)
+        again = intake.process()
+    assert again.blocked is None and [o.outcome for o in again.outcomes] == ["record"]
+    assert (moved.outbox / again.outcomes[0].location).is_file()
