@@ -21,6 +21,7 @@ from qmsforms.blanks import issue_blank
 from qmsforms.cli import cli
 from qmsforms.intake import Intake, LedgerError, open_ledger
 from qmsforms.intake.ledger import ledger_path
+from qmsforms.intake.ledger.check import check_ledger
 from qmsforms.intake.ledger.migrate import MigrationMismatch, migrate_ledger
 from qmsforms.intake.ledger.postgres import PostgresLedger
 from qmsforms.intake.voids import void_record
@@ -148,7 +149,8 @@ def test_a_dry_run_writes_nothing(ws: Workspace, make_filled: Any, tmp_path: Pat
 
 @pytest.mark.postgres
 def test_a_site_is_stamped_as_the_intake_would_have_filed_it(
-        ws: Workspace, make_filled: Any, tmp_path: Path, pg_url: str) -> None:
+        ws: Workspace, make_filled: Any, tmp_path: Path, pg_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """--site: every row gets the site, a per-site form's natural key names it, the actions
     its records raised carry the site mark, and the plant's journal follows."""
     plant(ws, make_filled, tmp_path, "华东汽车")
@@ -168,6 +170,14 @@ def test_a_site_is_stamped_as_the_intake_would_have_filed_it(
     before = dump(pg_url)
     assert not migrate_ledger(ws, pg_url, site="ningbo").changed
     assert dump(pg_url) == before
+
+    monkeypatch.setenv("QMSFORMS_SITE", "ningbo")
+    with ledger_env(pg_url):  # the plant switched over: its record JSON gets the site
+        found = check_ledger(ws).findings
+        assert {f.code for f in found} == {"RECORD_JSON_DIFFERS"}
+        assert len(found) == len(target["records"])
+        check_ledger(ws, repair=True)
+        assert check_ledger(ws).valid
 
 
 @pytest.mark.postgres
