@@ -27,6 +27,7 @@ import pytest
 
 from qmsforms.intake import WORK_DIR, FileRow, candidates, open_ledger
 from qmsforms.intake.ledger import LedgerStore, ledger_path
+from qmsforms.intake.ledger.check import check_ledger
 from qmsforms.intake.ledger.store import RecordRow, key_text
 from qmsforms.workspace import Workspace
 
@@ -146,6 +147,9 @@ def check(spaces: dict[str, Workspace], ledger: LedgerStore[Any], sent: list[ms.
 
     check_chains(ledger, records, sent)
     check_outbox(outbox, ledger, rows, records)
+    found = check_ledger(spaces["NB"], site=None)  # the central outbox, every site's rows
+    assert [(f.code, f.path) for f in found.findings] == []
+    assert (found.records, found.actions) == (len(records), len(ledger.actions()))
     check_actions(ledger, sent)
     check_sites(ledger, rows, records, sent)
     assert ledger.integrity() == "ok"
