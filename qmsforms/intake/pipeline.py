@@ -40,6 +40,7 @@ from ..registry import FormDef
 from ..safe_text import safe_filename
 from ..safety import check_defusedxml
 from ..workspace import Workspace
+from .claims import claim_locks
 from .files import (
     WORK_DIR,
     Claim,
@@ -52,8 +53,7 @@ from .files import (
     remove_empty,
     return_to_inbox,
 )
-from .ledger import UNAVAILABLE, FileRow, LedgerStore, RecordRow, open_ledger
-from .locks import ClaimLock
+from .ledger import UNAVAILABLE, FileRow, LedgerStore, RecordRow, decision_keys, open_ledger
 from .outbox import OutboxWriter, base_name, rejection_base
 from .outcome import BLOCKING, Blocked, Outcome, ProcessResult, blocked_by, poison_report
 from .outputs import copy_file, fsync_dir, remove_parts
@@ -104,18 +104,18 @@ class Intake:
         self.ws = workspace
         self.today = today
         self.work = workspace.inbox / WORK_DIR
-        self.locks = workspace.state_dir / "locks"
         self.settler = Settler(settle, 10 * settle if quiet is None else quiet)
         self.limits = limits or ReadLimits.of(workspace)
         workspace.policies  # noqa: B018 - a bad [scoring] setting stops it before a file moves
         self.definitions = DefinitionFiles([workspace.schemas_dir / "questionnaires",
                                             workspace.schemas_dir / "policies"])
         self.ledger: LedgerStore[Any] = open_ledger(workspace, write=True)
+        self.claims = claim_locks(self.ledger, workspace.state_dir / "locks")
         self.reader = ReaderProcess(workspace.root, self.limits)
         self.outbox = OutboxWriter(workspace, self.reader)
         self.waiting_claims: dict[str, str] = {}  # claim id -> why it waits
         self.failed: dict[str, str] = {}  # claim id -> the error of its last try
-        self.recovery = Recovery(workspace.inbox, self.work, self.locks, self.ledger,
+        self.recovery = Recovery(workspace.inbox, self.work, self.claims, self.ledger,
                                  self._process, self.failed, self.waiting_claims)
         try:
             self._folders()
@@ -124,8 +124,9 @@ class Intake:
             log.warning("cannot prepare the work folders yet: %s", exc)
 
     def close(self) -> None:
-        """Stop the reader and close the ledger."""
+        """Stop the reader and close the claim locks and the ledger."""
         self.reader.close()
+        self.claims.close()
         self.ledger.close()
 
     def __enter__(self) -> Intake:
@@ -137,7 +138,6 @@ class Intake:
     def _folders(self) -> None:
         """(Re-)create the folders the intake needs: someone may have deleted them."""
         self.work.mkdir(parents=True, exist_ok=True)
-        self.locks.mkdir(parents=True, exist_ok=True)
         self.ws.outbox.mkdir(parents=True, exist_ok=True)
 
     def _fresh_definitions(self) -> None:
@@ -176,7 +176,7 @@ class Intake:
                 return None
             self.ledger.version  # noqa: B018 - a ledger out of reach claims nothing (Blocked)
             claim_id = new_claim_id()
-            lock = ClaimLock.acquire(self.locks / f"{claim_id}.lock")
+            lock = self.claims.acquire(claim_id)
             assert lock is not None  # a fresh id is never locked
         except BLOCKING as exc:
             raise blocked_by(exc) or exc from exc
@@ -293,6 +293,7 @@ class Intake:
         processed = _now()
         raised: list[str] = []
         with self.ledger.transaction() as db:
+            self.ledger.lock(db, *decision_keys(form.id, natural, sha))
             existing = self.ledger.record_by_sha(sha)
             if existing is not None:
                 location = (f"archive/duplicates/{claim.claim_id}__"
@@ -437,7 +438,6 @@ class Intake:
         left.update({f"{WORK_DIR}/{cid}": why for cid, why in self.waiting_claims.items()})
         return ProcessResult(outcomes, waiting, left=left, failed=dict(self.failed),
                              blocked=blocked)
-
 
 
 def _inside(path: Path, inbox: Path) -> bool:

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 
 from qmsforms.config import ConfigError
 from qmsforms.intake import WORK_DIR, Intake, LedgerError, open_ledger
-from qmsforms.intake.ledger import LEDGER_ENV, SQLiteLedger, ledger_path
+from qmsforms.intake.ledger import LEDGER_ENV, SQLiteLedger, decision_keys, ledger_path
 from qmsforms.intake.status import intake_status
 from qmsforms.workspace import Workspace
 
@@ -32,7 +33,11 @@ pytestmark = pytest.mark.postgres
 psycopg = pytest.importorskip("psycopg")
 
 from qmsforms.intake.ledger.postgres import PostgresLedger  # noqa: E402
-from qmsforms.intake.ledger.postgres_schema import MIGRATION_LOCK, MIGRATIONS  # noqa: E402
+from qmsforms.intake.ledger.postgres_schema import (  # noqa: E402
+    MIGRATION_LOCK,
+    MIGRATIONS,
+    WRITE_LOCK,
+)
 
 
 @pytest.fixture
@@ -228,14 +233,70 @@ def test_a_revision_chain_cannot_fork(pg_url: str) -> None:
         assert led.latest("satisfaction-survey", record(1).natural_key).record_id == "R-3"
 
 
-def test_decisions_are_made_one_at_a_time(pg_url: str) -> None:
+WAITING = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+"""How many advisory locks some session waits for."""
+
+
+def test_a_decision_waits_only_for_one_of_its_own_keys(pg_url: str) -> None:
+    a = record(1)
+    b = record(2)
+    keys_a = decision_keys(a.form, a.natural_key, a.sha256)
+    keys_b = decision_keys(b.form, b.natural_key, b.sha256)
+    seen: dict[str, Any] = {}
+    started, locked = threading.Event(), threading.Event()
+
+    def decide_a_again() -> None:  # a second decision about key A, on a connection of its own
+        with PostgresLedger(pg_url) as other, other.transaction() as db:
+            started.set()
+            other.lock(db, *keys_a)
+            locked.set()
+            seen["latest"] = other.latest(a.form, a.natural_key)
+
+    with PostgresLedger(pg_url) as first, PostgresLedger(pg_url) as second:
+        with first.transaction() as db:
+            first.lock(db, *keys_a)
+            first.add_record(db, a)
+            with second.transaction() as other:  # key B: not held up by key A
+                second.lock(other, *keys_b)
+                second.add_record(other, b)
+            assert second.record("R-2") is not None and first.record("R-2") is not None
+            thread = threading.Thread(target=decide_a_again)
+            thread.start()
+            assert started.wait(60)
+            while admin(pg_url, WAITING)[0][0] == 0:  # until it waits for key A
+                assert thread.is_alive(), "the second decision about key A did not wait"
+                time.sleep(0.02)
+            assert not locked.is_set()
+        thread.join(120)  # key A free with the commit: it goes on, and sees what was committed
+        assert locked.is_set() and not thread.is_alive()
+    assert seen["latest"] is not None and seen["latest"].record_id == "R-1"
+
+
+def test_bookkeeping_and_rejections_wait_for_no_decision(pg_url: str) -> None:
     with PostgresLedger(pg_url) as first, PostgresLedger(pg_url, timeout=0.2) as second, \
             first.transaction() as db:
+        first.lock(db, "record:A", "scope:customer:A")
         first.add_file(db, file_row("c1", "rejected", None))
+        second.begin_attempt("c2", "f.xlsx")
+        with second.transaction() as other:
+            second.add_file(other, file_row("c3", "rejected", None))
+        second.add_issued("u1", "satisfaction-survey", "A", "2026-11-21T08:00:00Z")
+        second.log("note", "c3")
+        with pytest.raises(LedgerError) as err, second.transaction() as other:
+            second.lock(other, "scope:customer:A")
+        assert err.value.code == "LEDGER_BUSY"
+
+
+def test_a_writer_holding_the_write_lock_keeps_decisions_out(pg_url: str) -> None:
+    """A writer that must see the whole ledger still (moving a ledger in) takes
+    `WRITE_LOCK` exclusively: a decision waits for it, bookkeeping does not."""
+    with PostgresLedger(pg_url) as mover, PostgresLedger(pg_url, timeout=0.2) as second, \
+            mover._write(decide=False) as db:
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         with pytest.raises(LedgerError) as err, second.transaction():
             pass
         assert err.value.code == "LEDGER_BUSY"
-        second.begin_attempt("c2", "f.xlsx")  # bookkeeping does not wait for a decision
+        second.begin_attempt("c2", "f.xlsx")
 
 
 # -- a server out of reach ---------------------------------------------------------------------

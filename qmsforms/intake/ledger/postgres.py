@@ -5,9 +5,12 @@ the password comes from libpq's pgpass or service file, never from either) and o
 `open_ledger`. It keeps the SQLite ledger's invariants with the same kind of constraints (see
 `qmsforms.intake.ledger.postgres_schema`) and raises `LedgerError` with the same codes:
 
-- every write transaction first takes one transaction-level advisory lock, so each decision
-  (duplicate? revision of which record?) is made alone, as under SQLite's ``BEGIN IMMEDIATE``;
-  a writer that waits longer than its timeout gets ``LEDGER_BUSY``;
+- a decision (duplicate? revision of which record? which actions?) first locks the keys of
+  what it reads (`lock`: transaction-level advisory locks per natural key, content hash, action
+  scope and numbering; `qmsforms.intake.ledger.postgres_locks`), so decisions about different
+  keys run side by side and two about one key one after the other; a writer that waits longer
+  than its timeout gets ``LEDGER_BUSY``. Claims are held by session advisory locks
+  (`postgres_locks.PostgresClaimLocks`): several machines may watch one inbox;
 - writers migrate the schema under a session advisory lock: of two watchers starting at once
   one migrates, the other waits and finds the schema done;
 - a database that cannot be reached, or is lost while in use, is ``LEDGER_UNAVAILABLE`` (the
@@ -24,8 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ import psycopg
 from psycopg import errors
 from psycopg.rows import dict_row
 
+from .postgres_locks import application_name, xact_lock
 from .postgres_schema import (
     INDEXES,
     MIGRATION_LOCK,
@@ -56,6 +58,7 @@ from .store import (
     LedgerStore,
     RecordRow,
     VoidRefused,
+    decision_keys,
     key_text,
     now,
     outbox_records,
@@ -96,11 +99,11 @@ def unavailable_error(url: str, exc: BaseException | str) -> LedgerError:
 
 
 def busy_error(url: str) -> LedgerError:
-    """``LEDGER_BUSY``: another writer held the ledger's write lock past the timeout."""
+    """``LEDGER_BUSY``: another writer held a lock of the ledger past the timeout."""
     return LedgerError(
         "LEDGER_BUSY",
-        f"台账数据库 {redact(url)} 的写锁被另一个进程长时间占用,稍后重试。",
-        f"another process held the write lock of the ledger database {redact(url)} too long; "
+        f"台账数据库 {redact(url)} 的锁被另一个进程长时间占用,稍后重试。",
+        f"another process held a lock of the ledger database {redact(url)} too long; "
         "try again later.")
 
 
@@ -130,11 +133,13 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
 
     # -- connecting --------------------------------------------------------------------------
 
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+    def connect(self) -> psycopg.Connection[dict[str, Any]]:
+        """A new connection with this ledger's settings (keepalives, lock timeout, read-only
+        for a reader), named `postgres_locks.application_name`; ``LEDGER_UNAVAILABLE``."""
         try:
             db = psycopg.connect(self.url, autocommit=True, row_factory=dict_row,
                                  connect_timeout=CONNECT_TIMEOUT,
-                                 application_name=f"qmsforms {socket.gethostname()}"[:63],
+                                 application_name=application_name(),
                                  keepalives=1, keepalives_idle=KEEPALIVE_IDLE,
                                  keepalives_interval=10, keepalives_count=3)
         except psycopg.Error as exc:
@@ -157,7 +162,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
                             "was lost; connecting again")
                 self._db.close()
             self._db = None
-            self._db = self._connect()
+            self._db = self.connect()
         return self._db
 
     @property
@@ -224,7 +229,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
             try:
                 db.execute(MIGRATIONS_TABLE)
                 current = self.version
-                by = f"{socket.gethostname()} pid {os.getpid()} backend {db.info.backend_pid}"
+                by = f"{application_name()} backend {db.info.backend_pid}"
                 for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                     with db.transaction():
                         db.execute(script)
@@ -277,8 +282,8 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
             with db.transaction():
                 if not durable:
                     db.execute("SET LOCAL synchronous_commit = off")
-                if decide:
-                    db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                if decide:  # shared: decisions wait for each other only by `lock`
+                    db.execute("SELECT pg_advisory_xact_lock_shared(%s)", (WRITE_LOCK,))
                 yield db
         except errors.LockNotAvailable as exc:
             raise busy_error(self.url) from exc
@@ -287,10 +292,14 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
-        """A write transaction holding the ledger's write lock: committed on success, else
-        rolled back."""
+        """A write transaction: committed on success, else rolled back. What it decides on
+        it locks first (`lock`)."""
         with self._write(decide=True) as db:
             yield db
+
+    def lock(self, db: psycopg.Connection[dict[str, Any]], *keys: str) -> None:
+        """Lock ``keys`` until transaction ``db`` ends (`postgres_locks.xact_lock`)."""
+        xact_lock(db, keys)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -396,6 +405,9 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         """Void a record (see `LedgerStore.void`); ``then(db, row)`` runs in its
         transaction once it is voided."""
         with self.transaction() as db:
+            before = self.record(record_id)
+            if before is not None:  # what a decision about its key or content would lock
+                self.lock(db, *decision_keys(before.form, before.natural_key, before.sha256))
             found = db.execute("SELECT * FROM records WHERE record_id = %s FOR UPDATE",
                                (record_id,)).fetchone()
             row = record_of(found) if found else None
