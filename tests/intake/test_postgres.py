@@ -25,6 +25,7 @@ from qmsforms.intake.ledger import LEDGER_ENV, SQLiteLedger, decision_keys, ledg
 from qmsforms.intake.status import intake_status
 from qmsforms.workspace import Workspace
 
+from ..conftest import REPO
 from .test_ledger import INTEGRITY, file_row, record
 from .test_watch import WatchProcess, wait_for
 
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.postgres
 psycopg = pytest.importorskip("psycopg")
 
 from qmsforms.intake.ledger.postgres import PostgresLedger  # noqa: E402
+from qmsforms.intake.ledger.postgres_locks import advisory_key  # noqa: E402
 from qmsforms.intake.ledger.postgres_schema import (  # noqa: E402
     MIGRATION_LOCK,
     MIGRATIONS,
@@ -297,6 +299,54 @@ def test_a_writer_holding_the_write_lock_keeps_decisions_out(pg_url: str) -> Non
             pass
         assert err.value.code == "LEDGER_BUSY"
         second.begin_attempt("c2", "f.xlsx")
+
+
+DECIDE = """
+import sys
+from pathlib import Path
+from qmsforms.intake import Intake
+from qmsforms.workspace import Workspace
+
+with Intake(Workspace(sys.argv[1]), settle=0.05) as intake:
+    sys.stdin.readline()  # every process is started and ready before any decides
+    outcome = intake.take(Path(sys.argv[2]), copy=True)
+print(outcome.outcome if outcome else None, flush=True)
+"""
+
+
+def test_months_of_one_customer_decided_at_once_raise_one_streak(
+        pg_ws: Workspace, pg_url: str, make_filled: Any) -> None:
+    """Three processes decide a month each while the customer's scope is held: each has added
+    its record and waits; let go, they reconcile one after the other and the last sees all
+    three months."""
+    from ..actions.conftest import sheet
+    from ..actions.test_raising import ACME
+
+    files = [sheet(make_filled, ACME, f"2026-0{m}", q_partial_return=1) for m in (3, 4, 5)]
+    with PostgresLedger(pg_url):
+        pass  # migrated before the processes start
+    procs = [subprocess.Popen([sys.executable, "-c", DECIDE, str(pg_ws.root), str(f)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=REPO) for f in files]
+    scope = psycopg.connect(pg_url, autocommit=True)
+    try:
+        scope.execute("SELECT pg_advisory_lock(%s)", (advisory_key(f"scope:customer:{ACME}"),))
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        while admin(pg_url, WAITING)[0][0] < 3:  # each has its record and waits for the scope
+            assert all(p.poll() is None for p in procs), "a decision did not wait for its scope"
+            time.sleep(0.05)
+    finally:
+        scope.close()
+    results = [proc.communicate(timeout=600)[0].split() for proc in procs]
+    assert results == [["record"]] * 3
+    with open_ledger(pg_ws) as led:
+        actions = led.actions()
+        assert [a.source for a in actions] == ["monitoring_streak"]
+        assert actions[0].cause["months"] == ["2026-03", "2026-04", "2026-05"]
+        assert actions[0].action_id.endswith("-0001")
 
 
 # -- a server out of reach ---------------------------------------------------------------------
