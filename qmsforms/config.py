@@ -183,12 +183,18 @@ class SiteSettings(_Config):
 
     @model_validator(mode="after")
     def _valid_id(self) -> SiteSettings:
-        from .site import site_problem
+        from .site import LINKED_FORMS, site_problem
 
         if self.id is not None:
             problem = site_problem(self.id)
             if problem is not None:
                 raise ValueError(problem)
+        linked = sorted(f for f, scope in self.key_scope.items()
+                        if f in LINKED_FORMS and scope == "site")
+        if linked:
+            raise ValueError(f"{', '.join(linked)} 按编号关联,编号全公司唯一,不能按站点 / "
+                             f"{', '.join(linked)} are linked by number, company-wide: their "
+                             "key_scope cannot be site")
         return self
 
 

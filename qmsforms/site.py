@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import re
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .registry import FormDef
     from .workspace import Workspace
 
 SITE_ENV = "QMSFORMS_SITE"
@@ -58,3 +59,28 @@ def site_id(ws: Workspace) -> str | None:
             raise ConfigError(f"{SITE_ENV}: {problem}")
         return found
     return ws.config.site.id
+
+
+SITE_KEY = "@site"
+"""The entry a per-site natural key carries beside the form's own fields."""
+
+LINKED_FORMS = ("complaint", "8d-report", "corrective-action")
+"""Forms other records point at by number (an 8D at its complaint, a CAPA at its action):
+their keys are company-wide whatever ``[site] key_scope`` says."""
+
+
+def key_scope(ws: Workspace, form: FormDef) -> str:
+    """``company`` or ``site``: ``[site] key_scope`` for the form, else the form's own."""
+    if form.id in LINKED_FORMS:
+        return "company"
+    return ws.config.site.key_scope.get(form.id, form.key_scope)
+
+
+def natural_key(ws: Workspace, form: FormDef, data: dict[str, Any],
+                site: str | None) -> dict[str, Any]:
+    """The natural key a record of ``form`` is filed under: the form's key fields, and the
+    site (`SITE_KEY`) when the key is per site and a site is set."""
+    key = {k: data.get(k) for k in form.natural_key}
+    if site is not None and key_scope(ws, form) == "site":
+        key[SITE_KEY] = site
+    return key

@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors
 from psycopg.rows import dict_row
 
+from .postgres_errors import busy_error, redact, unavailable_error
 from .postgres_locks import application_name, xact_lock
 from .postgres_schema import (
     INDEXES,
@@ -47,11 +47,12 @@ from .postgres_schema import (
     PG_INSERT_RECORD,
     VOID,
     WRITE_LOCK,
+    pg,
     pg_record_params,
     pg_records_query,
 )
 from .postgres_tables import PostgresTables
-from .schema import file_of, file_params, record_of
+from .schema import INSERT_ISSUED, WITH_SITES, file_of, file_params, record_of, select
 from .store import (
     FileRow,
     LedgerError,
@@ -62,6 +63,7 @@ from .store import (
     key_text,
     now,
     outbox_records,
+    site_of,
 )
 
 log = logging.getLogger(__name__)
@@ -74,37 +76,6 @@ CONNECT_TIMEOUT = 10
 """Seconds to wait for the server to answer a connection."""
 
 _TABLES = ("records", "files", "issued", "events", "attempts")
-
-
-def redact(url: str) -> str:
-    """``url`` as it may be shown: without a password, should one be there."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def unavailable_error(url: str, exc: BaseException | str) -> LedgerError:
-    """``LEDGER_UNAVAILABLE``: the database at ``url`` cannot be reached (or was lost)."""
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return LedgerError(
-        "LEDGER_UNAVAILABLE",
-        f"无法连接台账数据库 {redact(url)}({detail})。文件留在收件箱中,数据库恢复后自动继续处理;"
-        "请检查数据库服务器、网络以及 pgpass / 服务文件。",
-        f"cannot reach the ledger database {redact(url)} ({detail}). Files stay in the inbox "
-        "and are taken once the database is back; check the database server, the network and "
-        "the pgpass or service file.")
-
-
-def busy_error(url: str) -> LedgerError:
-    """``LEDGER_BUSY``: another writer held a lock of the ledger past the timeout."""
-    return LedgerError(
-        "LEDGER_BUSY",
-        f"台账数据库 {redact(url)} 的锁被另一个进程长时间占用,稍后重试。",
-        f"another process held a lock of the ledger database {redact(url)} too long; "
-        "try again later.")
 
 
 class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, Any]]]):
@@ -312,11 +283,11 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         found = self._by("files", "claim_id", claim_id)
         return None if found is None else file_of(found)
 
-    def files(self, outcome: str | None = None) -> list[FileRow]:
-        """Every file taken from the inbox (or those with ``outcome``), oldest first."""
-        where, args = ("WHERE outcome = %s", [outcome]) if outcome else ("", [])
-        rows = self._q(f"SELECT * FROM files {where} ORDER BY processed_at, claim_id", args)
-        return list(map(file_of, rows))
+    def files(self, outcome: str | None = None, site: str | None = None) -> list[FileRow]:
+        """Every file taken from the inbox (with ``outcome``, of ``site``), oldest first."""
+        sql, args = select("files", "processed_at, claim_id", WITH_SITES,
+                           outcome=outcome or None, site=site_of(self.only_site, site))
+        return list(map(file_of, self._q(pg(sql), args)))
 
     def record(self, record_id: str) -> RecordRow | None:
         """One record by id."""
@@ -341,16 +312,19 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         return [record_of(r) for r in rows]
 
     def records(self, form: str | None = None, customer: str | None = None,
-                latest_only: bool = True, voided: bool = False) -> list[RecordRow]:
+                latest_only: bool = True, voided: bool = False,
+                site: str | None = None) -> list[RecordRow]:
         """Records, oldest first; by default only the latest revision of each, none voided."""
-        sql, args = pg_records_query(form, customer, latest_only, voided)
+        sql, args = pg_records_query(form, customer, latest_only, voided,
+                                     site_of(self.only_site, site))
         return [record_of(r) for r in self._q(sql, args)]
 
     def customers(self, form: str) -> list[str]:
         """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+        site = "" if self.only_site is None else " AND site = %s"
         rows = self._q("SELECT DISTINCT customer COLLATE \"C\" AS customer FROM records"
-                       " WHERE form = %s AND latest AND customer IS NOT NULL ORDER BY 1",
-                       (form,))
+                       f" WHERE form = %s AND latest AND customer IS NOT NULL{site} ORDER BY 1",
+                       (form,) if self.only_site is None else (form, self.only_site))
         return [str(r["customer"]) for r in rows]
 
     def count(self, table: str) -> int:
@@ -366,9 +340,9 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
 
     def issued(self, form: str | None = None) -> list[dict[str, Any]]:
         """The blanks issued here."""
-        sql = "SELECT * FROM issued" + (" WHERE form = %s" if form else "")
-        args: tuple[Any, ...] = (form,) if form else ()
-        return self._q(sql + " ORDER BY issued_at, instance_id", args)
+        sql, args = select("issued", "issued_at, instance_id", WITH_SITES, form=form,
+                           site=self.only_site)
+        return self._q(pg(sql), args)
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The event log (duplicates, recoveries, notes)."""
@@ -427,9 +401,9 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         return voided
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
-                   customer: str | None = None, path: str | None = None) -> None:
+                   customer: str | None = None, path: str | None = None,
+                   site: str | None = None) -> None:
         """Remember a blank issued from this workspace (once per id)."""
         with self._write(decide=False) as db:
-            db.execute("INSERT INTO issued VALUES (%s, %s, %s, %s, %s, %s)"
-                       " ON CONFLICT (instance_id) DO NOTHING",
-                       (instance_id, form, revision, issued_at, customer, path))
+            db.execute(pg(INSERT_ISSUED),
+                       (instance_id, form, revision, issued_at, customer, path, site))

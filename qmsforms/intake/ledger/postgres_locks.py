@@ -27,14 +27,12 @@ import logging
 import os
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import psycopg
 
 from ...site import host_id
-
-if TYPE_CHECKING:
-    from .postgres import PostgresLedger
+from .postgres_errors import unavailable_error
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +58,18 @@ def xact_lock(db: psycopg.Connection[Any], keys: Iterable[str]) -> None:
         db.execute("SELECT pg_advisory_xact_lock(%s)", (number,))
 
 
+class Ledger(Protocol):
+    """What the claim locks use of `PostgresLedger`: its URL, new connections with its
+    settings, and queries on its own connection."""
+
+    url: str
+
+    def connect(self) -> psycopg.Connection[dict[str, Any]]:
+        """A new connection with the ledger's settings."""
+
+    def _q(self, sql: str, args: Any = ()) -> list[dict[str, Any]]: ...
+
+
 class PostgresClaim:
     """One claim lock held on a `PostgresClaimLocks` session."""
 
@@ -81,7 +91,7 @@ class PostgresClaimLocks:
     what = ("PostgreSQL session locks: several machines may watch this inbox / PostgreSQL "
             "会话锁:多台机器可同时监视此收件箱")
 
-    def __init__(self, ledger: PostgresLedger) -> None:
+    def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._session: psycopg.Connection[Any] | None = None
         self._held: set[int] = set()
@@ -114,8 +124,6 @@ class PostgresClaimLocks:
             try:  # a session lost since its last use (the server restarted): once more, anew
                 got = self._try(number)
             except psycopg.OperationalError as exc:
-                from .postgres import unavailable_error
-
                 raise unavailable_error(self.ledger.url, exc) from exc
         if not got:
             return None
