@@ -16,8 +16,11 @@ doubles anything:
 A run that dies before 2 leaves the claim to be processed again from scratch; one that dies
 after 2 leaves a claim whose decision is in the ledger, and recovery (`recovery.Recovery`) only
 redoes step 3, which writes the same files again. Each claim is processed under an exclusive
-lock, so a second watcher never touches a claim the first one holds, and recovers it if the
-first one died.
+lock (`claims`), so a second watcher never touches a claim the first one holds, and recovers it
+if the first one died. With SQLite the locks are files on this machine, so one inbox is
+watched from one machine; with PostgreSQL they are in the database, and several machines may
+watch one inbox. The decision of step 2 locks its natural key and content first
+(`LedgerStore.lock`), so decisions about other files do not wait for it.
 """
 
 from __future__ import annotations
