@@ -349,6 +349,58 @@ def test_months_of_one_customer_decided_at_once_raise_one_streak(
         assert actions[0].action_id.endswith("-0001")
 
 
+def test_two_customers_raising_at_once_get_two_numbers(
+        pg_ws: Workspace, pg_url: str, make_filled: Any) -> None:
+    """Two processes each decide the third month of a streak, of two customers (two scopes),
+    while the year's numbering is held: both wait for it, and then count one after the
+    other."""
+    from datetime import datetime, timezone
+
+    from ..actions.conftest import sheet
+
+    customers = ("甲方 A", "乙方 B")
+    with Intake(pg_ws, settle=0.05) as intake:
+        for customer in customers:
+            for month in ("2026-03", "2026-04"):
+                path = sheet(make_filled, customer, month, q_partial_return=1)
+                assert intake.take(path, copy=True) is not None
+    last = [sheet(make_filled, c, "2026-05", q_partial_return=1) for c in customers]
+    procs = [subprocess.Popen([sys.executable, "-c", DECIDE, str(pg_ws.root), str(f)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=REPO) for f in last]
+    year = datetime.now(timezone.utc).year
+    numbering = psycopg.connect(pg_url, autocommit=True)
+    try:
+        numbering.execute("SELECT pg_advisory_lock(%s)", (advisory_key(f"number:CA-{year}-"),))
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        while admin(pg_url, WAITING)[0][0] < 2:  # both have read their causes and wait
+            assert all(p.poll() is None for p in procs), "a raising did not wait to number"
+            time.sleep(0.05)
+    finally:
+        numbering.close()
+    assert [proc.communicate(timeout=600)[0].split() for proc in procs] == [["record"]] * 2
+    with open_ledger(pg_ws) as led:
+        actions = led.actions()
+    assert sorted(a.action_id for a in actions) == [f"CA-{year}-0001", f"CA-{year}-0002"]
+    assert sorted(a.customer or "" for a in actions) == sorted(customers)
+
+
+def test_a_void_waits_for_a_decision_about_its_record(pg_url: str) -> None:
+    a = record(1)
+    with PostgresLedger(pg_url) as first, PostgresLedger(pg_url, timeout=0.2) as second:
+        with first.transaction() as db:
+            first.add_record(db, a)
+        with first.transaction() as db:
+            first.lock(db, *decision_keys(a.form, a.natural_key, a.sha256))
+            with pytest.raises(LedgerError) as err:
+                second.void("R-1", "wrong", "me")
+            assert err.value.code == "LEDGER_BUSY"
+        assert second.void("R-1", "wrong", "me").voided is not None
+
+
 # -- a server out of reach ---------------------------------------------------------------------
 
 def test_an_unreachable_database_is_ledger_unavailable_and_claims_nothing(
