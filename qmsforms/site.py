@@ -18,14 +18,16 @@ import re
 import socket
 from typing import TYPE_CHECKING, Any
 
+from .config import LINKED_FORMS, SITE_ID, ConfigError, site_problem
+
+__all__ = ["HOST_ENV", "LINKED_FORMS", "SITE_ENV", "SITE_ID", "SITE_KEY", "host_id", "key_scope",
+           "natural_key", "site_id", "site_problem"]
 if TYPE_CHECKING:
     from .registry import FormDef
     from .workspace import Workspace
 
 SITE_ENV = "QMSFORMS_SITE"
 HOST_ENV = "QMSFORMS_HOST"
-SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-"""A site id: a letter or digit, then up to 31 letters, digits, ``_`` or ``-``."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -37,21 +39,10 @@ def host_id() -> str:
     return _UNSAFE.sub("-", raw).strip("-.")[:40] or "host"
 
 
-def site_problem(site: str) -> str | None:
-    """What is wrong with a site id (Chinese and English), or None when it can be used."""
-    if SITE_ID.match(site):
-        return None
-    return ("站点编号只能由字母、数字、_ 和 - 组成,以字母或数字开头,最多 32 个字符"
-            f"(现为 {site!r}) / a site id is letters, digits, _ and -, starting with a letter or "
-            f"digit, at most 32 characters (not {site!r})")
-
-
 def site_id(ws: Workspace) -> str | None:
     """The site a workspace's watcher writes for: ``QMSFORMS_SITE``, else ``[site] id``, else
     None (one site, nothing stamped). Raises `ConfigError` for a malformed id in the
     environment (the file's own is checked when it is read)."""
-    from .config import ConfigError
-
     found = os.environ.get(SITE_ENV)
     if found:
         problem = site_problem(found)
@@ -63,11 +54,6 @@ def site_id(ws: Workspace) -> str | None:
 
 SITE_KEY = "@site"
 """The entry a per-site natural key carries beside the form's own fields."""
-
-LINKED_FORMS = ("complaint", "8d-report", "corrective-action")
-"""Forms other records point at by number (an 8D at its complaint, a CAPA at its action):
-their keys are company-wide whatever ``[site] key_scope`` says."""
-
 
 def key_scope(ws: Workspace, form: FormDef) -> str:
     """``company`` or ``site``: ``[site] key_scope`` for the form, else the form's own."""

@@ -26,6 +26,7 @@ watch one inbox. The decision of step 2 locks its natural key and content first
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -122,7 +123,12 @@ class Intake:
         self.close()
 
     def _folders(self) -> None:
-        """(Re-)create the folders the intake needs: someone may have deleted them."""
+        """(Re-)create the folders the intake needs: someone may have deleted them. An inbox
+        configured outside the workspace (a plant's share) is never created: absent, the share
+        is not mounted, and the intake is blocked until it is."""
+        if not self.ws.inbox.is_dir() and not _inside(self.ws.inbox, self.ws.root):
+            raise FileNotFoundError(errno.ENOENT, "收件箱不存在(共享未挂载?)/ the inbox is "
+                                    "not there (is the share mounted?)", str(self.ws.inbox))
         self.work.mkdir(parents=True, exist_ok=True)
         self.ws.outbox.mkdir(parents=True, exist_ok=True)
 
