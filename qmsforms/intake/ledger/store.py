@@ -35,7 +35,9 @@ class LedgerError(QmsFormsError):
 
     ``code`` says which (``LEDGER_MISSING``, ``LEDGER_DAMAGED``, ``LEDGER_READONLY``,
     ``LEDGER_REPLACED``, ``LEDGER_NEWER``, ``LEDGER_EXISTS``, ``LEDGER_BUSY``,
-    ``LEDGER_UNAVAILABLE``); the message is given in Chinese and English.
+    ``LEDGER_UNAVAILABLE``; moving a ledger in, `qmsforms.intake.ledger.migrate`:
+    ``LEDGER_NOT_POSTGRES``, ``LEDGER_NOT_SQLITE``, ``LEDGER_NO_SITE``, ``LEDGER_MISMATCH``);
+    the message is given in Chinese and English.
     """
 
     def __init__(self, code: str, message_zh: str, message_en: str) -> None:
