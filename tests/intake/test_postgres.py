@@ -314,6 +314,27 @@ print(outcome.outcome if outcome else None, flush=True)
 """
 
 
+def decide_while_held(ws: Workspace, url: str, files: list[Path], key: str) -> list[str]:
+    """Start a process deciding each of ``files`` while this test holds lock ``key``, let
+    them go once every one waits for it, and return their outcomes."""
+    procs = [subprocess.Popen([sys.executable, "-c", DECIDE, str(ws.root), str(f)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=REPO) for f in files]
+    held = psycopg.connect(url, autocommit=True)
+    try:
+        held.execute("SELECT pg_advisory_lock(%s)", (advisory_key(key),))
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        while admin(url, WAITING)[0][0] < len(procs):
+            assert all(p.poll() is None for p in procs), f"a decision did not wait for {key}"
+            time.sleep(0.05)
+    finally:
+        held.close()
+    return [" ".join(proc.communicate(timeout=600)[0].split()) for proc in procs]
+
+
 def test_months_of_one_customer_decided_at_once_raise_one_streak(
         pg_ws: Workspace, pg_url: str, make_filled: Any) -> None:
     """Three processes decide a month each while the customer's scope is held: each has added
@@ -325,23 +346,8 @@ def test_months_of_one_customer_decided_at_once_raise_one_streak(
     files = [sheet(make_filled, ACME, f"2026-0{m}", q_partial_return=1) for m in (3, 4, 5)]
     with PostgresLedger(pg_url):
         pass  # migrated before the processes start
-    procs = [subprocess.Popen([sys.executable, "-c", DECIDE, str(pg_ws.root), str(f)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                              cwd=REPO) for f in files]
-    scope = psycopg.connect(pg_url, autocommit=True)
-    try:
-        scope.execute("SELECT pg_advisory_lock(%s)", (advisory_key(f"scope:customer:{ACME}"),))
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        while admin(pg_url, WAITING)[0][0] < 3:  # each has its record and waits for the scope
-            assert all(p.poll() is None for p in procs), "a decision did not wait for its scope"
-            time.sleep(0.05)
-    finally:
-        scope.close()
-    results = [proc.communicate(timeout=600)[0].split() for proc in procs]
-    assert results == [["record"]] * 3
+    # each has its record and waits for the scope
+    assert decide_while_held(pg_ws, pg_url, files, f"scope:customer:{ACME}") == ["record"] * 3
     with open_ledger(pg_ws) as led:
         actions = led.actions()
         assert [a.source for a in actions] == ["monitoring_streak"]
@@ -365,23 +371,9 @@ def test_two_customers_raising_at_once_get_two_numbers(
                 path = sheet(make_filled, customer, month, q_partial_return=1)
                 assert intake.take(path, copy=True) is not None
     last = [sheet(make_filled, c, "2026-05", q_partial_return=1) for c in customers]
-    procs = [subprocess.Popen([sys.executable, "-c", DECIDE, str(pg_ws.root), str(f)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                              cwd=REPO) for f in last]
     year = datetime.now(timezone.utc).year
-    numbering = psycopg.connect(pg_url, autocommit=True)
-    try:
-        numbering.execute("SELECT pg_advisory_lock(%s)", (advisory_key(f"number:CA-{year}-"),))
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        while admin(pg_url, WAITING)[0][0] < 2:  # both have read their causes and wait
-            assert all(p.poll() is None for p in procs), "a raising did not wait to number"
-            time.sleep(0.05)
-    finally:
-        numbering.close()
-    assert [proc.communicate(timeout=600)[0].split() for proc in procs] == [["record"]] * 2
+    # both have read their causes and wait to count the numbers
+    assert decide_while_held(pg_ws, pg_url, last, f"number:CA-{year}-") == ["record"] * 2
     with open_ledger(pg_ws) as led:
         actions = led.actions()
     assert sorted(a.action_id for a in actions) == [f"CA-{year}-0001", f"CA-{year}-0002"]
