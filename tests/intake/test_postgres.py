@@ -35,11 +35,7 @@ psycopg = pytest.importorskip("psycopg")
 
 from qmsforms.intake.ledger.postgres import PostgresLedger  # noqa: E402
 from qmsforms.intake.ledger.postgres_locks import advisory_key  # noqa: E402
-from qmsforms.intake.ledger.postgres_schema import (  # noqa: E402
-    MIGRATION_LOCK,
-    MIGRATIONS,
-    WRITE_LOCK,
-)
+from qmsforms.intake.ledger.postgres_schema import MIGRATION_LOCK, MIGRATIONS  # noqa: E402
 
 
 @pytest.fixture
@@ -287,18 +283,6 @@ def test_bookkeeping_and_rejections_wait_for_no_decision(pg_url: str) -> None:
         with pytest.raises(LedgerError) as err, second.transaction() as other:
             second.lock(other, "scope:customer:A")
         assert err.value.code == "LEDGER_BUSY"
-
-
-def test_a_writer_holding_the_write_lock_keeps_decisions_out(pg_url: str) -> None:
-    """A writer that must see the whole ledger still (moving a ledger in) takes
-    `WRITE_LOCK` exclusively: a decision waits for it, bookkeeping does not."""
-    with PostgresLedger(pg_url) as mover, PostgresLedger(pg_url, timeout=0.2) as second, \
-            mover._write(decide=False) as db:
-        db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-        with pytest.raises(LedgerError) as err, second.transaction():
-            pass
-        assert err.value.code == "LEDGER_BUSY"
-        second.begin_attempt("c2", "f.xlsx")
 
 
 DECIDE = """

@@ -46,7 +46,6 @@ from .postgres_schema import (
     PG_INSERT_FILE,
     PG_INSERT_RECORD,
     VOID,
-    WRITE_LOCK,
     pg,
     pg_record_params,
     pg_records_query,
@@ -244,8 +243,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
             "to write")
 
     @contextmanager
-    def _write(self, *, decide: bool,
-               durable: bool = True) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    def _write(self, *, durable: bool = True) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         if self.readonly:
             raise self._readonly_error()
         db = self.db
@@ -253,8 +251,6 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
             with db.transaction():
                 if not durable:
                     db.execute("SET LOCAL synchronous_commit = off")
-                if decide:  # shared: decisions wait for each other only by `lock`
-                    db.execute("SELECT pg_advisory_xact_lock_shared(%s)", (WRITE_LOCK,))
                 yield db
         except errors.LockNotAvailable as exc:
             raise busy_error(self.url) from exc
@@ -265,7 +261,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
     def transaction(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         """A write transaction: committed on success, else rolled back. What it decides on
         it locks first (`lock`)."""
-        with self._write(decide=True) as db:
+        with self._write() as db:
             yield db
 
     def lock(self, db: psycopg.Connection[dict[str, Any]], *keys: str) -> None:
@@ -370,7 +366,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         if db is not None:
             db.execute(sql, (kind, claim_id, detail))
             return
-        with self._write(decide=False) as own:
+        with self._write() as own:
             own.execute(sql, (kind, claim_id, detail))
 
     def void(self, record_id: str, reason: str, by: str, at: str | None = None,
@@ -404,6 +400,6 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
                    customer: str | None = None, path: str | None = None,
                    site: str | None = None) -> None:
         """Remember a blank issued from this workspace (once per id)."""
-        with self._write(decide=False) as db:
+        with self._write() as db:
             db.execute(pg(INSERT_ISSUED),
                        (instance_id, form, revision, issued_at, customer, path, site))

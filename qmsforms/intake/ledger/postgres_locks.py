@@ -8,8 +8,8 @@ hash of each key, in one order (so two transactions never wait for each other in
 held until it commits or rolls back. Decisions about different keys run side by side; two
 about one key run one after the other, and the second reads what the first committed (each
 statement of a ``READ COMMITTED`` transaction sees what was committed before it began).
-Every write transaction that decides also takes `WRITE_LOCK` *shared*: it never waits for
-another decision, only for a writer that takes it exclusively to see the whole ledger still.
+There is no lock of the whole ledger: moving a ledger in (`qmsforms.intake.ledger.migrate`)
+locks the tables it copies, and waits for the decisions under way.
 
 **Claims** (`PostgresClaimLocks`): a session advisory lock per claim id
 (``pg_try_advisory_lock``), held on a connection of its own, seen by every machine using the

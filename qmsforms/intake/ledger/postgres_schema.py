@@ -134,12 +134,6 @@ MIGRATIONS_TABLE = """
 MIGRATION_LOCK = 0x716D_7366_6D69_6700
 """The session advisory lock a writer holds while it migrates (``qmsfmig`` in ASCII)."""
 
-WRITE_LOCK = 0x716D_7366_7772_6900
-"""The transaction advisory lock (``qmsfwri``) every decision takes *shared* first: decisions
-never wait for each other on it (they lock their own keys, `PostgresLedger.lock`); a writer
-that must see the whole ledger still (moving a ledger in) takes it exclusively, and waits for
-the decisions under way while new ones wait for it."""
-
 INDEXES = ("records_one_latest", "records_one_successor", "records_sha256_key",
            "records_pkey", "files_pkey")
 """The indexes that carry the invariants; `PostgresLedger.integrity` checks they are valid."""
