@@ -10,13 +10,18 @@ watchers run in one observer mode, native file events, to keep the run short).
 
 from __future__ import annotations
 
+import os
+import signal
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from qmsforms.intake import Intake
 from qmsforms.intake.ledger import ledger_path
-from qmsforms.workspace import Workspace
+from qmsforms.workspace import Workspace, init_workspace
 
 from ..actions import conftest as actions_conftest
 from ..actions import test_raising as raising
@@ -77,3 +82,51 @@ test_voiding_a_record_removes_its_cause_and_voiding_the_correction_brings_it_bac
     raising.test_voiding_a_record_removes_its_cause_and_voiding_the_correction_brings_it_back)
 test_a_raising_that_fails_takes_the_record_back_with_it = (
     raising.test_a_raising_that_fails_takes_the_record_back_with_it)
+
+
+# -- two machines on one shared inbox (issue 17 §2) -------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def test_a_watcher_of_another_machine_leaves_a_live_claim_alone(
+        ws: Workspace, make_filled: Any, spawn: Any, ledger: Any, tmp_path: Path) -> None:
+    """Two machines watch one shared inbox, each from a workspace root of its own (its own
+    ``.qmsforms``), on one ledger. While the first holds a claim (its reader stopped in the
+    middle of the file), the second one's recovery must leave that claim alone: it is live,
+    not abandoned. Both then finish with one record per file and nothing recovered."""
+    other = init_workspace(tmp_path / "other-machine")
+    with (other.root / "qmsforms.toml").open("a", encoding="utf-8") as fh:
+        fh.write(f'\n[paths]\ninbox = "{ws.inbox}"\noutbox = "{ws.outbox}"\n')
+    other = Workspace(other.root)
+    first, second = make_filled("satisfaction-survey"), make_filled("complaint")
+    watcher = spawn()
+    watcher.wait_ready()
+    watch.drop(first, ws.inbox, "first.xlsx")
+    watch.wait_for(watch.settled(ws, ledger, 1), watch.BATCH_TIMEOUT, "the first file",
+                   (watcher,))
+    (reader,) = [c for c in _children(watcher.pid)
+                 if b"-c" in Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0")]
+    os.kill(reader, signal.SIGSTOP)
+    try:
+        watch.drop(second, ws.inbox, "second.xlsx")
+        work = watch.work_folder(ws)
+        watch.wait_for(lambda: any(work.glob("*/second.xlsx")), watch.BATCH_TIMEOUT,
+                       "the second file claimed", (watcher,))
+        (claimed,) = work.glob("*/second.xlsx")
+        with Intake(other, settle=0.1) as intake:
+            taken = intake.recover()
+        assert [o.name for o in taken] == []
+        assert claimed.is_file()
+    finally:
+        os.kill(reader, signal.SIGCONT)
+    watch.wait_for(watch.settled(ws, ledger, 2), watch.BATCH_TIMEOUT, "the second file",
+                   (watcher,))
+    assert watcher.terminate() == 0
+    assert sorted((r.name, r.outcome) for r in ledger.files()) == [
+        ("first.xlsx", "record"), ("second.xlsx", "record")]
+    assert ledger.count("records") == 2
+    assert ledger.events("recovered") == []
+    assert watcher.marks() == Counter({"REC": 2})
