@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from .issues import Code, Issue, QmsFormsError
+from .memory import out_of_memory
 from .xml_head import XML_HEAD, DeclarationError, sniff_encoding, text_decoder
 
 Kind = Literal["xlsx", "docx"]
@@ -186,6 +187,8 @@ def _inspect_open(fh: BinaryIO, size: int, name: str, suffix: str, expect: Kind 
             _scan_members(fh, zf, infos, kind, limits, inflated)
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError,
             zlib.error, struct.error, KeyError, IndexError, OverflowError) as exc:
+        if out_of_memory(exc):  # the reader's memory limit, not the file
+            raise MemoryError(str(exc)) from exc
         detail = str(exc)[:120] or type(exc).__name__
         raise _Refuse(Code.CORRUPT_FILE, name, detail=detail) from None
 

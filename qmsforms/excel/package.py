@@ -15,6 +15,7 @@ from pathlib import Path
 from defusedxml import ElementTree
 
 from ..issues import Code, Issue
+from ..memory import out_of_memory
 from ..opc.parts import Parts
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -227,6 +228,10 @@ def resolve_target(source: str, target: str) -> str:
 
 
 def _corrupt(path: Path, exc: BaseException) -> BookError:
+    """The CORRUPT_FILE a read error means; running out of memory is no fault of the file,
+    and is raised as the `MemoryError` it is (`qmsforms.memory`)."""
+    if out_of_memory(exc):
+        raise MemoryError(str(exc)) from exc
     return BookError(Issue.make(Code.CORRUPT_FILE, value=path.name,
                                 detail=f"{type(exc).__name__}: {exc}"[:160]))
 

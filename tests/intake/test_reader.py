@@ -81,6 +81,22 @@ def test_a_read_past_the_memory_limit_is_stopped(big_list: tuple[Workspace, Path
         assert reader.started == 2
 
 
+@pytest.mark.parametrize("memory_mb", [36, 40, 44, 52, 60, 72])
+def test_running_out_of_memory_is_never_taken_for_a_damaged_file(
+        big_list: tuple[Workspace, Path], memory_mb: int) -> None:
+    """Where the limit is reached decides what fails: zlib inflating a sound member reports a
+    failed allocation as ``Error -4`` of the data, which once refused a valid list as
+    CORRUPT_FILE ("save it again") instead of READ_MEMORY."""
+    ws, path = big_list
+    with ReaderProcess(ws.root, ReadLimits(memory_mb=memory_mb, timeout=60)) as reader:
+        try:
+            report = reader.validate(path, path.name)
+        except ReadFailed as failed:
+            assert failed.code.name in {"READ_MEMORY", "READER_CRASHED", "READ_TIMEOUT"}
+        else:
+            assert report.valid, [i.code for i in report.errors]
+
+
 def test_a_child_killed_mid_read_is_a_crash_and_is_replaced(
         big_list: tuple[Workspace, Path], make_filled: Any) -> None:
     ws, path = big_list
