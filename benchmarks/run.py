@@ -499,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         "watch": lambda t: bench_watch(t, 5 if q else 20, 50 if q else 1000),
         "issue": lambda t: [bench_issue(t, 50 if q else 500)],
         "reports": lambda t: bench_reports(t, (20, 200) if q else (200, 2000)),
-        "watchers": lambda t: _watchers(t, 40 if q else 200, 1 if q else 3),
+        "watchers": lambda t: _watchers(t, 40 if q else 200, 1 if q else 5),
     }
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="qmsforms-bench-") as tmp:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,18 +96,54 @@ def _fill(blank: Path, form: Any, values: dict[str, Any], customer: str, path: P
 
 @dataclass(frozen=True)
 class Run:
-    """One measured run: the engine, the watchers, seconds from drop to last outcome."""
+    """One measured run: the engine, the watchers, seconds from drop to last outcome, and the
+    CPU seconds the watchers (with their reader processes) and the database server used
+    meanwhile."""
 
     engine: str
     watchers: int
     seconds: float
     outcomes: Counter[str]
     left_in_inbox: int
+    cpu_watchers: float = 0.0
+    cpu_server: float = 0.0
+    queued: float = 0.0
+    """Seconds the watchers and the server were ready to run but waited for a core."""
 
     @property
     def rate(self) -> float:
         """Files per second."""
         return sum(self.outcomes.values()) / self.seconds
+
+
+def cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """Seconds on a CPU and seconds waiting for one (ready to run, another process on the
+    core) of these processes, their threads and every process below them, from
+    ``/proc/<pid>/task/<tid>/schedstat`` ((0, 0) without ``/proc``; a process that ended
+    meanwhile is missed)."""
+    ran = waited = 0.0
+    seen: set[int] = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                on_cpu, on_queue = (task / "schedstat").read_text().split()[:2]
+                ran, waited = ran + int(on_cpu) / 1e9, waited + int(on_queue) / 1e9
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return ran, waited
+
+
+def _server_pid(server: Any) -> list[int]:
+    try:
+        return [int((server.folder / "data" / "postmaster.pid").read_text().split()[0])]
+    except (AttributeError, OSError, ValueError, IndexError):
+        return []
 
 
 def _watcher(ws: Workspace, host: str, log: Path) -> subprocess.Popen[bytes]:
@@ -146,8 +182,10 @@ def _watching(ws: Workspace, count: int) -> bool:
     return states.count("watching") == count
 
 
-def measure(tmp: Path, work: Workload, engine: str, count: int, url: str | None) -> Run:
-    """One run: ``count`` watchers on a fresh workspace, the workload dropped at once."""
+def measure(tmp: Path, work: Workload, engine: str, count: int, url: str | None,
+            server_pids: list[int] | None = None) -> Run:
+    """One run: ``count`` watchers on a fresh workspace, the workload dropped at once
+    (``server_pids``: the database server's, whose CPU is counted too)."""
     ws = init_workspace(tmp / f"{engine}-{count}")
     if url is not None:
         with (ws.root / "qmsforms.toml").open("a", encoding="utf-8") as toml:
@@ -161,11 +199,16 @@ def measure(tmp: Path, work: Workload, engine: str, count: int, url: str | None)
         _until(lambda: _watching(ws, count), 120, procs, "the watchers to start")
         with open_ledger(ws) as ledger:
             total = len(work.files)
+            watchers = [p.pid for p in procs]
+            before = (cpu_seconds(watchers), cpu_seconds(server_pids or []))
             start = time.monotonic()
             for path in work.files:
                 os.rename(ws.inbox / f".{path.name}", ws.inbox / path.name)
             _until(lambda: ledger.count("files") >= total, 1800, procs, "every outcome")
             seconds = time.monotonic() - start
+            after = (cpu_seconds(watchers), cpu_seconds(server_pids or []))
+            used = (after[0][0] - before[0][0], after[1][0] - before[1][0],
+                    after[0][1] + after[1][1] - before[0][1] - before[1][1])
             outcomes = Counter(f.outcome for f in ledger.files())
     finally:
         for proc in procs:
@@ -173,13 +216,13 @@ def measure(tmp: Path, work: Workload, engine: str, count: int, url: str | None)
         for proc in procs:
             proc.wait(120)
     left = sum(1 for p in ws.inbox.iterdir() if p.is_file() and not p.name.startswith("."))
-    return Run(engine, count, seconds, outcomes, left)
+    return Run(engine, count, seconds, outcomes, left, *used)
 
 
 @contextmanager
 def postgres_server() -> Iterator[Any]:
-    """A throwaway PostgreSQL server (`tests.postgres`), or None when it cannot be had
-    (psycopg or Debian's PostgreSQL binaries not installed)."""
+    """A throwaway PostgreSQL server (`tests.postgres`) with fsync and synchronous commits on,
+    or None when it cannot be had (psycopg or Debian's PostgreSQL binaries not installed)."""
     try:
         import psycopg  # noqa: F401
 
@@ -190,7 +233,7 @@ def postgres_server() -> Iterator[Any]:
     if pg.binaries() is None:
         yield None
         return
-    server = pg.start()
+    server = pg.start(durable=True)  # fsync on, as SQLite syncs each commit
     try:
         yield server
     finally:
@@ -211,13 +254,25 @@ def run_rounds(tmp: Path, n: int, rounds: int, counts: tuple[int, ...] = COUNTS,
                 for engine in (wanted if r % 2 == 0 else wanted[::-1]):
                     url = server.create() if engine == "postgresql" else None
                     try:
-                        runs.append(measure(tmp / f"round-{r}", work, engine, count, url))
+                        runs.append(measure(tmp / f"round-{r}", work, engine, count, url,
+                                            _server_pid(server) if url else None))
                     finally:
                         if url is not None:
                             server.drop(url)
+                    done = runs[-1]
                     print(f"    round {r + 1}: {engine}, {count} watcher(s): "
-                          f"{runs[-1].rate:.1f} files/s", flush=True)
+                          f"{done.rate:.1f} files/s; CPU a file: watchers "
+                          f"{done.cpu_watchers / n * 1000:.0f} ms, server "
+                          f"{done.cpu_server / n * 1000:.0f} ms, waiting for a core "
+                          f"{done.queued / n * 1000:.0f} ms; busy {busy(done):.0%} of the "
+                          f"cores; {'LOST OR DOUBLED' if lost(done, work) else 'none lost'}",
+                          flush=True)
     return runs, work, have_pg
+
+
+def busy(run: Run) -> float:
+    """The share of the machine's cores the watchers and the server kept busy."""
+    return (run.cpu_watchers + run.cpu_server) / (run.seconds * (os.cpu_count() or 1))
 
 
 def lost(run: Run, work: Workload) -> bool:
@@ -267,13 +322,35 @@ def bench_watchers(tmp: Path, n: int, rounds: int,
     return figures
 
 
+def _median(runs: list[Run], what: Callable[[Run], float]) -> float:
+    return statistics.median([what(r) for r in runs] or [0.0])
+
+
+def _per_file(run: Run, seconds: float) -> float:
+    """Milliseconds a file."""
+    return seconds / max(1, sum(run.outcomes.values())) * 1000
+
+
 def table(runs: list[Run]) -> str:
-    """A markdown table of the medians (engine × watchers), for BENCHMARKS.md's note."""
-    lines = ["| watchers | SQLite files/s | PostgreSQL files/s | PG/SQLite |", "|---|---|---|---|"]
+    """A markdown table of the medians (engine × watchers) for BENCHMARKS.md's note: files/s,
+    PG/SQLite, and per file the CPU used (the server's part in brackets) and the time spent
+    ready to run but waiting for a core."""
+    lines = ["| watchers | SQLite files/s | PostgreSQL files/s | PG/SQLite | SQLite CPU, "
+             "core wait a file | PostgreSQL CPU (server), core wait a file |",
+             "|---|---|---|---|---|---|"]
     for count in sorted({r.watchers for r in runs}):
-        med = {e: statistics.median([r.rate for r in runs if (r.engine, r.watchers) ==
-                                     (e, count)] or [0.0]) for e in ENGINES}
-        ratio = f"{med['postgresql'] / med['sqlite']:.2f}" if med["postgresql"] else "-"
-        pg = f"{med['postgresql']:.1f}" if med["postgresql"] else "not installed"
-        lines.append(f"| {count} | {med['sqlite']:.1f} | {pg} | {ratio} |")
+        these = {e: [r for r in runs if (r.engine, r.watchers) == (e, count)] for e in ENGINES}
+        rate = {e: _median(these[e], lambda r: r.rate) for e in ENGINES}
+        cpu = {e: _median(these[e], lambda r: _per_file(r, r.cpu_watchers + r.cpu_server))
+               for e in ENGINES}
+        wait = {e: _median(these[e], lambda r: _per_file(r, r.queued)) for e in ENGINES}
+        server = _median(these["postgresql"], lambda r: _per_file(r, r.cpu_server))
+        if these["postgresql"]:
+            pg = (f"{rate['postgresql']:.1f} | {rate['postgresql'] / rate['sqlite']:.2f} | "
+                  f"{cpu['sqlite']:.0f} ms, {wait['sqlite']:.0f} ms | {cpu['postgresql']:.0f} "
+                  f"({server:.0f}) ms, {wait['postgresql']:.0f} ms")
+        else:
+            pg = (f"not installed | - | {cpu['sqlite']:.0f} ms, {wait['sqlite']:.0f} ms | "
+                  "not installed")
+        lines.append(f"| {count} | {rate['sqlite']:.1f} | {pg} |")
     return "\n".join(lines)

@@ -49,12 +49,14 @@ def test_two_watchers_take_every_file_once(tmp_path: Path, engine: str) -> None:
 
 
 def test_the_table_and_a_lost_file() -> None:
-    runs = [bench.Run("sqlite", 1, 2.0, Counter(record=2), 0),
-            bench.Run("postgresql", 1, 1.0, Counter(record=2), 0),
-            bench.Run("sqlite", 2, 1.0, Counter(record=1), 1)]
+    runs = [bench.Run("sqlite", 1, 2.0, Counter(record=2), 0, 0.1, 0.0, 0.02),
+            bench.Run("postgresql", 1, 1.0, Counter(record=2), 0, 0.1, 0.02, 0.04),
+            bench.Run("sqlite", 2, 1.0, Counter(record=1), 1, 0.03, 0.0, 0.0)]
     lines = bench.table(runs).splitlines()
-    assert lines[2].split(" | ")[1:] == ["1.0", "2.0", "2.00 |"]
-    assert lines[3].split(" | ")[2:] == ["not installed", "- |"]
+    assert lines[2].split(" | ")[1:] == ["1.0", "2.0", "2.00", "50 ms, 10 ms",
+                                         "60 (10) ms, 20 ms |"]
+    assert lines[3].split(" | ")[2:] == ["not installed", "-", "30 ms, 0 ms",
+                                         "not installed |"]
     work = bench.Workload([], Counter(record=2))
     assert [bench.lost(r, work) for r in runs] == [False, False, True]
 
