@@ -61,13 +61,14 @@ def parse_values(form: FormDef, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record_issued(ledger: LedgerStore[Any], identity: Identity | None, path: Path,
-                  customer: str | None = None) -> None:
-    """Remember an issued blank's instance id, so a returned copy is known to come from here."""
+                  customer: str | None = None, site: str | None = None) -> None:
+    """Remember an issued blank's instance id, so a returned copy is known to come from here
+    (issued at ``site``: `qmsforms.site.site_id`)."""
     if identity is None or not identity.instance_id:
         return
     ledger.add_issued(identity.instance_id, identity.form, identity.revision,
                       datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), customer,
-                      str(path))
+                      str(path), site)
 
 
 def template_name(form_id: str, lang: str) -> str:
@@ -208,11 +209,12 @@ def issue_blank(workspace: Workspace, form_id: str, out: str | os.PathLike[str] 
         _save(document, path)
         return path
     from .intake.ledger import open_ledger
+    from .site import site_id
 
     # the ledger first: a blank it cannot record is not written at all
     with nullcontext(ledger) if ledger else open_ledger(workspace, write=True) as led:
         _save(document, path)
-        record_issued(led, identity, path, (values or {}).get("customer"))
+        record_issued(led, identity, path, (values or {}).get("customer"), site_id(workspace))
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import replace
 from datetime import date
@@ -169,6 +170,24 @@ class LedgerSettings(_Config):
         return self
 
 
+SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+"""A site id (`qmsforms.site`): a letter or digit, then up to 31 letters, digits, ``_``
+or ``-``."""
+
+LINKED_FORMS = ("complaint", "8d-report", "corrective-action")
+"""Forms other records point at by number (an 8D at its complaint, a CAPA at its action):
+their keys are company-wide whatever ``[site] key_scope`` says."""
+
+
+def site_problem(site: str) -> str | None:
+    """What is wrong with a site id (Chinese and English), or None when it can be used."""
+    if SITE_ID.match(site):
+        return None
+    return ("站点编号只能由字母、数字、_ 和 - 组成,以字母或数字开头,最多 32 个字符"
+            f"(现为 {site!r}) / a site id is letters, digits, _ and -, starting with a letter or "
+            f"digit, at most 32 characters (not {site!r})")
+
+
 class SiteSettings(_Config):
     """Which plant this workspace's watcher works for (``[site]``, SPEC §10).
 
@@ -183,12 +202,16 @@ class SiteSettings(_Config):
 
     @model_validator(mode="after")
     def _valid_id(self) -> SiteSettings:
-        from .site import site_problem
-
         if self.id is not None:
             problem = site_problem(self.id)
             if problem is not None:
                 raise ValueError(problem)
+        linked = sorted(f for f, scope in self.key_scope.items()
+                        if f in LINKED_FORMS and scope == "site")
+        if linked:
+            raise ValueError(f"{', '.join(linked)} 按编号关联,编号全公司唯一,不能按站点 / "
+                             f"{', '.join(linked)} are linked by number, company-wide: their "
+                             "key_scope cannot be site")
         return self
 
 

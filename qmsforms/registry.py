@@ -28,7 +28,8 @@ class FormDef:
     """One form: its id, titles, current revision, model and natural key.
 
     ``formats`` are the file kinds the form is issued as (``xlsx``, ``docx``); the first is the
-    default.
+    default. ``key_scope`` says whether the natural key is ``company``-wide or per ``site``
+    (`qmsforms.site.natural_key`).
     """
 
     id: str
@@ -40,6 +41,7 @@ class FormDef:
     orientation: str = "portrait"
     formats: tuple[str, ...] = ("xlsx",)
     questionnaire: Questionnaire | None = field(default=None, compare=False)
+    key_scope: str = "site"
 
     @cached_property
     def fields(self) -> tuple[FieldSpec, ...]:
@@ -77,6 +79,7 @@ class _Builtin:
     """``module:Class`` under `qmsforms.forms`."""
     natural_key: tuple[str, ...]
     formats: tuple[str, ...] = ("xlsx",)
+    key_scope: str = "site"
 
     @functools.cache  # noqa: B019 - nine entries at most, for the life of the process
     def model_class(self) -> type[BaseModel]:
@@ -89,23 +92,29 @@ class _Builtin:
     def form(self, revision: str) -> FormDef:
         """The form definition at its current ``revision`` (from the revision history)."""
         return FormDef(self.id, self.title_zh, self.title_en, revision, self.model_class(),
-                       self.natural_key, formats=self.formats)
+                       self.natural_key, formats=self.formats, key_scope=self.key_scope)
 
 
 BUILTIN = (
     _Builtin("shipping-list", "发货单", "Shipping List", "shipping:ShippingList",
              ("doc_no",)),
     _Builtin("complaint", "客户反馈投诉处理单", "Customer Complaint Ticket",
-             "complaint:Complaint", ("ticket_no",), formats=("xlsx", "docx")),
+             "complaint:Complaint", ("ticket_no",), formats=("xlsx", "docx"),
+             key_scope="company"),
     _Builtin("8d-report", "8D报告", "8D Report", "eightd:EightD", ("complaint_no",),
-             formats=("docx",)),
+             formats=("docx",), key_scope="company"),
     _Builtin("satisfaction-monitoring", "顾客满意度监测评价表",
              "Customer Satisfaction Monitoring Sheet",
              "monitoring:SatisfactionMonitoring", ("customer", "month")),
     _Builtin("corrective-action", "纠正/预防措施处理单", "Corrective and Preventive Action",
-             "capa:CorrectiveAction", ("action_no",), formats=("xlsx", "docx")),
+             "capa:CorrectiveAction", ("action_no",), formats=("xlsx", "docx"),
+             key_scope="company"),
 )
 """The forms qmsforms ships as code; a questionnaire file may replace one by its id.
+
+Complaints, 8D reports and corrective actions are numbered company-wide (an 8D names its
+complaint's ticket, a CAPA its action number), so their keys are company-wide; a shipping list
+or a monitoring sheet is a plant's own, so its key is per site.
 
 Their revisions are data: the revision history (`qmsforms.revisions`, ``templates/revisions.toml``)
 names the current revision of each."""
@@ -188,7 +197,8 @@ class FormRegistry:
 
                 form = FormDef(q.id, q.title_zh, q.title_en,
                                self.revisions.get(q.id, q.revision),
-                               questionnaire_model(q), q.natural_key, questionnaire=q)
+                               questionnaire_model(q), q.natural_key, questionnaire=q,
+                               key_scope=q.key_scope)
             else:
                 revision = self.revisions.get(form_id)
                 if revision is None:

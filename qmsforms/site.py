@@ -16,15 +16,18 @@ from __future__ import annotations
 import os
 import re
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .config import LINKED_FORMS, SITE_ID, ConfigError, site_problem
+
+__all__ = ["HOST_ENV", "LINKED_FORMS", "SITE_ENV", "SITE_ID", "SITE_KEY", "host_id", "key_scope",
+           "natural_key", "site_id", "site_problem"]
 if TYPE_CHECKING:
+    from .registry import FormDef
     from .workspace import Workspace
 
 SITE_ENV = "QMSFORMS_SITE"
 HOST_ENV = "QMSFORMS_HOST"
-SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-"""A site id: a letter or digit, then up to 31 letters, digits, ``_`` or ``-``."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -36,21 +39,10 @@ def host_id() -> str:
     return _UNSAFE.sub("-", raw).strip("-.")[:40] or "host"
 
 
-def site_problem(site: str) -> str | None:
-    """What is wrong with a site id (Chinese and English), or None when it can be used."""
-    if SITE_ID.match(site):
-        return None
-    return ("站点编号只能由字母、数字、_ 和 - 组成,以字母或数字开头,最多 32 个字符"
-            f"(现为 {site!r}) / a site id is letters, digits, _ and -, starting with a letter or "
-            f"digit, at most 32 characters (not {site!r})")
-
-
 def site_id(ws: Workspace) -> str | None:
     """The site a workspace's watcher writes for: ``QMSFORMS_SITE``, else ``[site] id``, else
     None (one site, nothing stamped). Raises `ConfigError` for a malformed id in the
     environment (the file's own is checked when it is read)."""
-    from .config import ConfigError
-
     found = os.environ.get(SITE_ENV)
     if found:
         problem = site_problem(found)
@@ -58,3 +50,23 @@ def site_id(ws: Workspace) -> str | None:
             raise ConfigError(f"{SITE_ENV}: {problem}")
         return found
     return ws.config.site.id
+
+
+SITE_KEY = "@site"
+"""The entry a per-site natural key carries beside the form's own fields."""
+
+def key_scope(ws: Workspace, form: FormDef) -> str:
+    """``company`` or ``site``: ``[site] key_scope`` for the form, else the form's own."""
+    if form.id in LINKED_FORMS:
+        return "company"
+    return ws.config.site.key_scope.get(form.id, form.key_scope)
+
+
+def natural_key(ws: Workspace, form: FormDef, data: dict[str, Any],
+                site: str | None) -> dict[str, Any]:
+    """The natural key a record of ``form`` is filed under: the form's key fields, and the
+    site (`SITE_KEY`) when the key is per site and a site is set."""
+    key = {k: data.get(k) for k in form.natural_key}
+    if site is not None and key_scope(ws, form) == "site":
+        key[SITE_KEY] = site
+    return key

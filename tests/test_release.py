@@ -20,8 +20,11 @@ from qmsforms.config import (
     Defaults,
     DocumentControl,
     IntakeSettings,
+    LedgerSettings,
     LimitSettings,
+    PathSettings,
     Scoring,
+    SiteSettings,
     TickSettings,
     load_config,
 )
@@ -128,11 +131,12 @@ def _uncommented(text: str) -> str:
 def test_init_writes_every_setting(ws: Workspace, tmp_path: Path) -> None:
     text = (ws.root / CONFIG_NAME).read_text(encoding="utf-8")
     for model in (Company, Defaults, DocumentControl, Scoring, LimitSettings, IntakeSettings,
-                  TickSettings):
+                  TickSettings, LedgerSettings, SiteSettings, PathSettings):
         for name in model.model_fields:
             assert re.search(rf"(?m)^#? ?{name}\b|\b{name} ", text), (model.__name__, name)
     for section in ("[forms.satisfaction-report]", "[forms.complaint-report]", "[limits]",
-                    "[intake]", "[scoring]"):
+                    "[intake]", "[scoring]", "[ledger]", "[site]", "[site.key_scope]",
+                    "[paths]"):
         assert section in text
     assert load_config(ws.root / CONFIG_NAME).company.name_zh  # read as written
     switched = tmp_path / "all.toml"
@@ -142,6 +146,7 @@ def test_init_writes_every_setting(ws: Workspace, tmp_path: Path) -> None:
     assert config.limits == defaults.limits
     assert config.intake == defaults.intake
     assert config.defaults == defaults.defaults
+    assert config.paths == defaults.paths and config.site.id == "NB"
     assert config.scoring.monitoring == defaults.scoring.monitoring
     for report in ("satisfaction-report", "complaint-report", "8d-report"):
         assert config.control(report) == defaults.control(report)

@@ -11,8 +11,10 @@ A *scope* is what one record's causes are reconciled within (`qmsforms.actions.r
 - ``complaint:<ticket>`` — one quality-related complaint ticket.
 
 Customers are named as the master names them (``C`` above), so one customer is one scope
-whatever spelling a sheet came back with. Only the latest revision of each record counts, and
-no voided one (`RecordSource`).
+whatever spelling a sheet came back with. A record filed per site (`qmsforms.site`) is read
+with its own site's records only: its scopes and cause keys end in ``#site=<id>``, so two
+plants monitoring one customer each keep their own streaks and actions. Only the latest
+revision of each record counts, and no voided one (`RecordSource`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..customers.master import CustomerMaster, CustomerMasterError
 from ..customers.records import MASTER_KEY, current_master
 from ..scoring.annual import MonthlyResult, SurveyResult, annual_scores, monthly_alerts
 from ..scoring.complaint import eight_d_required
+from ..site import SITE_KEY
 from .policy import ActionPolicy
 
 if TYPE_CHECKING:
@@ -135,21 +138,37 @@ class Context:
 
 def period_of(row: RecordRow) -> str:
     """A survey's period: its natural key without the customer (``2026``, a service ref)."""
-    return ":".join(str(v) for k, v in row.natural_key.items() if k != "customer")
+    return ":".join(str(v) for k, v in row.natural_key.items()
+                    if k not in ("customer", SITE_KEY))
+
+
+SITE_MARK = "#site="
+"""What ends the scope and cause keys of a record filed per site."""
+
+
+def site_mark(row: RecordRow) -> str:
+    """``#site=<id>`` for a record filed per site, else empty."""
+    site = row.natural_key.get(SITE_KEY)
+    return "" if site is None else f"{SITE_MARK}{site}"
+
+
+def _same_site(site: str | None) -> Callable[[RecordRow], bool]:
+    return lambda r: r.natural_key.get(SITE_KEY) == site
 
 
 def scopes_of(row: RecordRow, ctx: Context) -> list[str]:
     """The scopes whose causes ``row`` can change."""
     customer = ctx.customer(row)
     kind = (row.scores or {}).get("kind")
+    mark = site_mark(row)
     if row.form == MONITORING_FORM or kind == "monitoring":
-        return [f"customer:{customer}"] if customer else []
+        return [f"customer:{customer}{mark}"] if customer else []
     if row.form in ctx.survey_forms or kind == "survey":
         if not customer:
             return []
-        scopes = [f"survey:{row.form}:{customer}:{period_of(row)}"]
+        scopes = [f"survey:{row.form}:{customer}:{period_of(row)}{mark}"]
         if row.data.get("period"):
-            scopes.append(f"customer:{customer}")
+            scopes.append(f"customer:{customer}{mark}")
         return scopes
     if row.form == COMPLAINT_FORM and row.data.get("ticket_no"):
         return [f"complaint:{row.data['ticket_no']}"]
@@ -162,7 +181,8 @@ def causes_of(scope: str, records: RecordSource, ctx: Context, trigger: RecordRo
     voided, that the scope is read for)."""
     kind, _, rest = scope.partition(":")
     if kind == "customer":
-        return _customer(rest, records, ctx)
+        customer, marked, site = rest.partition(SITE_MARK)
+        return _customer(customer, site if marked else None, records, ctx)
     if kind == "survey":
         return _survey(scope, records, ctx, trigger)
     if kind == "complaint":
@@ -170,15 +190,18 @@ def causes_of(scope: str, records: RecordSource, ctx: Context, trigger: RecordRo
     return []
 
 
-def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]:
-    scope = f"customer:{customer}"
+def _customer(customer: str, site: str | None, records: RecordSource,
+              ctx: Context) -> list[Cause]:
+    mark = "" if site is None else f"{SITE_MARK}{site}"
+    scope = f"customer:{customer}{mark}"
+    here = _same_site(site)
 
     def named(name: str) -> bool:  # a name as typed that the master takes for this customer
         return (ctx.master.canonical(name) if ctx.master else name) == customer or \
             name == customer
 
     sheets = [r for r in records.latest_of([MONITORING_FORM], named)
-              if r.scores and r.data.get("month") and ctx.customer(r) == customer]
+              if r.scores and r.data.get("month") and ctx.customer(r) == customer and here(r)]
     if not sheets:  # no monitoring: no streak, no month, no year
         return []
     monthly = [MonthlyResult.from_dict(customer, str(r.data["month"]), r.scores or {})
@@ -187,7 +210,7 @@ def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]
     surveys = [SurveyResult(customer, str(r.data["period"]), Decimal(str(r.scores["score"])))
                for r in records.latest_of(ctx.survey_forms, named)
                if r.scores and r.scores.get("score") is not None and r.data.get("period")
-               and ctx.customer(r) == customer]
+               and ctx.customer(r) == customer and here(r)]
     policy = ctx.policy
     out: list[Cause] = []
     for alert in monthly_alerts(monthly, ctx.policy_for):
@@ -196,7 +219,7 @@ def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]
         records_of = [r.record_id for r in shown]
         if alert.kind == "consecutive_deduction" and policy.of("monitoring_streak"):
             out.append(Cause(
-                f"monitoring_streak:{customer}:{alert.category}:{months[0]}", scope,
+                f"monitoring_streak:{customer}:{alert.category}:{months[0]}{mark}", scope,
                 "monitoring_streak",
                 {"customer": customer, "category": alert.category,
                  "category_zh": alert.category_zh, "category_en": alert.category_en,
@@ -205,7 +228,8 @@ def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]
                 category=alert.category))
         elif alert.kind == "month_below_target" and policy.of("month_below_target"):
             out.append(Cause(
-                f"month_below_target:{customer}:{months[0]}", scope, "month_below_target",
+                f"month_below_target:{customer}:{months[0]}{mark}", scope,
+                "month_below_target",
                 {"customer": customer, "month": months[0], "total": _num(alert.value),
                  "target": _num(alert.target), "records": records_of},
                 customer, alert.message_zh, alert.message_en, newest(shown)))
@@ -216,7 +240,7 @@ def _customer(customer: str, records: RecordSource, ctx: Context) -> list[Cause]
                     continue
                 in_year = [by_month[m] for m in sorted(by_month) if m.startswith(f"{year}-")]
                 out.append(Cause(
-                    f"year_below_target:{customer}:{year}", scope, "year_below_target",
+                    f"year_below_target:{customer}:{year}{mark}", scope, "year_below_target",
                     {"customer": customer, "year": int(year), "score": float(score.score),
                      "target": float(score.target),
                      "records": [r.record_id for r in in_year]},
@@ -245,6 +269,7 @@ def _survey(scope: str, records: RecordSource, ctx: Context, trigger: RecordRow
         return []
     customer = ctx.customer(row) or ""
     period = period_of(row)
+    mark = site_mark(row)
     base = {"customer": customer, "form": row.form, "period": period,
             "record": row.record_id}
     policy = ctx.policy
@@ -255,7 +280,8 @@ def _survey(scope: str, records: RecordSource, ctx: Context, trigger: RecordRow
                 continue
             code = str(item["code"])
             out.append(Cause(
-                f"survey_item:{row.form}:{customer}:{period}:{code}", scope, "survey_item",
+                f"survey_item:{row.form}:{customer}:{period}:{code}{mark}", scope,
+                "survey_item",
                 {**base, "item": code, "item_zh": item.get("zh"), "item_en": item.get("en"),
                  "answer": item.get("answer"), "pct": item.get("pct")},
                 customer,
@@ -267,7 +293,7 @@ def _survey(scope: str, records: RecordSource, ctx: Context, trigger: RecordRow
     if (policy.of("survey_below_target") and score is not None
             and Decimal(str(score)) < policy.survey_target):
         out.append(Cause(
-            f"survey_below_target:{row.form}:{customer}:{period}", scope,
+            f"survey_below_target:{row.form}:{customer}:{period}{mark}", scope,
             "survey_below_target", {**base, "score": score,
                                     "target": float(policy.survey_target)},
             customer,
@@ -280,7 +306,7 @@ def _survey(scope: str, records: RecordSource, ctx: Context, trigger: RecordRow
     if policy.of("suggestion") and comments:
         text = " / ".join(comments.values())
         out.append(Cause(
-            f"suggestion:{row.form}:{customer}:{period}", scope, "suggestion",
+            f"suggestion:{row.form}:{customer}:{period}{mark}", scope, "suggestion",
             {**base, "fields": sorted(comments), "text": text}, customer,
             f"{customer}:{period} 客户意见和建议:{text}(登记客户建议项记录跟进表并答复)",
             f"{customer}: {period} customer suggestion: {text} (record it in the "

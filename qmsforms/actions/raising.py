@@ -131,7 +131,7 @@ class Raiser:
             problem_zh=cause.problem_zh, problem_en=cause.problem_en,
             department_zh=department.department_zh, department_en=department.department_en,
             raised_on=raised.isoformat(), due=due.isoformat() if due else None,
-            raised_at=at, updated_at=at)
+            raised_at=at, updated_at=at, site=cause.record.site)
 
     def _number(self, cause_key: str, year: int) -> str:
         prefix = f"{self.ctx.policy.prefix}-{year}-"

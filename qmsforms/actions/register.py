@@ -28,7 +28,7 @@ STATUSES = ("open", "in_progress", "verified", "closed")
 DONE = ("verified", "closed")
 VIEW_KEYS = ("action_id", "source", "cause_key", "cause", "source_record", "customer",
              "problem_zh", "problem_en", "department_zh", "department_en", "raised_on", "due",
-             "status", "overdue", "age_days", "link", "effective", "cause_removed_by")
+             "status", "overdue", "age_days", "link", "effective", "cause_removed_by", "site")
 """The keys of one action in ``qmsforms actions --json``, in order."""
 
 

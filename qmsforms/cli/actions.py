@@ -9,19 +9,19 @@ import click
 
 from ..excel.text_width import display_width
 from ..issues import UsageError
-from .options import json_option, lang_option, pad, print_json, workspace_of
+from .options import json_option, lang_option, pad, print_json, site_option, workspace_of
 
 _LABEL = 30  # terminal columns of the labels of `actions show`
 _STATUS = {"open": "未开始 open", "in_progress": "进行中 in progress",
            "verified": "已验证 verified", "closed": "已结案 closed"}
 
 
-def _views(ctx: click.Context) -> list[Any]:
+def _views(ctx: click.Context, site: str | None = None) -> list[Any]:
     from ..actions import action_views
     from ..intake import open_ledger
 
     ws = workspace_of(ctx)
-    with open_ledger(ws) as ledger:
+    with open_ledger(ws, site=site) as ledger:
         return action_views(ws, ledger)
 
 
@@ -29,10 +29,11 @@ def _views(ctx: click.Context) -> list[Any]:
 @click.option("--open", "open_only", is_flag=True, help="Only actions open or in progress.")
 @click.option("--overdue", is_flag=True, help="Only actions past their due date.")
 @click.option("--customer", default=None, help="Only actions whose customer contains this.")
+@site_option
 @json_option
 @click.pass_context
 def actions(ctx: click.Context, open_only: bool, overdue: bool, customer: str | None,
-            as_json: bool) -> None:
+            site: str | None, as_json: bool) -> None:
     """List the corrective/preventive actions; ``issue`` and ``show`` one.
 
     \b
@@ -42,7 +43,7 @@ def actions(ctx: click.Context, open_only: bool, overdue: bool, customer: str | 
         return
     from ..actions import select
 
-    found = select(_views(ctx), open_only=open_only, overdue=overdue, customer=customer)
+    found = select(_views(ctx, site), open_only=open_only, overdue=overdue, customer=customer)
     if as_json:
         print_json([v.to_dict() for v in found])
         return

@@ -142,6 +142,7 @@ def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
     from ..blanks import record_issued
     from ..intake import open_ledger
     from ..safe_text import safe_filename
+    from ..site import site_id
     from ..word.prefill import render_8d_from_complaint
     from ..word.props import read_word_identity
 
@@ -159,7 +160,8 @@ def eight_d_new(ctx: click.Context, record_id: str, output: Path | None,
     out = output or default_8d_path(ticket)
     with open_ledger(ws, write=True) as ledger:
         path = render_8d_from_complaint(ws, record.data, out, record_id=record_id, lang=lang)
-        record_issued(ledger, read_word_identity(path), path, record.data.get("customer") or "")
+        record_issued(ledger, read_word_identity(path), path, record.data.get("customer") or "",
+                      site_id(ws))
     click.echo(str(path.resolve()))
 
 

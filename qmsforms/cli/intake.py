@@ -12,7 +12,14 @@ from typing import Any
 import click
 
 from .logs import BANNER_LOGGER, OUTCOME_LOGGER, log_to_stderr, watch_logging
-from .options import interactive, json_option, print_json, settle_option, workspace_of
+from .options import (
+    interactive,
+    json_option,
+    print_json,
+    settle_option,
+    site_option,
+    workspace_of,
+)
 from .show import echo_outcome, echo_report, echo_scores, echo_year, outcome_line
 
 
@@ -205,9 +212,10 @@ _SECTION_TITLE = {
 
 
 @click.command()
+@site_option
 @json_option
 @click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
+def status(ctx: click.Context, site: str | None, as_json: bool) -> None:
     """What the intake is doing and what needs a person.
 
     Exit 0 when nothing needs a person, 1 otherwise (for a scheduler or monitoring); the
@@ -216,7 +224,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     from ..intake.status import intake_status
 
     ws = workspace_of(ctx)
-    found = intake_status(ws)
+    found = intake_status(ws, site=site)
     if as_json:
         print_json(found.to_dict())
         ctx.exit(1 if found.needs_person else 0)

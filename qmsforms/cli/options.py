@@ -42,6 +42,21 @@ def year_option(fn: F) -> F:
                         help="The year.")(fn)
 
 
+def _site(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..site import site_problem
+
+    if value is not None and site_problem(value) is not None:
+        raise click.BadParameter(str(site_problem(value)), ctx, param)
+    return value
+
+
+def site_option(fn: F) -> F:
+    """The shared ``--site`` option of the listings and reports (default: every site)."""
+    return click.option("--site", default=None, metavar="ID", callback=_site,
+                        help="Only this site's files, records and actions ([site] id of the "
+                             "plant's watcher; default: every site). 只看该站点。")(fn)
+
+
 def print_json(data: Any) -> None:
     """Print ``data`` as indented JSON (Chinese as it is, dates as text)."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

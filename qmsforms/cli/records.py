@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from .options import json_option, pad, print_json, workspace_of
+from ..site import SITE_KEY
+from .options import json_option, pad, print_json, site_option, workspace_of
 
 
 @click.group(invoke_without_command=True)
@@ -16,10 +17,11 @@ from .options import json_option, pad, print_json, workspace_of
               help="Include superseded revisions and voided records (default: the latest "
                    "revision of each, none voided).")
 @click.option("--voided", is_flag=True, help="Include voided records (marked VOID).")
+@site_option
 @json_option
 @click.pass_context
 def records(ctx: click.Context, form_id: str | None, customer: str | None,
-            all_revisions: bool, voided: bool, as_json: bool) -> None:
+            all_revisions: bool, voided: bool, site: str | None, as_json: bool) -> None:
     """List the records in the ledger; ``records void`` voids one.
 
     \b
@@ -32,7 +34,7 @@ def records(ctx: click.Context, form_id: str | None, customer: str | None,
     ws = workspace_of(ctx)
     if form_id is not None and form_id not in ws.registry.broken:  # its records still list
         ws.registry.get(form_id)
-    with open_ledger(ws) as ledger:
+    with open_ledger(ws, site=site) as ledger:
         rows = ledger.records(form_id, customer, latest_only=not all_revisions,
                               voided=voided or all_revisions)
         links = [ledger.links(r) for r in rows]
@@ -41,7 +43,8 @@ def records(ctx: click.Context, form_id: str | None, customer: str | None,
                                                                         strict=True)])
         return
     for r, link in zip(rows, links, strict=True):
-        key = " ".join(str(v) for v in r.natural_key.values())
+        key = " ".join(str(v) for k, v in r.natural_key.items() if k != SITE_KEY)
+        key += f"  @{r.site}" if r.site else ""
         void = (f"  VOID 已作废 {r.voided['at']} {r.voided['by']}: {r.voided['reason']}"
                 if r.voided else "")
         click.echo(f"{r.record_id}  {r.form:<24} {pad(key, 36)}{_status(r.scores, link)}"

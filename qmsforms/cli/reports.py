@@ -19,6 +19,7 @@ from .options import (
     lang_option,
     pad,
     print_json,
+    site_option,
     workspace_of,
     year_option,
 )
@@ -53,9 +54,10 @@ def report() -> None:
 @year_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the workbook (default outbox/reports/satisfaction-YYYY.xlsx).")
+@site_option
 @json_option
 @click.pass_context
-def report_satisfaction(ctx: click.Context, year: int, output: Path | None,
+def report_satisfaction(ctx: click.Context, year: int, output: Path | None, site: str | None,
                         as_json: bool) -> None:
     """顾客满意度汇总表: customers × months, annual scores, company trend, items, alerts."""
     from ..reports import satisfaction_report, save_satisfaction
@@ -63,9 +65,9 @@ def report_satisfaction(ctx: click.Context, year: int, output: Path | None,
     ws = workspace_of(ctx)
     _xlsx(output)
     if as_json and output is None:
-        print_json(satisfaction_report(ws, year).to_dict())
+        print_json(satisfaction_report(ws, year, site=site).to_dict())
         return
-    data, path = save_satisfaction(ws, year, output)
+    data, path = save_satisfaction(ws, year, output, site=site)
     if as_json:
         print_json(data.to_dict())
         return
@@ -93,19 +95,20 @@ def _echo_satisfaction(data: SatisfactionReport) -> None:
               help="One month of the year (compared with the month before).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the workbook (default outbox/reports/complaints-PERIOD.xlsx).")
+@site_option
 @json_option
 @click.pass_context
 def report_complaints(ctx: click.Context, year: int, month: int | None, output: Path | None,
-                      as_json: bool) -> None:
+                      site: str | None, as_json: bool) -> None:
     """客户投诉汇总分析表: by category and month, Pareto of causes, SLA, open 8Ds."""
     from ..reports import complaint_report, save_complaints
 
     ws = workspace_of(ctx)
     _xlsx(output)
     if as_json and output is None:
-        print_json(complaint_report(ws, year, month).to_dict())
+        print_json(complaint_report(ws, year, month, site=site).to_dict())
         return
-    data, path = save_complaints(ws, year, month, output)
+    data, path = save_complaints(ws, year, month, output, site=site)
     if as_json:
         print_json(data.to_dict())
         return
@@ -127,15 +130,16 @@ def _echo_complaints(data: ComplaintReport) -> None:
 
 @report.command("delivery")
 @year_option
+@site_option
 @json_option
 @click.pass_context
-def report_delivery(ctx: click.Context, year: int, as_json: bool) -> None:
+def report_delivery(ctx: click.Context, year: int, site: str | None, as_json: bool) -> None:
     """On-time delivery per customer and month, from shipping lists with both dates."""
     from ..intake import open_ledger
     from ..reports import delivery_performance
 
     ws = workspace_of(ctx)
-    with open_ledger(ws) as ledger:
+    with open_ledger(ws, site=site) as ledger:
         months = delivery_performance(ledger.records("shipping-list"), year)
     if as_json:
         print_json([m.to_dict() for m in months])
@@ -156,10 +160,11 @@ def report_delivery(ctx: click.Context, year: int, as_json: bool) -> None:
               help="Where to write the workbook (default outbox/reports/review-PERIOD.xlsx).")
 @click.option("--pdf", "as_pdf", is_flag=True,
               help="Also print the workbook to PDF beside it (needs LibreOffice).")
+@site_option
 @json_option
 @click.pass_context
 def report_review(ctx: click.Context, year: int, half: str | None, output: Path | None,
-                  as_pdf: bool, as_json: bool) -> None:
+                  as_pdf: bool, site: str | None, as_json: bool) -> None:
     """管理评审输入: KPI scorecard against targets, satisfaction, complaints, actions."""
     from ..reports.review import review_pack
     from ..reports.review_xlsx import save_review
@@ -168,9 +173,9 @@ def report_review(ctx: click.Context, year: int, half: str | None, output: Path 
     _xlsx(output)
     half = half.upper() if half else None
     if as_json and output is None and not as_pdf:
-        print_json(review_pack(ws, year, half).to_dict())
+        print_json(review_pack(ws, year, half, site=site).to_dict())
         return
-    data, path = save_review(ws, year, half, output)
+    data, path = save_review(ws, year, half, output, site=site)
     pdf = _pdf(path) if as_pdf else None
     if as_json:
         print_json(data.to_dict())
@@ -204,9 +209,11 @@ def _echo_review(data: ReviewPack) -> None:
 @report.command("actions")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the register (default outbox/reports/actions-DATE.xlsx).")
+@site_option
 @json_option
 @click.pass_context
-def report_actions(ctx: click.Context, output: Path | None, as_json: bool) -> None:
+def report_actions(ctx: click.Context, output: Path | None, site: str | None,
+                   as_json: bool) -> None:
     """纠正/预防措施登记表: every action one row, overdue ones highlighted."""
     from ..reports.actions_xlsx import save_action_register
     from ..reports.review import actions_for_report
@@ -214,9 +221,9 @@ def report_actions(ctx: click.Context, output: Path | None, as_json: bool) -> No
     ws = workspace_of(ctx)
     _xlsx(output)
     if as_json and output is None:
-        print_json(actions_for_report(ws))
+        print_json(actions_for_report(ws, site))
         return
-    actions, path = save_action_register(ws, output)
+    actions, path = save_action_register(ws, output, site=site)
     if as_json:
         print_json(actions)
         return

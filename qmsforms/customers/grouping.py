@@ -1,4 +1,11 @@
-"""Records regrouped under their master customer, for the reports."""
+"""Records regrouped under their master customer, for the reports.
+
+A customer whom two plants evaluate each under their own per-site key (two monitoring sheets
+for one month, `qmsforms.site`) is two satisfaction series, never one sheet hiding the other:
+in a report over every site, such a customer's monitoring sheets and surveys are named
+``Customer [SITE]``, one row per site. Complaints and deliveries keep the plain name (a
+complaint is the company's; PPM compares it with every plant's deliveries).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +28,44 @@ def canonical_records(records: Iterable[RecordRow], workspace: Workspace) -> lis
     """``records`` with each customer named as the master names it (by the key stored at
     intake, else matched now, which also sets the key), so one customer is one row in a
     report. Records of customers the master does not know keep the name they came with."""
-    rows = list(records)
+    return per_site(_by_master(list(records), workspace))
+
+
+def _evaluation_site(row: RecordRow) -> str | None:
+    """The site of a monitoring sheet or survey filed per site, else None."""
+    from ..site import SITE_KEY
+
+    site = row.natural_key.get(SITE_KEY)
+    kind = (row.scores or {}).get("kind")
+    if site is None or kind not in ("monitoring", "survey") or not row.data.get("customer"):
+        return None
+    return str(site)
+
+
+def per_site(rows: list[RecordRow]) -> list[RecordRow]:
+    """``rows`` with the monitoring sheets and surveys of a customer evaluated at more than
+    one site named ``Customer [SITE]`` (its own series at each plant); the rest as they are."""
+    sites: dict[str, set[str]] = {}
+    for row in rows:
+        site = _evaluation_site(row)
+        if site is not None:
+            sites.setdefault(str(row.data["customer"]), set()).add(site)
+    shared = {name for name, found in sites.items() if len(found) > 1}
+    if not shared:
+        return rows
+    out = []
+    for row in rows:
+        site = _evaluation_site(row)
+        name = str(row.data.get("customer") or "")
+        if site is None or name not in shared:
+            out.append(row)
+            continue
+        named = f"{name} [{site}]"
+        out.append(replace(row, customer=named, data={**row.data, "customer": named}))
+    return out
+
+
+def _by_master(rows: list[RecordRow], workspace: Workspace) -> list[RecordRow]:
     try:
         master = current_master(workspace)
     except CustomerMasterError as exc:

@@ -127,6 +127,9 @@ class Questionnaire(_Strict):
     intro_zh: str = ""
     intro_en: str = ""
     natural_key: tuple[str, ...]
+    key_scope: Literal["company", "site"] = "site"
+    """Whether the natural key is company-wide or per site: two plants surveying one customer
+    keep two records unless the questionnaire says ``company``."""
     min_answered: int = Field(1, ge=0)
     scale: Scale
     header: tuple[InputSpec, ...] = ()

@@ -15,6 +15,7 @@ rename succeeds, and a claimed file survives a crash where it can be found again
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -23,6 +24,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..issues import readable
@@ -294,6 +296,27 @@ def free_name(folder: Path, name: str) -> Path:
 def new_claim_id() -> str:
     """A claim id: UTC time to the second and 48 random bits (sorts by claim time)."""
     return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:12]}"
+
+
+def claim_time(claim_id: str) -> str:
+    """When a file was claimed, from its claim id (``2026-11-21T08:00:00Z``); now for an id
+    that does not say."""
+    try:
+        stamp = datetime.strptime(claim_id[:16], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        stamp = datetime.now(timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    """The sha256 (hex) and size of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def claim(path: Path, work: Path) -> Claim | None:

@@ -61,6 +61,8 @@ class OutboxWriter:
                        "received_at": row.received_at},
             "processed_at": row.processed_at,
         }
+        if row.site:
+            record["site"] = row.site
         if row.supersedes:
             record["supersedes"] = row.supersedes
         if row.notes:

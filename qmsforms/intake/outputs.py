@@ -222,6 +222,8 @@ def record_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
         ("接收时间 Received", source.get("received_at")),
         ("处理时间 Processed", record.get("processed_at")),
     ]
+    if record.get("site"):
+        rows.append(("站点 Site", record["site"]))
     if record.get("supersedes"):
         rows.append(("替代记录 Supersedes", record["supersedes"]))
     if record.get("notes"):

@@ -23,12 +23,13 @@ first one died.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from ..issues import Code, Issue, Report, UsageError
 from ..registry import FormDef
 from ..safe_text import safe_filename
 from ..safety import check_defusedxml
+from ..site import natural_key, site_id
 from ..workspace import Workspace
 from .files import (
     WORK_DIR,
@@ -46,13 +48,16 @@ from .files import (
     Settler,
     candidates,
     claim_entries,
+    claim_time,
     display_name,
     kind_of,
     new_claim_id,
     remove_empty,
     return_to_inbox,
+    sha256_of,
 )
 from .ledger import UNAVAILABLE, FileRow, LedgerStore, RecordRow, open_ledger
+from .ledger.store import now
 from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
 from .outcome import BLOCKING, Blocked, Outcome, ProcessResult, blocked_by, poison_report
@@ -61,28 +66,6 @@ from .reader import ReaderProcess, ReadFailed, ReadInterrupted, ReadLimits, refu
 from .recovery import Recovery
 
 log = logging.getLogger(__name__)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _claim_time(claim_id: str) -> str:
-    try:
-        stamp = datetime.strptime(claim_id[:16], "%Y%m%dT%H%M%SZ")
-    except ValueError:
-        return _now()
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _KIND_ZH = {"pipe": "管道 pipe", "socket": "套接字 socket", "device": "设备 device",
@@ -102,6 +85,7 @@ class Intake:
                  today: date | None = None, limits: ReadLimits | None = None) -> None:
         check_defusedxml()
         self.ws = workspace
+        self.site = site_id(workspace)
         self.today = today
         self.work = workspace.inbox / WORK_DIR
         self.locks = workspace.state_dir / "locks"
@@ -135,7 +119,12 @@ class Intake:
         self.close()
 
     def _folders(self) -> None:
-        """(Re-)create the folders the intake needs: someone may have deleted them."""
+        """(Re-)create the folders the intake needs: someone may have deleted them. An inbox
+        configured outside the workspace (a plant's share) is never created: absent, the share
+        is not mounted, and the intake is blocked until it is."""
+        if not self.ws.inbox.is_dir() and not _inside(self.ws.inbox, self.ws.root):
+            raise FileNotFoundError(errno.ENOENT, "收件箱不存在(共享未挂载?)/ the inbox is "
+                                    "not there (is the share mounted?)", str(self.ws.inbox))
         self.work.mkdir(parents=True, exist_ok=True)
         self.locks.mkdir(parents=True, exist_ok=True)
         self.ws.outbox.mkdir(parents=True, exist_ok=True)
@@ -276,21 +265,21 @@ class Intake:
             return None
 
     def _decide(self, claim: Claim, kind: str | None) -> Outcome:
-        received = _claim_time(claim.claim_id)
+        received = claim_time(claim.claim_id)
         kind = kind if kind is not None else kind_of(claim.path)
         if kind is not None:
             issue = (Issue.make(Code.LINK_NOT_FOLLOWED) if kind == "link"
                      else Issue.make(Code.NOT_A_FILE, detail=_KIND_ZH.get(kind, kind)))
             return self._reject(claim, refusal(claim.name, issue),
                                 hashlib.sha256(b"").hexdigest(), 0, received)
-        sha, size = _sha256(claim.path)
+        sha, size = sha256_of(claim.path)
         report = self._read(claim)
         form = self._form(report)
         if form is None or report.data is None:
             return self._reject(claim, report, sha, size, received)
         data = report.data
-        natural = {k: data.get(k) for k in form.natural_key}
-        processed = _now()
+        natural = natural_key(self.ws, form, data, self.site)
+        processed = now()
         raised: list[str] = []
         with self.ledger.transaction() as db:
             existing = self.ledger.record_by_sha(sha)
@@ -299,7 +288,7 @@ class Intake:
                             f"{safe_filename(base_name(claim.name))}")
                 self.ledger.add_file(db, FileRow(
                     claim.claim_id, claim.name, sha, size, received, processed, "duplicate",
-                    location, existing.record_id, form.id))
+                    location, existing.record_id, form.id, site=self.site))
                 self.ledger.log("duplicate", claim.claim_id, existing.record_id, db=db)
                 row = None
             else:
@@ -314,11 +303,12 @@ class Intake:
                     path=f"records/{form.id}/{record_id}.json",
                     customer=data.get("customer"),
                     period=data.get("period") or data.get("month"),
-                    supersedes=previous.record_id if previous else None, notes=notes)
+                    supersedes=previous.record_id if previous else None, notes=notes,
+                    site=self.site)
                 self.ledger.add_record(db, row)
                 self.ledger.add_file(db, FileRow(
                     claim.claim_id, claim.name, sha, size, received, processed, "record",
-                    row.path, record_id, form.id))
+                    row.path, record_id, form.id, site=self.site))
                 raised = reconcile(self.ws, self.ledger, db, row, received)
         if row is None:
             assert existing is not None
@@ -350,8 +340,8 @@ class Intake:
         payload["path"] = claim.name
         with self.ledger.transaction() as db:
             self.ledger.add_file(db, FileRow(
-                claim.claim_id, claim.name, sha, size, received, _now(), "rejected", location,
-                None, report.form, codes, payload))
+                claim.claim_id, claim.name, sha, size, received, now(), "rejected", location,
+                None, report.form, codes, payload, site=self.site))
         self.outbox.rejection(claim, report)
         return Outcome(claim.claim_id, claim.name, "rejected", location, report.form,
                        codes=codes)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..actions.raising import replay_actions
 from ..issues import UsageError
+from ..site import natural_key
 from .ledger import FileRow, Ledger, LedgerError, RecordRow, ledger_url
 from .ledger.schema import void_record as void_row
 from .ledger.sqlite_files import (
@@ -184,16 +185,17 @@ def _read_records(workspace: Workspace) -> tuple[list[RecordRow], dict[str, int]
         seen_sha.add(sha)
         form = registry.get(form_id)
         data = record["data"]
+        site = record.get("site") or None
         rows.append(RecordRow(
             record_id=record_id, form=form_id, revision=str(record["revision"]),
             instance_id=record.get("instance_id"), sha256=sha,
-            natural_key={k: data.get(k) for k in form.natural_key}, data=data,
+            natural_key=natural_key(workspace, form, data, site), data=data,
             scores=record.get("scores"), source_name=str(source.get("name") or path.name),
             received_at=str(source.get("received_at") or record["processed_at"]),
             processed_at=str(record["processed_at"]), path=f"records/{form_id}/{record_id}.json",
             customer=data.get("customer"), period=data.get("period") or data.get("month"),
             supersedes=record.get("supersedes") or None,
-            notes=tuple(record.get("notes") or ())))
+            notes=tuple(record.get("notes") or ()), site=site))
         archive = outbox / "archive" / form_id
         copies = sorted(archive.glob(f"{glob.escape(record_id)}__*")) if archive.is_dir() else []
         sizes[record_id] = copies[0].stat().st_size if copies else 0
@@ -278,7 +280,7 @@ def rebuild_ledger(workspace: Workspace, *, force: bool = False) -> dict[str, An
                     ledger.add_file(db, FileRow(
                         f"rebuilt-{row.record_id}", row.source_name, row.sha256,
                         sizes.get(row.record_id, 0), row.received_at, row.processed_at,
-                        "record", row.path, row.record_id, row.form))
+                        "record", row.path, row.record_id, row.form, site=row.site))
                     forms[row.form] = forms.get(row.form, 0) + 1
                 ids = {row.record_id for row in rows}
                 voids = sorted((v["at"], record_id, v) for record_id, v in

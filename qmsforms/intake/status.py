@@ -110,8 +110,10 @@ class IntakeStatus:
                    for name, entries in self.sections.items()}}
 
 
-def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
-    """Look at the workspace's watchers, inbox, work folder, ledger and outbox."""
+def intake_status(ws: Workspace, *, locks: Path | None = None,
+                  site: str | None = None) -> IntakeStatus:
+    """Look at the workspace's watchers, inbox, work folder, ledger and outbox; the
+    rejections and overdue actions of one ``site`` (or of every site)."""
     status = IntakeStatus(workspace=str(ws.root))
     settings = ws.config.intake
     stale_after = settings.stale_lock_minutes * 60
@@ -123,7 +125,7 @@ def intake_status(ws: Workspace, *, locks: Path | None = None) -> IntakeStatus:
         status.add("inbox", _inbox_entry(ws.inbox, path, stale_after, running, now))
     ledger: LedgerStore[Any] | None = None
     try:
-        ledger = open_ledger(ws)  # read-only; checked (quick_check) as it opens
+        ledger = open_ledger(ws, site=site)  # read-only; checked (quick_check) as it opens
     except LedgerError as exc:
         status.ledger = str(exc)
     except (OSError, sqlite3.Error) as exc:  # reported, never raised

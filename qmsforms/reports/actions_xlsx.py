@@ -149,14 +149,17 @@ def write_action_register(actions: Sequence[Mapping[str, Any]], path: str | os.P
 
 
 def save_action_register(workspace: Workspace, path: str | os.PathLike[str] | None = None,
-                         today: date | None = None) -> tuple[list[dict[str, Any]], Path]:
-    """Write the register of every action of ``workspace`` (default
-    ``outbox/reports/actions-<today>.xlsx``); returns the actions and the path."""
-    from .common import workspace_labels
+                         today: date | None = None,
+                         site: str | None = None) -> tuple[list[dict[str, Any]], Path]:
+    """Write the register of every action of ``workspace`` (of one ``site``, or of all;
+    default ``outbox/reports/actions-<today>[-<site>].xlsx``); returns the actions and the
+    path."""
+    from .common import site_suffix, workspace_labels
     from .review import actions_for_report
 
     today = today or date.today()
-    actions = actions_for_report(workspace)
-    target = path or workspace.outbox / "reports" / f"actions-{today.isoformat()}.xlsx"
+    actions = actions_for_report(workspace, site)
+    target = path or \
+        workspace.outbox / "reports" / f"actions-{today.isoformat()}{site_suffix(site)}.xlsx"
     return actions, write_action_register(actions, target, today,
-                                          **workspace_labels(workspace, REGISTER_ID))
+                                          **workspace_labels(workspace, REGISTER_ID, site))

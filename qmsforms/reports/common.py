@@ -210,15 +210,24 @@ def print_setup(ws: Worksheet, *, title: str, company: str, document_no: str, la
                header=((escape(company), 8), (escape(title), 9), ("&A", 8)))  # &A: sheet name
 
 
-def workspace_labels(workspace: Any, report_id: str) -> dict[str, str]:
-    """The company line and document number a workspace prints on a report.
+def workspace_labels(workspace: Any, report_id: str, site: str | None = None) -> dict[str, str]:
+    """The company line and document number a workspace prints on a report; a report of one
+    ``site`` says so on its company line.
 
     The document number comes from ``[forms.<report_id>]`` in ``qmsforms.toml`` when the
     quality engineer controls the report as a record form, else a generated one.
     """
     company = workspace.config.company
-    return {"company": f"{company.name_zh}  {company.name_en}".strip(),
+    line = f"{company.name_zh}  {company.name_en}".strip()
+    if site is not None:
+        line += f"  站点 Site: {site}"
+    return {"company": line,
             "document_no": workspace.config.control(report_id).document_no}
+
+
+def site_suffix(site: str | None) -> str:
+    """What a report file of one site carries in its default name (``-NB``)."""
+    return "" if site is None else f"-{site}"
 
 
 def month_label(month: str) -> str:

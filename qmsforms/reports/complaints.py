@@ -346,8 +346,8 @@ def build_complaints(records: Iterable[RecordRow], year: int, month: int | None 
 
 
 def complaint_report(workspace: Workspace, year: int, month: int | None = None,
-                     as_of: date | None = None) -> ComplaintReport:
-    """The complaint report from the workspace's ledger."""
-    with open_ledger(workspace) as ledger:
+                     as_of: date | None = None, *, site: str | None = None) -> ComplaintReport:
+    """The complaint report from the workspace's ledger (of one ``site``, or of all)."""
+    with open_ledger(workspace, site=site) as ledger:
         rows = ledger.records(COMPLAINT_FORM) + ledger.records(EIGHT_D_FORM)
     return build_complaints(canonical_records(rows, workspace), year, month, as_of=as_of)

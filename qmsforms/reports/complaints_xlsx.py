@@ -31,6 +31,7 @@ from .common import (
     SCORE_FORMAT,
     SIGNED_FORMAT,
     month_label,
+    site_suffix,
     widths,
     workspace_labels,
 )
@@ -360,10 +361,12 @@ def write_complaints(report: ComplaintReport, path: str | os.PathLike[str], *,
 
 def save_complaints(workspace: Workspace, year: int, month: int | None = None,
                     path: str | os.PathLike[str] | None = None,
-                    as_of: date | None = None) -> tuple[ComplaintReport, Path]:
-    """Build the report from the ledger and write it (default
-    ``outbox/reports/complaints-<period>.xlsx``); returns the data and the path."""
-    report = complaint_report(workspace, year, month, as_of)
+                    as_of: date | None = None, *,
+                    site: str | None = None) -> tuple[ComplaintReport, Path]:
+    """Build the report from the ledger (of one ``site``, or of all) and write it (default
+    ``outbox/reports/complaints-<period>[-<site>].xlsx``); returns the data and the path."""
+    report = complaint_report(workspace, year, month, as_of, site=site)
     target = Path(path) if path else \
-        workspace.outbox / "reports" / f"complaints-{report.period}.xlsx"
-    return report, write_complaints(report, target, **workspace_labels(workspace, REPORT_ID))
+        workspace.outbox / "reports" / f"complaints-{report.period}{site_suffix(site)}.xlsx"
+    return report, write_complaints(report, target,
+                                    **workspace_labels(workspace, REPORT_ID, site))

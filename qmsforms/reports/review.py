@@ -281,19 +281,21 @@ def build_review(records: Iterable[RecordRow], year: int, half: str | None = Non
         policy=f"{policy.id} v{policy.version}")
 
 
-def actions_for_report(workspace: Workspace) -> list[dict[str, Any]]:
-    """The corrective actions of the workspace as ``ActionView.to_dict()`` dicts (the action
-    register, `qmsforms.actions.action_views`, as of today)."""
+def actions_for_report(workspace: Workspace, site: str | None = None) -> list[dict[str, Any]]:
+    """The corrective actions of the workspace (of one ``site``, or of all) as
+    ``ActionView.to_dict()`` dicts (the action register, `qmsforms.actions.action_views`, as
+    of today)."""
     from ..actions import action_views
 
-    with open_ledger(workspace) as ledger:
+    with open_ledger(workspace, site=site) as ledger:
         return [v.to_dict() for v in action_views(workspace, ledger)]
 
 
 def review_pack(workspace: Workspace, year: int, half: str | None = None, *,
                 actions: Sequence[Mapping[str, Any]] | None = None,
-                today: date | None = None) -> ReviewPack:
-    """The review pack from the workspace's ledger, targets and survey campaign.
+                today: date | None = None, site: str | None = None) -> ReviewPack:
+    """The review pack from the workspace's ledger, targets and survey campaign (the records
+    and actions of one ``site``, or of all; the survey campaign is the company's).
 
     ``actions`` default to the workspace's (`actions_for_report`).
     """
@@ -301,7 +303,7 @@ def review_pack(workspace: Workspace, year: int, half: str | None = None, *,
     from ..campaign.plan import CampaignError
 
     policy = load_review_policy(workspace)
-    with open_ledger(workspace) as ledger:
+    with open_ledger(workspace, site=site) as ledger:
         rows = canonical_records(ledger.records(), workspace)  # one row per master customer
     try:
         campaign: CampaignStatus | None = campaign_status(workspace, year)
@@ -309,6 +311,6 @@ def review_pack(workspace: Workspace, year: int, half: str | None = None, *,
         log.info("no survey campaign for %s: %s", year, exc)
         campaign = None
     if actions is None:
-        actions = actions_for_report(workspace)
+        actions = actions_for_report(workspace, site)
     return build_review(rows, year, half, policies=workspace.policies, policy=policy,
                         campaign=campaign, actions=actions, today=today)

@@ -347,11 +347,13 @@ def write_review(pack: ReviewPack, path: str | os.PathLike[str], *, company: str
 def save_review(workspace: Workspace, year: int, half: str | None = None,
                 path: str | os.PathLike[str] | None = None, *,
                 actions: Sequence[Mapping[str, Any]] | None = None,
-                today: date | None = None) -> tuple[ReviewPack, Path]:
-    """Build the pack from the workspace and write it (default
-    ``outbox/reports/review-<period>.xlsx``); returns the data and the path."""
-    from .common import workspace_labels
+                today: date | None = None,
+                site: str | None = None) -> tuple[ReviewPack, Path]:
+    """Build the pack from the workspace (of one ``site``, or of all) and write it (default
+    ``outbox/reports/review-<period>[-<site>].xlsx``); returns the data and the path."""
+    from .common import site_suffix, workspace_labels
 
-    pack = review_pack(workspace, year, half, actions=actions, today=today)
-    target = Path(path) if path else workspace.outbox / "reports" / f"review-{pack.period}.xlsx"
-    return pack, write_review(pack, target, **workspace_labels(workspace, REPORT_ID))
+    pack = review_pack(workspace, year, half, actions=actions, today=today, site=site)
+    target = Path(path) if path else \
+        workspace.outbox / "reports" / f"review-{pack.period}{site_suffix(site)}.xlsx"
+    return pack, write_review(pack, target, **workspace_labels(workspace, REPORT_ID, site))

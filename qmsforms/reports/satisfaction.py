@@ -257,10 +257,11 @@ def build_satisfaction(records: Iterable[RecordRow], year: int, policies: Policy
         annual_target=default.alerts.annual_target, policies=tuple(used))
 
 
-def satisfaction_report(workspace: Workspace, year: int,
-                        as_of: date | None = None) -> SatisfactionReport:
-    """The satisfaction report of ``year`` from the workspace's ledger."""
-    with open_ledger(workspace) as ledger:
+def satisfaction_report(workspace: Workspace, year: int, as_of: date | None = None, *,
+                        site: str | None = None) -> SatisfactionReport:
+    """The satisfaction report of ``year`` from the workspace's ledger (of one ``site``, or
+    of all)."""
+    with open_ledger(workspace, site=site) as ledger:
         rows = canonical_records(ledger.records(), workspace)  # one row per master customer
     flag = Decimal(80)
     if SURVEY_FORM in workspace.registry:

@@ -37,6 +37,7 @@ from .common import (
     band_rules,
     fit_rows,
     month_label,
+    site_suffix,
     widths,
     workspace_labels,
 )
@@ -401,9 +402,13 @@ def write_satisfaction(report: SatisfactionReport, path: str | os.PathLike[str],
 
 def save_satisfaction(workspace: Workspace, year: int,
                       path: str | os.PathLike[str] | None = None,
-                      as_of: date | None = None) -> tuple[SatisfactionReport, Path]:
-    """Build the year's report from the ledger and write it (default
-    ``outbox/reports/satisfaction-<year>.xlsx``); returns the data and the path."""
-    report = satisfaction_report(workspace, year, as_of)
-    target = Path(path) if path else workspace.outbox / "reports" / f"satisfaction-{year}.xlsx"
-    return report, write_satisfaction(report, target, **workspace_labels(workspace, REPORT_ID))
+                      as_of: date | None = None, *,
+                      site: str | None = None) -> tuple[SatisfactionReport, Path]:
+    """Build the year's report from the ledger (of one ``site``, or of all) and write it
+    (default ``outbox/reports/satisfaction-<year>[-<site>].xlsx``); returns the data and the
+    path."""
+    report = satisfaction_report(workspace, year, as_of, site=site)
+    target = Path(path) if path else \
+        workspace.outbox / "reports" / f"satisfaction-{year}{site_suffix(site)}.xlsx"
+    return report, write_satisfaction(report, target,
+                                      **workspace_labels(workspace, REPORT_ID, site))

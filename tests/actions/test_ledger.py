@@ -28,7 +28,7 @@ def test_a_schema_3_ledger_reads_without_actions_and_migrates_forward(tmp_path: 
     with Ledger(path, readonly=True) as old:
         assert old.version == 3 and old.actions() == [] and old.action("CA-2026-0001") is None
     with Ledger(path) as led:
-        assert led.version == len(MIGRATIONS) == 4
+        assert led.version == len(MIGRATIONS) == 5
         assert led.record("R-1") is not None and led.actions() == []
         columns = {r[1] for r in led.db.execute("PRAGMA table_info(actions)")}
         assert {"action_id", "cause_key", "scope", "cause_removed_by", "raised_on",

@@ -82,7 +82,7 @@ DEPARTMENT_EN = {"质量部": "Quality department", "营业部": "Sales departme
 
 KEYS = {"action_id", "source", "cause_key", "cause", "source_record", "customer", "problem_zh",
         "problem_en", "department_zh", "department_en", "raised_on", "due", "status",
-        "overdue", "age_days", "link", "effective", "cause_removed_by"}
+        "overdue", "age_days", "link", "effective", "cause_removed_by", "site"}
 """The fields of one action (`ActionView.to_dict`), exactly."""
 
 STATUS = {"complaint:TS-1": "in_progress"}

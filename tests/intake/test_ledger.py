@@ -331,7 +331,7 @@ def test_a_schema_1_ledger_is_read_as_it_is_and_migrated_by_a_writer(tmp_path: P
         holder.execute("ROLLBACK")
         holder.close()
     with Ledger(path) as led:
-        assert led.version == len(MIGRATIONS) == 4
+        assert led.version == len(MIGRATIONS) == 5
         assert led.file("c1").report is None and led.count("attempts") == 0
         assert led.integrity() == "ok"
 
@@ -551,7 +551,7 @@ def test_a_schema_2_ledger_with_records_is_read_then_migrated_and_voided(tmp_pat
         assert old.version == 2
         assert [(r.record_id, r.voided) for r in old.records(voided=True)] == [("R-1", None)]
     with Ledger(path) as led:
-        assert led.version == len(MIGRATIONS) == 4
+        assert led.version == len(MIGRATIONS) == 5
         assert led.void("R-1", "duplicate entry", "me").voided is not None
         assert led.records() == [] and led.integrity() == "ok"
 

@@ -75,8 +75,8 @@ def ledger_location(workspace: Workspace) -> str:
     return redact(url)
 
 
-def open_ledger(workspace: Workspace, *, write: bool = False,
-                timeout: float = 60.0) -> LedgerStore[Any]:
+def open_ledger(workspace: Workspace, *, write: bool = False, timeout: float = 60.0,
+                site: str | None = None) -> LedgerStore[Any]:
     """Open a workspace's ledger: the one way the intake, listings and reports get at it.
 
     The engine is SQLite (``.qmsforms/ledger.sqlite``) unless `ledger_url` names a
@@ -91,7 +91,16 @@ def open_ledger(workspace: Workspace, *, write: bool = False,
     ledger while the outbox holds records (``LEDGER_MISSING``), a damaged one
     (``LEDGER_DAMAGED``) and ledger files that are read-only or immutable where that is unsafe
     (``LEDGER_READONLY``; see `qmsforms.intake.ledger.sqlite`).
+
+    ``site`` narrows what the ledger reads to one site's files, records, actions and issued
+    blanks (`LedgerStore.only_site`: ``--site`` on listings and reports).
     """
+    ledger = _open(workspace, write, timeout)
+    ledger.only_site = site
+    return ledger
+
+
+def _open(workspace: Workspace, write: bool, timeout: float) -> LedgerStore[Any]:
     url = ledger_url(workspace)
     if url is None:
         return SQLiteLedger(ledger_path(workspace), timeout, readonly=not write,

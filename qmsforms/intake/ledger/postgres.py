@@ -45,11 +45,12 @@ from .postgres_schema import (
     PG_INSERT_RECORD,
     VOID,
     WRITE_LOCK,
+    pg,
     pg_record_params,
     pg_records_query,
 )
 from .postgres_tables import PostgresTables
-from .schema import file_of, file_params, record_of
+from .schema import INSERT_ISSUED, WITH_SITES, file_of, file_params, record_of, select
 from .store import (
     FileRow,
     LedgerError,
@@ -59,6 +60,7 @@ from .store import (
     key_text,
     now,
     outbox_records,
+    site_of,
 )
 
 log = logging.getLogger(__name__)
@@ -303,11 +305,11 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         found = self._by("files", "claim_id", claim_id)
         return None if found is None else file_of(found)
 
-    def files(self, outcome: str | None = None) -> list[FileRow]:
-        """Every file taken from the inbox (or those with ``outcome``), oldest first."""
-        where, args = ("WHERE outcome = %s", [outcome]) if outcome else ("", [])
-        rows = self._q(f"SELECT * FROM files {where} ORDER BY processed_at, claim_id", args)
-        return list(map(file_of, rows))
+    def files(self, outcome: str | None = None, site: str | None = None) -> list[FileRow]:
+        """Every file taken from the inbox (with ``outcome``, of ``site``), oldest first."""
+        sql, args = select("files", "processed_at, claim_id", WITH_SITES,
+                           outcome=outcome or None, site=site_of(self.only_site, site))
+        return list(map(file_of, self._q(pg(sql), args)))
 
     def record(self, record_id: str) -> RecordRow | None:
         """One record by id."""
@@ -332,16 +334,19 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         return [record_of(r) for r in rows]
 
     def records(self, form: str | None = None, customer: str | None = None,
-                latest_only: bool = True, voided: bool = False) -> list[RecordRow]:
+                latest_only: bool = True, voided: bool = False,
+                site: str | None = None) -> list[RecordRow]:
         """Records, oldest first; by default only the latest revision of each, none voided."""
-        sql, args = pg_records_query(form, customer, latest_only, voided)
+        sql, args = pg_records_query(form, customer, latest_only, voided,
+                                     site_of(self.only_site, site))
         return [record_of(r) for r in self._q(sql, args)]
 
     def customers(self, form: str) -> list[str]:
         """The customer names, as typed, of the latest records of ``form`` (none voided)."""
+        site = "" if self.only_site is None else " AND site = %s"
         rows = self._q("SELECT DISTINCT customer COLLATE \"C\" AS customer FROM records"
-                       " WHERE form = %s AND latest AND customer IS NOT NULL ORDER BY 1",
-                       (form,))
+                       f" WHERE form = %s AND latest AND customer IS NOT NULL{site} ORDER BY 1",
+                       (form,) if self.only_site is None else (form, self.only_site))
         return [str(r["customer"]) for r in rows]
 
     def count(self, table: str) -> int:
@@ -357,9 +362,9 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
 
     def issued(self, form: str | None = None) -> list[dict[str, Any]]:
         """The blanks issued here."""
-        sql = "SELECT * FROM issued" + (" WHERE form = %s" if form else "")
-        args: tuple[Any, ...] = (form,) if form else ()
-        return self._q(sql + " ORDER BY issued_at, instance_id", args)
+        sql, args = select("issued", "issued_at, instance_id", WITH_SITES, form=form,
+                           site=self.only_site)
+        return self._q(pg(sql), args)
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The event log (duplicates, recoveries, notes)."""
@@ -415,9 +420,9 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         return voided
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
-                   customer: str | None = None, path: str | None = None) -> None:
+                   customer: str | None = None, path: str | None = None,
+                   site: str | None = None) -> None:
         """Remember a blank issued from this workspace (once per id)."""
         with self._write(decide=False) as db:
-            db.execute("INSERT INTO issued VALUES (%s, %s, %s, %s, %s, %s)"
-                       " ON CONFLICT (instance_id) DO NOTHING",
-                       (instance_id, form, revision, issued_at, customer, path))
+            db.execute(pg(INSERT_ISSUED),
+                       (instance_id, form, revision, issued_at, customer, path, site))

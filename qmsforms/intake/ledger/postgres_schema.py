@@ -25,8 +25,8 @@ from .schema import (
     INSERT_ACTION,
     INSERT_FILE,
     INSERT_RECORD,
-    VOIDABLE,
     WITH_ACTIONS,
+    WITH_SITES,
     record_params,
     records_query,
 )
@@ -113,6 +113,14 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: corrective/preventive actions raised by the records' causes (qmsforms.actions):
     #    SQLite's migration 4 as it is (its ORDER BY names the byte order)
     SQLITE_MIGRATIONS[WITH_ACTIONS - 1],
+    # 3: the site of every file, record, action and issued blank (SPEC §10)
+    """
+    ALTER TABLE records ADD COLUMN site TEXT COLLATE "C";
+    ALTER TABLE files ADD COLUMN site TEXT COLLATE "C";
+    ALTER TABLE actions ADD COLUMN site TEXT COLLATE "C";
+    ALTER TABLE issued ADD COLUMN site TEXT COLLATE "C";
+    CREATE INDEX records_site ON records(site) WHERE site IS NOT NULL;
+    """,
 )
 
 MIGRATIONS_TABLE = """
@@ -160,9 +168,10 @@ def pg_record_params(row: Any) -> tuple[Any, ...]:
 
 
 def pg_records_query(form: str | None, customer: str | None, latest_only: bool,
-                     voided: bool) -> tuple[str, list[Any]]:
-    """The query of `PostgresLedger.records` (voids exist from migration 1 on)."""
-    sql, args = records_query(form, customer, latest_only, voided, VOIDABLE)
+                     voided: bool, site: str | None = None) -> tuple[str, list[Any]]:
+    """The query of `PostgresLedger.records` (voids exist from migration 1 on, sites from 3,
+    which every PostgreSQL writer reaches before it writes)."""
+    sql, args = records_query(form, customer, latest_only, voided, WITH_SITES, site)
     return pg(sql).replace("latest = 1", "latest"), args
 
 

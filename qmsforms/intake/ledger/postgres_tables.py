@@ -12,9 +12,9 @@ from typing import Any
 
 import psycopg
 
-from .postgres_schema import PG_INSERT_ACTION
-from .schema import action_of, action_params
-from .store import ActionRow, now
+from .postgres_schema import PG_INSERT_ACTION, pg
+from .schema import WITH_SITES, action_of, action_params, select
+from .store import ActionRow, now, site_of
 
 Connection = psycopg.Connection[dict[str, Any]]
 """The engine's transaction handle: a connection whose rows are dicts."""
@@ -22,6 +22,8 @@ Connection = psycopg.Connection[dict[str, Any]]
 
 class PostgresTables(ABC):
     """Actions and attempts, on the connection and transactions of `PostgresLedger`."""
+
+    only_site: str | None
 
     @abstractmethod
     def _q(self, sql: str, args: Any = ()) -> list[dict[str, Any]]: ...
@@ -38,11 +40,11 @@ class PostgresTables(ABC):
 
     # -- actions (migration 2) ---------------------------------------------------------------
 
-    def actions(self, scope: str | None = None) -> list[ActionRow]:
-        """The actions raised (those of one ``scope``), by number."""
-        where, args = ("WHERE scope = %s", [scope]) if scope is not None else ("", [])
-        return [action_of(r) for r in self._q(f"SELECT * FROM actions {where}"
-                                              " ORDER BY action_id COLLATE \"C\"", args)]
+    def actions(self, scope: str | None = None, site: str | None = None) -> list[ActionRow]:
+        """The actions raised (those of one ``scope``, of ``site``), by number."""
+        sql, args = select("actions", 'action_id COLLATE "C"', WITH_SITES, scope=scope,
+                           site=site_of(self.only_site, site))
+        return [action_of(r) for r in self._q(pg(sql), args)]
 
     def action_ids(self, prefix: str) -> list[str]:
         """The numbers of the actions starting with ``prefix``."""

@@ -114,12 +114,63 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX actions_scope ON actions(scope);
     """,
+    # 5: the site of every file, record, action and issued blank (SPEC §10); revision chains
+    #    that cannot fork (a record has at most one successor that counts), as PostgreSQL's
+    """
+    ALTER TABLE records ADD COLUMN site TEXT;
+    ALTER TABLE files ADD COLUMN site TEXT;
+    ALTER TABLE actions ADD COLUMN site TEXT;
+    ALTER TABLE issued ADD COLUMN site TEXT;
+    CREATE UNIQUE INDEX records_one_successor ON records(supersedes)
+        WHERE supersedes IS NOT NULL AND voided_at IS NULL;
+    CREATE INDEX records_site ON records(site) WHERE site IS NOT NULL;
+    """,
 )
 
 VOIDABLE = 3
 """The schema version from which records can be voided."""
 WITH_ACTIONS = 4
 """The schema version from which the ledger holds actions."""
+WITH_SITES = 5
+"""The schema version from which files, records, actions and issued blanks name their site."""
+
+
+def _site(row: sqlite3.Row | dict[str, Any]) -> str | None:
+    """A row's site (a ledger read as it is, before schema 5, has no site column)."""
+    return row["site"] if "site" in row.keys() else None  # noqa: SIM118 - Row's in: values
+
+
+def select(table: str, order: str, version: int,
+           **equal: str | None) -> tuple[str, tuple[Any, ...]]:
+    """``SELECT * FROM table`` with ``column = ?`` for each of ``equal`` given (not None),
+    ordered by ``order``; a ``site`` asked of a ledger before schema 5 matches nothing."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    for column, value in equal.items():
+        if value is None:
+            continue
+        if column == "site" and version < WITH_SITES:
+            clauses.append("0 = 1")
+            continue
+        clauses.append(f"{column} = ?")
+        args.append(value)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return f"SELECT * FROM {table}{where} ORDER BY {order}", tuple(args)
+
+
+def customers_query(form: str, version: int, site: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The customer names, as typed, of the latest records of ``form`` (of ``site``)."""
+    sql = ("SELECT DISTINCT customer FROM records WHERE form = ? AND latest = 1"
+           " AND customer IS NOT NULL")
+    if site is not None:
+        sql += " AND site = ?" if version >= WITH_SITES else " AND 0 = 1"
+        return sql + " ORDER BY customer", (form, site) if version >= WITH_SITES else (form,)
+    return sql + " ORDER BY customer", (form,)
+
+
+INSERT_ISSUED = ("INSERT INTO issued (instance_id, form, revision, issued_at, customer, path,"
+                 " site) VALUES (?,?,?,?,?,?,?) ON CONFLICT (instance_id) DO NOTHING")
+"""Remember one issued blank (once per instance id; SQLite and PostgreSQL alike)."""
 
 
 def record_of(row: sqlite3.Row | dict[str, Any]) -> RecordRow:
@@ -137,15 +188,21 @@ def record_of(row: sqlite3.Row | dict[str, Any]) -> RecordRow:
         source_name=row["source_name"], received_at=row["received_at"],
         processed_at=row["processed_at"], path=row["path"], customer=row["customer"],
         period=row["period"], supersedes=row["supersedes"], latest=bool(row["latest"]),
-        notes=tuple(json.loads(row["notes"])), voided=voided,
+        notes=tuple(json.loads(row["notes"])), voided=voided, site=_site(row),
     )
 
 
 def records_query(form: str | None, customer: str | None, latest_only: bool, voided: bool,
-                  version: int) -> tuple[str, list[Any]]:
+                  version: int, site: str | None = None) -> tuple[str, list[Any]]:
     """The query of `SQLiteLedger.records`: voided records only when ``voided`` is asked for
-    (what every report reads leaves them out)."""
+    (what every report reads leaves them out); ``site``'s only when it is given."""
     clauses, args = [], []
+    if site is not None:
+        if version < WITH_SITES:  # no site yet: nothing is of any site
+            clauses.append("0 = 1")
+        else:
+            clauses.append("site = ?")
+            args.append(site)
     if form:
         clauses.append("form = ?")
         args.append(form)
@@ -198,7 +255,7 @@ def file_of(row: sqlite3.Row | dict[str, Any]) -> FileRow:
         received_at=row["received_at"], processed_at=row["processed_at"],
         outcome=row["outcome"], location=row["location"], record_id=row["record_id"],
         form=row["form"], codes=tuple(json.loads(row["codes"])),
-        report=json.loads(report) if report else None,
+        report=json.loads(report) if report else None, site=_site(row),
     )
 
 
@@ -206,12 +263,13 @@ def file_of(row: sqlite3.Row | dict[str, Any]) -> FileRow:
 INSERT_RECORD = (
     "INSERT INTO records (record_id, form, revision, instance_id, sha256, natural_key,"
     " customer, period, supersedes, latest, notes, data, scores, source_name,"
-    " received_at, processed_at, path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    " received_at, processed_at, path, site) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 """Insert one record; its parameters are `record_params`."""
 
 INSERT_FILE = (
     "INSERT INTO files (claim_id, name, sha256, size, received_at, processed_at,"
-    " outcome, record_id, form, codes, location, report) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+    " outcome, record_id, form, codes, location, report, site)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
 """Insert one file's outcome; its parameters are `file_params`."""
 
 
@@ -221,7 +279,7 @@ def record_params(row: RecordRow) -> tuple[Any, ...]:
             key_text(row.natural_key), row.customer, row.period, row.supersedes,
             int(row.latest), json.dumps(list(row.notes)), json.dumps(row.data, ensure_ascii=False),
             json.dumps(row.scores, ensure_ascii=False) if row.scores is not None else None,
-            row.source_name, row.received_at, row.processed_at, row.path)
+            row.source_name, row.received_at, row.processed_at, row.path, row.site)
 
 
 def file_params(row: FileRow) -> tuple[Any, ...]:
@@ -229,13 +287,13 @@ def file_params(row: FileRow) -> tuple[Any, ...]:
     return (row.claim_id, row.name, row.sha256, row.size, row.received_at, row.processed_at,
             row.outcome, row.record_id, row.form, json.dumps(list(row.codes)), row.location,
             None if row.report is None else json.dumps(row.report, ensure_ascii=False,
-                                                       default=str))
+                                                       default=str), row.site)
 
 
 INSERT_ACTION = (
     "INSERT INTO actions (action_id, cause_key, scope, source, cause, source_record, customer,"
     " problem_zh, problem_en, department_zh, department_en, raised_on, due, cause_removed_by,"
-    " raised_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    " raised_at, updated_at, site) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 """Insert one action; its parameters are `action_params`."""
 
 
@@ -245,7 +303,7 @@ def action_params(row: ActionRow) -> tuple[Any, ...]:
             json.dumps(row.cause, ensure_ascii=False, sort_keys=True, default=str),
             row.source_record, row.customer, row.problem_zh, row.problem_en,
             row.department_zh, row.department_en, row.raised_on, row.due, row.cause_removed_by,
-            row.raised_at, row.updated_at)
+            row.raised_at, row.updated_at, row.site)
 
 
 def action_of(row: sqlite3.Row | dict[str, Any]) -> ActionRow:
@@ -257,4 +315,5 @@ def action_of(row: sqlite3.Row | dict[str, Any]) -> ActionRow:
         problem_zh=row["problem_zh"], problem_en=row["problem_en"],
         department_zh=row["department_zh"], department_en=row["department_en"],
         raised_on=row["raised_on"], due=row["due"], raised_at=row["raised_at"],
-        updated_at=row["updated_at"], cause_removed_by=row["cause_removed_by"])
+        updated_at=row["updated_at"], cause_removed_by=row["cause_removed_by"],
+        site=_site(row))

@@ -40,13 +40,16 @@ from typing import Any
 
 from .schema import (
     INSERT_FILE,
+    INSERT_ISSUED,
     INSERT_RECORD,
     MIGRATIONS,
+    customers_query,
     file_of,
     file_params,
     record_of,
     record_params,
     records_query,
+    select,
     void_record,
 )
 from .sqlite_files import (
@@ -70,6 +73,7 @@ from .store import (
     key_text,
     now,
     outbox_records,
+    site_of,
 )
 
 log = logging.getLogger(__name__)
@@ -299,13 +303,11 @@ class SQLiteLedger(SQLiteTables, LedgerStore[sqlite3.Connection]):
         row = self._one("SELECT * FROM files WHERE claim_id = ?", (claim_id,))
         return file_of(row) if row else None
 
-    def files(self, outcome: str | None = None) -> list[FileRow]:
-        """Every file taken from the inbox, oldest first."""
-        sql = "SELECT * FROM files"
-        args: tuple[Any, ...] = ()
-        if outcome:
-            sql, args = sql + " WHERE outcome = ?", (outcome,)
-        return [file_of(r) for r in self._q(sql + " ORDER BY processed_at, claim_id", args)]
+    def files(self, outcome: str | None = None, site: str | None = None) -> list[FileRow]:
+        """Every file taken from the inbox (with ``outcome``, of ``site``), oldest first."""
+        sql, args = select("files", "processed_at, claim_id", self.version,
+                           outcome=outcome or None, site=site_of(self.only_site, site))
+        return [file_of(r) for r in self._q(sql, args)]
 
     def record(self, record_id: str) -> RecordRow | None:
         """One record by id."""
@@ -336,16 +338,17 @@ class SQLiteLedger(SQLiteTables, LedgerStore[sqlite3.Connection]):
         return any(json.loads(row[0]) != natural_key for row in rows)
 
     def records(self, form: str | None = None, customer: str | None = None,
-                latest_only: bool = True, voided: bool = False) -> list[RecordRow]:
+                latest_only: bool = True, voided: bool = False,
+                site: str | None = None) -> list[RecordRow]:
         """Records, oldest first; by default only the latest revision of each, none voided."""
-        sql, args = records_query(form, customer, latest_only, voided, self.version)
+        sql, args = records_query(form, customer, latest_only, voided, self.version,
+                                  site_of(self.only_site, site))
         return [record_of(r) for r in self._q(sql, args)]
 
     def customers(self, form: str) -> list[str]:
         """The customer names, as typed, of the latest records of ``form`` (none voided)."""
-        rows = self._q("SELECT DISTINCT customer FROM records WHERE form = ? AND latest = 1"
-                       " AND customer IS NOT NULL ORDER BY customer", (form,))
-        return [str(r[0]) for r in rows]
+        sql, args = customers_query(form, self.version, self.only_site)
+        return [str(r[0]) for r in self._q(sql, args)]
 
     def count(self, table: str) -> int:
         """Rows in ``records``, ``files``, ``issued``, ``events`` or ``attempts``."""
@@ -362,9 +365,9 @@ class SQLiteLedger(SQLiteTables, LedgerStore[sqlite3.Connection]):
 
     def issued(self, form: str | None = None) -> list[dict[str, Any]]:
         """The blanks issued here."""
-        sql = "SELECT * FROM issued" + (" WHERE form = ?" if form else "")
-        args: tuple[Any, ...] = (form,) if form else ()
-        return [dict(r) for r in self._q(sql + " ORDER BY issued_at", args)]
+        sql, args = select("issued", "issued_at", self.version, form=form,
+                           site=self.only_site)
+        return [{"site": None, **dict(r)} for r in self._q(sql, args)]
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The event log (duplicates, recoveries, notes)."""
@@ -409,8 +412,9 @@ class SQLiteLedger(SQLiteTables, LedgerStore[sqlite3.Connection]):
         return row
 
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
-                   customer: str | None = None, path: str | None = None) -> None:
+                   customer: str | None = None, path: str | None = None,
+                   site: str | None = None) -> None:
         """Remember a blank issued from this workspace."""
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO issued VALUES (?,?,?,?,?,?)",
-                       (instance_id, form, revision, issued_at, customer, path))
+            db.execute(INSERT_ISSUED, (instance_id, form, revision, issued_at, customer, path,
+                                       site))

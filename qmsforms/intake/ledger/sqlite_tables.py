@@ -10,12 +10,14 @@ from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .schema import INSERT_ACTION, WITH_ACTIONS, action_of, action_params
-from .store import ActionRow, now
+from .schema import INSERT_ACTION, WITH_ACTIONS, action_of, action_params, select
+from .store import ActionRow, now, site_of
 
 
 class SQLiteTables(ABC):
     """Attempts and actions, on the connection and guards of `SQLiteLedger`."""
+
+    only_site: str | None
 
     @property
     @abstractmethod
@@ -33,15 +35,13 @@ class SQLiteTables(ABC):
 
     # -- actions (schema 4) ------------------------------------------------------------------
 
-    def actions(self, scope: str | None = None) -> list[ActionRow]:
-        """The actions raised (those of one ``scope``), by number."""
+    def actions(self, scope: str | None = None, site: str | None = None) -> list[ActionRow]:
+        """The actions raised (those of one ``scope``, of ``site``), by number."""
         if self.version < WITH_ACTIONS:
             return []
-        sql = "SELECT * FROM actions"
-        args: tuple[str, ...] = ()
-        if scope is not None:
-            sql, args = sql + " WHERE scope = ?", (scope,)
-        return [action_of(r) for r in self._q(sql + " ORDER BY action_id", args)]
+        sql, args = select("actions", "action_id", self.version, scope=scope,
+                           site=site_of(self.only_site, site))
+        return [action_of(r) for r in self._q(sql, args)]
 
     def action_ids(self, prefix: str) -> list[str]:
         """The numbers of the actions starting with ``prefix``."""

@@ -88,6 +88,8 @@ class RecordRow:
     notes: tuple[str, ...] = field(default_factory=tuple)
     voided: dict[str, str] | None = None
     """When the record was voided: ``at``, ``by`` and ``reason`` (None while it counts)."""
+    site: str | None = None
+    """The site whose watcher took the file (`qmsforms.site`); None for a single site."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -98,7 +100,7 @@ class RecordRow:
             "supersedes": self.supersedes, "latest": self.latest, "notes": list(self.notes),
             "data": self.data, "scores": self.scores, "source_name": self.source_name,
             "received_at": self.received_at, "processed_at": self.processed_at,
-            "path": self.path, "voided": self.voided,
+            "path": self.path, "voided": self.voided, "site": self.site,
         }
 
 
@@ -119,6 +121,8 @@ class FileRow:
     codes: tuple[str, ...] = ()
     report: dict[str, Any] | None = None
     """A rejection's report (``Report.to_dict()``), kept so its outputs can be rewritten."""
+    site: str | None = None
+    """The site whose watcher took the file; None for a single site."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,8 @@ class ActionRow:
     raised_at: str
     updated_at: str
     cause_removed_by: str | None = None
+    site: str | None = None
+    """The site of the record that raised it; None for a single site."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the row as the ledger holds it; the outbox journal keeps this)."""
@@ -153,13 +159,18 @@ class ActionRow:
             "problem_en": self.problem_en, "department_zh": self.department_zh,
             "department_en": self.department_en, "raised_on": self.raised_on, "due": self.due,
             "raised_at": self.raised_at, "updated_at": self.updated_at,
-            "cause_removed_by": self.cause_removed_by,
+            "cause_removed_by": self.cause_removed_by, "site": self.site,
         }
 
 
 def key_text(values: dict[str, Any]) -> str:
     """A natural key as the text every engine stores and compares (sorted JSON)."""
     return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def site_of(only: str | None, site: str | None) -> str | None:
+    """The site a read is narrowed to: the one the call names, else the ledger's own."""
+    return site if site is not None else only
 
 
 def now() -> str:
@@ -183,6 +194,9 @@ class LedgerStore(ABC, Generic[Tx]):
     """
 
     readonly: bool
+    only_site: str | None = None
+    """When set, `records`, `files`, `actions`, `issued` and `customers` read this site's rows
+    only, unless a call names a site of its own (``--site`` on listings and reports)."""
 
     def __enter__(self: S) -> S:
         return self
@@ -214,8 +228,9 @@ class LedgerStore(ABC, Generic[Tx]):
         """The outcome recorded for a claimed file, if any."""
 
     @abstractmethod
-    def files(self, outcome: str | None = None) -> list[FileRow]:
-        """Every file taken from the inbox (or those with ``outcome``), oldest first."""
+    def files(self, outcome: str | None = None, site: str | None = None) -> list[FileRow]:
+        """Every file taken from the inbox (or those with ``outcome``, of ``site``), oldest
+        first."""
 
     @abstractmethod
     def record(self, record_id: str) -> RecordRow | None:
@@ -241,8 +256,10 @@ class LedgerStore(ABC, Generic[Tx]):
 
     @abstractmethod
     def records(self, form: str | None = None, customer: str | None = None,
-                latest_only: bool = True, voided: bool = False) -> list[RecordRow]:
-        """Records, oldest first; by default only the latest revision of each.
+                latest_only: bool = True, voided: bool = False,
+                site: str | None = None) -> list[RecordRow]:
+        """Records, oldest first; by default only the latest revision of each; with ``site``
+        (or `only_site`), that site's only.
 
         ``customer`` matches any customer name containing it. Voided records are left out
         unless ``voided`` is asked for: every report and listing reads records here, so none
@@ -267,7 +284,7 @@ class LedgerStore(ABC, Generic[Tx]):
     @abstractmethod
     def issued(self, form: str | None = None) -> list[dict[str, Any]]:
         """The blanks issued here (``instance_id``, ``form``, ``revision``, ``issued_at``,
-        ``customer``, ``path``), oldest first."""
+        ``customer``, ``path``, ``site``), oldest first (of `only_site` when it is set)."""
 
     @abstractmethod
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
@@ -325,8 +342,8 @@ class LedgerStore(ABC, Generic[Tx]):
     # -- actions (schema 4) ----------------------------------------------------------------
 
     @abstractmethod
-    def actions(self, scope: str | None = None) -> list[ActionRow]:
-        """The actions raised (those of one ``scope``), by number.
+    def actions(self, scope: str | None = None, site: str | None = None) -> list[ActionRow]:
+        """The actions raised (those of one ``scope``; of ``site`` or `only_site`), by number.
 
         A ledger older than schema 4 holds none."""
 
@@ -353,8 +370,10 @@ class LedgerStore(ABC, Generic[Tx]):
 
     @abstractmethod
     def add_issued(self, instance_id: str, form: str, revision: str, issued_at: str,
-                   customer: str | None = None, path: str | None = None) -> None:
-        """Remember a blank issued from this workspace (own transaction; once per id)."""
+                   customer: str | None = None, path: str | None = None,
+                   site: str | None = None) -> None:
+        """Remember a blank issued from this workspace (own transaction; once per id), at
+        ``site``."""
 
     @abstractmethod
     def begin_attempt(self, claim_id: str, name: str) -> int:
