@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -363,12 +364,20 @@ def _watchers_seen(ws: Workspace) -> tuple[int, list[dict[str, Any]]]:
     return shown.exit_code, json.loads(shown.output)["watchers"]
 
 
-def test_status_shows_a_watcher_waiting_for_its_database_and_one_that_lost_it(
-        ws: Workspace, pg_url: str, make_filled: Any, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def database_later(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """``QMSFORMS_LEDGER`` names a database the test creates later: (server URL, its name);
+    dropped at the end."""
     server, name = pg_url.rsplit("/", 1)
-    later = f"{name}_later"
-    monkeypatch.setenv(LEDGER_ENV, f"{server}/{later}")  # a database not created yet
+    monkeypatch.setenv(LEDGER_ENV, f"{server}/{name}_later")
+    yield server, f"{name}_later"
+    admin(f"{server}/postgres", f"DROP DATABASE IF EXISTS {name}_later WITH (FORCE)")
+
+
+def test_status_shows_a_watcher_waiting_for_its_database_and_one_that_lost_it(
+        ws: Workspace, database_later: tuple[str, str], make_filled: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, later = database_later
     monkeypatch.setenv("QMSFORMS_HOST", "plant-a-pc")
     monkeypatch.setenv("QMSFORMS_SITE", "plant-a")
     watcher = WatchProcess(ws, ["--poll", "0.2"], tmp_path, "waiting")
@@ -410,8 +419,7 @@ def test_status_shows_a_watcher_waiting_for_its_database_and_one_that_lost_it(
                  "status to show the watcher watching again", (watcher,))
     finally:
         assert watcher.terminate() == 0
-        admin(f"{server}/postgres", f"DROP DATABASE IF EXISTS {later} WITH (FORCE)")
-    assert _watchers_seen(ws)[1] == []  # (the database it used is gone: status exits 1)
+    assert _watchers_seen(ws)[1] == []
 
 
 def test_a_watcher_stopped_while_it_waits_leaves_no_heartbeat(
