@@ -42,7 +42,7 @@ from ..site import site_id
 from ..workspace import Workspace
 from .files import WORK_DIR, candidates, is_ignored
 from .heartbeat import BLOCKED, WAITING_FOR_LEDGER, WATCHING, Heartbeat
-from .ledger import UNAVAILABLE, LedgerError
+from .ledger import LedgerError
 from .outcome import Blocked, Outcome
 from .pipeline import Intake
 from .reader import ReadInterrupted, ReadLimits
@@ -98,14 +98,13 @@ def _mode(poll: float | None) -> str:
 
 
 def _ledger_lost(blocked: BaseException) -> str | None:
-    """``CODE: message`` of the ledger out of reach that blocks the intake (somewhere in the
-    causes of ``blocked``), or None when something else blocks it."""
+    """``LEDGER_UNAVAILABLE: message`` when what blocks the intake is its ledger out of reach
+    (somewhere in the causes of ``blocked``), else None (a read-only or busy ledger, a full
+    disk: blocked, not waiting)."""
     cause: BaseException | None = blocked
     while cause is not None:
-        if isinstance(cause, LedgerError):
+        if isinstance(cause, LedgerError) and cause.code == "LEDGER_UNAVAILABLE":
             return f"{cause.code}: {cause.message_en}"
-        if isinstance(cause, UNAVAILABLE):
-            return f"LEDGER_UNAVAILABLE: {cause}"
         cause = cause.__cause__ or cause.__context__
     return None
 
