@@ -307,8 +307,9 @@ class Watcher:
                             log.warning("已恢复处理 / the intake resumes: %s is resolved",
                                         self.blocked)
                             self.blocked, backoff = None, 0
-                            self.heartbeat.doing_now(WATCHING)
                     self._take_ready()
+                    if self.heartbeat.doing["state"] != WATCHING:  # the files went through
+                        self.heartbeat.doing_now(WATCHING)
                 except Blocked as blocked:
                     if str(blocked) != self.blocked:
                         log.error("处理已暂停,文件保留原处,将自动重试 / the intake is blocked: "
