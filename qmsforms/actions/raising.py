@@ -85,20 +85,32 @@ class Raiser:
 
     def reconcile(self, trigger: RecordRow, at: str) -> list[str]:
         """Reconcile every scope ``trigger`` can change (``at``: when it was received, or
-        voided); the ids of the actions raised or changed."""
-        changed: list[str] = []
-        for scope in scopes_of(trigger, self.ctx):
+        voided); the ids of the actions raised or changed.
+
+        The scopes are locked before their records and actions are read, and the numbering
+        of each year before a number is counted (`LedgerStore.lock`): two records of one
+        scope decided at once are reconciled one after the other, the second seeing the
+        first (three months of a streak decided together raise it once, by the last)."""
+        scopes = scopes_of(trigger, self.ctx)
+        self.ledger.lock(self.db, *(f"scope:{scope}" for scope in scopes))
+        found: list[tuple[str, list[Cause], dict[str, ActionRow]]] = []
+        for scope in scopes:
             try:
                 causes = causes_of(scope, self.records, self.ctx, trigger)
             except QmsFormsError as exc:  # a broken monitoring policy: leave the scope be
                 log.error("%s: causes not read, actions left as they are: %s", scope, exc)
                 continue
-            changed += self._scope(scope, causes, trigger, at)
+            found.append((scope, causes, {a.cause_key: a for a in self.ledger.actions(scope)}))
+        self.ledger.lock(self.db, *(
+            f"number:{self._prefix(date.fromisoformat(c.record.received_at[:10]).year)}"
+            for _scope, causes, existing in found for c in causes if c.key not in existing))
+        changed: list[str] = []
+        for _scope, causes, existing in found:
+            changed += self._scope(causes, existing, trigger, at)
         return changed
 
-    def _scope(self, scope: str, causes: list[Cause], trigger: RecordRow,
+    def _scope(self, causes: list[Cause], existing: dict[str, ActionRow], trigger: RecordRow,
                at: str) -> list[str]:
-        existing = {a.cause_key: a for a in self.ledger.actions(scope)}
         wanted = {c.key: c for c in causes}
         changed = []
         for key in sorted(wanted):
@@ -133,8 +145,11 @@ class Raiser:
             raised_on=raised.isoformat(), due=due.isoformat() if due else None,
             raised_at=at, updated_at=at, site=cause.record.site)
 
+    def _prefix(self, year: int) -> str:
+        return f"{self.ctx.policy.prefix}-{year}-"
+
     def _number(self, cause_key: str, year: int) -> str:
-        prefix = f"{self.ctx.policy.prefix}-{year}-"
+        prefix = self._prefix(year)
         kept = self.reserved.get(cause_key)
         if kept is not None and self.ledger.action(kept) is None:
             return kept

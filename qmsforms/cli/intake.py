@@ -177,7 +177,8 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     for line in (f"qmsforms {__version__} watch 启动 / started: pid {os.getpid()}",
                  f"  workspace {ws.root}", f"  inbox     {ws.inbox}",
                  f"  mode      {mode}; full rescan every {rescan:g} s",
-                 f"  ledger    {ledger_location(ws)}", f"  log       {log_file or '-'}",
+                 f"  ledger    {ledger_location(ws)}", f"  claims    {watcher.intake.claims.what}",
+                 f"  log       {log_file or '-'}",
                  f"  a lock file older than {stale:g} min is reported as stale; Ctrl-C or "
                  "SIGTERM stops after the file in hand"):
         banner.info("%s", line)

@@ -1,4 +1,4 @@
-"""``qmsforms records`` and ``ledger rebuild``: what the ledger holds."""
+"""``qmsforms records`` and ``ledger rebuild | migrate | check``: what the ledger holds."""
 
 from __future__ import annotations
 
@@ -91,10 +91,11 @@ def _user() -> str:
 
 @click.group("ledger")
 def ledger_group() -> None:
-    """The ledger (.qmsforms/ledger.sqlite): rebuild a lost one from the outbox.
+    """The ledger: rebuild a lost one from the outbox, move it into PostgreSQL, check it
+    against the outbox.
 
     \b
-    台账:丢失或为空时从发件箱重建。
+    台账:丢失或为空时从发件箱重建;迁入 PostgreSQL;与发件箱核对。
     """
 
 
@@ -134,6 +135,94 @@ def ledger_rebuild(ctx: click.Context, force: bool, as_json: bool) -> None:
                    "and the register of issued blanks (forms returned from now on are noted "
                    "not_issued_here).")
     ctx.exit(1 if result["skipped"] else 0)
+
+
+@ledger_group.command("migrate")
+@click.option("--to", "url", required=True, metavar="URL",
+              help="The PostgreSQL ledger to copy into (postgresql://…; password from "
+                   "pgpass or a service file).")
+@click.option("--site", default=None, help="Stamp this site id on copied rows without one.")
+@click.option("--dry-run", is_flag=True, help="Say what would be copied; write nothing.")
+@json_option
+@click.pass_context
+def ledger_migrate(ctx: click.Context, url: str, site: str | None, dry_run: bool,
+                   as_json: bool) -> None:
+    """Copy this workspace's SQLite ledger into the PostgreSQL ledger at URL (run once per
+    plant; the same copy again changes nothing). Counts and sha256 sums are compared after
+    copying: exit 1, with nothing written, when they differ.
+
+    \b
+    把本工作区的 SQLite 台账迁入 PostgreSQL 台账(每个工厂运行一次;重复运行不会再改动)。
+    """
+    from ..intake.ledger.migrate import MigrationMismatch, migrate_ledger
+    from ..site import site_problem
+
+    ws = workspace_of(ctx)
+    if site is not None and site_problem(site) is not None:
+        raise click.BadParameter(str(site_problem(site)), param_hint="--site")
+    try:
+        result = migrate_ledger(ws, url, site=site, dry_run=dry_run)
+    except MigrationMismatch as exc:
+        result = exc.migration
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _show_migration(result)
+    ctx.exit(1 if result.problems else 0)
+
+
+def _show_migration(result: Any) -> None:
+    head = "演习(未写入)DRY RUN, nothing written: " if result.dry_run else ""
+    click.echo(f"{head}{result.source} -> {result.target}")
+    for table, n in result.tables.items():
+        found = "" if n["found"] is None else f", found {n['found']}"
+        click.echo(f"  {table:<9} source {n['source']}, copied {n['copied']}, already "
+                   f"{n['already']}, expected {n['expected']}{found}")
+    for m in result.merged:
+        click.echo(f"  同一内容 same content: {m['record_id']} kept (from {m['kept_from']}), "
+                   f"{m['duplicate']} is a duplicate")
+    for m in result.relinked:
+        click.echo(f"  修订链 relinked {m['record_id']}: supersedes {m['supersedes']}"
+                   + (", latest" if m["latest"] else ""))
+    for m in result.renumbered:
+        click.echo(f"  重新编号 renumbered {m['from']} -> {m['to']} ({m['cause_key']})")
+    for p in result.problems:
+        click.echo(f"ERROR {p['code']} {p['table']}: expected {p['expected']}, found "
+                   f"{p['found']}")
+    click.echo("已核对 checked: counts and sha256 sums match" if not result.problems
+               else "核对不符,已撤销 / mismatch: rolled back, nothing written")
+
+
+@ledger_group.command("check")
+@click.option("--repair", is_flag=True,
+              help="Write missing or differing record JSON, void files and action journals "
+                   "again from the ledger.")
+@click.option("--site", default=None, metavar="ID",
+              help="Check this site's rows (default: the workspace's [site] id; every row "
+                   "when it has none).")
+@json_option
+@click.pass_context
+def ledger_check(ctx: click.Context, repair: bool, site: str | None, as_json: bool) -> None:
+    """Check the ledger against the outbox: record JSON, archived originals, action
+    journals. Exit 0 when they agree, 1 when anything was found (repaired or not).
+
+    \b
+    核对台账与发件箱:记录 JSON、归档原件、纠正措施日志;--repair 从台账重写可重建的文件。
+    """
+    from ..intake.ledger.check import check_ledger
+
+    report = check_ledger(workspace_of(ctx), repair=repair, site=site)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for f in report.findings:
+            state = "REPAIRED" if f.repaired else "FOUND"
+            click.echo(f"{state} {f.code} outbox/{f.path} {f.record_id or f.action_id or ''}"
+                       f"  {f.message_zh} / {f.message_en}")
+        click.echo(f"{report.records} records, {report.actions} actions checked: "
+                   + ("台账与发件箱一致 ledger and outbox agree" if report.valid else
+                      f"{len(report.findings)} found, {len(report.not_repaired)} not repaired"))
+    ctx.exit(0 if report.valid else 1)
 
 
 def _status(scores: dict[str, Any] | None, link: dict[str, Any]) -> str:

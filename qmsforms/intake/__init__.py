@@ -1,5 +1,8 @@
 """The watched inbox: every dropped file ends as exactly one record or one rejection (SPEC §5).
 
+With the SQLite ledger one inbox is watched from one machine; with the PostgreSQL ledger
+several machines may watch one inbox (`qmsforms.intake.claims`).
+
 The names below are imported on first use (PEP 562): the reader process and ``qmsforms
 validate`` import `qmsforms.intake.reader` without loading the pipeline, the ledger or the
 writers of the outbox.

@@ -2,7 +2,9 @@
 
 The lock file names its holder (process id, host, since when) so ``qmsforms status`` can say
 which process works on a claim; `ClaimLock.holder` reads that without taking or removing
-anything.
+anything. The files live in the workspace's local ``.qmsforms/locks``, so only the processes
+of one machine see them: they are the claim locks of the SQLite ledger, with which one inbox is
+watched from one machine (`qmsforms.intake.claims`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
+
+from ..site import host_id
 
 try:
     import fcntl
@@ -24,7 +27,7 @@ except ImportError:  # pragma: no cover - Windows
 
 def this_process() -> dict[str, Any]:
     """Who holds a lock taken now: ``pid``, ``host`` and ``since`` (UTC)."""
-    return {"pid": os.getpid(), "host": socket.gethostname(),
+    return {"pid": os.getpid(), "host": host_id(),
             "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 

@@ -37,6 +37,25 @@ def rejection_base(claim: Claim) -> str:
     return f"rejected/{stem}__{claim.claim_id[-12:-4]}"
 
 
+def record_json(row: RecordRow) -> dict[str, Any]:
+    """What ``outbox/<row.path>`` holds for a record (`qmsforms.intake.rebuild` reads it back,
+    `qmsforms.intake.ledger.check` compares it with the ledger)."""
+    record: dict[str, Any] = {
+        "record_id": row.record_id, "form": row.form, "revision": row.revision,
+        "instance_id": row.instance_id, "data": row.data, "scores": row.scores,
+        "source": {"name": row.source_name, "sha256": row.sha256,
+                   "received_at": row.received_at},
+        "processed_at": row.processed_at,
+    }
+    if row.site:
+        record["site"] = row.site
+    if row.supersedes:
+        record["supersedes"] = row.supersedes
+    if row.notes:
+        record["notes"] = list(row.notes)
+    return record
+
+
 class OutboxWriter:
     """Writes the outputs of decisions into ``workspace``'s outbox; workbooks are touched only
     in ``reader`` (the record copy, the annotated copy), never in this process."""
@@ -54,19 +73,7 @@ class OutboxWriter:
     def record(self, claim: Claim, row: RecordRow) -> None:
         """The archive copy, the record copy (the form with its record sheet or block) and the
         record JSON."""
-        record: dict[str, Any] = {
-            "record_id": row.record_id, "form": row.form, "revision": row.revision,
-            "instance_id": row.instance_id, "data": row.data, "scores": row.scores,
-            "source": {"name": row.source_name, "sha256": row.sha256,
-                       "received_at": row.received_at},
-            "processed_at": row.processed_at,
-        }
-        if row.site:
-            record["site"] = row.site
-        if row.supersedes:
-            record["supersedes"] = row.supersedes
-        if row.notes:
-            record["notes"] = list(row.notes)
+        record = record_json(row)
         folder = self.outbox / "records" / row.form
         dirs: set[Path] = set()
         copy_file(claim.path, self.outbox / "archive" / row.form /

@@ -1,12 +1,15 @@
 """What the intake writes to the outbox, always atomically.
 
-Every file is written under a hidden ``.~part-`` name in its destination folder, flushed to
-disk and renamed into place, so the outbox never shows a partial file; a crash leaves at most
-a hidden part file, which the next run removes. A part file's name carries its writer's process
-id, so a run starting beside a live one (a second watcher, ``process`` while ``watch`` runs)
-leaves that one's part files alone. Names built from field values go through
-`safe_filename`; text written into cells goes through `set_text`, so nothing a customer typed
-becomes a formula.
+Every file is written under a hidden ``.~part-`` name in its destination folder, flushed to disk
+and renamed into place, so the outbox never shows a partial file; a crash leaves at most a
+hidden part file, which the next run removes. A part file's name carries its writer's host and
+process id (``.~part-<host>-<pid>-<rand8>-<name>``), so a run starting beside a live one (a
+second watcher, ``process`` while ``watch`` runs) leaves that one's part files alone: a part of
+this host is abandoned when its process is gone, one of another host (a watcher on another
+machine writing the same shared outbox) only when it is hours old, since no process there can be
+asked after. A name without a host (written by an older qmsforms) is judged as this host's.
+Names built from field values go through `safe_filename`; text written into cells goes through
+`set_text`, so nothing a customer typed becomes a formula.
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from openpyxl.workbook.workbook import Workbook
 
 from ..issues import Report
 from ..safe_text import set_text
+from ..site import host_id
 
 log = logging.getLogger(__name__)
 
 PART_PREFIX = ".~part-"
-_PART_OWNER = re.compile(r"^\.~part-(\d+)-[0-9a-f]{8}-")
+_PART_OWNER = re.compile(r"^\.~part-(?:(?P<host>[A-Za-z0-9_.-]+?)-)?(?P<pid>\d+)-[0-9a-f]{8}-")
 _PART_STALE = 3600.0  # seconds; no writer takes this long over one file
 RECORD_SHEET = "记录 Record"
 
@@ -68,7 +72,7 @@ def atomic_write(target: Path, write: Callable[[Path], object],
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tail = target.name.encode("utf-8", "surrogateescape")[-160:].decode("utf-8", "ignore")
-    tmp = target.with_name(f"{PART_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{tail}")
+    tmp = target.with_name(part_name(tail))
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
@@ -82,6 +86,12 @@ def atomic_write(target: Path, write: Callable[[Path], object],
     else:
         dirs.add(target.parent)
     return target
+
+
+def part_name(tail: str) -> str:
+    """A hidden part file's name for a file named ``tail``: ``.~part-<host>-<pid>-<rand8>-``
+    then ``tail``, so `remove_parts` on any machine can tell whose it is."""
+    return f"{PART_PREFIX}{host_id()}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{tail}"
 
 
 def write_bytes(target: Path, data: bytes, dirs: set[Path] | None = None) -> Path:
@@ -119,8 +129,9 @@ def _writer_alive(pid: int) -> bool:
     return True
 
 
-def _abandoned(path: Path) -> bool:
-    """Whether a part file's writer is gone (dead process, or the part is hours old)."""
+def _abandoned(path: Path, host: str) -> bool:
+    """Whether a part file's writer is gone: hours old, or (written on ``host``, this one)
+    its process is dead. A part of another host is never judged by a process id here."""
     owner = _PART_OWNER.match(path.name)
     if owner is None:
         return True
@@ -129,18 +140,22 @@ def _abandoned(path: Path) -> bool:
             return True
     except OSError:
         return False
-    return not _writer_alive(int(owner.group(1)))
+    if owner["host"] not in (None, host):
+        return False  # another machine's writer: only its age tells
+    return not _writer_alive(int(owner["pid"]))
 
 
 def remove_parts(folder: Path) -> int:
     """Delete part files a crash left anywhere under ``folder``; returns how many.
 
-    Part files of a live writer (another watcher working now) are left alone.
+    Part files of a live writer (another watcher working now, on this machine or another)
+    are left alone.
     """
     removed = 0
+    host = host_id()
     if folder.is_dir():
         for path in folder.rglob(f"{PART_PREFIX}*"):
-            if not _abandoned(path):
+            if not _abandoned(path, host):
                 continue
             try:
                 path.unlink()

@@ -16,8 +16,11 @@ doubles anything:
 A run that dies before 2 leaves the claim to be processed again from scratch; one that dies
 after 2 leaves a claim whose decision is in the ledger, and recovery (`recovery.Recovery`) only
 redoes step 3, which writes the same files again. Each claim is processed under an exclusive
-lock, so a second watcher never touches a claim the first one holds, and recovers it if the
-first one died.
+lock (`claims`), so a second watcher never touches a claim the first one holds, and recovers it
+if the first one died. With SQLite the locks are files on this machine, so one inbox is
+watched from one machine; with PostgreSQL they are in the database, and several machines may
+watch one inbox. The decision of step 2 locks its natural key and content first
+(`LedgerStore.lock`), so decisions about other files do not wait for it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from ..safe_text import safe_filename
 from ..safety import check_defusedxml
 from ..site import natural_key, site_id
 from ..workspace import Workspace
+from .claims import claim_locks
 from .files import (
     WORK_DIR,
     Claim,
@@ -56,9 +60,8 @@ from .files import (
     return_to_inbox,
     sha256_of,
 )
-from .ledger import UNAVAILABLE, FileRow, LedgerStore, RecordRow, open_ledger
+from .ledger import UNAVAILABLE, FileRow, LedgerStore, RecordRow, decision_keys, open_ledger
 from .ledger.store import now
-from .locks import ClaimLock
 from .outbox import OutboxWriter, base_name, rejection_base
 from .outcome import BLOCKING, Blocked, Outcome, ProcessResult, blocked_by, poison_report
 from .outputs import copy_file, fsync_dir, remove_parts
@@ -88,18 +91,18 @@ class Intake:
         self.site = site_id(workspace)
         self.today = today
         self.work = workspace.inbox / WORK_DIR
-        self.locks = workspace.state_dir / "locks"
         self.settler = Settler(settle, 10 * settle if quiet is None else quiet)
         self.limits = limits or ReadLimits.of(workspace)
         workspace.policies  # noqa: B018 - a bad [scoring] setting stops it before a file moves
         self.definitions = DefinitionFiles([workspace.schemas_dir / "questionnaires",
                                             workspace.schemas_dir / "policies"])
         self.ledger: LedgerStore[Any] = open_ledger(workspace, write=True)
+        self.claims = claim_locks(self.ledger, workspace.state_dir / "locks")
         self.reader = ReaderProcess(workspace.root, self.limits)
         self.outbox = OutboxWriter(workspace, self.reader)
         self.waiting_claims: dict[str, str] = {}  # claim id -> why it waits
         self.failed: dict[str, str] = {}  # claim id -> the error of its last try
-        self.recovery = Recovery(workspace.inbox, self.work, self.locks, self.ledger,
+        self.recovery = Recovery(workspace.inbox, self.work, self.claims, self.ledger,
                                  self._process, self.failed, self.waiting_claims)
         try:
             self._folders()
@@ -108,8 +111,9 @@ class Intake:
             log.warning("cannot prepare the work folders yet: %s", exc)
 
     def close(self) -> None:
-        """Stop the reader and close the ledger."""
+        """Stop the reader and close the claim locks and the ledger."""
         self.reader.close()
+        self.claims.close()
         self.ledger.close()
 
     def __enter__(self) -> Intake:
@@ -126,7 +130,6 @@ class Intake:
             raise FileNotFoundError(errno.ENOENT, "收件箱不存在(共享未挂载?)/ the inbox is "
                                     "not there (is the share mounted?)", str(self.ws.inbox))
         self.work.mkdir(parents=True, exist_ok=True)
-        self.locks.mkdir(parents=True, exist_ok=True)
         self.ws.outbox.mkdir(parents=True, exist_ok=True)
 
     def _fresh_definitions(self) -> None:
@@ -165,7 +168,7 @@ class Intake:
                 return None
             self.ledger.version  # noqa: B018 - a ledger out of reach claims nothing (Blocked)
             claim_id = new_claim_id()
-            lock = ClaimLock.acquire(self.locks / f"{claim_id}.lock")
+            lock = self.claims.acquire(claim_id)
             assert lock is not None  # a fresh id is never locked
         except BLOCKING as exc:
             raise blocked_by(exc) or exc from exc
@@ -282,6 +285,7 @@ class Intake:
         processed = now()
         raised: list[str] = []
         with self.ledger.transaction() as db:
+            self.ledger.lock(db, *decision_keys(form.id, natural, sha))
             existing = self.ledger.record_by_sha(sha)
             if existing is not None:
                 location = (f"archive/duplicates/{claim.claim_id}__"
@@ -427,7 +431,6 @@ class Intake:
         left.update({f"{WORK_DIR}/{cid}": why for cid, why in self.waiting_claims.items()})
         return ProcessResult(outcomes, waiting, left=left, failed=dict(self.failed),
                              blocked=blocked)
-
 
 
 def _inside(path: Path, inbox: Path) -> bool:

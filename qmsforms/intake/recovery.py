@@ -2,7 +2,8 @@
 
 A claim whose decision is in the ledger only has its outputs written again; one without a
 decision is processed from scratch; what a claim is not sure about goes back to the inbox.
-Each claim is recovered under its lock, so claims a live run holds are skipped.
+Each claim is recovered under its lock (`qmsforms.intake.claims`), so claims a live run holds
+are skipped: on this machine with SQLite, on any machine with PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .claims import ClaimLocks
 from .files import (
     Claim,
     claim_entries,
@@ -24,8 +26,7 @@ from .files import (
     return_to_inbox,
 )
 from .ledger import LedgerStore
-from .locks import ClaimLock
-from .outcome import Outcome, blocked_by
+from .outcome import BLOCKING, Outcome, blocked_by
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class Recovery:
     waits) are the intake's own dictionaries, updated in place.
     """
 
-    def __init__(self, inbox: Path, work: Path, locks: Path, ledger: LedgerStore[Any],
+    def __init__(self, inbox: Path, work: Path, locks: ClaimLocks, ledger: LedgerStore[Any],
                  process: Process, failed: dict[str, str], waiting: dict[str, str]) -> None:
         self.inbox, self.work, self.locks = inbox, work, locks
         self.ledger = ledger
@@ -53,7 +54,7 @@ class Recovery:
 
         One claim that cannot be finished never stops the others: it is logged, kept in
         ``failed`` and tried again at the next run. Raises `Blocked` when the surroundings stop
-        the intake.
+        the intake (the claim locks out of reach among them).
         """
         out: list[Outcome] = []
         claims, strays = claim_folders(self.work)
@@ -61,7 +62,10 @@ class Recovery:
             return_to_inbox(self.inbox, stray, "found in the work folder")
         self.waiting.clear()
         for folder in claims:
-            lock = ClaimLock.acquire(self.locks / f"{folder.name}.lock")
+            try:
+                lock = self.locks.acquire(folder.name)
+            except BLOCKING as exc:
+                raise blocked_by(exc) or exc from exc
             if lock is None:
                 continue
             try:

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ..workspace import Workspace
+from .claims import FileClaimLocks, claim_locks
 from .files import WORK_DIR, candidates, claim_entries, claim_folders, display_name, is_ignored
 from .heartbeat import BLOCKED, WAITING_FOR_LEDGER, WATCHING, watchers
 from .ledger import FileRow, LedgerError, LedgerStore, ledger_path, open_ledger
-from .locks import ClaimLock
 from .waiting import lock_state, stamp, why_waiting
 
 MIN_FREE_MB = 200
@@ -210,6 +210,7 @@ def _claims(ws: Workspace, status: IntakeStatus, ledger: LedgerStore[Any] | None
             stale_after: float) -> None:
     work = ws.inbox / WORK_DIR
     folders, strays = claim_folders(work)
+    claims = claim_locks(ledger, locks) if ledger is not None else FileClaimLocks(locks)
     for stray in strays:
         if not stray.name.startswith("."):
             status.add("claims", Entry(f"{WORK_DIR}/{display_name(stray.name)}", "stray",
@@ -222,7 +223,7 @@ def _claims(ws: Workspace, status: IntakeStatus, ledger: LedgerStore[Any] | None
         name = f"{WORK_DIR}/{folder.name}"
         shown = ", ".join(display_name(e.name) for e in forms) or "(empty)"
         claimed = _claim_time(folder.name)
-        holder = ClaimLock.holder(locks / f"{folder.name}.lock")
+        holder = claims.holder(folder.name)
         if holder is not None:
             who = f"pid {holder.get('pid', '?')} @ {holder.get('host', '?')}"
             status.add("claims", Entry(name, "in_progress", f"{shown}: 处理中 / being processed "

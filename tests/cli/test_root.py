@@ -31,6 +31,7 @@ COMMANDS = [
     ("records", "void", "R1", "--reason", "typed twice"), ("actions",), ("actions", "--json"),
     ("actions", "show", "CA-2026-0001"), ("actions", "issue", "CA-2026-0001"),
     ("report", "review", "--year", "2026"), ("report", "actions"),
+    ("ledger", "migrate", "--to", "postgresql:///nowhere"), ("ledger", "check"),
 ]
 
 

@@ -196,12 +196,13 @@ def test_issued_blanks(ledger: LedgerStore[Any]) -> None:
     assert ledger.count("issued") == 1 and ledger.issued()[0]["customer"] == "ACME"
 
 
-def test_a_second_writer_waits_for_the_first(store: OpenFn) -> None:
+def test_a_second_writer_of_one_key_waits_for_the_first(store: OpenFn) -> None:
     with store() as first, store(timeout=0.2) as second:
         with first.transaction() as db:
+            first.lock(db, "record:A")
             first.add_record(db, record(1))
-            with pytest.raises(UNAVAILABLE) as busy, second.transaction():
-                pass
+            with pytest.raises(UNAVAILABLE) as busy, second.transaction() as other:
+                second.lock(other, "record:A")
             assert blocked_by(busy.value) is not None  # the intake waits, no file is harmed
             assert getattr(busy.value, "code", "LEDGER_BUSY") == "LEDGER_BUSY"
         with second.transaction() as db:

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,10 +22,11 @@ import pytest
 
 from qmsforms.config import ConfigError
 from qmsforms.intake import WORK_DIR, Intake, LedgerError, open_ledger
-from qmsforms.intake.ledger import LEDGER_ENV, SQLiteLedger, ledger_path
+from qmsforms.intake.ledger import LEDGER_ENV, SQLiteLedger, decision_keys, ledger_path
 from qmsforms.intake.status import intake_status
 from qmsforms.workspace import Workspace
 
+from ..conftest import REPO
 from .test_ledger import INTEGRITY, file_row, record
 from .test_watch import WatchProcess, wait_for
 
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.postgres
 psycopg = pytest.importorskip("psycopg")
 
 from qmsforms.intake.ledger.postgres import PostgresLedger  # noqa: E402
+from qmsforms.intake.ledger.postgres_locks import advisory_key  # noqa: E402
 from qmsforms.intake.ledger.postgres_schema import MIGRATION_LOCK, MIGRATIONS  # noqa: E402
 
 
@@ -229,14 +232,150 @@ def test_a_revision_chain_cannot_fork(pg_url: str) -> None:
         assert led.latest("satisfaction-survey", record(1).natural_key).record_id == "R-3"
 
 
-def test_decisions_are_made_one_at_a_time(pg_url: str) -> None:
+WAITING = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+"""How many advisory locks some session waits for."""
+
+
+def test_a_decision_waits_only_for_one_of_its_own_keys(pg_url: str) -> None:
+    a = record(1)
+    b = record(2)
+    keys_a = decision_keys(a.form, a.natural_key, a.sha256)
+    keys_b = decision_keys(b.form, b.natural_key, b.sha256)
+    seen: dict[str, Any] = {}
+    started, locked = threading.Event(), threading.Event()
+
+    def decide_a_again() -> None:  # a second decision about key A, on a connection of its own
+        with PostgresLedger(pg_url) as other, other.transaction() as db:
+            started.set()
+            other.lock(db, *keys_a)
+            locked.set()
+            seen["latest"] = other.latest(a.form, a.natural_key)
+
+    with PostgresLedger(pg_url) as first, PostgresLedger(pg_url) as second:
+        with first.transaction() as db:
+            first.lock(db, *keys_a)
+            first.add_record(db, a)
+            with second.transaction() as other:  # key B: not held up by key A
+                second.lock(other, *keys_b)
+                second.add_record(other, b)
+            assert second.record("R-2") is not None and first.record("R-2") is not None
+            thread = threading.Thread(target=decide_a_again)
+            thread.start()
+            assert started.wait(60)
+            while admin(pg_url, WAITING)[0][0] == 0:  # until it waits for key A
+                assert thread.is_alive(), "the second decision about key A did not wait"
+                time.sleep(0.02)
+            assert not locked.is_set()
+        thread.join(120)  # key A free with the commit: it goes on, and sees what was committed
+        assert locked.is_set() and not thread.is_alive()
+    assert seen["latest"] is not None and seen["latest"].record_id == "R-1"
+
+
+def test_bookkeeping_and_rejections_wait_for_no_decision(pg_url: str) -> None:
     with PostgresLedger(pg_url) as first, PostgresLedger(pg_url, timeout=0.2) as second, \
             first.transaction() as db:
+        first.lock(db, "record:A", "scope:customer:A")
         first.add_file(db, file_row("c1", "rejected", None))
-        with pytest.raises(LedgerError) as err, second.transaction():
-            pass
+        second.begin_attempt("c2", "f.xlsx")
+        with second.transaction() as other:
+            second.add_file(other, file_row("c3", "rejected", None))
+        second.add_issued("u1", "satisfaction-survey", "A", "2026-11-21T08:00:00Z")
+        second.log("note", "c3")
+        with pytest.raises(LedgerError) as err, second.transaction() as other:
+            second.lock(other, "scope:customer:A")
         assert err.value.code == "LEDGER_BUSY"
-        second.begin_attempt("c2", "f.xlsx")  # bookkeeping does not wait for a decision
+
+
+DECIDE = """
+import sys
+from pathlib import Path
+from qmsforms.intake import Intake
+from qmsforms.workspace import Workspace
+
+with Intake(Workspace(sys.argv[1]), settle=0.05) as intake:
+    sys.stdin.readline()  # every process is started and ready before any decides
+    outcome = intake.take(Path(sys.argv[2]), copy=True)
+print(outcome.outcome if outcome else None, flush=True)
+"""
+
+
+def decide_while_held(ws: Workspace, url: str, files: list[Path], key: str) -> list[str]:
+    """Start a process deciding each of ``files`` while this test holds lock ``key``, let
+    them go once every one waits for it, and return their outcomes."""
+    procs = [subprocess.Popen([sys.executable, "-c", DECIDE, str(ws.root), str(f)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=REPO) for f in files]
+    held = psycopg.connect(url, autocommit=True)
+    try:
+        held.execute("SELECT pg_advisory_lock(%s)", (advisory_key(key),))
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        while admin(url, WAITING)[0][0] < len(procs):
+            assert all(p.poll() is None for p in procs), f"a decision did not wait for {key}"
+            time.sleep(0.05)
+    finally:
+        held.close()
+    return [" ".join(proc.communicate(timeout=600)[0].split()) for proc in procs]
+
+
+def test_months_of_one_customer_decided_at_once_raise_one_streak(
+        pg_ws: Workspace, pg_url: str, make_filled: Any) -> None:
+    """Three processes decide a month each while the customer's scope is held: each has added
+    its record and waits; let go, they reconcile one after the other and the last sees all
+    three months."""
+    from ..actions.conftest import sheet
+    from ..actions.test_raising import ACME
+
+    files = [sheet(make_filled, ACME, f"2026-0{m}", q_partial_return=1) for m in (3, 4, 5)]
+    with PostgresLedger(pg_url):
+        pass  # migrated before the processes start
+    # each has its record and waits for the scope
+    assert decide_while_held(pg_ws, pg_url, files, f"scope:customer:{ACME}") == ["record"] * 3
+    with open_ledger(pg_ws) as led:
+        actions = led.actions()
+        assert [a.source for a in actions] == ["monitoring_streak"]
+        assert actions[0].cause["months"] == ["2026-03", "2026-04", "2026-05"]
+        assert actions[0].action_id.endswith("-0001")
+
+
+def test_two_customers_raising_at_once_get_two_numbers(
+        pg_ws: Workspace, pg_url: str, make_filled: Any) -> None:
+    """Two processes each decide the third month of a streak, of two customers (two scopes),
+    while the year's numbering is held: both wait for it, and then count one after the
+    other."""
+    from datetime import datetime, timezone
+
+    from ..actions.conftest import sheet
+
+    customers = ("甲方 A", "乙方 B")
+    with Intake(pg_ws, settle=0.05) as intake:
+        for customer in customers:
+            for month in ("2026-03", "2026-04"):
+                path = sheet(make_filled, customer, month, q_partial_return=1)
+                assert intake.take(path, copy=True) is not None
+    last = [sheet(make_filled, c, "2026-05", q_partial_return=1) for c in customers]
+    year = datetime.now(timezone.utc).year
+    # both have read their causes and wait to count the numbers
+    assert decide_while_held(pg_ws, pg_url, last, f"number:CA-{year}-") == ["record"] * 2
+    with open_ledger(pg_ws) as led:
+        actions = led.actions()
+    assert sorted(a.action_id for a in actions) == [f"CA-{year}-0001", f"CA-{year}-0002"]
+    assert sorted(a.customer or "" for a in actions) == sorted(customers)
+
+
+def test_a_void_waits_for_a_decision_about_its_record(pg_url: str) -> None:
+    a = record(1)
+    with PostgresLedger(pg_url) as first, PostgresLedger(pg_url, timeout=0.2) as second:
+        with first.transaction() as db:
+            first.add_record(db, a)
+        with first.transaction() as db:
+            first.lock(db, *decision_keys(a.form, a.natural_key, a.sha256))
+            with pytest.raises(LedgerError) as err:
+                second.void("R-1", "wrong", "me")
+            assert err.value.code == "LEDGER_BUSY"
+        assert second.void("R-1", "wrong", "me").voided is not None
 
 
 # -- a server out of reach ---------------------------------------------------------------------

@@ -68,7 +68,9 @@ def check(ws: Workspace, sources: dict[str, Path], watcher: WatchProcess) -> Non
         (archive,) = (ws.outbox / "archive").glob(f"*/*__{name}")
         assert sha(archive) == sha(source)
     work = ws.inbox / WORK_DIR
-    assert not work.exists() or not any(work.iterdir())
+    # the claim folder goes right after the outbox files the test saw: wait for it, not by time
+    wait_for(lambda: not work.exists() or not any(work.iterdir()), TIMEOUT,
+             "the work folder to empty", (watcher,))
     assert watcher.proc.poll() is None
     assert watcher.terminate() == 0
 

@@ -24,6 +24,7 @@ from .store import (
     LedgerStore,
     RecordRow,
     VoidRefused,
+    decision_keys,
     outbox_records,
 )
 
@@ -43,8 +44,8 @@ as `LedgerError`."""
 
 __all__ = ["LEDGER_ENV", "LEDGER_NAME", "MIGRATIONS", "SIDE_FILES", "UNAVAILABLE", "ActionRow",
            "FileRow", "Ledger", "LedgerError", "LedgerStore", "RecordRow", "SQLiteLedger",
-           "VoidRefused", "ledger_location", "ledger_path", "ledger_url", "open_ledger",
-           "outbox_records", "side_files"]
+           "VoidRefused", "decision_keys", "ledger_location", "ledger_path", "ledger_url",
+           "open_ledger", "outbox_records", "side_files"]
 
 
 def ledger_url(workspace: Workspace) -> str | None:

@@ -5,9 +5,12 @@ the password comes from libpq's pgpass or service file, never from either) and o
 `open_ledger`. It keeps the SQLite ledger's invariants with the same kind of constraints (see
 `qmsforms.intake.ledger.postgres_schema`) and raises `LedgerError` with the same codes:
 
-- every write transaction first takes one transaction-level advisory lock, so each decision
-  (duplicate? revision of which record?) is made alone, as under SQLite's ``BEGIN IMMEDIATE``;
-  a writer that waits longer than its timeout gets ``LEDGER_BUSY``;
+- a decision (duplicate? revision of which record? which actions?) first locks the keys of
+  what it reads (`lock`: transaction-level advisory locks per natural key, content hash, action
+  scope and numbering; `qmsforms.intake.ledger.postgres_locks`), so decisions about different
+  keys run side by side and two about one key one after the other; a writer that waits longer
+  than its timeout gets ``LEDGER_BUSY``. Claims are held by session advisory locks
+  (`postgres_locks.PostgresClaimLocks`): several machines may watch one inbox;
 - writers migrate the schema under a session advisory lock: of two watchers starting at once
   one migrates, the other waits and finds the schema done;
 - a database that cannot be reached, or is lost while in use, is ``LEDGER_UNAVAILABLE`` (the
@@ -24,18 +27,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors
 from psycopg.rows import dict_row
 
+from .postgres_errors import busy_error, redact, unavailable_error
+from .postgres_locks import application_name, xact_lock
 from .postgres_schema import (
     INDEXES,
     MIGRATION_LOCK,
@@ -44,7 +46,6 @@ from .postgres_schema import (
     PG_INSERT_FILE,
     PG_INSERT_RECORD,
     VOID,
-    WRITE_LOCK,
     pg,
     pg_record_params,
     pg_records_query,
@@ -57,6 +58,7 @@ from .store import (
     LedgerStore,
     RecordRow,
     VoidRefused,
+    decision_keys,
     key_text,
     now,
     outbox_records,
@@ -73,37 +75,6 @@ CONNECT_TIMEOUT = 10
 """Seconds to wait for the server to answer a connection."""
 
 _TABLES = ("records", "files", "issued", "events", "attempts")
-
-
-def redact(url: str) -> str:
-    """``url`` as it may be shown: without a password, should one be there."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def unavailable_error(url: str, exc: BaseException | str) -> LedgerError:
-    """``LEDGER_UNAVAILABLE``: the database at ``url`` cannot be reached (or was lost)."""
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return LedgerError(
-        "LEDGER_UNAVAILABLE",
-        f"无法连接台账数据库 {redact(url)}({detail})。文件留在收件箱中,数据库恢复后自动继续处理;"
-        "请检查数据库服务器、网络以及 pgpass / 服务文件。",
-        f"cannot reach the ledger database {redact(url)} ({detail}). Files stay in the inbox "
-        "and are taken once the database is back; check the database server, the network and "
-        "the pgpass or service file.")
-
-
-def busy_error(url: str) -> LedgerError:
-    """``LEDGER_BUSY``: another writer held the ledger's write lock past the timeout."""
-    return LedgerError(
-        "LEDGER_BUSY",
-        f"台账数据库 {redact(url)} 的写锁被另一个进程长时间占用,稍后重试。",
-        f"another process held the write lock of the ledger database {redact(url)} too long; "
-        "try again later.")
 
 
 class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, Any]]]):
@@ -132,11 +103,13 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
 
     # -- connecting --------------------------------------------------------------------------
 
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+    def connect(self) -> psycopg.Connection[dict[str, Any]]:
+        """A new connection with this ledger's settings (keepalives, lock timeout, read-only
+        for a reader), named `postgres_locks.application_name`; ``LEDGER_UNAVAILABLE``."""
         try:
             db = psycopg.connect(self.url, autocommit=True, row_factory=dict_row,
                                  connect_timeout=CONNECT_TIMEOUT,
-                                 application_name=f"qmsforms {socket.gethostname()}"[:63],
+                                 application_name=application_name(),
                                  keepalives=1, keepalives_idle=KEEPALIVE_IDLE,
                                  keepalives_interval=10, keepalives_count=3)
         except psycopg.Error as exc:
@@ -159,7 +132,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
                             "was lost; connecting again")
                 self._db.close()
             self._db = None
-            self._db = self._connect()
+            self._db = self.connect()
         return self._db
 
     @property
@@ -226,7 +199,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
             try:
                 db.execute(MIGRATIONS_TABLE)
                 current = self.version
-                by = f"{socket.gethostname()} pid {os.getpid()} backend {db.info.backend_pid}"
+                by = f"{application_name()} backend {db.info.backend_pid}"
                 for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                     with db.transaction():
                         db.execute(script)
@@ -270,8 +243,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
             "to write")
 
     @contextmanager
-    def _write(self, *, decide: bool,
-               durable: bool = True) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    def _write(self, *, durable: bool = True) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         if self.readonly:
             raise self._readonly_error()
         db = self.db
@@ -279,8 +251,6 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
             with db.transaction():
                 if not durable:
                     db.execute("SET LOCAL synchronous_commit = off")
-                if decide:
-                    db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 yield db
         except errors.LockNotAvailable as exc:
             raise busy_error(self.url) from exc
@@ -289,10 +259,14 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
-        """A write transaction holding the ledger's write lock: committed on success, else
-        rolled back."""
-        with self._write(decide=True) as db:
+        """A write transaction: committed on success, else rolled back. What it decides on
+        it locks first (`lock`)."""
+        with self._write() as db:
             yield db
+
+    def lock(self, db: psycopg.Connection[dict[str, Any]], *keys: str) -> None:
+        """Lock ``keys`` until transaction ``db`` ends (`postgres_locks.xact_lock`)."""
+        xact_lock(db, keys)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -392,7 +366,7 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         if db is not None:
             db.execute(sql, (kind, claim_id, detail))
             return
-        with self._write(decide=False) as own:
+        with self._write() as own:
             own.execute(sql, (kind, claim_id, detail))
 
     def void(self, record_id: str, reason: str, by: str, at: str | None = None,
@@ -401,6 +375,9 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
         """Void a record (see `LedgerStore.void`); ``then(db, row)`` runs in its
         transaction once it is voided."""
         with self.transaction() as db:
+            before = self.record(record_id)
+            if before is not None:  # what a decision about its key or content would lock
+                self.lock(db, *decision_keys(before.form, before.natural_key, before.sha256))
             found = db.execute("SELECT * FROM records WHERE record_id = %s FOR UPDATE",
                                (record_id,)).fetchone()
             row = record_of(found) if found else None
@@ -423,6 +400,6 @@ class PostgresLedger(PostgresTables, LedgerStore[psycopg.Connection[dict[str, An
                    customer: str | None = None, path: str | None = None,
                    site: str | None = None) -> None:
         """Remember a blank issued from this workspace (once per id)."""
-        with self._write(decide=False) as db:
+        with self._write() as db:
             db.execute(pg(INSERT_ISSUED),
                        (instance_id, form, revision, issued_at, customer, path, site))

@@ -134,11 +134,6 @@ MIGRATIONS_TABLE = """
 MIGRATION_LOCK = 0x716D_7366_6D69_6700
 """The session advisory lock a writer holds while it migrates (``qmsfmig`` in ASCII)."""
 
-WRITE_LOCK = 0x716D_7366_7772_6900
-"""The transaction advisory lock every write transaction takes first (``qmsfwri``): the
-decisions (duplicate? revision of which record?) are made one at a time, as SQLite's
-``BEGIN IMMEDIATE`` makes them."""
-
 INDEXES = ("records_one_latest", "records_one_successor", "records_sha256_key",
            "records_pkey", "files_pkey")
 """The indexes that carry the invariants; `PostgresLedger.integrity` checks they are valid."""

@@ -35,8 +35,7 @@ class PostgresTables(ABC):
     def _by(self, table: str, column: str, value: str) -> dict[str, Any] | None: ...
 
     @abstractmethod
-    def _write(self, *, decide: bool,
-               durable: bool = True) -> AbstractContextManager[Connection]: ...
+    def _write(self, *, durable: bool = True) -> AbstractContextManager[Connection]: ...
 
     # -- actions (migration 2) ---------------------------------------------------------------
 
@@ -82,7 +81,7 @@ class PostgresTables(ABC):
         Committed with ``synchronous_commit = off`` (as SQLite's ``synchronous = NORMAL``):
         a server crash may lose the last counts, never the outcomes."""
         stamp = now()
-        with self._write(decide=False, durable=False) as db:
+        with self._write(durable=False) as db:
             row = db.execute(
                 "INSERT INTO attempts AS a (claim_id, name, count, first_at, last_at)"
                 " VALUES (%s, %s, 1, %s, %s) ON CONFLICT (claim_id) DO UPDATE SET"
@@ -93,7 +92,7 @@ class PostgresTables(ABC):
 
     def end_attempt(self, claim_id: str) -> None:
         """An attempt that finished, whatever it found, is taken off the count again."""
-        with self._write(decide=False, durable=False) as db:
+        with self._write(durable=False) as db:
             db.execute("UPDATE attempts SET count = greatest(count - 1, 0)"
                        " WHERE claim_id = %s", (claim_id,))
 
@@ -103,7 +102,7 @@ class PostgresTables(ABC):
         Raises KeyError when no attempt was begun for ``claim_id``. The error text is kept to
         its first 2,000 characters.
         """
-        with self._write(decide=False, durable=False) as db:
+        with self._write(durable=False) as db:
             updated = db.execute("UPDATE attempts SET last_error = %s, last_at = %s"
                                  " WHERE claim_id = %s RETURNING claim_id",
                                  (error[:2000], now(), claim_id)).fetchone()

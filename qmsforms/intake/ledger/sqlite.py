@@ -1,11 +1,13 @@
 """The SQLite ledger: every file taken from the inbox, every record, every issued blank.
 
 One database per workspace (``.qmsforms/ledger.sqlite``; keep it on a local disk, never a
-network share), opened with `open_ledger`. WAL mode lets ``records`` read while a watcher
-writes; a busy timeout lets two watchers share it; ``BEGIN IMMEDIATE`` makes each decision
-(duplicate? revision of which record?) atomic. The schema is versioned with ``PRAGMA
-user_version`` and migrated forward by writers. Constraints carry the invariants: one outcome
-per claimed file, one record per content hash, one latest record per natural key.
+network share), opened with `open_ledger`. With SQLite one inbox is watched from one machine:
+its claims are locked by files on that machine's disk (`qmsforms.intake.claims`); with the
+PostgreSQL ledger several machines may watch one inbox. WAL mode lets ``records`` read while a
+watcher writes; a busy timeout lets two watchers of one machine share it; ``BEGIN IMMEDIATE``
+makes each decision (duplicate? revision of which record?) atomic. The schema is versioned with
+``PRAGMA user_version`` and migrated forward by writers. Constraints carry the invariants: one
+outcome per claimed file, one record per content hash, one latest record per natural key.
 
 What opening guards against:
 
@@ -282,6 +284,9 @@ class SQLiteLedger(SQLiteTables, LedgerStore[sqlite3.Connection]):
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def lock(self, db: sqlite3.Connection, *keys: str) -> None:
+        """Nothing to lock: a `transaction` is exclusive (``BEGIN IMMEDIATE``)."""
 
     @contextmanager
     def _bookkeeping(self) -> Iterator[sqlite3.Connection]:

@@ -35,7 +35,9 @@ class LedgerError(QmsFormsError):
 
     ``code`` says which (``LEDGER_MISSING``, ``LEDGER_DAMAGED``, ``LEDGER_READONLY``,
     ``LEDGER_REPLACED``, ``LEDGER_NEWER``, ``LEDGER_EXISTS``, ``LEDGER_BUSY``,
-    ``LEDGER_UNAVAILABLE``); the message is given in Chinese and English.
+    ``LEDGER_UNAVAILABLE``; moving a ledger in, `qmsforms.intake.ledger.migrate`:
+    ``LEDGER_NOT_POSTGRES``, ``LEDGER_NOT_SQLITE``, ``LEDGER_NO_SITE``, ``LEDGER_MISMATCH``);
+    the message is given in Chinese and English.
     """
 
     def __init__(self, code: str, message_zh: str, message_en: str) -> None:
@@ -168,6 +170,13 @@ def key_text(values: dict[str, Any]) -> str:
     return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def decision_keys(form: str, natural_key: dict[str, Any], sha256: str) -> tuple[str, str]:
+    """The keys a decision about a file of ``form`` with this natural key and content locks
+    (`LedgerStore.lock`) before it reads the latest record and the record of that content;
+    voiding a record locks the same."""
+    return f"record:{form}:{key_text(natural_key)}", f"sha:{sha256}"
+
+
 def site_of(only: str | None, site: str | None) -> str | None:
     """The site a read is narrowed to: the one the call names, else the ledger's own."""
     return site if site is not None else only
@@ -211,6 +220,19 @@ class LedgerStore(ABC, Generic[Tx]):
     @abstractmethod
     def transaction(self) -> AbstractContextManager[Tx]:
         """A write-locking transaction: committed on success, else rolled back."""
+
+    @abstractmethod
+    def lock(self, db: Tx, *keys: str) -> None:
+        """Lock the text ``keys`` until transaction ``db`` ends, waiting for another
+        transaction holding any of them (``LEDGER_BUSY`` past the ledger's timeout).
+
+        A transaction that decides from what it reads (duplicate? revision of which record?
+        which actions?) locks the keys of that first (`decision_keys`, ``scope:<scope>``,
+        ``number:<prefix>``): decisions about one key are made one after the other, each
+        seeing what the one before committed; those about other keys are not held up. Locks
+        are taken in one order whatever order ``keys`` come in. An engine whose transactions
+        are exclusive anyway (SQLite's ``BEGIN IMMEDIATE``) has nothing to do here.
+        """
 
     @property
     @abstractmethod
