@@ -102,7 +102,9 @@ def _ledger_lost(blocked: BaseException) -> str | None:
     (somewhere in the causes of ``blocked``), else None (a read-only or busy ledger, a full
     disk: blocked, not waiting)."""
     cause: BaseException | None = blocked
-    while cause is not None:
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:  # `raise exc from exc` is a loop
+        seen.add(id(cause))
         if isinstance(cause, LedgerError) and cause.code == "LEDGER_UNAVAILABLE":
             return f"{cause.code}: {cause.message_en}"
         cause = cause.__cause__ or cause.__context__

@@ -85,3 +85,17 @@ def test_another_ledger_error_ends_the_wait_and_its_heartbeat(ws: Workspace) -> 
     with pytest.raises(LedgerError):
         when_reachable(damaged, threading.Event(), heartbeat=beat)
     assert not beat.path.exists()
+
+
+def test_an_error_raised_from_itself_is_not_a_lost_ledger() -> None:
+    from qmsforms.intake.outcome import Blocked
+    from qmsforms.intake.watch import _ledger_lost
+
+    err = OSError(30, "Read-only file system")
+    err.__cause__ = err  # what `raise exc from exc` leaves
+    blocked = Blocked("read-only outbox")
+    blocked.__cause__ = err
+    assert _ledger_lost(blocked) is None
+    lost = LedgerError("LEDGER_UNAVAILABLE", "无法连接", "cannot be reached")
+    blocked.__cause__ = lost
+    assert _ledger_lost(blocked) == "LEDGER_UNAVAILABLE: cannot be reached"
