@@ -408,6 +408,14 @@ def bench_reports(tmp: Path, sizes: tuple[int, ...], rounds: int = 3) -> list[Fi
                     f"records"])]
 
 
+# -- 6. watchers on one inbox, PostgreSQL beside SQLite -----------------------------------------
+
+def _watchers(tmp: Path, n: int, rounds: int) -> list[Figure]:
+    from benchmarks.watchers import bench_watchers
+
+    return bench_watchers(tmp, n, rounds)
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 def machine() -> str:
@@ -475,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks (all, or ``--only NAME``) and write BENCHMARKS.md."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", choices=["intake", "large", "watch", "issue", "reports"])
+    parser.add_argument("--only", choices=["intake", "large", "watch", "issue", "reports",
+                                           "watchers"])
     parser.add_argument("--out", type=Path, default=None,
                         help="where to write the table (default BENCHMARKS.md for a full run; "
                              "with --only, only printed unless --out is given)")
@@ -490,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         "watch": lambda t: bench_watch(t, 5 if q else 20, 50 if q else 1000),
         "issue": lambda t: [bench_issue(t, 50 if q else 500)],
         "reports": lambda t: bench_reports(t, (20, 200) if q else (200, 2000)),
+        "watchers": lambda t: _watchers(t, 40 if q else 200, 1 if q else 5),
     }
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="qmsforms-bench-") as tmp:

@@ -81,8 +81,11 @@ class Server:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start() -> Server:
-    """Initialise and start a server; raises RuntimeError (with its log) when it fails."""
+def start(*, durable: bool = False) -> Server:
+    """Initialise and start a server; raises RuntimeError (with its log) when it fails.
+
+    ``durable`` keeps fsync and synchronous commits on, as a site's server runs (the
+    benchmarks compare it with SQLite, which syncs every commit)."""
     bin_dir = binaries()
     if bin_dir is None:
         raise FileNotFoundError(BINARIES)
@@ -97,8 +100,10 @@ def start() -> Server:
     if made.returncode:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {made.stdout}{made.stderr}")
-    options = (f"-k {folder} -p {server.port} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+    options = (f"-k {folder} -p {server.port} -c listen_addresses=127.0.0.1 "
+               "-c max_connections=200")
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     started = server._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l",
                           str(folder / "server.log"), "-o", options, "-w", "-t", "60", "start")
     if started.returncode:

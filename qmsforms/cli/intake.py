@@ -152,7 +152,7 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     of the day's records, duplicates and rejections is logged after midnight and at stop.
     """
     from ..intake.ledger import ledger_location
-    from ..intake.watch import Watcher, when_reachable
+    from ..intake.watch import Watcher, watcher_heartbeat, when_reachable
     from ..version import __version__
 
     # a stop asked for while the watcher starts (its reader, logs, banner) is kept, not fatal
@@ -162,9 +162,11 @@ def watch(ctx: click.Context, poll: float | None, settle: float, rescan: float,
     ws = workspace_of(ctx)
     log_file = watch_logging(ws, quiet=quiet)
     outcomes = logging.getLogger(OUTCOME_LOGGER)
+    heartbeat = watcher_heartbeat(ws, poll)  # status shows a watcher waiting for its ledger
     watcher = when_reachable(lambda: Watcher(
-        ws, poll=poll, settle=settle, rescan=rescan, stopping=stopping,
-        on_outcome=lambda outcome: outcomes.info(outcome_line(outcome))), stopping)
+        ws, poll=poll, settle=settle, rescan=rescan, stopping=stopping, heartbeat=heartbeat,
+        on_outcome=lambda outcome: outcomes.info(outcome_line(outcome))), stopping,
+        heartbeat=heartbeat)
     banner = logging.getLogger(BANNER_LOGGER)
     if watcher is None:
         banner.info("停止 / stopped before the ledger could be reached; nothing was claimed")
@@ -195,6 +197,7 @@ _STATE_LABEL = {
     "stray": "不明文件 stray", "record_json_missing": "缺记录文件 JSON missing",
     "running": "运行中 running", "elsewhere": "他机运行 elsewhere",
     "not_responding": "无响应 not responding", "blocked": "已暂停 blocked",
+    "waiting_for_ledger": "等待台账 waiting for the ledger",
     "not_resent": "待重发 not re-sent",
     "low_disk": "空间不足 low disk", "not_writable": "不可写 not writable",
     "unreachable": "无法访问 unreachable", "overdue": "逾期 overdue",

@@ -1,10 +1,15 @@
 """Which watchers run on a workspace: each writes a heartbeat file under ``.qmsforms/watchers/``.
 
 A running ``qmsforms watch`` keeps ``.qmsforms/watchers/<host>-<pid>.json`` up to date (process
-id, host, when it started, its last heartbeat, the inbox and the mode) and removes it when it
-stops. ``qmsforms status`` reads these files: a watcher whose process is gone left its file
-behind (it was killed or its machine stopped), which needs a person; one whose heartbeat is
-old while its process lives is not responding.
+id, host (`qmsforms.site.host_id`), site, when it started, its last heartbeat, the inbox, the
+mode, and what it is doing) and removes it when it stops. What it is doing is ``state``:
+``watching``; ``waiting_for_ledger`` while its ledger cannot be reached (started while the
+PostgreSQL server is away, or lost while watching); ``blocked`` when anything else stops the
+intake (disk full, a read-only outbox). The last two carry ``since`` and ``last_error``.
+
+``qmsforms status`` reads these files: a watcher whose process is gone left its file behind (it
+was killed or its machine stopped), which needs a person; one whose heartbeat is old while its
+process lives is not responding.
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..site import host_id
 from ..version import __version__
 from .waiting import stamp
 
@@ -31,6 +36,9 @@ WATCHERS_DIR = "watchers"
 
 BEAT_SECONDS = 10.0
 """How often a watcher renews its heartbeat file (its loop does, so a stuck loop shows)."""
+
+WATCHING, WAITING_FOR_LEDGER, BLOCKED = "watching", "waiting_for_ledger", "blocked"
+"""What a watcher does, as its heartbeat's ``state`` says."""
 
 
 def _alive(pid: int) -> bool:
@@ -63,20 +71,24 @@ class Heartbeat:
     """The heartbeat file of the watcher in this process."""
 
     def __init__(self, state_dir: Path, info: dict[str, Any]) -> None:
-        host = socket.gethostname()
+        host = host_id()
         self.folder = state_dir / WATCHERS_DIR
         self.path = self.folder / f"{host}-{os.getpid()}.json"
         self.info = {"pid": os.getpid(), "host": host, "started_at": stamp(time.time()),
                      "version": __version__, **info}
+        self.doing: dict[str, Any] = {"state": WATCHING, "since": self.info["started_at"],
+                                      "last_error": None}
+        """What the watcher does (``state``), since when, and the error that keeps it."""
         self._last = 0.0
 
-    def beat(self, now: float | None = None, **counts: Any) -> None:
-        """Renew the file (at most every `BEAT_SECONDS`); never raises."""
+    def beat(self, now: float | None = None, *, force: bool = False, **counts: Any) -> None:
+        """Renew the file (at most every `BEAT_SECONDS` unless ``force``); never raises."""
         now = time.monotonic() if now is None else now
-        if self._last and now - self._last < BEAT_SECONDS:
+        if not force and self._last and now - self._last < BEAT_SECONDS:
             return
         self._last = now
-        data = {**self.info, **counts, "heartbeat_at": stamp(time.time())}
+        self.info.update(counts)
+        data = {**self.info, **self.doing, "heartbeat_at": stamp(time.time())}
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +96,18 @@ class Heartbeat:
             os.replace(tmp, self.path)
         except OSError as exc:  # a read-only state folder: status will not see this watcher
             log.debug("cannot write the heartbeat %s: %s", self.path, exc)
+
+    def doing_now(self, state: str, error: str | None = None) -> None:
+        """Say what the watcher does now (`WATCHING`, `WAITING_FOR_LEDGER`, `BLOCKED`) and
+        why; a change of state or of error is written at once, ``since`` kept while the
+        state stays."""
+        changed = state != self.doing["state"]
+        if not changed and error == self.doing["last_error"]:
+            self.beat()
+            return
+        since = stamp(time.time()) if changed else self.doing["since"]
+        self.doing = {"state": state, "since": since, "last_error": error}
+        self.beat(force=True)
 
     def clear_dead(self) -> list[dict[str, Any]]:
         """Remove the files of watchers on this host whose process is gone; returns what they
@@ -126,7 +150,8 @@ def _age(text: str | None, now: float) -> float | None:
 def watchers(state_dir: Path, silent_after: float) -> list[WatcherSeen]:
     """The watchers whose heartbeat files are in ``state_dir``, oldest first.
 
-    ``running``: its process lives and its heartbeat is younger than ``silent_after`` seconds;
+    ``running``: its process lives and its heartbeat is younger than ``silent_after`` seconds
+    (whether it is watching or waiting is the file's own ``state``);
     ``not_responding``: the process lives but its loop has not beaten for longer; ``gone``: the
     process no longer exists (killed, or it crashed); ``elsewhere``: on another host, seen
     within ``silent_after`` (a heartbeat older than that there counts as ``gone``).
@@ -137,7 +162,7 @@ def watchers(state_dir: Path, silent_after: float) -> list[WatcherSeen]:
                        and not p.name.startswith("."))
     except OSError:
         return []
-    here = socket.gethostname()
+    here = host_id()
     now = time.time()
     seen: list[WatcherSeen] = []
     for path in files:

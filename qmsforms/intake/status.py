@@ -25,7 +25,7 @@ from typing import Any
 from ..workspace import Workspace
 from .claims import FileClaimLocks, claim_locks
 from .files import WORK_DIR, candidates, claim_entries, claim_folders, display_name, is_ignored
-from .heartbeat import watchers
+from .heartbeat import BLOCKED, WAITING_FOR_LEDGER, WATCHING, watchers
 from .ledger import FileRow, LedgerError, LedgerStore, ledger_path, open_ledger
 from .waiting import lock_state, stamp, why_waiting
 
@@ -161,9 +161,11 @@ def _definitions(ws: Workspace, status: IntakeStatus) -> None:
 
 
 def _watchers(ws: Workspace, status: IntakeStatus, silent_after: float) -> None:
+    """Each watcher's heartbeat: alive or not, and what it does (watching, waiting for its
+    ledger, blocked), since when and why."""
     for seen in watchers(ws.state_dir, silent_after):
-        info = {k: seen.info.get(k) for k in ("pid", "host", "mode", "inbox", "heartbeat_at",
-                                              "processed")}
+        info = {k: seen.info.get(k) for k in ("pid", "host", "site", "mode", "inbox",
+                                              "heartbeat_at", "processed", "started_at")}
         detail = {"running": "运行中 / running",
                   "elsewhere": "在另一台机器上运行 / running on another host",
                   "not_responding": f"进程仍在,但 {int(silent_after)} 秒无心跳 / its process "
@@ -172,13 +174,21 @@ def _watchers(ws: Workspace, status: IntakeStatus, silent_after: float) -> None:
                           f".qmsforms/watchers/{seen.file} / stopped without cleaning up (its "
                           "process is gone): start the watcher again (it clears this) or "
                           f"remove .qmsforms/watchers/{seen.file}"}[seen.state]
-        state, person = seen.state, seen.needs_person
-        if state in ("running", "elsewhere") and seen.info.get("blocked"):
-            state, person = "blocked", True  # it claims nothing until the cause is gone
-            detail = (f"已暂停,文件保留原处 / blocked, files stay where they are: "
-                      f"{seen.info['blocked']}")
+        state, person, since = seen.state, seen.needs_person, seen.info.get("started_at")
+        # a heartbeat written before the watcher said what it does only had "blocked"
+        doing = seen.info.get("state") or (BLOCKED if seen.info.get("blocked") else WATCHING)
+        if state in ("running", "elsewhere") and doing in (WAITING_FOR_LEDGER, BLOCKED):
+            host = seen.info.get("host")
+            error = seen.info.get("last_error") or seen.info.get("blocked")
+            since = seen.info.get("since") or since
+            info["last_error"] = error
+            state, person = doing, True  # it claims nothing until the cause is gone
+            detail = (f"{host} 上的 watch 自 {since} 起等待台账,文件留在收件箱 / watcher on "
+                      f"{host} waiting for the ledger since {since}, the files wait in the "
+                      f"inbox: {error}" if doing == WAITING_FOR_LEDGER else
+                      f"已暂停,文件保留原处 / blocked, files stay where they are: {error}")
         status.add("watchers", Entry(f"{seen.info.get('host')}:{seen.info.get('pid')}",
-                                     state, detail, seen.info.get("started_at"), person, info))
+                                     state, detail, since, person, info))
 
 
 def _inbox_entry(inbox: Path, path: Path, stale_after: float, watched: bool,

@@ -15,7 +15,9 @@ claims nothing new, says so, and retries with a growing pause until the cause is
 What an operator needs to see is logged: a file waiting on an editor's lock (once, and a
 warning when the lock turns stale), and at each change of day a summary of the day's records,
 duplicates and rejections (logger `SUMMARY_LOGGER`, so a quiet terminal can still show it).
-The watcher keeps a heartbeat file under ``.qmsforms/watchers/`` for ``qmsforms status``.
+The watcher keeps a heartbeat file under ``.qmsforms/watchers/`` for ``qmsforms status``, which
+says whether it watches, waits for its ledger (from before it started, or lost while watching)
+or is blocked by something else, since when and why.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from ..site import site_id
 from ..workspace import Workspace
 from .files import WORK_DIR, candidates, is_ignored
-from .heartbeat import Heartbeat
+from .heartbeat import BLOCKED, WAITING_FOR_LEDGER, WATCHING, Heartbeat
 from .ledger import LedgerError
 from .outcome import Blocked, Outcome
 from .pipeline import Intake
@@ -84,6 +87,30 @@ class _Inbox(FileSystemEventHandler):
                     self.pending.add(path)
 
 
+def watcher_heartbeat(ws: Workspace, poll: float | None = None) -> Heartbeat:
+    """The heartbeat file of a watcher of ``ws`` in this process (inbox, mode, site)."""
+    return Heartbeat(ws.state_dir, {"inbox": str(ws.inbox), "mode": _mode(poll),
+                                    "site": site_id(ws)})
+
+
+def _mode(poll: float | None) -> str:
+    return f"poll {poll:g} s" if poll else "native"
+
+
+def _ledger_lost(blocked: BaseException) -> str | None:
+    """``LEDGER_UNAVAILABLE: message`` when what blocks the intake is its ledger out of reach
+    (somewhere in the causes of ``blocked``), else None (a read-only or busy ledger, a full
+    disk: blocked, not waiting)."""
+    cause: BaseException | None = blocked
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:  # `raise exc from exc` is a loop
+        seen.add(id(cause))
+        if isinstance(cause, LedgerError) and cause.code == "LEDGER_UNAVAILABLE":
+            return f"{cause.code}: {cause.message_en}"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         st = path.stat()
@@ -100,14 +127,16 @@ class Watcher:
                  limits: ReadLimits | None = None,
                  on_outcome: Callable[[Outcome], None] | None = None,
                  clock: Callable[[], datetime] = datetime.now,
-                 stopping: threading.Event | None = None) -> None:
+                 stopping: threading.Event | None = None,
+                 heartbeat: Heartbeat | None = None) -> None:
         self.ws = workspace
         self.poll = poll
         self.rescan = rescan
         self.on_outcome = on_outcome
         self.stopping = stopping or threading.Event()
         """Set to stop after the file in hand; a caller that took SIGTERM/SIGINT before the
-        watcher existed passes the event its handler sets."""
+        watcher existed passes the event its handler sets. ``heartbeat``: the one that
+        `when_reachable` kept while this watcher waited for its ledger."""
         self.intake = Intake(workspace, settle=settle, quiet=quiet, limits=limits)
         self.intake.reader.stop = self.stopping  # a stop does not wait for a slow read
         self.interval = min(settle, poll) if poll else settle
@@ -126,9 +155,8 @@ class Watcher:
         self.stale_after = workspace.config.intake.stale_lock_minutes * 60
         self._locks: dict[Path, str] = {}  # waiting files seen locked -> open | stale_lock
         self._lock_look = 0.0
-        self.mode = f"poll {poll:g} s" if poll else "native"
-        self.heartbeat = Heartbeat(workspace.state_dir, {
-            "inbox": str(workspace.inbox), "mode": self.mode})
+        self.mode = _mode(poll)
+        self.heartbeat = heartbeat or watcher_heartbeat(workspace, poll)
 
     def stop(self, *_: object) -> None:
         """Ask the loop to stop after the file in hand."""
@@ -254,13 +282,14 @@ class Watcher:
                         dead.get("pid"), dead.get("started_at"), dead.get("pid"),
                         dead.get("started_at"))
         try:
-            self.heartbeat.beat(processed=0)
+            self.heartbeat.info["processed"] = 0
+            self.heartbeat.doing_now(WATCHING)
             self._check_inbox()
             self._rescan_now.set()
             while not self.stopping.is_set():
                 try:
                     now = time.monotonic()
-                    self.heartbeat.beat(now, processed=self.processed, blocked=self.blocked)
+                    self.heartbeat.beat(now, processed=self.processed)
                     self._roll_day()
                     if not self._check_inbox():
                         self.stopping.wait(max(self.interval, 1.0))
@@ -281,12 +310,19 @@ class Watcher:
                                         self.blocked)
                             self.blocked, backoff = None, 0
                     self._take_ready()
+                    if self.heartbeat.doing["state"] != WATCHING:  # the files went through
+                        self.heartbeat.doing_now(WATCHING)
                 except Blocked as blocked:
                     if str(blocked) != self.blocked:
                         log.error("处理已暂停,文件保留原处,将自动重试 / the intake is blocked: "
                                   "%s; files stay where they are and it retries by itself",
                                   blocked)
                     self.blocked = str(blocked)
+                    lost = _ledger_lost(blocked)
+                    if lost is None:
+                        self.heartbeat.doing_now(BLOCKED, self.blocked)
+                    else:
+                        self.heartbeat.doing_now(WAITING_FOR_LEDGER, lost)
                     retry_at = time.monotonic() + _BACKOFF[min(backoff, len(_BACKOFF) - 1)]
                     backoff += 1
                 except ReadInterrupted:
@@ -328,24 +364,36 @@ T = TypeVar("T")
 
 
 def when_reachable(start: Callable[[], T], stopping: threading.Event, *,
-                   first: float = 2.0, longest: float = 60.0) -> T | None:
+                   first: float = 2.0, longest: float = 60.0,
+                   heartbeat: Heartbeat | None = None) -> T | None:
     """``start()`` once the ledger can be reached (SPEC §10: off-line is not lost).
 
     While it raises ``LEDGER_UNAVAILABLE`` (a PostgreSQL server out of reach) nothing is
     claimed: the files wait in the inbox, the reason is logged, and it is tried again after a
     pause that doubles up to ``longest`` seconds. None when ``stopping`` is set first; any
-    other error is raised.
+    other error is raised. A ``heartbeat`` (`watcher_heartbeat`) says meanwhile that this
+    watcher waits for its ledger, since when and why, so ``qmsforms status`` shows it; it is
+    removed when the wait ends without a watcher, and handed on to the watcher otherwise.
     """
     pause = first
-    while not stopping.is_set():
-        try:
-            return start()
-        except LedgerError as exc:
-            if exc.code != "LEDGER_UNAVAILABLE":
-                raise
-            log.warning("台账无法连接,文件留在收件箱,%g 秒后重试 / the ledger cannot be reached; "
-                        "the files wait in the inbox, trying again in %g s: %s",
-                        pause, pause, exc.message_en)
-        stopping.wait(pause)
-        pause = min(pause * 2, longest)
-    return None
+    started = False
+    try:
+        while not stopping.is_set():
+            try:
+                found = start()
+                started = True
+                return found
+            except LedgerError as exc:
+                if exc.code != "LEDGER_UNAVAILABLE":
+                    raise
+                if heartbeat is not None:
+                    heartbeat.doing_now(WAITING_FOR_LEDGER, f"{exc.code}: {exc.message_en}")
+                log.warning("台账无法连接,文件留在收件箱,%g 秒后重试 / the ledger cannot be "
+                            "reached; the files wait in the inbox, trying again in %g s: %s",
+                            pause, pause, exc.message_en)
+            stopping.wait(pause)
+            pause = min(pause * 2, longest)
+        return None
+    finally:
+        if heartbeat is not None and not started:
+            heartbeat.remove()

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -489,3 +490,82 @@ def test_rebuild_never_makes_a_sqlite_ledger_beside_postgresql(pg_ws: Workspace)
     result = CliRunner().invoke(cli, ["--root", str(pg_ws.root), "ledger", "rebuild", "--force"])
     assert result.exit_code == 2, result.output
     assert not ledger_path(pg_ws).exists()
+
+
+# -- a watcher waiting for its database, as status shows it -------------------------------------
+
+def _watchers_seen(ws: Workspace) -> tuple[int, list[dict[str, Any]]]:
+    from click.testing import CliRunner
+
+    from qmsforms.cli import cli
+
+    shown = CliRunner().invoke(cli, ["--root", str(ws.root), "status", "--json"])
+    return shown.exit_code, json.loads(shown.output)["watchers"]
+
+
+@pytest.fixture
+def database_later(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """``QMSFORMS_LEDGER`` names a database the test creates later: (server URL, its name);
+    dropped at the end."""
+    server, name = pg_url.rsplit("/", 1)
+    monkeypatch.setenv(LEDGER_ENV, f"{server}/{name}_later")
+    yield server, f"{name}_later"
+    admin(f"{server}/postgres", f"DROP DATABASE IF EXISTS {name}_later WITH (FORCE)")
+
+
+def test_status_shows_a_watcher_waiting_for_its_database_and_one_that_lost_it(
+        ws: Workspace, database_later: tuple[str, str], make_filled: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, later = database_later
+    monkeypatch.setenv("QMSFORMS_HOST", "plant-a-pc")
+    monkeypatch.setenv("QMSFORMS_SITE", "plant-a")
+    watcher = WatchProcess(ws, ["--poll", "0.2"], tmp_path, "waiting")
+    try:
+        wait_for(lambda: [w["state"] for w in _watchers_seen(ws)[1]] == ["waiting_for_ledger"],
+                 60, "status to show the watcher waiting", (watcher,))
+        code, (seen,) = _watchers_seen(ws)
+        assert code == 1 and seen["needs_person"] is True
+        assert (seen["host"], seen["site"], seen["pid"]) == ("plant-a-pc", "plant-a",
+                                                            watcher.pid)
+        assert seen["last_error"].startswith("LEDGER_UNAVAILABLE")
+        assert seen["since"] and seen["started_at"] and seen["heartbeat_at"]
+        heartbeat = json.loads(next((ws.state_dir / "watchers").glob("*.json")).read_text())
+        assert heartbeat["state"] == "waiting_for_ledger" and heartbeat["since"]
+
+        admin(f"{server}/postgres", f"CREATE DATABASE {later}")
+        shutil.copyfile(make_filled("satisfaction-survey"), ws.inbox / "first.xlsx")
+        wait_for(lambda: watcher.marks()["REC"] == 1, 120, "the file to be recorded",
+                 (watcher,))
+        code, (seen,) = _watchers_seen(ws)
+        assert (code, seen["state"], seen["needs_person"]) == (0, "running", False)
+
+        # the database is lost while watching: the next file blocks the intake
+        admin(f"{server}/postgres", f"ALTER DATABASE {later} ALLOW_CONNECTIONS false")
+        admin(f"{server}/postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+              "WHERE datname = %s", (later,))
+        second = ws.inbox / "second.xlsx"
+        shutil.copyfile(make_filled("complaint"), second)
+        wait_for(lambda: [w["state"] for w in _watchers_seen(ws)[1]] == ["waiting_for_ledger"],
+                 120, "status to show the watcher lost its ledger", (watcher,))
+        code, (seen,) = _watchers_seen(ws)
+        assert code == 1 and seen["last_error"].startswith("LEDGER_UNAVAILABLE")
+        assert second.exists()  # it waits in the inbox
+
+        admin(f"{server}/postgres", f"ALTER DATABASE {later} ALLOW_CONNECTIONS true")
+        wait_for(lambda: watcher.marks()["REC"] == 2, 180, "the waiting file to be recorded",
+                 (watcher,))
+        wait_for(lambda: [w["state"] for w in _watchers_seen(ws)[1]] == ["running"], 60,
+                 "status to show the watcher watching again", (watcher,))
+    finally:
+        assert watcher.terminate() == 0
+    assert _watchers_seen(ws)[1] == []
+
+
+def test_a_watcher_stopped_while_it_waits_leaves_no_heartbeat(
+        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(LEDGER_ENV, closed_port())
+    watcher = WatchProcess(ws, [], tmp_path, "stopped")
+    wait_for(lambda: [w["state"] for w in _watchers_seen(ws)[1]] == ["waiting_for_ledger"],
+             60, "status to show the watcher waiting", (watcher,))
+    assert watcher.terminate() == 0
+    assert _watchers_seen(ws)[1] == []
