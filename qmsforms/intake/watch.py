@@ -251,10 +251,12 @@ class Watcher:
         """Whether the inbox is there; restarts the observer when it went or was replaced."""
         identity = _identity(self.ws.inbox)
         if identity is None:
-            if self._observer is not None:
+            if self._observer is not None or self.heartbeat.doing["state"] == WATCHING:
                 log.error("收件箱不见了(共享断开?),等待恢复 / the inbox %s is gone (share "
                           "unavailable?); waiting for it", self.ws.inbox)
                 self._stop_observer()
+                self.heartbeat.doing_now(BLOCKED, f"the inbox {self.ws.inbox} is not there "
+                                                  "(is the share mounted?)")
             return False
         if identity != self._watched or not self._observer_healthy():
             was_running = self._observer is not None

@@ -192,3 +192,40 @@ def test_a_read_only_outbox_blocks_and_the_intake_resumes_by_itself(
         mounts.remove(ws.outbox)
 
     _blocked_then_resumed(ws, make_filled, watcher, block, unblock)
+
+
+def test_a_watcher_started_before_its_share_is_mounted_says_so_and_waits(
+        ws: Workspace, make_filled: Any, tmp_path: Path) -> None:
+    import json
+
+    share = tmp_path / "mnt" / "plant-share"
+    config = ws.root / "qmsforms.toml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f'\n[paths]\ninbox = "{share.as_posix()}"\n', encoding="utf-8")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    proc = WatchProcess(Workspace(ws.root), ["--poll", "0.2"], logs, "watcher")
+    try:
+        proc.wait_ready()
+
+        def state() -> dict[str, Any]:
+            found = subprocess.run(
+                [sys.executable, "-m", "qmsforms", "--root", str(ws.root), "status", "--json"],
+                capture_output=True, text=True, check=False, timeout=TIMEOUT)
+            (watcher,) = json.loads(found.stdout)["watchers"]
+            return dict(watcher)
+
+        wait_for(lambda: state()["state"] == "blocked", TIMEOUT, "the watcher to say blocked",
+                 (proc,))
+        assert "plant-share" in state()["detail"]
+        assert not share.exists()  # nothing made where the share is mounted
+        share.mkdir(parents=True)  # mounted
+        source = make_filled("shipping-list", doc_no="FH-MOUNTED")
+        drop(source, share, "mounted.xlsx")
+        wait_for(recorded(ws, {"mounted.xlsx"}), TIMEOUT, "the file on the share", (proc,))
+        wait_for(lambda: state()["state"] == "running", TIMEOUT, "the watcher to run again",
+                 (proc,))
+        assert proc.terminate() == 0
+    finally:
+        if proc.proc.poll() is None:
+            proc.kill()
