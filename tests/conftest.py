@@ -349,6 +349,10 @@ def _no_ledger_url_from_outside() -> Iterator[None]:
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 """The ledger engines a test parametrised with `ledger_url` runs against."""
 
+SQLITE_ONLY = pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
+"""For a test of a module run on both engines that is about the SQLite file itself (deleted,
+truncated, read-only): it runs on SQLite only."""
+
 
 @contextlib.contextmanager
 def ledger_env(url: str | None) -> Iterator[None]:

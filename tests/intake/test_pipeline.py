@@ -26,6 +26,14 @@ from qmsforms.issues import QmsFormsError
 from qmsforms.workspace import Workspace
 
 from .. import hostile
+from ..conftest import SQLITE_ONLY
+
+
+@pytest.fixture
+def ws(ws: Workspace, ledger_url: str | None) -> Workspace:
+    """Every test here runs on each ledger engine (``ledger_url`` sets ``QMSFORMS_LEDGER``,
+    for this process and the subprocesses a test starts)."""
+    return ws
 
 RECORD_KEYS = {"record_id", "form", "revision", "instance_id", "data", "scores", "source",
                "processed_at"}
@@ -432,6 +440,7 @@ def test_a_file_the_intake_cannot_read_is_left_alone_and_reported(
 
 # -- a lost ledger ---------------------------------------------------------------------------
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("how", ["deleted", "truncated"])
 def test_a_lost_ledger_stops_the_intake_before_a_file_is_recorded_again(
         ws: Workspace, make_filled: Any, how: str) -> None:

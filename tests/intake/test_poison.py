@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from qmsforms.blanks import issue_blank
-from qmsforms.intake import WORK_DIR, Intake, Ledger, candidates
+from qmsforms.intake import WORK_DIR, Intake, candidates, open_ledger
 from qmsforms.intake.files import display_name
 from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.word.fill import fill_word
@@ -32,6 +32,13 @@ from ..xlsx_parts import SHEET, rewrite
 from .test_pipeline import Crash, crash
 from .test_watch import WatchProcess, wait_for
 from .test_word import COMPLAINT
+
+
+@pytest.fixture
+def ws(ws: Workspace, ledger_url: str | None) -> Workspace:
+    """Every test here runs on each ledger engine (``ledger_url`` sets ``QMSFORMS_LEDGER``)."""
+    return ws
+
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symlinks")
 
@@ -190,7 +197,7 @@ class Drop:
         """Every good file one record with a byte-identical archive; every poison file one
         rejection with a right code; inbox and work folder empty; nothing outside read."""
         ws = self.ws
-        with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        with open_ledger(ws) as ledger:
             files = ledger.files()
             assert sorted(f.name for f in files) == sorted([*self.good, *self.rejected])
             for row in files:
@@ -242,7 +249,7 @@ def test_watch_takes_the_good_files_and_refuses_the_poison(
     try:
         watcher.wait_ready()
         dropped = Drop(ws, make_filled, outside)
-        with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+        with open_ledger(ws) as ledger:
             wait_for(lambda: ledger.count("files") >= dropped.total
                      and not any((ws.inbox / WORK_DIR).iterdir()), 300,
                      "every file decided", (watcher,))
@@ -281,7 +288,7 @@ def test_a_file_past_the_read_limits_is_refused_after_its_attempts(
     (original,) = (ws.outbox / "rejected").glob("big__*.xlsx")
     assert sha(original) == sha(big)
     assert not list((ws.outbox / "rejected").glob("*.annotated.xlsx"))
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         claim = ledger.files("rejected")[0].claim_id
         attempt = ledger.attempt(claim)
         assert attempt is not None and attempt["count"] == 3

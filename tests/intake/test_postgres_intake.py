@@ -1,8 +1,8 @@
-"""The intake and the watchers on a PostgreSQL ledger: the tests of test_pipeline.py and
-test_watch.py that exercise the ledger's invariants (one outcome per file, one record per
-content, revisions linked, crashes and SIGKILLs losing and doubling nothing, two watchers on
-one inbox), and those of tests/actions/test_raising.py that raise, revise and void actions in
-the record's own transaction, run again with ``QMSFORMS_LEDGER`` naming a fresh database.
+"""The watchers on a PostgreSQL ledger: the tests of test_watch.py that exercise the ledger's
+invariants (SIGKILLs losing and doubling nothing, two watchers on one inbox, duplicates and
+revisions), and those of tests/actions/test_raising.py that raise, revise and void actions in
+the record's own transaction, run again with ``QMSFORMS_LEDGER`` naming a fresh database
+(test_pipeline.py and the other intake modules run on both engines themselves).
 
 Each is the very test function of those modules; only the ``ws`` fixture differs (and the
 watchers run in one observer mode, native file events, to keep the run short).
@@ -26,7 +26,6 @@ from qmsforms.workspace import Workspace, init_workspace
 from ..actions import conftest as actions_conftest
 from ..actions import test_raising as raising
 from ..conftest import ledger_env
-from . import test_pipeline as pipeline
 from . import test_watch as watch
 
 pytestmark = pytest.mark.postgres
@@ -53,21 +52,8 @@ views = actions_conftest.views
 spawn = watch.spawn
 ledger = watch.ledger
 
-test_the_same_file_twice_is_one_record = pipeline.test_the_same_file_twice_is_one_record
-test_an_edited_resave_is_a_linked_revision = pipeline.test_an_edited_resave_is_a_linked_revision
-test_one_blank_sent_to_two_customers_gives_two_records = (
-    pipeline.test_one_blank_sent_to_two_customers_gives_two_records)
-test_crash_after_the_claim_is_recovered = pipeline.test_crash_after_the_claim_is_recovered
-
-
-def test_crash_after_the_decision_only_redoes_the_outputs(
-        ws: Workspace, make_filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One crash point suffices here: the others differ in the outbox, not the ledger."""
-    pipeline.test_crash_after_the_decision_only_redoes_the_outputs(
-        ws, make_filled, monkeypatch, "record")
-
-
-test_crash_while_rejecting_is_recovered = pipeline.test_crash_while_rejecting_is_recovered
+# test_pipeline.py, test_poison.py, test_status.py and test_word.py run on both engines
+# themselves (their ``ws`` takes ``ledger_url``); the watcher and raising tests below run here.
 
 test_sigkill_during_a_batch_loses_and_doubles_nothing = (
     watch.test_sigkill_during_a_batch_loses_and_doubles_nothing)

@@ -22,15 +22,22 @@ import pytest
 from click.testing import CliRunner
 
 from qmsforms.cli import cli
-from qmsforms.intake import Intake, Ledger
+from qmsforms.intake import Intake, open_ledger
 from qmsforms.intake.heartbeat import watchers
 from qmsforms.intake.outbox import OutboxWriter
 from qmsforms.intake.status import intake_status
 from qmsforms.issues import Code
 from qmsforms.workspace import Workspace
 
-from ..conftest import REPO
+from ..conftest import REPO, SQLITE_ONLY
 from .test_pipeline import Crash, crash, drop, refill
+
+
+@pytest.fixture
+def ws(ws: Workspace, ledger_url: str | None) -> Workspace:
+    """Every test here runs on each ledger engine (``ledger_url`` sets ``QMSFORMS_LEDGER``)."""
+    return ws
+
 
 STALE_LOCK = 30 * 60  # the default [intake] stale_lock_minutes, in seconds
 
@@ -144,13 +151,14 @@ def test_a_claim_whose_reads_fail(ws: Workspace, make_filled: Any) -> None:
     work = ws.inbox / ".qmsforms-work" / "20261201T080000Z-0123456789ab"
     work.mkdir(parents=True)
     shutil.copyfile(make_filled("shipping-list"), work / "a.xlsx")
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws, write=True) as ledger:
         ledger.begin_attempt(work.name, "a.xlsx")
         ledger.fail_attempt(work.name, "READ_TIMEOUT: 60")
     (claim,) = intake_status(ws).claims
     assert (claim.state, claim.person) == ("failing", True) and "READ_TIMEOUT" in claim.detail
 
 
+@SQLITE_ONLY
 def test_a_damaged_ledger_is_reported_not_raised(ws: Workspace, make_filled: Any) -> None:
     drop(ws, make_filled("shipping-list"), "a.xlsx")
     with Intake(ws, settle=0.05) as intake:
@@ -168,6 +176,7 @@ def test_no_ledger_yet(ws: Workspace) -> None:
     assert code == 0 and found["ledger"] == "ok" and found["counts"]["records"] == 0
 
 
+@SQLITE_ONLY
 def test_a_lost_ledger_is_reported(ws: Workspace, make_filled: Any) -> None:
     drop(ws, make_filled("shipping-list"), "a.xlsx")
     with Intake(ws, settle=0.05) as intake:
@@ -184,12 +193,14 @@ HOLD = """
 import sys, time
 from pathlib import Path
 from qmsforms.intake.locks import ClaimLock
+
 lock = ClaimLock.acquire(Path(sys.argv[1]))
 print("held", flush=True)
 time.sleep(600)
 """
 
 
+@SQLITE_ONLY
 def test_a_claim_in_progress_names_its_process(ws: Workspace, make_filled: Any) -> None:
     folder = ws.inbox / ".qmsforms-work" / "20261201T080000Z-0123456789ab"
     folder.mkdir(parents=True)
@@ -218,7 +229,7 @@ def test_a_read_that_never_ended_is_a_retry(ws: Workspace, make_filled: Any) -> 
     work = ws.inbox / ".qmsforms-work" / "20261201T080000Z-0123456789ab"
     work.mkdir(parents=True)
     shutil.copyfile(make_filled("shipping-list"), work / "a.xlsx")
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws, write=True) as ledger:
         ledger.begin_attempt(work.name, "a.xlsx")  # the reader died with the intake
     code, data = run_status(ws)
     (claim,) = data["claims"]

@@ -8,13 +8,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from qmsforms.blanks import issue_blank
 from qmsforms.cli import cli
-from qmsforms.intake import Intake, Ledger
+from qmsforms.intake import Intake, open_ledger
 from qmsforms.word.fill import fill_word
 from qmsforms.workspace import Workspace
+
+
+@pytest.fixture
+def ws(ws: Workspace, ledger_url: str | None) -> Workspace:
+    """Every test here runs on each ledger engine (``ledger_url`` sets ``QMSFORMS_LEDGER``)."""
+    return ws
+
 
 COMPLAINT = {
     "ticket_no": "TS-2026-077", "customer": "华东汽车 & Co <select>", "received_at":
@@ -56,7 +64,7 @@ def test_complaint_docx_becomes_a_record_and_its_8d_is_linked(ws: Workspace,
               ws.inbox / "8D-077.docx")
     (report,) = process(ws)
     assert report.outcome == "record" and report.form == "8d-report", report
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         row = ledger.record(report.record_id)
         assert row.data["complaint_no"] == "TS-2026-077" and row.data["batch_no"] == "B-9"
         assert ledger.links(ledger.record(outcome.record_id))["eight_d"] == {
@@ -89,7 +97,7 @@ def test_new_picks_word_from_the_suffix_and_records_the_blank(ws: Workspace,
     out = tmp_path / "c.docx"
     assert run(ws, "new", "complaint", "-o", str(out)).exit_code == 0
     assert out.read_bytes()[:2] == b"PK"
-    with Ledger(ws.state_dir / "ledger.sqlite") as ledger:
+    with open_ledger(ws) as ledger:
         assert ledger.count("issued") == 1
     assert run(ws, "new", "8d-report", "-o", str(tmp_path / "x.xlsx")).exit_code == 2
     assert run(ws, "8d", "new", "--from", "nope").exit_code == 2
