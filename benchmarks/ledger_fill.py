@@ -27,6 +27,7 @@ from typing import Any
 from qmsforms.config import CONFIG_NAME
 from qmsforms.intake import Ledger
 from qmsforms.intake.ledger import FileRow, RecordRow
+from qmsforms.intake.ledger.schema import INSERT_ISSUED
 from qmsforms.registry import FormDef
 from qmsforms.scoring import score_form
 from qmsforms.workspace import Workspace
@@ -251,10 +252,10 @@ def fill_ledger(ws: Workspace, customers: int, year: int, seed: int = 0) -> int:
                            - timedelta(days=rng.randint(10, 40)))
         folder = "monitoring" if row.form == MONITORING else "surveys"
         issued.append((row.instance_id or "", row.form, row.revision, issued_at,
-                       row.customer or "", f"outbox/{folder}/{row.source_name}"))
+                       row.customer or "", f"outbox/{folder}/{row.source_name}", None))
     with Ledger(ws.state_dir / "ledger.sqlite") as ledger, ledger.transaction() as db:
-        # the same statement as Ledger.add_issued, inside this one transaction
-        db.executemany("INSERT OR IGNORE INTO issued VALUES (?,?,?,?,?,?)", issued)
+        # the statement of Ledger.add_issued, inside this one transaction
+        db.executemany(INSERT_ISSUED, issued)
         for row, file in records:
             ledger.add_record(db, row)
             ledger.add_file(db, file)
