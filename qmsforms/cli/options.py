@@ -45,8 +45,9 @@ def year_option(fn: F) -> F:
 def _site(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     from ..site import site_problem
 
-    if value is not None and site_problem(value) is not None:
-        raise click.BadParameter(str(site_problem(value)), ctx, param)
+    problem = None if value is None else site_problem(value)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx, param)
     return value
 
 

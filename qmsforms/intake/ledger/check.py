@@ -16,11 +16,12 @@ changed cannot be made again: it is reported as not repaired.
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..files import sha256_of
 
 if TYPE_CHECKING:
     from ...workspace import Workspace
@@ -117,14 +118,6 @@ def _plain(data: Any) -> Any:
     return json.loads(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def _sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _files(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.rglob(pattern) if p.is_file()
                   and not p.name.startswith(".")) if folder.is_dir() else []
@@ -189,7 +182,7 @@ def _archive(outbox: Path, form: str, record_id: str, sha256: str) -> list[Findi
     copies = sorted(folder.glob(f"{glob.escape(record_id)}__*")) if folder.is_dir() else []
     if not copies:
         return [Finding("ARCHIVE_MISSING", f"archive/{form}/{record_id}__*", record_id)]
-    if any(_sha(p) == sha256 for p in copies):
+    if any(sha256_of(p)[0] == sha256 for p in copies):
         return []
     return [Finding("ARCHIVE_DIFFERS", copies[0].relative_to(outbox).as_posix(), record_id)]
 

@@ -162,10 +162,11 @@ def customers_query(form: str, version: int, site: str | None) -> tuple[str, tup
     """The customer names, as typed, of the latest records of ``form`` (of ``site``)."""
     sql = ("SELECT DISTINCT customer FROM records WHERE form = ? AND latest = 1"
            " AND customer IS NOT NULL")
-    if site is not None:
-        sql += " AND site = ?" if version >= WITH_SITES else " AND 0 = 1"
-        return sql + " ORDER BY customer", (form, site) if version >= WITH_SITES else (form,)
-    return sql + " ORDER BY customer", (form,)
+    if site is None:
+        return sql + " ORDER BY customer", (form,)
+    if version < WITH_SITES:  # no site yet: nothing is of any site
+        return sql + " AND 0 = 1", (form,)
+    return sql + " AND site = ? ORDER BY customer", (form, site)
 
 
 INSERT_ISSUED = ("INSERT INTO issued (instance_id, form, revision, issued_at, customer, path,"
